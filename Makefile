@@ -1,0 +1,51 @@
+# DocChat: `make dev` runs the whole app locally (embedded Postgres, local models, no keys);
+# `make test` runs everything CI runs.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.DEFAULT_GOAL := help
+.PHONY: help dev install backend-install lint backend-lint test backend-test fmt clean
+
+help:
+	@echo "make dev    - install everything, build the frontend, serve http://localhost:8000"
+	@echo "make test   - lint, type-check, backend tests, frontend unit + e2e, deploy checks"
+
+$(VENV)/.installed: backend/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first and pinned: a looser requirement pulls a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e 'backend[dev]'
+	touch $@
+
+backend-install: $(VENV)/.installed
+
+install: backend-install frontend-install
+
+dev: install frontend-build
+	$(BIN)/docchat serve --host 127.0.0.1 --port 8000
+
+backend-lint: backend-install
+	cd backend && ../$(BIN)/ruff check app tests ../bench
+	cd backend && ../$(BIN)/ruff format --check app tests ../bench
+	cd backend && ../$(BIN)/mypy
+
+backend-test: backend-install
+	cd backend && ../$(BIN)/pytest -q -p no:cacheprovider
+
+lint: backend-lint frontend-lint deploy-lint
+
+test: lint backend-test frontend-unit frontend-build frontend-e2e
+
+fmt: backend-install
+	cd backend && ../$(BIN)/ruff check --fix app tests ../bench && ../$(BIN)/ruff format app tests ../bench
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next tools/node_modules
+
+-include mk/*.mk

@@ -1,0 +1,49 @@
+"""Providers chosen by configuration, created once per process."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from app.ai.embeddings import Embedder, embedder_from_config
+from app.ai.llm import LLM, OpenAIChatLLM
+from app.core.settings import Settings
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _embedder(
+    provider: str, model: str | None, base_url: str | None, api_key: str | None
+) -> Embedder:
+    return embedder_from_config(provider, model=model, base_url=base_url, api_key=api_key)
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    with _lock:
+        return _embedder(
+            settings.embedding_provider,
+            settings.embedding_model,
+            settings.openai_base_url,
+            settings.openai_api_key,
+        )
+
+
+def llm_enabled(settings: Settings) -> bool:
+    if settings.llm_provider == "extractive":
+        return False
+    if settings.llm_provider == "openai":
+        return True
+    return bool(settings.openai_api_key or settings.openai_base_url)
+
+
+def get_llm(settings: Settings) -> LLM | None:
+    """The configured chat model, or None for the extractive answerer (no key needed)."""
+    if not llm_enabled(settings):
+        return None
+    return OpenAIChatLLM(
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key or "not-needed",
+        model=settings.llm_model,
+        timeout_s=settings.llm_timeout_s,
+    )

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from fastapi import Request, Response, status
+
+from app.auth import service
+from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
+from app.core.db import SessionDep
+from app.core.ratelimit import RateLimitDep, client_ip
+from app.core.routing import API_PREFIX, api_router
+
+router = api_router(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+
+LOGIN_LIMIT = "5/minute"
+REGISTER_LIMIT = "10/hour"
+REFRESH_LIMIT = "60/minute"
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def register(
+    body: RegisterIn, request: Request, session: SessionDep, rate_limit: RateLimitDep
+) -> UserOut:
+    rate_limit.hit(REGISTER_LIMIT, "register-ip", client_ip(request))
+    user = await service.create_user(
+        session, email=body.email, password=body.password, full_name=body.full_name
+    )
+    return UserOut.model_validate(user)
+
+
+@router.post("/login", response_model=TokenPair)
+async def login(
+    body: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    rate_limit: RateLimitDep,
+) -> TokenPair:
+    rate_limit.hit(LOGIN_LIMIT, "login-ip", client_ip(request))
+    rate_limit.hit(LOGIN_LIMIT, "login-email", body.email.lower())
+    user = await service.authenticate(session, email=body.email, password=body.password)
+    tokens = await service.issue_tokens(session, user=user, settings=settings)
+    return TokenPair(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post("/refresh", response_model=TokenPair)
+async def refresh(
+    body: RefreshIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    rate_limit: RateLimitDep,
+) -> TokenPair:
+    rate_limit.hit(REFRESH_LIMIT, "refresh-ip", client_ip(request))
+    try:
+        tokens = await service.rotate_refresh_token(
+            session, refresh_token=body.refresh_token, settings=settings
+        )
+    except service.RefreshReplayed:
+        await session.commit()  # keep the family revocation although the request fails
+        raise
+    return TokenPair(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshIn, session: SessionDep) -> Response:
+    await service.revoke_refresh_token(session, refresh_token=body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.model_validate(user)

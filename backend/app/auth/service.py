@@ -1,0 +1,124 @@
+"""Accounts and sessions. Services flush but never commit: the request scope does."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from anyio import to_thread
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import RefreshToken, User
+from app.core import security
+from app.core.errors import Conflict, Unauthorized
+from app.core.settings import Settings
+
+INVALID_CREDENTIALS = "Incorrect email or password."
+INVALID_REFRESH = "The session has expired or was revoked; sign in again."
+
+
+async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    result = await session.execute(select(User).where(func.lower(User.email) == email.lower()))
+    return result.scalar_one_or_none()
+
+
+async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+    if await get_user_by_email(session, email=email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        email=email.strip(),
+        full_name=full_name.strip(),
+        password_hash=await to_thread.run_sync(security.hash_password, password),
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
+    user = await get_user_by_email(session, email=email)
+    if user is None:
+        await to_thread.run_sync(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
+        raise Unauthorized(INVALID_CREDENTIALS)
+    valid, updated_hash = await to_thread.run_sync(
+        security.verify_password, password, user.password_hash
+    )
+    if not valid or not user.is_active:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    if updated_hash is not None:
+        user.password_hash = updated_hash
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+async def issue_tokens(
+    session: AsyncSession, *, user: User, settings: Settings, family_id: uuid.UUID | None = None
+) -> IssuedTokens:
+    refresh_token = security.new_refresh_token()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family_id or uuid.uuid4(),
+            token_hash=security.hash_refresh_token(refresh_token),
+            expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
+        )
+    )
+    await session.flush()
+    access_token = security.create_access_token(
+        user.id, secret=settings.signing_secret, ttl_s=settings.access_token_ttl_s
+    )
+    return IssuedTokens(access_token, refresh_token, settings.access_token_ttl_s)
+
+
+class RefreshReplayed(Unauthorized):
+    """A used refresh token came back: its family has been revoked (commit before raising)."""
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, *, refresh_token: str, settings: Settings
+) -> IssuedTokens:
+    now = datetime.now(UTC)
+    result = await session.execute(
+        select(RefreshToken)
+        .where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
+        .with_for_update()
+    )
+    stored = result.scalar_one_or_none()
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        raise Unauthorized(INVALID_REFRESH)
+    if stored.used_at is not None:
+        await revoke_family(session, family_id=stored.family_id)
+        raise RefreshReplayed(INVALID_REFRESH)
+    user = await session.get(User, stored.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized(INVALID_REFRESH)
+    stored.used_at = now
+    return await issue_tokens(session, user=user, settings=settings, family_id=stored.family_id)
+
+
+async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
+    """Log out: the token's whole family ends, so no rotated descendant survives."""
+    result = await session.execute(
+        select(RefreshToken.family_id).where(
+            RefreshToken.token_hash == security.hash_refresh_token(refresh_token)
+        )
+    )
+    family_id = result.scalar_one_or_none()
+    if family_id is not None:
+        await revoke_family(session, family_id=family_id)

@@ -1,0 +1,159 @@
+"""The `docchat` command: serve, migrate, worker, create-user, ingest, eval."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+from typing import Annotated
+
+import typer
+
+from app.core.settings import ConfigError, Settings, get_settings
+
+cli = typer.Typer(help="DocChat: chat with your documents.", no_args_is_help=True)
+logger = logging.getLogger("app.cli")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    try:
+        settings.validate_for_startup()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    from app.core.logging import configure_logging
+
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _database_url(settings: Settings, *, direct: bool = True) -> str:
+    from app.main import resolve_database_url
+
+    url = resolve_database_url(settings)
+    return (settings.database_direct_url if direct else None) or url
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply pending migrations (under an advisory lock, safe with many replicas)."""
+    from app.core import migrate as migrations
+
+    settings = _settings()
+    migrations.upgrade(_database_url(settings))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port (default: $PORT or 8000)")] = None,
+    worker: Annotated[bool | None, typer.Option(help="Run a job worker in-process")] = None,
+) -> None:
+    """Apply migrations, then serve the API (and the built frontend) with uvicorn."""
+    import uvicorn
+
+    from app.core import migrate as migrations
+    from app.core.logging import UVICORN_LOG_CONFIG
+    from app.main import create_app
+
+    settings = _settings()
+    migrations.upgrade(_database_url(settings))
+    if worker is not None:
+        settings.run_worker = worker
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port or settings.port,
+        log_config=UVICORN_LOG_CONFIG,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.command("worker")
+def run_worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once by this process")] = 1,
+) -> None:
+    """Run job workers (document ingestion) until SIGINT/SIGTERM."""
+    from app.core.db import create_engine, create_sessionmaker
+    from app.worker import WorkerDeps, create_job_app, worker_options
+
+    settings = _settings()
+    app_url = _database_url(settings, direct=False)
+    queue_url = _database_url(settings)
+
+    async def main() -> None:
+        engine = create_engine(app_url, pool_size=2, max_overflow=2)
+        deps = WorkerDeps(settings=settings, sessionmaker=create_sessionmaker(engine))
+        job_app = create_job_app(queue_url)
+        try:
+            async with job_app.open_async():
+                await job_app.run_worker_async(
+                    **worker_options(deps, concurrency=concurrency, install_signal_handlers=True)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+@cli.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(prompt=True)],
+    full_name: Annotated[str, typer.Option(prompt="Full name")],
+    password: Annotated[
+        str | None, typer.Option(help="Prompted when omitted (or $DOCCHAT_PASSWORD)")
+    ] = None,
+) -> None:
+    """Create an account."""
+    from pydantic import ValidationError
+
+    from app.auth import service
+    from app.auth.schemas import RegisterIn
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.errors import AppError
+
+    settings = _settings()
+    password = password or os.environ.get("DOCCHAT_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        body = RegisterIn(email=email, password=password, full_name=full_name)
+    except ValidationError as exc:
+        typer.echo(
+            f"invalid input: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True
+        )
+        raise typer.Exit(2) from None
+    url = _database_url(settings, direct=False)
+
+    async def main() -> str:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                user = await service.create_user(
+                    session, email=body.email, password=body.password, full_name=body.full_name
+                )
+                await session.commit()
+                return str(user.id)
+        finally:
+            await engine.dispose()
+
+    try:
+        user_id = asyncio.run(main())
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"created user {body.email} ({user_id})")
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Database engine, sessions and the request-scoped session dependency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# libpq parameters SQLAlchemy must not see in the URL; sslmode etc. pass through to psycopg.
+_DRIVER_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept provider URLs (`postgres://…`, `postgresql://…?sslmode=require`) and pick psycopg 3."""
+    parts = urlsplit(url)
+    if parts.scheme not in _DRIVER_SCHEMES:
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}")
+    return urlunsplit(("postgresql+psycopg", *parts[1:]))
+
+
+def libpq_url(url: str) -> str:
+    """The same URL in plain libpq form (for psycopg and procrastinate)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), parts.fragment))
+
+
+# Server-side prepared statements break behind PgBouncer in transaction mode and let
+# psycopg switch hot parameterised queries to slow generic plans: never prepare.
+PSYCOPG_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None, "connect_timeout": 5}
+
+
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        pool_recycle=1800,
+        connect_args=PSYCOPG_CONNECT_ARGS,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -1,0 +1,166 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "request_id"}}."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.logging import request_id_var
+
+logger = logging.getLogger(__name__)
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str = "Not authenticated.") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "validation_error"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "error": {"code": code, "message": message, "request_id": request_id_var.get(), **extra}
+    }
+
+
+def error_response(
+    status_code: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, message, **extra), status_code=status_code, headers=headers
+    )
+
+
+def _is_database_down(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.headers)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODES_BY_STATUS.get(
+        exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    )
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and message == "Not Found":
+        message = "Not found."
+    return error_response(exc.status_code, code, message, exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {
+            "loc": list(err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+            "type": err.get("type"),
+        }
+        for err in exc.errors()
+    ]
+    first = details[0] if details else None
+    message = "The request is invalid."
+    if first:
+        field = ".".join(
+            str(part) for part in first["loc"] if part not in ("body", "query", "path")
+        )
+        message = f"{field}: {first['message']}" if field else str(first["message"])
+    return error_response(422, "validation_error", message, details=details)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if _is_database_down(exc):
+        logger.warning("database_unavailable", extra={"error": type(exc).__name__})
+        return error_response(
+            503,
+            "service_unavailable",
+            "The database is unavailable; try again shortly.",
+            {"Retry-After": "5"},
+        )
+    return await _unhandled_error(request, exc)
+
+
+async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled_error", exc_info=exc)
+    return error_response(500, "internal_error", "An internal error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for db_error in (DBAPIError, PoolTimeoutError, psycopg.OperationalError):
+        app.add_exception_handler(db_error, _database_error)
+    app.add_exception_handler(Exception, _unhandled_error)

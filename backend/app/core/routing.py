@@ -1,0 +1,29 @@
+"""A route class that records its path template for logs and metrics.
+
+FastAPI hands sub-applications copies of the ASGI scope, so `scope["route"]` set during
+routing never reaches outer middleware; the shared `scope["state"]` dict does.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Scope
+
+ROUTE_TEMPLATE_KEY = "route_template"
+API_PREFIX = "/api/v1"
+
+
+class TemplatedRoute(APIRoute):
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match != Match.NONE and "state" in scope:
+            scope["state"][ROUTE_TEMPLATE_KEY] = self.path_format
+        return match, child_scope
+
+
+def api_router(**kwargs: object) -> APIRouter:
+    """An APIRouter whose routes record their template. Give it the full prefix and include
+    it in the app without one, so each route's template is its whole path."""
+    return APIRouter(route_class=TemplatedRoute, **kwargs)  # type: ignore[arg-type]

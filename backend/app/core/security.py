@@ -1,0 +1,90 @@
+"""Password hashing (Argon2 via pwdlib) and access tokens (JWT HS256 with a `kid` per secret)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105
+
+password_hasher = PasswordHash((Argon2Hasher(),))
+# Verified when the email is unknown so a miss costs as much as a wrong password.
+DUMMY_PASSWORD_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return password_hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> tuple[bool, str | None]:
+    """(valid, new hash when the stored one uses outdated parameters)."""
+    return password_hasher.verify_and_update(password, password_hash)
+
+
+def key_id(secret: str) -> str:
+    """A public name for a secret (the JWT `kid`), so verification picks the right one."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def create_access_token(user_id: uuid.UUID, *, secret: str, ttl_s: int) -> str:
+    now = datetime.now(UTC)
+    payload = {
+        "sub": str(user_id),
+        "type": ACCESS_TOKEN_TYPE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=ttl_s),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM, headers={"kid": key_id(secret)})
+
+
+def decode_access_token(token: str, *, secrets_by_kid: dict[str, str]) -> AccessClaims:
+    """Verify with the secret named by `kid` (current or a previous one still accepted)."""
+    try:
+        header = jwt.get_unverified_header(token)
+        secret = secrets_by_kid.get(str(header.get("kid")))
+        if secret is None or header.get("alg") != JWT_ALGORITHM:
+            raise InvalidToken("unknown key or algorithm")
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["exp", "sub", "iat"]},
+            leeway=5,
+        )
+        if payload.get("type") != ACCESS_TOKEN_TYPE:
+            raise InvalidToken("not an access token")
+        return AccessClaims(
+            user_id=uuid.UUID(payload["sub"]),
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        )
+    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def new_refresh_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> bytes:
+    # A high-entropy random token needs no slow hash: SHA-256 makes a DB leak useless.
+    return hashlib.sha256(token.encode()).digest()

@@ -1,0 +1,127 @@
+"""Configuration from environment variables (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "your-secret-here",
+        "replace-me",
+        "dev-secret",
+        "development-secret-change-me-please-0123456789",
+    }
+)
+MIN_SECRET_BYTES = 32
+DEV_SECRET = secrets.token_urlsafe(48)
+
+
+class ConfigError(Exception):
+    """A setting that makes it unsafe or impossible to start; the message names the variable."""
+
+
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    git_sha: str = "dev"
+    port: int = 8000
+    data_dir: Path = Path(".docchat")
+
+    database_url: str | None = None
+    database_direct_url: str | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 30_000
+
+    jwt_secret: str | None = None
+    jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    access_token_ttl_s: int = 15 * 60
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+
+    frontend_origin: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    frontend_dist: Path | None = None
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_enabled: bool = True
+
+    sentry_dsn: str | None = None
+    sentry_traces_sample_rate: float = 0.1
+
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    llm_provider: Literal["auto", "openai", "extractive"] = "auto"
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 60.0
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str | None = None
+    embedding_batch_size: int = 32
+
+    max_upload_mb: int = 50
+    run_worker: bool = True
+    worker_concurrency: int = 1
+
+    search_rrf_k: int = 60
+    search_candidates: int = 100
+    search_min_score: float = 0.0
+
+    @field_validator(
+        "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
+    )
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        return _comma_list(value)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def signing_secret(self) -> str:
+        """The secret that signs new tokens; in development a per-process random one if unset."""
+        return self.jwt_secret or DEV_SECRET
+
+    def validate_for_startup(self) -> None:
+        """Refuse to run production with unsafe secrets or CORS; raises ConfigError."""
+        if not self.is_production:
+            return
+        secret = self.jwt_secret
+        if not secret:
+            raise ConfigError(
+                "JWT_SECRET is not set; production needs a random secret of 32+ bytes"
+            )
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
+        if secret.lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError("JWT_SECRET is a known placeholder value; generate a random one")
+        if not self.frontend_origin:
+            raise ConfigError("FRONTEND_ORIGIN is not set; list the exact frontend origin(s)")
+        if "*" in self.frontend_origin:
+            raise ConfigError("FRONTEND_ORIGIN must list exact origins, not '*'")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,350 @@
+"""Split parsed pages into embedding-sized chunks that follow the document's structure.
+
+How chunks are cut:
+
+* A chunk belongs to one section (one ``heading_path``); a new heading starts a new chunk.
+  The one exception: a section that holds nothing but its heading joins its first
+  subsection, so a heading followed directly by a subheading never becomes a chunk alone.
+* Units are sentences (paragraph blocks split at sentence ends); a sentence longer than
+  ``max_tokens`` falls back to words, and a word longer than that to character halves.
+* Units are packed greedily. When the next unit does not fit, the chunk is cut before it,
+  or earlier at the last paragraph start (then sentence start) that keeps the chunk at
+  least half full. A chunk at least half full is also cut where a new page begins.
+* A chunk that continues its section starts with an overlap: the run of trailing whole
+  sentences of the previous chunk whose token total is closest to ``overlap_tokens``
+  (never more than twice that, and never the whole previous chunk).
+
+Text and offsets: a chunk's text is the exact slice ``page.text[char_start:char_end]``
+when it lies on one page. A chunk spanning pages is the slice of ``page_start``'s text
+from ``char_start`` to its end, the full text of every non-empty page in between, and the
+slice of ``page_end``'s text up to ``char_end``, joined by ``"\\n"``.
+
+``token_count`` is what the counter reports for the final chunk text (no special tokens),
+always <= ``max_tokens``. Packing adds up per-unit counts, which is exact for WordPiece
+tokenizers such as MiniLM's; each chunk is recounted anyway and split again if a
+tokenizer is not additive.
+"""
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tokenizers import Tokenizer
+
+from app.documents.parsing import Block, Page
+
+MIN_MAX_TOKENS = 8
+PAGE_JOINER = "\n"
+# Sentence ends: Western punctuation followed by whitespace, or CJK full stops (no space).
+SENTENCE_END = re.compile(
+    r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|[\u3002\uff01\uff1f]+[\"'\u201d\u2019\u300d\u300f)\]]*"
+)
+WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    ordinal: int  # 0-based position of the chunk in the document
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int  # into page_start's text
+    char_end: int  # into page_end's text
+    heading_path: tuple[str, ...]
+    token_count: int
+
+
+class TokenCounter(Protocol):
+    def count(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of ``texts`` without special tokens, in order."""
+        ...
+
+
+class FastTokenizer(Protocol):
+    @property
+    def backend_tokenizer(self) -> Tokenizer: ...
+
+
+class _BackendTokenCounter:
+    def __init__(self, backend: Tokenizer) -> None:
+        self._backend = backend
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encodings = self._backend.encode_batch_fast(list(texts), add_special_tokens=False)
+        return [len(encoding.ids) for encoding in encodings]
+
+
+def hf_token_counter(tokenizer: FastTokenizer) -> TokenCounter:
+    """Count tokens with a HuggingFace fast tokenizer, excluding special tokens.
+
+    Works on a private copy of the Rust tokenizer with truncation and padding off, so
+    counts are never capped at the model's length and the caller's tokenizer is untouched.
+    Embedders add [CLS]/[SEP]: pass ``max_tokens = model_max_length - 2`` to chunk_pages.
+    """
+    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    backend.no_truncation()
+    backend.no_padding()
+    return _BackendTokenCounter(backend)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """The smallest piece packed into chunks: a sentence, or a word of a huge sentence."""
+
+    page: Page
+    start: int
+    end: int
+    tokens: int
+    heading_path: tuple[str, ...]
+    is_heading: bool
+    starts_block: bool
+    starts_sentence: bool
+
+    @property
+    def text(self) -> str:
+        return self.page.text[self.start : self.end]
+
+
+def chunk_pages(
+    pages: Iterable[Page],
+    counter: TokenCounter,
+    *,
+    max_tokens: int = 256,
+    overlap_tokens: int = 32,
+) -> Iterator[ChunkDraft]:
+    """Chunk pages lazily: each page is read, split and counted once, and the chunks it
+    completes are yielded before the next page is requested."""
+    if max_tokens < MIN_MAX_TOKENS:
+        raise ValueError(f"max_tokens must be at least {MIN_MAX_TOKENS}")
+    if not 0 <= overlap_tokens <= max_tokens // 2:
+        raise ValueError("overlap_tokens must be between 0 and half of max_tokens")
+    splitter = _UnitSplitter(counter, max_tokens)
+    packer = _ChunkPacker(counter, max_tokens, overlap_tokens)
+    for page in pages:
+        for unit in splitter.units(page):
+            packer.add(unit)
+        yield from packer.take_finished()
+    packer.finish()
+    yield from packer.take_finished()
+
+
+class _UnitSplitter:
+    def __init__(self, counter: TokenCounter, max_tokens: int) -> None:
+        self._counter = counter
+        self._max_tokens = max_tokens
+        self._previous_path: tuple[str, ...] | None = None
+
+    def units(self, page: Page) -> list[_Unit]:
+        sentences = [
+            (block, start, end, index == 0)
+            for block in page.blocks
+            for index, (start, end) in enumerate(_sentence_spans(block))
+        ]
+        counts = self._counter.count([page.text[start:end] for _, start, end, _ in sentences])
+        units: list[_Unit] = []
+        for (block, start, end, starts_block), tokens in zip(sentences, counts, strict=True):
+            is_heading = starts_block and self._starts_section(block)
+            template = _Unit(
+                page, start, end, tokens, block.heading_path, is_heading, starts_block, True
+            )
+            if tokens <= self._max_tokens:
+                units.append(template)
+            else:
+                units.extend(self._split_oversized(template))
+        return units
+
+    def _starts_section(self, block: Block) -> bool:
+        is_new_section = block.heading_path != self._previous_path
+        self._previous_path = block.heading_path
+        return (
+            is_new_section
+            and bool(block.heading_path)
+            and " ".join(block.text.split()) == block.heading_path[-1]
+        )
+
+    def _split_oversized(self, sentence: _Unit) -> list[_Unit]:
+        text = sentence.page.text
+        words = [
+            (sentence.start + match.start(), sentence.start + match.end())
+            for match in WORD.finditer(sentence.text)
+        ]
+        counts = self._counter.count([text[start:end] for start, end in words])
+        pieces = [
+            piece
+            for (start, end), tokens in zip(words, counts, strict=True)
+            for piece in self._halve_until_fits(text, start, end, tokens)
+        ]
+        return [
+            _Unit(
+                sentence.page,
+                start,
+                end,
+                tokens,
+                sentence.heading_path,
+                sentence.is_heading and index == 0,
+                sentence.starts_block and index == 0,
+                index == 0,
+            )
+            for index, (start, end, tokens) in enumerate(pieces)
+        ]
+
+    def _halve_until_fits(
+        self, text: str, start: int, end: int, tokens: int
+    ) -> list[tuple[int, int, int]]:
+        if tokens <= self._max_tokens or end - start <= 1:
+            return [(start, end, tokens)]
+        middle = (start + end) // 2
+        left, right = self._counter.count([text[start:middle], text[middle:end]])
+        return self._halve_until_fits(text, start, middle, left) + self._halve_until_fits(
+            text, middle, end, right
+        )
+
+
+def _sentence_spans(block: Block) -> Iterator[tuple[int, int]]:
+    """Page offsets of the block's sentences, without surrounding whitespace."""
+    text = block.text
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        yield from _trimmed_span(text, start, match.end(), block.char_start)
+        start = match.end()
+    yield from _trimmed_span(text, start, len(text), block.char_start)
+
+
+def _trimmed_span(text: str, start: int, end: int, base: int) -> Iterator[tuple[int, int]]:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        left = start + len(piece) - len(piece.lstrip())
+        yield base + left, base + left + len(stripped)
+
+
+class _ChunkPacker:
+    def __init__(self, counter: TokenCounter, max_tokens: int, overlap_tokens: int) -> None:
+        self._counter = counter
+        self._max_tokens = max_tokens
+        self._overlap_tokens = overlap_tokens
+        self._units: list[_Unit] = []
+        self._tokens = 0
+        self._overlap_length = 0  # leading units repeated from the previous chunk
+        self._finished: list[list[_Unit]] = []
+        self._ordinals = itertools.count()
+
+    def add(self, unit: _Unit) -> None:
+        if self._units and unit.heading_path != self._units[-1].heading_path:
+            if not self._heading_joins_subsection(unit):
+                self._cut(len(self._units), unit, keep_overlap=False)
+        elif self._units and unit.page is not self._units[-1].page and self._is_half_full():
+            self._cut(len(self._units), unit, keep_overlap=True)
+        while self._units and self._tokens + unit.tokens > self._max_tokens:
+            self._cut(self._break_index(unit), unit, keep_overlap=True)
+        self._units.append(unit)
+        self._tokens += unit.tokens
+
+    def finish(self) -> None:
+        if self._units:
+            self._finished.append(self._units)
+        self._units, self._tokens, self._overlap_length = [], 0, 0
+
+    def take_finished(self) -> Iterator[ChunkDraft]:
+        finished, self._finished = self._finished, []
+        counts = self._counter.count([_chunk_text(units) for units in finished])
+        for units, tokens in zip(finished, counts, strict=True):
+            yield from self._fitted_drafts(units, tokens)
+
+    def _heading_joins_subsection(self, unit: _Unit) -> bool:
+        current_path = self._units[-1].heading_path
+        return (
+            all(existing.is_heading for existing in self._units)
+            and len(unit.heading_path) > len(current_path)
+            and unit.heading_path[: len(current_path)] == current_path
+        )
+
+    def _is_half_full(self) -> bool:
+        return self._tokens * 2 >= self._max_tokens
+
+    def _break_index(self, incoming: _Unit) -> int:
+        """Where to end the current chunk: before ``incoming`` if it starts a paragraph,
+        else at the last paragraph start that leaves the chunk half full, likewise for
+        sentence starts, else right before ``incoming``."""
+        for is_boundary in (_starts_block, _starts_sentence):
+            if is_boundary(incoming):
+                return len(self._units)
+            prefix_tokens = self._tokens
+            for index in range(len(self._units) - 1, self._overlap_length, -1):
+                prefix_tokens -= self._units[index].tokens
+                if prefix_tokens * 2 < self._max_tokens:
+                    break
+                if is_boundary(self._units[index]):
+                    return index
+        return len(self._units)
+
+    def _cut(self, index: int, incoming: _Unit, *, keep_overlap: bool) -> None:
+        emitted, rest = self._units[:index], self._units[index:]
+        self._finished.append(emitted)
+        rest_tokens = sum(unit.tokens for unit in rest)
+        overlap: list[_Unit] = []
+        if keep_overlap:
+            budget = self._max_tokens - rest_tokens - incoming.tokens
+            overlap = self._overlap_tail(emitted, budget)
+        self._units = overlap + rest
+        self._tokens = rest_tokens + sum(unit.tokens for unit in overlap)
+        self._overlap_length = len(overlap)
+
+    def _overlap_tail(self, emitted: list[_Unit], budget: int) -> list[_Unit]:
+        limit = min(2 * self._overlap_tokens, budget)
+        best_start, best_distance = len(emitted), self._overlap_tokens
+        tail_tokens = 0
+        for index in range(len(emitted) - 1, 0, -1):
+            tail_tokens += emitted[index].tokens
+            if tail_tokens > limit:
+                break
+            distance = abs(tail_tokens - self._overlap_tokens)
+            if emitted[index].starts_sentence and distance < best_distance:
+                best_start, best_distance = index, distance
+        return emitted[best_start:]
+
+    def _fitted_drafts(self, units: list[_Unit], tokens: int) -> Iterator[ChunkDraft]:
+        """Yield the chunk, or, if the counter disagrees with the summed unit counts
+        (non-additive tokenizers), its halves recounted until each fits."""
+        if tokens <= self._max_tokens or len(units) == 1:
+            yield _draft(next(self._ordinals), units, tokens)
+            return
+        middle = len(units) // 2
+        halves = (units[:middle], units[middle:])
+        counts = self._counter.count([_chunk_text(half) for half in halves])
+        for half, half_tokens in zip(halves, counts, strict=True):
+            yield from self._fitted_drafts(half, half_tokens)
+
+
+def _starts_block(unit: _Unit) -> bool:
+    return unit.starts_block
+
+
+def _starts_sentence(unit: _Unit) -> bool:
+    return unit.starts_sentence
+
+
+def _chunk_text(units: list[_Unit]) -> str:
+    slices = []
+    for _, page_units in itertools.groupby(units, key=lambda unit: unit.page.number):
+        run = list(page_units)
+        slices.append(run[0].page.text[run[0].start : run[-1].end])
+    return PAGE_JOINER.join(slices)
+
+
+def _draft(ordinal: int, units: list[_Unit], tokens: int) -> ChunkDraft:
+    first, last = units[0], units[-1]
+    return ChunkDraft(
+        ordinal=ordinal,
+        text=_chunk_text(units),
+        page_start=first.page.number,
+        page_end=last.page.number,
+        char_start=first.start,
+        char_end=last.end,
+        heading_path=last.heading_path,
+        token_count=tokens,
+    )

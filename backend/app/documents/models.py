@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base
+
+
+class DocumentStatus(StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("user_id", "sha256", name="uq_documents_user_id_sha256"),
+        CheckConstraint(
+            "status IN ('queued', 'processing', 'ready', 'failed')", name="status_valid"
+        ),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        Index("ix_documents_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    kind: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), server_default=DocumentStatus.QUEUED.value)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    progress: Mapped[int] = mapped_column(SmallInteger, server_default=sql_text("0"))
+    error: Mapped[str | None] = mapped_column(Text)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    embedding_model: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentFile(Base):
+    """The original bytes, kept in Postgres so the database is the only stateful service."""
+
+    __tablename__ = "document_files"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+    __table_args__ = (
+        UniqueConstraint("document_id", "ordinal", name="uq_chunks_document_id_ordinal"),
+        Index("ix_chunks_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    heading_path: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=sql_text("'{}'::text[]")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    token_count: Mapped[int] = mapped_column(Integer)
+    # BM25 document length: lexeme occurrences in heading + text.
+    lexeme_count: Mapped[int] = mapped_column(Integer, server_default=sql_text("0"))
+    embedding_model: Mapped[str] = mapped_column(String(255))
+    # No fixed dimension: each model gets its own partial HNSW index over a cast expression.
+    embedding: Mapped[list[float]] = mapped_column(Vector())
+
+
+class ChunkTerm(Base):
+    """BM25 postings: one row per (user, lexeme, chunk), read per query lexeme by index."""
+
+    __tablename__ = "chunk_terms"
+    __table_args__ = (Index("ix_chunk_terms_document_id", "document_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    chunk_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    tf: Mapped[int] = mapped_column(SmallInteger)
+    doc_len: Mapped[int] = mapped_column(Integer)
+
+
+class UserCorpusStats(Base):
+    """Per-user BM25 corpus statistics, maintained in the indexing and deleting transactions."""
+
+    __tablename__ = "user_corpus_stats"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk_count: Mapped[int] = mapped_column(BigInteger, server_default=sql_text("0"))
+    total_length: Mapped[int] = mapped_column(BigInteger, server_default=sql_text("0"))

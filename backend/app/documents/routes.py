@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import File, Query, Response, UploadFile, status
+
+from app.auth.deps import CurrentUser
+from app.core.db import SessionDep
+from app.core.errors import Unprocessable
+from app.core.routing import API_PREFIX, api_router
+from app.documents import service
+from app.documents.schemas import DocumentOut
+
+router = api_router(prefix=f"{API_PREFIX}/documents", tags=["documents"])
+
+MAX_FILES_PER_REQUEST = 20
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=list[DocumentOut])
+async def upload_documents(
+    user: CurrentUser,
+    session: SessionDep,
+    files: Annotated[list[UploadFile], File(description="One or more documents")],
+) -> list[DocumentOut]:
+    if len(files) > MAX_FILES_PER_REQUEST:
+        raise Unprocessable(f"Upload at most {MAX_FILES_PER_REQUEST} files at once.")
+    uploads = [service.Upload(filename=f.filename or "", data=await f.read()) for f in files]
+    documents = await service.create_documents(session, user_id=user.id, uploads=uploads)
+    return [DocumentOut.model_validate(d) for d in documents]
+
+
+@router.get("", response_model=list[DocumentOut])
+async def list_documents(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DocumentOut]:
+    documents = await service.list_documents(session, user_id=user.id, limit=limit, offset=offset)
+    return [DocumentOut.model_validate(d) for d in documents]
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+async def get_document(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> DocumentOut:
+    document = await service.get_document(session, user_id=user.id, document_id=document_id)
+    return DocumentOut.model_validate(document)
+
+
+@router.get(
+    "/{document_id}/file",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The original"}},
+)
+async def get_document_file(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
+    document, data = await service.get_document_file(
+        session, user_id=user.id, document_id=document_id
+    )
+    headers = {
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(document.filename)}",
+        "Cache-Control": "private, max-age=300",
+    }
+    if document.content_type != "application/pdf":
+        # An uploaded HTML original must never run script when opened from our origin
+        # (PDFs are exempt: Chromium's viewer refuses to render in a sandboxed document).
+        headers["Content-Security-Policy"] = (
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+        )
+    return Response(content=data, media_type=document.content_type, headers=headers)
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
+    await service.delete_document(session, user_id=user.id, document_id=document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{document_id}/reindex", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentOut
+)
+async def reindex_document(
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> DocumentOut:
+    document = await service.request_reindex(session, user_id=user.id, document_id=document_id)
+    return DocumentOut.model_validate(document)

@@ -1,0 +1,317 @@
+"""Background ingestion: parse → chunk → embed → index, with progress and crash safety.
+
+Nothing becomes searchable until the final transaction writes the chunks, postings and the
+`ready` status together; a worker killed earlier leaves no trace and the job is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+from anyio import to_thread
+from procrastinate import Blueprint, JobContext, RetryStrategy
+from procrastinate.exceptions import JobAborted
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.ai.embeddings import Embedder, EmbeddingError
+from app.ai.factory import get_embedder
+from app.core import metrics
+from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
+from app.documents.detect import DocumentKind
+from app.documents.models import Document, DocumentFile, DocumentStatus
+from app.documents.parsing import ParseError, count_pages, parse_document
+from app.search.indexing import ChunkRow, ensure_vector_index, write_document_chunks
+
+logger = logging.getLogger(__name__)
+blueprint = Blueprint()
+
+MAX_ATTEMPTS = 5
+EMBED_BATCH = 64
+OVERLAP_TOKENS = 32
+# Tokens kept free for the heading path that is prepended to each chunk before embedding.
+HEADING_BUDGET_TOKENS = 24
+PROGRESS_FLUSH_S = 0.5
+UNEXPECTED_ERROR = "Something went wrong while processing this document; try reindexing it."
+
+# Progress bands per stage, in percent.
+PARSE_BAND = (2, 20)
+EMBED_BAND = (20, 95)
+
+
+class ProgressReporter:
+    """Collects progress (from any thread) and writes it to the document every 0.5 s."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID):
+        self._sessionmaker = sessionmaker
+        self._document_id = document_id
+        self._stage = "parse"
+        self._progress = PARSE_BAND[0]
+        self._written: tuple[str, int] | None = None
+
+    def set(self, stage: str, progress: float) -> None:
+        self._stage, self._progress = stage, int(progress)
+
+    async def flush(self) -> None:
+        current = (self._stage, self._progress)
+        if current == self._written:
+            return
+        async with self._sessionmaker() as session:
+            await session.execute(
+                update(Document)
+                .where(
+                    Document.id == self._document_id, Document.status == DocumentStatus.PROCESSING
+                )
+                .values(stage=current[0], progress=current[1])
+            )
+            await session.commit()
+        self._written = current
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ProgressReporter]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(PROGRESS_FLUSH_S)
+                await self.flush()
+
+        task = asyncio.create_task(loop())
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def embedding_input(draft: ChunkDraft) -> str:
+    if draft.heading_path:
+        return " / ".join(draft.heading_path) + "\n" + draft.text
+    return draft.text
+
+
+def parse_and_chunk(
+    data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
+) -> tuple[list[ChunkDraft], int]:
+    """Runs in a worker thread: pages are streamed, chunks collected (text only, small)."""
+    tokenizer = embedder.tokenizer()
+    if tokenizer is None:
+        from app.ai.embeddings import LocalEmbedder
+
+        tokenizer = LocalEmbedder().tokenizer()
+    counter = hf_token_counter(tokenizer)
+    total_pages = count_pages(data, kind)
+    pages_seen = 0
+
+    def pages():  # type: ignore[no-untyped-def]
+        nonlocal pages_seen
+        for page in parse_document(data, kind):
+            pages_seen += 1
+            on_page(pages_seen, total_pages)
+            yield page
+
+    max_tokens = max(64, embedder.max_tokens - 2 - HEADING_BUDGET_TOKENS)
+    drafts = list(
+        chunk_pages(pages(), counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS)
+    )
+    return drafts, pages_seen
+
+
+async def embed_all(
+    embedder: Embedder, drafts: Sequence[ChunkDraft], reporter: ProgressReporter
+) -> np.ndarray:
+    vectors: list[np.ndarray] = []
+    low, high = EMBED_BAND
+    for start in range(0, len(drafts), EMBED_BATCH):
+        batch = [embedding_input(d) for d in drafts[start : start + EMBED_BATCH]]
+        vectors.append(await to_thread.run_sync(embedder.embed_documents, batch))
+        done = min(start + EMBED_BATCH, len(drafts))
+        reporter.set("embed", low + (high - low) * done / max(len(drafts), 1))
+    if not vectors:
+        return np.zeros((0, embedder.dimensions), dtype=np.float32)
+    return np.concatenate(vectors)
+
+
+async def _mark(
+    sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID, **values: object
+) -> None:
+    async with sessionmaker() as session:
+        await session.execute(update(Document).where(Document.id == document_id).values(**values))
+        await session.commit()
+
+
+async def _start(
+    sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID
+) -> tuple[Document, bytes] | None:
+    async with sessionmaker() as session:
+        document = (
+            await session.execute(
+                select(Document).where(Document.id == document_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if document is None:
+            return None  # deleted while queued
+        data = (
+            await session.execute(
+                select(DocumentFile.data).where(DocumentFile.document_id == document_id)
+            )
+        ).scalar_one()
+        document.status = DocumentStatus.PROCESSING.value
+        document.stage = "parse"
+        document.progress = PARSE_BAND[0]
+        document.error = None
+        document.attempts += 1
+        await session.commit()
+        return document, data
+
+
+async def _finish(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    document: Document,
+    drafts: Sequence[ChunkDraft],
+    vectors: np.ndarray,
+    page_count: int,
+    embedder: Embedder,
+) -> bool:
+    async with sessionmaker() as session:
+        locked = (
+            await session.execute(
+                select(Document.id).where(Document.id == document.id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        if locked is None:
+            return False  # deleted while processing: write nothing
+        await ensure_vector_index(
+            session, model_id=embedder.model_id, dimensions=embedder.dimensions
+        )
+        rows = [
+            ChunkRow(
+                ordinal=d.ordinal,
+                text=d.text,
+                page_start=d.page_start,
+                page_end=d.page_end,
+                char_start=d.char_start,
+                char_end=d.char_end,
+                heading_path=d.heading_path,
+                token_count=d.token_count,
+            )
+            for d in drafts
+        ]
+        await write_document_chunks(
+            session,
+            user_id=document.user_id,
+            document_id=document.id,
+            rows=rows,
+            vectors=vectors,
+            model_id=embedder.model_id,
+        )
+        await session.execute(
+            update(Document)
+            .where(Document.id == document.id)
+            .values(
+                status=DocumentStatus.READY.value,
+                stage="done",
+                progress=100,
+                error=None,
+                chunk_count=len(rows),
+                page_count=page_count,
+                embedding_model=embedder.model_id,
+                processed_at=datetime.now(UTC),
+            )
+        )
+        await session.commit()
+        return True
+
+
+async def ingest(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    embedder_factory: Callable[[], Embedder],
+    document_id: uuid.UUID,
+    *,
+    final_attempt: bool,
+) -> None:
+    started = await _start(sessionmaker, document_id)
+    if started is None:
+        return
+    document, data = started
+    log_extra = {"document_id": str(document_id), "user_id": str(document.user_id)}
+    reporter = ProgressReporter(sessionmaker, document_id)
+    try:
+        async with reporter.running():
+            embedder = await to_thread.run_sync(embedder_factory)
+
+            def on_page(seen: int, total: int | None) -> None:
+                low, high = PARSE_BAND
+                fraction = seen / total if total else 0.5
+                reporter.set("parse", low + (high - low) * min(fraction, 1.0))
+
+            drafts, page_count = await to_thread.run_sync(
+                parse_and_chunk, data, DocumentKind(document.kind), embedder, on_page
+            )
+            del data
+            if not drafts:
+                raise ParseError("The document contains no extractable text.")
+            reporter.set("embed", EMBED_BAND[0])
+            vectors = await embed_all(embedder, drafts, reporter)
+            reporter.set("index", EMBED_BAND[1])
+            await reporter.flush()
+        if await _finish(
+            sessionmaker,
+            document=document,
+            drafts=drafts,
+            vectors=vectors,
+            page_count=page_count,
+            embedder=embedder,
+        ):
+            metrics.DOCUMENTS_PROCESSED.labels("ready").inc()
+            logger.info("document_ready", extra={**log_extra, "chunks": len(drafts)})
+    except ParseError as exc:
+        metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
+        logger.info("document_failed", extra={**log_extra, "reason": exc.message})
+        await _mark(sessionmaker, document_id, status="failed", stage=None, error=exc.message)
+    except EmbeddingError as exc:
+        if final_attempt:
+            metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
+            await _mark(sessionmaker, document_id, status="failed", stage=None, error=str(exc))
+            return
+        logger.warning("embedding_retry", extra={**log_extra, "error": str(exc)})
+        await _mark(
+            sessionmaker,
+            document_id,
+            status="queued",
+            stage="queued",
+            error="The embedding service is unavailable; retrying shortly.",
+        )
+        raise
+    except (asyncio.CancelledError, JobAborted):
+        raise  # shutdown: the job is retried, the document stays as it was
+    except Exception:
+        metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
+        logger.exception("document_error", extra=log_extra)
+        await _mark(sessionmaker, document_id, status="failed", stage=None, error=UNEXPECTED_ERROR)
+
+
+@blueprint.task(
+    name="ingest_document",
+    pass_context=True,
+    retry=RetryStrategy(
+        max_attempts=MAX_ATTEMPTS, exponential_wait=4, retry_exceptions={EmbeddingError, JobAborted}
+    ),
+)
+async def ingest_document(context: JobContext, document_id: str) -> None:
+    from app.worker import worker_deps
+
+    deps = worker_deps(context)
+    attempts = context.job.attempts if context.job else 0
+    await ingest(
+        deps.sessionmaker,
+        lambda: get_embedder(deps.settings),
+        uuid.UUID(document_id),
+        final_attempt=attempts + 1 >= MAX_ATTEMPTS,
+    )

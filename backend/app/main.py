@@ -1,0 +1,112 @@
+"""The FastAPI application: `uvicorn app.main:app` (or `docchat serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.auth.routes import router as auth_router
+from app.core import metrics
+from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.observability import init_sentry
+from app.core.ratelimit import create_limiter
+from app.core.routing import TemplatedRoute
+from app.core.settings import ConfigError, Settings, get_settings
+from app.core.static import mount_frontend
+from app.documents.routes import router as documents_router
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server in development when it is unset."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.is_production:
+        raise ConfigError("DATABASE_URL is not set")
+    from app.core.embedded_pg import start_embedded
+
+    settings.database_url = start_embedded(settings.data_dir)
+    return settings.database_url
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = await asyncio.to_thread(resolve_database_url, settings)
+    engine = create_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    from app.worker import run_worker_in_background
+
+    async with run_worker_in_background(app, settings):
+        logger.info(
+            "startup", extra={"version": settings.git_sha, "environment": settings.environment}
+        )
+        yield
+    await engine.dispose()
+    logger.info("shutdown")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.validate_for_startup()
+    configure_logging(settings.log_level)
+    sentry_enabled = init_sentry(settings)
+
+    app = FastAPI(title="DocChat API", version=settings.git_sha, lifespan=lifespan)
+    app.router.route_class = TemplatedRoute
+    app.state.settings = settings
+    app.state.limiter = create_limiter(
+        settings.rate_limit_storage_uri, enabled=settings.rate_limit_enabled
+    )
+    install_error_handlers(app)
+
+    for router in (health_router, auth_router, documents_router):
+        app.include_router(router)
+    app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+    mount_frontend(app, settings.frontend_dist or default_frontend_dist())
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.frontend_origin,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+        max_age=600,
+    )
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        path_prefixes=("/api/v1/documents",),
+    )
+    app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
+    return app
+
+
+def default_frontend_dist() -> Path:
+    return Path(__file__).resolve().parents[2] / "frontend" / "out"
+
+
+def _create_default_app() -> FastAPI:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+
+
+app = _create_default_app()

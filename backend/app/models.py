@@ -1,0 +1,18 @@
+"""Every ORM model, imported in one place so Alembic sees the whole schema."""
+
+from app.auth.models import RefreshToken, User
+from app.core.db import Base
+from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
+
+metadata = Base.metadata
+
+__all__ = [
+    "Chunk",
+    "ChunkTerm",
+    "Document",
+    "DocumentFile",
+    "RefreshToken",
+    "User",
+    "UserCorpusStats",
+    "metadata",
+]

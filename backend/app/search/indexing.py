@@ -1,0 +1,145 @@
+"""The write side of retrieval: chunks with vectors, BM25 postings and corpus statistics.
+
+Everything here runs inside the caller's transaction, so a document's chunks, postings and
+statistics appear (or disappear) atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.documents.models import Chunk
+
+# Lexemes come from heading path + text (english stemming), so a section title also matches
+# its passages; the query side (app.search.retrieval) must use the same configuration.
+
+_INDEX_POSTINGS = text("""
+WITH lex AS (
+    SELECT c.id AS chunk_id, c.user_id, c.document_id, t.lexeme,
+           coalesce(array_length(t.positions, 1), 1) AS tf
+    FROM chunks c,
+         unnest(to_tsvector('english', array_to_string(c.heading_path, ' ') || ' ' || c.text)) AS t
+    WHERE c.document_id = :document_id
+), lengths AS (
+    SELECT chunk_id, sum(tf)::int AS len FROM lex GROUP BY chunk_id
+), postings AS (
+    INSERT INTO chunk_terms (user_id, lexeme, chunk_id, document_id, tf, doc_len)
+    SELECT lex.user_id, lex.lexeme, lex.chunk_id, lex.document_id, least(lex.tf, 32767), lengths.len
+    FROM lex JOIN lengths USING (chunk_id)
+)
+UPDATE chunks SET lexeme_count = lengths.len
+FROM lengths WHERE chunks.id = lengths.chunk_id
+""")
+
+_ADD_STATS = text("""
+INSERT INTO user_corpus_stats (user_id, chunk_count, total_length)
+SELECT :user_id, count(*), coalesce(sum(lexeme_count), 0) FROM chunks WHERE document_id = :document_id
+ON CONFLICT (user_id) DO UPDATE
+SET chunk_count = user_corpus_stats.chunk_count + excluded.chunk_count,
+    total_length = user_corpus_stats.total_length + excluded.total_length
+""")
+
+_SUBTRACT_STATS = text("""
+UPDATE user_corpus_stats s
+SET chunk_count = greatest(s.chunk_count - d.n, 0), total_length = greatest(s.total_length - d.len, 0)
+FROM (SELECT count(*) AS n, coalesce(sum(lexeme_count), 0) AS len
+      FROM chunks WHERE document_id = :document_id) AS d
+WHERE s.user_id = :user_id
+""")
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    ordinal: int
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    heading_path: Sequence[str]
+    token_count: int
+
+
+async def remove_document_chunks(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
+) -> None:
+    params = {"user_id": user_id, "document_id": document_id}
+    await session.execute(_SUBTRACT_STATS, params)
+    await session.execute(text("DELETE FROM chunk_terms WHERE document_id = :document_id"), params)
+    await session.execute(text("DELETE FROM chunks WHERE document_id = :document_id"), params)
+
+
+async def write_document_chunks(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    document_id: uuid.UUID,
+    rows: Sequence[ChunkRow],
+    vectors: np.ndarray,
+    model_id: str,
+) -> None:
+    """Replace the document's chunks, postings and statistics in the current transaction."""
+    await remove_document_chunks(session, user_id=user_id, document_id=document_id)
+    if rows:
+        await session.execute(
+            insert(Chunk),
+            [
+                {
+                    "document_id": document_id,
+                    "user_id": user_id,
+                    "ordinal": row.ordinal,
+                    "page_start": row.page_start,
+                    "page_end": row.page_end,
+                    "char_start": row.char_start,
+                    "char_end": row.char_end,
+                    "heading_path": list(row.heading_path),
+                    "text": row.text,
+                    "token_count": row.token_count,
+                    "embedding_model": model_id,
+                    "embedding": vector,
+                }
+                for row, vector in zip(rows, vectors, strict=True)
+            ],
+        )
+    params = {"user_id": user_id, "document_id": document_id}
+    await session.execute(_INDEX_POSTINGS, params)
+    await session.execute(_ADD_STATS, params)
+
+
+_SAFE_MODEL_ID = re.compile(r"^[A-Za-z0-9/_.:@+-]{1,255}$")
+
+
+def vector_index_name(model_id: str) -> str:
+    return "ix_chunks_embedding_" + hashlib.sha256(model_id.encode()).hexdigest()[:12]
+
+
+async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimensions: int) -> None:
+    """Give each embedding model its own partial HNSW index, so switching models needs no
+    migration and a search never mixes vectors of two models."""
+    if not _SAFE_MODEL_ID.match(model_id):
+        raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+    literal = model_id.replace("'", "''")
+    existing = await session.execute(
+        text(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%hnsw%' "
+            "AND indexdef LIKE :predicate"
+        ),
+        {"predicate": f"%embedding_model)::text = '{literal}'::text%"},
+    )
+    if existing.first():
+        return
+    await session.execute(
+        text(
+            f"CREATE INDEX IF NOT EXISTS {vector_index_name(model_id)} ON chunks "
+            f"USING hnsw ((embedding::vector({int(dimensions)})) vector_cosine_ops) "
+            f"WITH (m = 16, ef_construction = 64) WHERE embedding_model = '{literal}'"
+        )
+    )

