@@ -27,11 +27,7 @@ STALLED_WORKER_TIMEOUT_S = 6.0
 POLL_INTERVAL_S = 1.0
 SHUTDOWN_GRACE_S = 10.0
 
-maintenance = Blueprint()
 
-
-@maintenance.periodic(cron="* * * * * */2")
-@maintenance.task(queueing_lock="retry_stalled_jobs", pass_context=True)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     manager = context.app.job_manager
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_WORKER_TIMEOUT_S)
@@ -56,8 +52,19 @@ def worker_deps(context: JobContext) -> WorkerDeps:
     return deps
 
 
+def maintenance_blueprint() -> Blueprint:
+    blueprint = Blueprint()
+    task = blueprint.task(
+        name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True
+    )(retry_stalled_jobs)
+    blueprint.periodic(cron="* * * * * */2")(task)
+    return blueprint
+
+
 def create_job_app(database_url: str) -> App:
-    from app.documents.tasks import blueprint as documents_blueprint
+    """A job-queue App with every task registered. Blueprints are built fresh per App:
+    registering one renames its tasks and binds them to that App."""
+    from app.documents.tasks import documents_blueprint
 
     connector = PsycopgConnector(
         conninfo=libpq_url(database_url),
@@ -66,8 +73,8 @@ def create_job_app(database_url: str) -> App:
         max_size=4,
     )
     job_app = App(connector=connector)
-    job_app.add_tasks_from(maintenance, namespace="maintenance")
-    job_app.add_tasks_from(documents_blueprint, namespace="documents")
+    job_app.add_tasks_from(maintenance_blueprint(), namespace="maintenance")
+    job_app.add_tasks_from(documents_blueprint(), namespace="documents")
     return job_app
 
 

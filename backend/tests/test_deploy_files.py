@@ -86,7 +86,7 @@ def _dockerignored(path: str) -> bool:
 
 
 def _workflow() -> dict[str, Any]:
-    data = _load_yaml(WORKFLOW)
+    data: dict[Any, Any] = _load_yaml(WORKFLOW)
     # YAML 1.1 reads the bare key `on` as boolean True.
     if True in data:
         data["on"] = data.pop(True)
@@ -127,8 +127,10 @@ def test_final_stage_runs_as_non_root_before_entrypoint() -> None:
 def test_healthcheck_probes_health_without_curl() -> None:
     checks = [args for kw, args in _final_stage() if kw == "HEALTHCHECK"]
     assert len(checks) == 1
-    assert "/health" in checks[0] and "/ready" not in checks[0]
-    assert "curl" not in checks[0] and "urllib" in checks[0]
+    assert "/health" in checks[0]
+    assert "/ready" not in checks[0]
+    assert "curl" not in checks[0]
+    assert "urllib" in checks[0]
     assert "PORT" in checks[0], "the probe must follow $PORT"
 
 
@@ -162,7 +164,8 @@ def test_no_secrets_in_build_args_env_or_copied_files() -> None:
             for name in names:
                 assert not SECRET_WORD.search(name), f"{kw} {name} would bake a secret in"
         if kw in {"COPY", "ADD"}:
-            assert ".env" not in args and "id_rsa" not in args
+            assert ".env" not in args
+            assert "id_rsa" not in args
 
 
 def test_copied_sources_exist_and_are_not_dockerignored() -> None:
@@ -315,7 +318,8 @@ def test_render_secrets_are_not_synced_and_jwt_secret_is_generated() -> None:
 
 def test_render_worker_runs_the_worker_role_with_the_web_secrets() -> None:
     worker = _render_services()["worker"]
-    assert worker["dockerCommand"] in _entrypoint_roles() and worker["dockerCommand"] == "worker"
+    assert worker["dockerCommand"] in _entrypoint_roles()
+    assert worker["dockerCommand"] == "worker"
     env = {e["key"]: e for e in worker["envVars"]}
     for key in ("DATABASE_URL", "DATABASE_DIRECT_URL"):
         assert "value" not in env[key]
@@ -341,7 +345,8 @@ def test_railway_configs_build_the_dockerfile(path: str) -> None:
     deploy = data["deploy"]
     assert deploy["preDeployCommand"] == ["docchat migrate"]
     role = shlex.split(deploy["startCommand"])
-    assert role[0] == "docchat-entrypoint" and role[1] in _entrypoint_roles()
+    assert role[0] == "docchat-entrypoint"
+    assert role[1] in _entrypoint_roles()
     if role[1] == "web":
         assert deploy["healthcheckPath"] == "/health"
 
@@ -378,12 +383,14 @@ def test_deploy_runs_only_on_push_to_main_and_never_on_pull_requests() -> None:
     condition = deploy["if"].replace(" ", "")
     assert "github.ref=='refs/heads/main'" in condition
     assert "github.event_name=='push'" in condition
-    assert "&&" in condition and "||" not in condition
+    assert "&&" in condition
+    assert "||" not in condition
     assert "pull_request" not in condition
     script = " ".join(step.get("run", "") for step in _steps(deploy))
     env = {k: v for step in _steps(deploy) for k, v in step.get("env", {}).items()}
     assert env["RENDER_DEPLOY_HOOK_URL"] == "${{ secrets.RENDER_DEPLOY_HOOK_URL }}"
-    assert "curl" in script and '"${RENDER_DEPLOY_HOOK_URL}"' in script
+    assert "curl" in script
+    assert '"${RENDER_DEPLOY_HOOK_URL}"' in script
     assert "${{" not in script, "no expressions inside run: (template injection)"
 
 
@@ -421,7 +428,8 @@ def test_image_is_tagged_with_the_commit_and_never_latest_alone() -> None:
     assert any(t.endswith(":${{ github.sha }}") for t in tags)
     assert not any(t.endswith(":latest") for t in tags)
     assert "GIT_SHA=${{ github.sha }}" in step["with"]["build-args"]
-    assert step["with"]["file"] == "backend/Dockerfile" and step["with"]["context"] == "."
+    assert step["with"]["file"] == "backend/Dockerfile"
+    assert step["with"]["context"] == "."
     assert "push" in str(step["with"]["push"]), "pull requests must not push"
 
 
@@ -432,27 +440,43 @@ def test_test_job_uses_pgvector_service_and_test_database_url() -> None:
     assert "pg_isready" in pg["options"]
     assert test["env"]["TEST_DATABASE_URL"].startswith("postgresql://")
     runs = " ".join(step.get("run", "") for step in _steps(test))
-    assert "docchat migrate" in runs and "make test" in runs
+    assert "docchat migrate" in runs
+    assert "make test" in runs
     assert "chromium" in runs
 
 
 def test_python_installs_take_cpu_torch_first() -> None:
+    """PyPI's default Linux torch is the CUDA build (GBs): CI installs the CPU wheel before
+    the project, whose `torch==2.13.0` pin it then satisfies."""
     jobs = _workflow()["jobs"]
     for name in ("lint", "test"):
         runs = [s.get("run", "") for s in _steps(jobs[name])]
-        install = next(r for r in runs if "pip install -e" in r)
-        assert install.index("torch==2.13.0") < install.index("pip install -e"), name
-    assert "download.pytorch.org/whl/cpu" in _workflow()["env"]["TORCH_INDEX_URL"]
+        install = next(r for r in runs if "backend-install" in r)
+        assert '--index-url "$TORCH_INDEX_URL" torch==2.13.0' in install, name
+        assert install.index("torch==2.13.0") < install.index("backend-install"), name
+    assert _workflow()["env"]["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+
+
+def _make_recipes() -> str:
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in [REPO / "Makefile", *sorted(REPO.glob("mk/*.mk"))]
+    )
 
 
 def test_lint_job_runs_every_linter() -> None:
     lint = _workflow()["jobs"]["lint"]
     runs = " ".join(step.get("run", "") for step in _steps(lint))
-    for needle in ("ruff check", "ruff format --check", "mypy", "run --prefix frontend lint"):
-        assert needle in runs, needle
-    assert "deploy-lint" in runs
-    mk = (REPO / "mk" / "deploy.mk").read_text(encoding="utf-8")
+    for target in ("backend-lint", "frontend-lint", "deploy-lint"):
+        assert f"make {target}" in runs, target
+    recipes = _make_recipes()
+    for target in ("backend-lint:", "frontend-lint:", "deploy-lint:"):
+        assert re.search(rf"^{target}", recipes, re.MULTILINE), f"no make target {target}"
     for tool in (
+        "ruff check",
+        "ruff format --check",
+        "mypy",
+        "eslint",
+        "tsc --noEmit",
         "hadolint",
         "shellcheck",
         "lint-workflows.mjs",
@@ -460,7 +484,7 @@ def test_lint_job_runs_every_linter() -> None:
         "vendor.github-workflows",
         "check_migrations.py",
     ):
-        assert tool in mk, tool
+        assert tool in recipes, tool
 
 
 # --------------------------------------------------------------------------- docs

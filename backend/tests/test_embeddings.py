@@ -38,7 +38,8 @@ def local() -> LocalEmbedder:
 
 
 def test_local_loads_packaged_model_offline(local: LocalEmbedder) -> None:
-    assert isinstance(local, Embedder)
+    as_protocol: Embedder = local  # statically checked
+    assert as_protocol is local
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert local.model_id == DEFAULT_LOCAL_MODEL_ID
     assert local.max_tokens == 256

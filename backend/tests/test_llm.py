@@ -162,6 +162,21 @@ async def test_stream_cut_mid_answer_keeps_partial(server: FakeOpenAI, llm: Open
     assert len(server.requests) == 1  # never retried after the first token
 
 
+async def test_read_timeout_mid_answer_is_partial(server: FakeOpenAI) -> None:
+    server.push(ok(ANSWER, chunk_size=5, delay_s=2))
+    client = OpenAIChatLLM(base_url=server.base_url, api_key=KEY, model="m", timeout_s=0.3)
+    deltas: list[str] = []
+    try:
+        with pytest.raises(LLMError) as info:
+            await _collect(client, deltas)
+    finally:
+        await client.aclose()
+    assert deltas == ["Paris"]
+    assert info.value.partial
+    assert info.value.message == "The language model is not responding (timed out after 0.3 s)."
+    assert server.requests[0].disconnected.wait(2)
+
+
 async def test_cut_before_first_token_is_retried(server: FakeOpenAI, llm: OpenAIChatLLM) -> None:
     server.push(stream_cut_after(0, ANSWER), ok(ANSWER))
     assert "".join(await _collect(llm)) == ANSWER

@@ -4,6 +4,7 @@ synthetic bad ones: every rule must fire, and a declared contract step must pass
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,8 @@ LOCK = "op.execute(\"SET LOCAL lock_timeout = '5s'\")"
 
 def _load_checker() -> ModuleType:
     spec = importlib.util.spec_from_file_location("check_migrations", CHECKER)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["check_migrations"] = module
     spec.loader.exec_module(module)
@@ -261,7 +263,8 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
         [sys.executable, str(CHECKER), str(tmp_path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 1
-    assert f"{bad}:" in result.stdout and "[drop]" in result.stdout
+    assert f"{bad}:" in result.stdout
+    assert "[drop]" in result.stdout
     missing = subprocess.run(
         [sys.executable, str(CHECKER), str(tmp_path / "nope")],
         capture_output=True,
@@ -269,3 +272,19 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2
+
+
+def test_documented_examples_obey_the_checker(tmp_path: Path) -> None:
+    """docs/migrations.md's worked example passes as written, and its contract step is
+    caught once `contract_step = True` is removed."""
+    doc = (REPO / "docs" / "migrations.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", doc, re.DOTALL) if "def upgrade" in b]
+    assert len(blocks) >= 4
+    for i, block in enumerate(blocks):
+        assert _rules(tmp_path, block, f"doc_{i}.py") == [], f"example {i} fails the checker"
+    contract = next(b for b in blocks if "contract_step = True" in b)
+    without = contract.replace("contract_step = True", "contract_step = False")
+    assert sorted({r for r, _ in _rules(tmp_path, without, "doc_contract.py")}) == [
+        "drop",
+        "set-not-null",
+    ]

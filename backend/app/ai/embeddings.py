@@ -20,7 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import openai
@@ -43,9 +43,12 @@ DEFAULT_LOCAL_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _DEFAULT_ALIASES = frozenset({DEFAULT_LOCAL_MODEL_ID, "all-MiniLM-L6-v2"})
 
 
-@runtime_checkable
 class Embedder(Protocol):
-    """What the rest of the app needs from an embedding model."""
+    """What the rest of the app needs from an embedding model.
+
+    Deliberately not ``runtime_checkable``: on Python 3.11 ``isinstance`` would evaluate the
+    properties (loading a model, or making a probe request).
+    """
 
     @property
     def model_id(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -30,7 +31,6 @@ from app.documents.parsing import ParseError, count_pages, parse_document
 from app.search.indexing import ChunkRow, ensure_vector_index, write_document_chunks
 
 logger = logging.getLogger(__name__)
-blueprint = Blueprint()
 
 MAX_ATTEMPTS = 5
 EMBED_BATCH = 64
@@ -95,10 +95,22 @@ def embedding_input(draft: ChunkDraft) -> str:
     return draft.text
 
 
+# pdfium is not thread-safe: one PDF at a time per process.
+_PDFIUM_LOCK = threading.Lock()
+
+
 def parse_and_chunk(
     data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
 ) -> tuple[list[ChunkDraft], int]:
     """Runs in a worker thread: pages are streamed, chunks collected (text only, small)."""
+    lock = _PDFIUM_LOCK if kind == DocumentKind.PDF else contextlib.nullcontext()
+    with lock:
+        return _parse_and_chunk(data, kind, embedder, on_page)
+
+
+def _parse_and_chunk(
+    data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
+) -> tuple[list[ChunkDraft], int]:
     tokenizer = embedder.tokenizer()
     if tokenizer is None:
         from app.ai.embeddings import LocalEmbedder
@@ -297,13 +309,6 @@ async def ingest(
         await _mark(sessionmaker, document_id, status="failed", stage=None, error=UNEXPECTED_ERROR)
 
 
-@blueprint.task(
-    name="ingest_document",
-    pass_context=True,
-    retry=RetryStrategy(
-        max_attempts=MAX_ATTEMPTS, exponential_wait=4, retry_exceptions={EmbeddingError, JobAborted}
-    ),
-)
 async def ingest_document(context: JobContext, document_id: str) -> None:
     from app.worker import worker_deps
 
@@ -315,3 +320,17 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
         uuid.UUID(document_id),
         final_attempt=attempts + 1 >= MAX_ATTEMPTS,
     )
+
+
+def documents_blueprint() -> Blueprint:
+    blueprint = Blueprint()
+    blueprint.task(
+        name="ingest_document",
+        pass_context=True,
+        retry=RetryStrategy(
+            max_attempts=MAX_ATTEMPTS,
+            exponential_wait=4,
+            retry_exceptions={EmbeddingError, JobAborted},
+        ),
+    )(ingest_document)
+    return blueprint
