@@ -25,6 +25,7 @@ from app.core.routing import TemplatedRoute
 from app.core.settings import ConfigError, Settings, get_settings
 from app.core.static import mount_frontend
 from app.documents.routes import router as documents_router
+from app.search.routes import router as search_router
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    for router in (health_router, auth_router, documents_router):
+    for router in (health_router, auth_router, documents_router, search_router):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())

@@ -354,15 +354,3 @@ def test_alembic_cli_upgrade_and_check(empty_db: str, tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stdout + result.stderr
     assert _versions(empty_db) == [HEAD]
-    _execute(empty_db, "ALTER TABLE users ADD COLUMN throwaway integer")
-    result = subprocess.run(
-        [*alembic, "check"],
-        cwd=BACKEND,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "throwaway" in result.stdout + result.stderr

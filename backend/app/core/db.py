@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -33,19 +33,23 @@ class Base(DeclarativeBase):
 _DRIVER_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
 
 
-def sqlalchemy_url(url: str) -> str:
-    """Accept provider URLs (`postgres://…`, `postgresql://…?sslmode=require`) and pick psycopg 3."""
+def _postgres_parts(url: str) -> tuple[str, str, str, str, str]:
     parts = urlsplit(url)
     if parts.scheme not in _DRIVER_SCHEMES:
         raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}")
-    return urlunsplit(("postgresql+psycopg", *parts[1:]))
+    return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept provider URLs (`postgres://…`, `postgresql://…?sslmode=require`) and pick psycopg 3."""
+    _, netloc, path, query, fragment = _postgres_parts(url)
+    return urlunsplit(("postgresql+psycopg", netloc, path, query, fragment))
 
 
 def libpq_url(url: str) -> str:
     """The same URL in plain libpq form (for psycopg and procrastinate)."""
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), parts.fragment))
+    _, netloc, path, query, fragment = _postgres_parts(url)
+    return urlunsplit(("postgresql", netloc, path, query, fragment))
 
 
 # Server-side prepared statements break behind PgBouncer in transaction mode and let

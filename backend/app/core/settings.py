@@ -6,8 +6,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset(
@@ -22,7 +23,10 @@ PLACEHOLDER_SECRETS = frozenset(
         "development-secret-change-me-please-0123456789",
     }
 )
+# Fragments that mark a copied example value rather than a generated secret.
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "replace-me", "replace_me", "your-")
 MIN_SECRET_BYTES = 32
+MIN_DISTINCT_CHARS = 8
 DEV_SECRET = secrets.token_urlsafe(48)
 
 
@@ -37,7 +41,11 @@ def _comma_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_file_encoding="utf-8")
+    # An empty variable (`FRONTEND_DIST=` in .env, `SENTRY_DSN: ""` in compose) means "unset":
+    # otherwise it would become Path(".") or an empty model name instead of the default.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", env_file_encoding="utf-8", env_ignore_empty=True
+    )
 
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
@@ -104,7 +112,8 @@ class Settings(BaseSettings):
         return self.jwt_secret or DEV_SECRET
 
     def validate_for_startup(self) -> None:
-        """Refuse to run production with unsafe secrets or CORS; raises ConfigError."""
+        """Refuse to run production with unsafe secrets, CORS or no database; raises ConfigError
+        whose message starts with the variable's name."""
         if not self.is_production:
             return
         secret = self.jwt_secret
@@ -112,16 +121,43 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "JWT_SECRET is not set; production needs a random secret of 32+ bytes"
             )
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
-        if secret.lower() in PLACEHOLDER_SECRETS:
-            raise ConfigError("JWT_SECRET is a known placeholder value; generate a random one")
+        _check_secret("JWT_SECRET", secret)
+        for previous in self.jwt_previous_secrets:
+            # Tokens signed with a previous secret are still accepted: it must be as strong.
+            _check_secret("JWT_PREVIOUS_SECRETS", previous)
         if not self.frontend_origin:
             raise ConfigError("FRONTEND_ORIGIN is not set; list the exact frontend origin(s)")
-        if "*" in self.frontend_origin:
-            raise ConfigError("FRONTEND_ORIGIN must list exact origins, not '*'")
+        for origin in self.frontend_origin:
+            if origin == "*" or "*" in origin:
+                raise ConfigError("FRONTEND_ORIGIN must list exact origins, not '*'")
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise ConfigError(
+                    f"FRONTEND_ORIGIN entry {origin!r} is not an origin like "
+                    "https://app.example.com (scheme and host, no path or trailing slash)"
+                )
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is not set; production needs a PostgreSQL URL")
+
+
+def _check_secret(variable: str, secret: str) -> None:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"{variable} is shorter than {MIN_SECRET_BYTES} bytes")
+    lowered = secret.strip().lower()
+    if (
+        lowered in PLACEHOLDER_SECRETS
+        or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+        or len(set(secret)) < MIN_DISTINCT_CHARS
+    ):
+        raise ConfigError(f"{variable} is a known placeholder value; generate a random one")
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a malformed value raises ConfigError naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        raise ConfigError(f"{variable} is invalid: {error['msg']}") from None

@@ -13,15 +13,24 @@ from app.models import metadata
 
 config = context.config
 
-# Tables and indexes that exist only in migrations: procrastinate's queue schema and the
-# per-model vector indexes (expression indexes autogenerate cannot compare).
-MIGRATION_ONLY_PREFIXES = ("procrastinate_", "ix_chunks_embedding_")
+# Objects that exist only in migrations, never in the ORM metadata: procrastinate's queue
+# tables (with their indexes and constraints) and the per-model HNSW vector indexes (partial
+# expression indexes, created by 0003 and app.search.vector_index). Everything else, including
+# a column or index that merely shares one of these prefixes, is still compared.
+MIGRATION_ONLY_TABLE_PREFIX = "procrastinate_"
+MIGRATION_ONLY_INDEX_PREFIX = "ix_chunks_embedding_"
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    return not (name and name.startswith(MIGRATION_ONLY_PREFIXES))
+    if not name:
+        return True
+    if type_ == "table":
+        return not name.startswith(MIGRATION_ONLY_TABLE_PREFIX)
+    if type_ == "index" and reflected and compare_to is None:
+        return not name.startswith(MIGRATION_ONLY_INDEX_PREFIX)
+    return True
 
 
 def run_on_connection(connection: Connection) -> None:

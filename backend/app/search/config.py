@@ -1,0 +1,32 @@
+"""Retrieval tuning, from SEARCH_* environment variables (defaults tuned on SciFact train)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.search.retrieval import RetrievalParams
+
+
+class SearchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SEARCH_", env_file=".env", extra="ignore")
+
+    candidates: int = 100
+    fusion: Literal["rrf", "convex"] = "convex"
+    rrf_k: int = 60
+    lexical_weight: float = 0.5
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    ef_search: int = 100
+    min_similarity: float = 0.25
+    min_keyword_coverage: float = 0.5
+
+    def params(self) -> RetrievalParams:
+        return RetrievalParams(**self.model_dump())
+
+
+@lru_cache
+def get_retrieval_params() -> RetrievalParams:
+    return SearchSettings().params()

@@ -1,0 +1,257 @@
+"""Hybrid retrieval: dense (pgvector HNSW, cosine) + BM25 over Postgres postings, fused.
+
+The user filter is part of every SQL statement; nothing is filtered afterwards in Python.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Fusion = Literal["rrf", "convex"]
+
+
+@dataclass(frozen=True)
+class RetrievalParams:
+    candidates: int = 100  # per retriever, before fusion
+    fusion: Fusion = "convex"
+    rrf_k: int = 60
+    lexical_weight: float = 0.5  # share of BM25 in the fused score
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    ef_search: int = 100
+    min_similarity: float = 0.25  # cosine below which a passage is not semantically related
+    min_keyword_coverage: float = 0.5  # or: at least this share of the query's keywords
+
+
+@dataclass
+class Candidate:
+    chunk_id: int
+    similarity: float | None = None  # cosine similarity, dense retriever
+    bm25: float | None = None
+    keyword_coverage: float = 0.0  # share of the query's lexemes found in the chunk
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    document_id: uuid.UUID
+    filename: str
+    content_type: str
+    page_start: int
+    page_end: int
+    heading_path: list[str]
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+    similarity: float | None
+    bm25: float | None
+    keyword_coverage: float
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    user_id: uuid.UUID
+    document_ids: Sequence[uuid.UUID] | None = None
+    model_id: str = ""
+    dimensions: int = 384
+
+
+def _document_filter(scope: SearchScope, column: str) -> str:
+    return f" AND {column} = ANY(:document_ids)" if scope.document_ids else ""
+
+
+async def dense_candidates(
+    session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
+) -> list[Candidate]:
+    dims = int(scope.dimensions)
+    # Iterative index scans keep going until LIMIT rows pass the user filter, so a user
+    # who owns a small share of the table still gets k results from the HNSW index.
+    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(params.ef_search)}"))
+    statement = text(
+        f"""
+        SELECT id, distance FROM (
+            SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
+            FROM chunks c
+            WHERE c.user_id = :user_id AND c.embedding_model = :model
+            {_document_filter(scope, "c.document_id")}
+            ORDER BY c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))
+            LIMIT :limit
+        ) AS nearest
+        ORDER BY distance
+        """  # noqa: S608 - only integers and fixed fragments are interpolated
+    )
+    bind = {
+        "query": "[" + ",".join(f"{x:.7g}" for x in query_vector.tolist()) + "]",
+        "user_id": scope.user_id,
+        "model": scope.model_id,
+        "limit": params.candidates,
+    }
+    if scope.document_ids:
+        statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
+        bind["document_ids"] = list(scope.document_ids)
+    rows = (await session.execute(statement, bind)).all()
+    return [
+        Candidate(chunk_id=row.id, similarity=1.0 - float(row.distance), dense_rank=rank)
+        for rank, row in enumerate(rows)
+    ]
+
+
+async def lexical_candidates(
+    session: AsyncSession, *, scope: SearchScope, query: str, params: RetrievalParams
+) -> list[Candidate]:
+    """BM25 from postings: per query lexeme, an index range scan of that user's postings."""
+    statement = text(
+        f"""
+        WITH q AS (
+            SELECT t.lexeme, coalesce(array_length(t.positions, 1), 1) AS qtf
+            FROM unnest(to_tsvector('english', :query)) AS t
+        ), stats AS (
+            SELECT chunk_count::float8 AS n,
+                   greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
+            FROM user_corpus_stats WHERE user_id = :user_id
+        ), postings AS (
+            SELECT ct.chunk_id, ct.document_id, ct.tf, ct.doc_len,
+                   count(*) OVER (PARTITION BY ct.lexeme) AS df
+            FROM q JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = q.lexeme
+        )
+        SELECT p.chunk_id AS id,
+               sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5))
+                   * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.doc_len / s.avgdl))) AS score,
+               count(*)::float8 / (SELECT count(*) FROM q) AS coverage
+        FROM postings p CROSS JOIN stats s
+        WHERE true {_document_filter(scope, "p.document_id")}
+        GROUP BY p.chunk_id
+        ORDER BY score DESC, p.chunk_id
+        LIMIT :limit
+        """  # noqa: S608 - only fixed fragments are interpolated
+    )
+    bind: dict[str, object] = {
+        "query": query,
+        "user_id": scope.user_id,
+        "k1": params.bm25_k1,
+        "b": params.bm25_b,
+        "limit": params.candidates,
+    }
+    if scope.document_ids:
+        statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
+        bind["document_ids"] = list(scope.document_ids)
+    rows = (await session.execute(statement, bind)).all()
+    return [
+        Candidate(
+            chunk_id=row.id, bm25=float(row.score), keyword_coverage=row.coverage, lexical_rank=rank
+        )
+        for rank, row in enumerate(rows)
+    ]
+
+
+def _min_max(values: dict[int, float]) -> dict[int, float]:
+    if not values:
+        return {}
+    low, high = min(values.values()), max(values.values())
+    span = high - low
+    return {key: (value - low) / span if span > 0 else 1.0 for key, value in values.items()}
+
+
+def fuse(dense: list[Candidate], lexical: list[Candidate], params: RetrievalParams) -> list[Candidate]:
+    merged: dict[int, Candidate] = {}
+    for candidate in dense:
+        merged[candidate.chunk_id] = Candidate(
+            chunk_id=candidate.chunk_id, similarity=candidate.similarity, dense_rank=candidate.dense_rank
+        )
+    for candidate in lexical:
+        entry = merged.setdefault(candidate.chunk_id, Candidate(chunk_id=candidate.chunk_id))
+        entry.bm25 = candidate.bm25
+        entry.keyword_coverage = candidate.keyword_coverage
+        entry.lexical_rank = candidate.lexical_rank
+    weight = params.lexical_weight
+    if params.fusion == "rrf":
+        for entry in merged.values():
+            if entry.dense_rank is not None:
+                entry.score += (1 - weight) / (params.rrf_k + entry.dense_rank + 1)
+            if entry.lexical_rank is not None:
+                entry.score += weight / (params.rrf_k + entry.lexical_rank + 1)
+    else:
+        dense_norm = _min_max({c.chunk_id: c.similarity or 0.0 for c in dense})
+        lexical_norm = _min_max({c.chunk_id: c.bm25 or 0.0 for c in lexical})
+        for entry in merged.values():
+            entry.score = (1 - weight) * dense_norm.get(entry.chunk_id, 0.0) + weight * lexical_norm.get(
+                entry.chunk_id, 0.0
+            )
+    return sorted(merged.values(), key=lambda c: (-c.score, c.chunk_id))
+
+
+async def load_hits(
+    session: AsyncSession, *, user_id: uuid.UUID, ranked: Sequence[Candidate]
+) -> list[Hit]:
+    if not ranked:
+        return []
+    statement = text(
+        """
+        SELECT c.id, c.document_id, d.filename, d.content_type, c.page_start, c.page_end,
+               c.heading_path, c.text, c.char_start, c.char_end
+        FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
+        """
+    )
+    rows = (await session.execute(statement, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]})).all()
+    by_id = {row.id: row for row in rows}
+    hits = []
+    for candidate in ranked:
+        row = by_id.get(candidate.chunk_id)
+        if row is None:
+            continue
+        hits.append(
+            Hit(
+                chunk_id=row.id,
+                document_id=row.document_id,
+                filename=row.filename,
+                content_type=row.content_type,
+                page_start=row.page_start,
+                page_end=row.page_end,
+                heading_path=list(row.heading_path or []),
+                text=row.text,
+                char_start=row.char_start,
+                char_end=row.char_end,
+                score=candidate.score,
+                similarity=candidate.similarity,
+                bm25=candidate.bm25,
+                keyword_coverage=candidate.keyword_coverage,
+            )
+        )
+    return hits
+
+
+async def hybrid_search(
+    session: AsyncSession,
+    *,
+    scope: SearchScope,
+    query: str,
+    query_vector: np.ndarray,
+    k: int,
+    params: RetrievalParams,
+) -> list[Hit]:
+    """Top-k chunks of this user for the query. Runs in the caller's transaction."""
+    dense = await dense_candidates(session, scope=scope, query_vector=query_vector, params=params)
+    lexical = await lexical_candidates(session, scope=scope, query=query, params=params)
+    ranked = fuse(dense, lexical, params)[:k]
+    return await load_hits(session, user_id=scope.user_id, ranked=ranked)
+
+
+def is_relevant(hit: Hit, params: RetrievalParams) -> bool:
+    """A hit is evidence when it is semantically close or holds most of the query's keywords."""
+    if hit.keyword_coverage >= params.min_keyword_coverage:
+        return True
+    return hit.similarity is not None and hit.similarity >= params.min_similarity

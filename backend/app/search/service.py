@@ -1,0 +1,42 @@
+"""Search for the signed-in user: embed the query, then hybrid retrieval in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.ai.factory import get_embedder
+from app.core.settings import Settings
+from app.search.config import get_retrieval_params
+from app.search.retrieval import Hit, RetrievalParams, SearchScope, hybrid_search
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    query: str,
+    k: int,
+    document_ids: Sequence[uuid.UUID] | None = None,
+    params: RetrievalParams | None = None,
+) -> list[Hit]:
+    embedder = get_embedder(settings)
+    vector = await to_thread.run_sync(embedder.embed_query, query)
+    scope = SearchScope(
+        user_id=user_id,
+        document_ids=list(document_ids) if document_ids else None,
+        model_id=embedder.model_id,
+        dimensions=embedder.dimensions,
+    )
+    return await hybrid_search(
+        session,
+        scope=scope,
+        query=query,
+        query_vector=vector,
+        k=k,
+        params=params or get_retrieval_params(),
+    )

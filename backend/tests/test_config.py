@@ -1,0 +1,310 @@
+"""Configuration: production refuses unsafe settings with one clear line, .env.example lists
+every variable without secrets, and provider database URLs are normalised."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core.db import libpq_url, sqlalchemy_url
+from app.core.settings import ConfigError, Settings, get_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BACKEND = REPO_ROOT / "backend"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
+GOOD_SECRET = "Qx7-vR2pL9sK4mN8wT1yB6cF3hJ0dG5zA_eU"  # 36 bytes, many distinct characters
+GOOD_ORIGIN = "https://docchat.example.com"
+GOOD_DB = "postgresql://u:p@db.example.com/docchat"
+
+
+def _production(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "production",
+        "jwt_secret": GOOD_SECRET,
+        "frontend_origin": [GOOD_ORIGIN],
+        "database_url": GOOD_DB,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_valid_production_settings_pass() -> None:
+    _production().validate_for_startup()
+    _production(
+        frontend_origin=[GOOD_ORIGIN, "http://localhost:3000"],
+        jwt_previous_secrets=[GOOD_SECRET[::-1]],
+    ).validate_for_startup()
+
+
+def test_development_accepts_missing_secret_and_origin() -> None:
+    Settings(_env_file=None, environment="development").validate_for_startup()
+
+
+BAD_PRODUCTION = [
+    pytest.param({"jwt_secret": None}, "JWT_SECRET", id="secret-missing"),
+    pytest.param({"jwt_secret": ""}, "JWT_SECRET", id="secret-empty"),
+    pytest.param({"jwt_secret": "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P"}, "JWT_SECRET", id="secret-31"),
+    pytest.param(
+        {"jwt_secret": "development-secret-change-me-please-0123456789"},
+        "JWT_SECRET",
+        id="secret-known-placeholder",
+    ),
+    pytest.param(
+        {"jwt_secret": "please-change-me-to-a-long-random-value"},
+        "JWT_SECRET",
+        id="secret-change-me",
+    ),
+    pytest.param({"jwt_secret": "x" * 64}, "JWT_SECRET", id="secret-one-character"),
+    pytest.param({"jwt_previous_secrets": ["short"]}, "JWT_PREVIOUS_SECRETS", id="old-short"),
+    pytest.param({"frontend_origin": []}, "FRONTEND_ORIGIN", id="origin-missing"),
+    pytest.param({"frontend_origin": ["*"]}, "FRONTEND_ORIGIN", id="origin-star"),
+    pytest.param(
+        {"frontend_origin": [GOOD_ORIGIN, "*"]}, "FRONTEND_ORIGIN", id="origin-star-in-list"
+    ),
+    pytest.param(
+        {"frontend_origin": ["https://docchat.example.com/"]},
+        "FRONTEND_ORIGIN",
+        id="origin-trailing-slash",
+    ),
+    pytest.param({"frontend_origin": ["docchat.example.com"]}, "FRONTEND_ORIGIN", id="no-scheme"),
+    pytest.param({"database_url": None}, "DATABASE_URL", id="database-missing"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "variable"), BAD_PRODUCTION)
+def test_validate_for_startup_names_the_variable(
+    overrides: dict[str, object], variable: str
+) -> None:
+    settings = _production(**overrides)
+    with pytest.raises(ConfigError) as caught:
+        settings.validate_for_startup()
+    message = str(caught.value)
+    assert message.startswith(variable + " ")
+    assert "\n" not in message
+    if settings.jwt_secret:
+        assert settings.jwt_secret not in message  # the secret itself is never echoed
+
+
+# --- the real process ----------------------------------------------------------------------
+
+BASE_PRODUCTION_ENV = {
+    "ENVIRONMENT": "production",
+    "JWT_SECRET": GOOD_SECRET,
+    "FRONTEND_ORIGIN": GOOD_ORIGIN,
+    "DATABASE_URL": GOOD_DB,
+}
+PROCESS_CASES = {
+    "secret-missing": ({"JWT_SECRET": None}, "JWT_SECRET"),
+    "secret-short": ({"JWT_SECRET": "tooshort"}, "JWT_SECRET"),
+    "secret-placeholder": (
+        {"JWT_SECRET": "development-secret-change-me-please-0123456789"},
+        "JWT_SECRET",
+    ),
+    "origin-missing": ({"FRONTEND_ORIGIN": None}, "FRONTEND_ORIGIN"),
+    "origin-star": ({"FRONTEND_ORIGIN": "*"}, "FRONTEND_ORIGIN"),
+    "malformed-number": ({"MAX_UPLOAD_MB": "fifty"}, "MAX_UPLOAD_MB"),
+}
+
+
+def _clean_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "HF_HUB_OFFLINE")
+    }
+    env["PYTHONPATH"] = str(BACKEND)
+    for key, value in {**BASE_PRODUCTION_ENV, **overrides}.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@pytest.fixture(scope="module")
+def production_processes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
+    """`python -c "import app.main"` per bad environment, all started at once (cwd without a
+    .env file). Returns case -> (exit code, stderr)."""
+    cwd = tmp_path_factory.mktemp("no-dotenv")
+    processes = {
+        case: subprocess.Popen(
+            [sys.executable, "-c", "import app.main"],
+            cwd=cwd,
+            env=_clean_env(overrides),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for case, (overrides, _) in PROCESS_CASES.items()
+    }
+    results = {}
+    for case, process in processes.items():
+        _, stderr = process.communicate(timeout=60)
+        results[case] = (process.returncode, stderr)
+    return results
+
+
+@pytest.mark.parametrize("case", list(PROCESS_CASES))
+def test_production_process_refuses_to_start_with_one_line(
+    production_processes: dict[str, tuple[int, str]], case: str
+) -> None:
+    returncode, stderr = production_processes[case]
+    variable = PROCESS_CASES[case][1]
+    assert returncode != 0
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert re.match(rf"configuration error: {variable}\b", lines[0]), lines[0]
+    secret = PROCESS_CASES[case][0].get("JWT_SECRET")
+    if secret:
+        assert secret not in stderr
+
+
+def test_uvicorn_refuses_to_start_in_production(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--port", "0"],
+        cwd=tmp_path,
+        env=_clean_env({"JWT_SECRET": "short"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "configuration error: JWT_SECRET is shorter than 32 bytes"
+    ]
+    assert "Started server process" not in result.stdout
+
+
+# --- .env.example ----------------------------------------------------------------------------
+
+
+def _example_assignments() -> dict[str, str]:
+    assignments = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$", line)
+        if match:
+            assignments[match.group(1)] = match.group(2)
+    return assignments
+
+
+def test_env_example_lists_every_setting() -> None:
+    assignments = _example_assignments()
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in assignments]
+    assert missing == []
+    unknown = [name for name in assignments if name.lower() not in Settings.model_fields]
+    assert unknown == []
+
+
+def test_env_example_holds_no_working_secret() -> None:
+    assignments = _example_assignments()
+    for name in ("JWT_SECRET", "JWT_PREVIOUS_SECRETS", "OPENAI_API_KEY", "SENTRY_DSN"):
+        assert assignments[name] == "", f"{name} has a value in .env.example"
+    # Loaded as-is it is a valid development configuration ...
+    settings = Settings(_env_file=ENV_EXAMPLE)
+    assert settings.environment == "development"
+    assert settings.frontend_dist is None  # empty values mean "unset", not Path(".")
+    # ... and production with it refuses to start for lack of a secret.
+    with pytest.raises(ConfigError, match="^JWT_SECRET"):
+        Settings(_env_file=ENV_EXAMPLE, environment="production").validate_for_startup()
+
+
+# --- values from the environment ---------------------------------------------------------
+
+
+def test_comma_lists_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTEND_ORIGIN", " https://a.example.com, https://b.example.com ,")
+    monkeypatch.setenv("JWT_PREVIOUS_SECRETS", "first-old-secret,second-old-secret")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1,10.0.0.2")
+    settings = Settings(_env_file=None)
+    assert settings.frontend_origin == ["https://a.example.com", "https://b.example.com"]
+    assert settings.jwt_previous_secrets == ["first-old-secret", "second-old-secret"]
+    assert settings.forwarded_allow_ips == ["10.0.0.1", "10.0.0.2"]
+
+
+def test_empty_environment_values_mean_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FRONTEND_DIST", "SENTRY_DSN", "EMBEDDING_MODEL", "MAX_UPLOAD_MB"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert settings.frontend_dist is None
+    assert settings.sentry_dsn is None
+    assert settings.embedding_model is None
+    assert settings.max_upload_mb == 50
+
+
+def test_get_settings_turns_malformed_values_into_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="^ENVIRONMENT is invalid"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgres://u:p@h/db?sslmode=require",
+            "postgresql+psycopg://u:p@h/db?sslmode=require",
+        ),
+        (
+            "postgresql://u:p@h:6543/db?sslmode=require&application_name=docchat",
+            "postgresql+psycopg://u:p@h:6543/db?sslmode=require&application_name=docchat",
+        ),
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        ("postgresql+psycopg2://u:p@h/db", "postgresql+psycopg://u:p@h/db"),
+        (
+            "postgresql://postgres:@/docchat?host=/tmp/pg",
+            "postgresql+psycopg://postgres:@/docchat?host=/tmp/pg",
+        ),
+    ],
+)
+def test_sqlalchemy_url_picks_psycopg_and_keeps_parameters(url: str, expected: str) -> None:
+    assert sqlalchemy_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h/db?sslmode=require", "postgresql://u:p@h/db?sslmode=require"),
+        (
+            "postgresql+psycopg://u:p@h/db?sslmode=verify-full",
+            "postgresql://u:p@h/db?sslmode=verify-full",
+        ),
+        ("postgresql://u:p%40x@h/db", "postgresql://u:p%40x@h/db"),
+    ],
+)
+def test_libpq_url_is_plain_postgresql(url: str, expected: str) -> None:
+    assert libpq_url(url) == expected
+
+
+def test_non_postgres_url_is_rejected() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        sqlalchemy_url("mysql://u:p@h/db")
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        libpq_url("sqlite:///x.db")
+
+
+async def test_provider_url_connects_to_the_real_database(database_url: str) -> None:
+    """The embedded server's URL, rewritten to the postgres:// form, still connects."""
+    from sqlalchemy import text
+
+    from app.core.db import create_engine
+
+    provider_form = database_url.replace("postgresql://", "postgres://", 1)
+    engine = create_engine(provider_form, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT current_database()"))).scalar_one()
+    finally:
+        await engine.dispose()
