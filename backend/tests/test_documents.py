@@ -1,65 +1,18 @@
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
-from app.core.settings import Settings
 from app.documents.models import Chunk, ChunkTerm
-from app.main import create_app
-from tests.conftest import CORPUS, register
-
-READY_TIMEOUT_S = 120
-
-
-@pytest.fixture
-async def worker_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings.model_copy(update={"run_worker": True}))
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def worker_client(worker_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=worker_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
-
-
-async def upload(
-    client: httpx.AsyncClient, headers: dict[str, str], *files: tuple[str, bytes, str]
-) -> httpx.Response:
-    return await client.post(
-        "/api/v1/documents",
-        headers=headers,
-        files=[("files", (name, data, content_type)) for name, data, content_type in files],
-    )
-
-
-async def wait_until_settled(
-    client: httpx.AsyncClient, headers: dict[str, str], document_id: str
-) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
-    while True:
-        body = (await client.get(f"/api/v1/documents/{document_id}", headers=headers)).json()
-        if body["status"] in ("ready", "failed"):
-            return dict(body)
-        assert asyncio.get_running_loop().time() < deadline, body
-        await asyncio.sleep(0.2)
-
-
-def pdf(name: str) -> tuple[str, bytes, str]:
-    return (name, (CORPUS / name).read_bytes(), "application/pdf")
+from tests.conftest import CORPUS, pdf, register, upload, wait_until_settled
 
 
 async def test_pdf_ingests_with_pages_and_chunks(

@@ -4,8 +4,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import CORPUS, register
-from tests.test_documents import upload, wait_until_settled, worker_app, worker_client  # noqa: F401
+from tests.conftest import CORPUS, register, upload, wait_until_settled
 
 RIVERS = b"""# Rivers of Canada
 
