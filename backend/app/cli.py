@@ -149,6 +149,78 @@ def create_user(
     typer.echo(f"created user {body.email} ({user_id})")
 
 
+eval_cli = typer.Typer(help="Retrieval benchmarks.", no_args_is_help=True)
+cli.add_typer(eval_cli, name="eval")
+
+
+@eval_cli.command("beir")
+def eval_beir(
+    directory: Annotated[
+        str, typer.Argument(help="BEIR dataset: corpus.jsonl, queries.jsonl, qrels/")
+    ],
+    split: Annotated[
+        str, typer.Option(help="qrels split to score (tune on train, report test)")
+    ] = "test",
+    concurrency: Annotated[int, typer.Option(help="Ingestion jobs run at once")] = 2,
+    ingest_only: Annotated[bool, typer.Option(help="Ingest the corpus, do not score")] = False,
+    fusion: Annotated[str | None, typer.Option(help="rrf or convex")] = None,
+    lexical_weight: Annotated[
+        float | None, typer.Option(help="BM25 share of the fused score")
+    ] = None,
+    rrf_k: Annotated[int | None, typer.Option()] = None,
+    k1: Annotated[float | None, typer.Option(help="BM25 k1")] = None,
+    b: Annotated[float | None, typer.Option(help="BM25 b")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates per retriever")] = None,
+    ef_search: Annotated[int | None, typer.Option()] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(help="Any RetrievalParams field: name=value (repeatable)")
+    ] = None,
+) -> None:
+    """Ingest a BEIR dataset through the real pipeline and score search on a qrels split.
+    The last output line is a JSON object (ndcg@10, recall@10, recall@100, mrr@10, p50_ms,
+    p95_ms, queries)."""
+    import json
+    from pathlib import Path
+
+    from app.core import migrate as migrations
+    from app.evaluation.beir import params_with_overrides, parse_param_overrides, run_beir
+    from app.search.config import get_retrieval_params
+
+    settings = _settings()
+    url = _database_url(settings, direct=False)
+    migrations.upgrade(_database_url(settings))
+    overrides = {
+        "fusion": fusion,
+        "lexical_weight": lexical_weight,
+        "rrf_k": rrf_k,
+        "bm25_k1": k1,
+        "bm25_b": b,
+        "candidates": candidates,
+        "ef_search": ef_search,
+        **parse_param_overrides(param or []),
+    }
+    params = params_with_overrides(get_retrieval_params(), overrides)
+    summary = asyncio.run(
+        run_beir(
+            settings,
+            url,
+            Path(directory),
+            split=split,
+            params=params,
+            concurrency=concurrency,
+            echo=typer.echo,
+            ingest_only=ingest_only,
+        )
+    )
+    from app.evaluation.beir import summary_lines
+
+    if ingest_only:
+        typer.echo(json.dumps(summary))
+        return
+    for line in summary_lines(summary, title=f"BEIR {Path(directory).name} ({split})"):
+        typer.echo(line)
+
+
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

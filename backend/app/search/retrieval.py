@@ -165,11 +165,15 @@ def _min_max(values: dict[int, float]) -> dict[int, float]:
     return {key: (value - low) / span if span > 0 else 1.0 for key, value in values.items()}
 
 
-def fuse(dense: list[Candidate], lexical: list[Candidate], params: RetrievalParams) -> list[Candidate]:
+def fuse(
+    dense: list[Candidate], lexical: list[Candidate], params: RetrievalParams
+) -> list[Candidate]:
     merged: dict[int, Candidate] = {}
     for candidate in dense:
         merged[candidate.chunk_id] = Candidate(
-            chunk_id=candidate.chunk_id, similarity=candidate.similarity, dense_rank=candidate.dense_rank
+            chunk_id=candidate.chunk_id,
+            similarity=candidate.similarity,
+            dense_rank=candidate.dense_rank,
         )
     for candidate in lexical:
         entry = merged.setdefault(candidate.chunk_id, Candidate(chunk_id=candidate.chunk_id))
@@ -187,9 +191,9 @@ def fuse(dense: list[Candidate], lexical: list[Candidate], params: RetrievalPara
         dense_norm = _min_max({c.chunk_id: c.similarity or 0.0 for c in dense})
         lexical_norm = _min_max({c.chunk_id: c.bm25 or 0.0 for c in lexical})
         for entry in merged.values():
-            entry.score = (1 - weight) * dense_norm.get(entry.chunk_id, 0.0) + weight * lexical_norm.get(
+            entry.score = (1 - weight) * dense_norm.get(
                 entry.chunk_id, 0.0
-            )
+            ) + weight * lexical_norm.get(entry.chunk_id, 0.0)
     return sorted(merged.values(), key=lambda c: (-c.score, c.chunk_id))
 
 
@@ -206,7 +210,9 @@ async def load_hits(
         WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
         """
     )
-    rows = (await session.execute(statement, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]})).all()
+    rows = (
+        await session.execute(statement, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]})
+    ).all()
     by_id = {row.id: row for row in rows}
     hits = []
     for candidate in ranked:

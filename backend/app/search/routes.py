@@ -11,7 +11,9 @@ router = api_router(prefix=f"{API_PREFIX}/search", tags=["search"])
 
 
 @router.post("", response_model=SearchOut)
-async def search(body: SearchIn, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> SearchOut:
+async def search(
+    body: SearchIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> SearchOut:
     hits = await service.search(
         session,
         settings=settings,

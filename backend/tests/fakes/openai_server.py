@@ -9,8 +9,9 @@ Endpoints
                                ``finish_reason: "stop"``, then ``data: [DONE]``;
                                otherwise one ``chat.completion`` object.
     POST /v1/embeddings        deterministic hashed bag-of-words vectors (texts sharing words
-                               are similar), ``float`` or ``base64`` encoding, honours
-                               ``dimensions``.
+                               are similar; see ``fake_embedding``), ``float`` or ``base64``,
+                               honours ``dimensions``; ``data`` is listed in REVERSE index
+                               order so clients must sort by ``index``; empty strings -> 400.
     GET  /v1/models            the one fake model.
 
 Usage::
@@ -24,6 +25,11 @@ Usage::
         req = server.requests[-1]
         req.body["model"], req.body["messages"], req.headers["authorization"]
         req.disconnected.wait(2)        # threading.Event: client closed the stream early
+
+Other helpers: ``server.requests_to("chat" | "embeddings")``, ``server.pending(endpoint)``,
+``server.reset()`` (clear queues and records; call it between tests when the server is
+module/session-scoped), ``RecordedRequest.finished`` (threading.Event), ``.scenario`` (the
+kind that was applied), ``.received_at`` (monotonic time).
 
 Scenarios are queued per endpoint (``push(..., endpoint="chat" | "embeddings")``) and each
 request takes the next one; with an empty queue the request gets ``ok()``:

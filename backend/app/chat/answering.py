@@ -1,0 +1,266 @@
+"""Answering a message: standalone query → retrieval → grounded generation, streamed.
+
+The user message is stored before streaming starts; the answer is stored when the stream
+ends, also when the client disconnects or the model fails (then marked partial).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from anyio import to_thread
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.ai.citations import CitationFilter
+from app.ai.extractive import EXTRACTIVE_LABEL, Passage, extractive_answer
+from app.ai.factory import get_embedder, get_llm
+from app.ai.llm import LLM, LLMError
+from app.chat import prompting, service, stream
+from app.chat.schemas import Citation, MessageIn
+from app.core.settings import Settings
+from app.search.config import get_retrieval_params
+from app.search.retrieval import Hit, is_relevant
+from app.search.service import search
+from app.search.snippets import make_snippet
+
+logger = logging.getLogger(__name__)
+
+RETRIEVE_K = 8
+MAX_SOURCES = 6
+NOTHING_FOUND = (
+    "I could not find anything about this in your documents. "
+    "Try rephrasing the question, or upload a document that covers it."
+)
+MODEL_FAILED = "The answer was interrupted: {reason}"
+_EXTRACTIVE_PIECE = re.compile(r"\S+\s*")
+
+
+@dataclass
+class PreparedAnswer:
+    user_id: uuid.UUID
+    chat_id: uuid.UUID
+    user_message_id: uuid.UUID
+    answer_id: uuid.UUID
+    question: str
+    search_query: str
+    history: list[tuple[str, str]]
+    hits: list[Hit]
+    citations: list[Citation] = field(default_factory=list)
+
+
+def _citations(hits: Sequence[Hit], query: str) -> list[Citation]:
+    return [
+        Citation(
+            n=n,
+            chunk_id=hit.chunk_id,
+            document_id=hit.document_id,
+            filename=hit.filename,
+            content_type=hit.content_type,
+            page_start=hit.page_start,
+            page_end=hit.page_end,
+            snippet=make_snippet(hit.text, query),
+            char_start=hit.char_start,
+            char_end=hit.char_end,
+            score=round(hit.score, 6),
+        )
+        for n, hit in enumerate(hits, start=1)
+    ]
+
+
+async def prepare_answer(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    body: MessageIn,
+) -> PreparedAnswer:
+    """Store the question and retrieve its sources (404 for someone else's chat)."""
+    chat = await service.get_chat(session, user_id=user_id, chat_id=chat_id)
+    history_rows = await service.recent_history(session, user_id=user_id, chat_id=chat_id)
+    history = [(m.role, m.content) for m in history_rows if m.content]
+    previous_query = next(
+        (m.search_query or m.content for m in reversed(history_rows) if m.role == "user"), None
+    )
+    question = body.content.strip()
+    llm = get_llm(settings)
+    search_query = question
+    if history and llm is not None and prompting.looks_like_follow_up(question):
+        search_query = await prompting.llm_standalone_query(llm, question, history) or question
+    elif llm is None:
+        search_query = prompting.heuristic_standalone_query(question, previous_query)
+
+    user_message = await service.add_message(
+        session,
+        user_id=user_id,
+        chat_id=chat_id,
+        role="user",
+        content=question,
+        search_query=search_query,
+    )
+    document_ids = body.document_ids if body.document_ids is not None else chat.document_ids
+    hits = await search(
+        session,
+        settings=settings,
+        user_id=user_id,
+        query=search_query,
+        k=RETRIEVE_K,
+        document_ids=document_ids,
+    )
+    params = get_retrieval_params()
+    relevant = [hit for hit in hits if is_relevant(hit, params)][:MAX_SOURCES]
+    prepared = PreparedAnswer(
+        user_id=user_id,
+        chat_id=chat_id,
+        user_message_id=user_message.id,
+        answer_id=uuid.uuid4(),
+        question=question,
+        search_query=search_query,
+        history=history,
+        hits=relevant,
+    )
+    prepared.citations = _citations(relevant, search_query)
+    return prepared
+
+
+async def _llm_deltas(llm: LLM, prepared: PreparedAnswer) -> AsyncIterator[str]:
+    sources = [
+        prompting.Source(
+            n=c.n,
+            filename=c.filename,
+            page_start=c.page_start,
+            page_end=c.page_end,
+            heading_path=hit.heading_path,
+            text=hit.text,
+        )
+        for c, hit in zip(prepared.citations, prepared.hits, strict=True)
+    ]
+    messages = prompting.grounded_messages(prepared.question, sources, prepared.history)
+    async with contextlib.aclosing(llm.stream(messages)) as deltas:
+        async for delta in deltas:
+            yield delta
+
+
+async def _extractive_deltas(settings: Settings, prepared: PreparedAnswer) -> AsyncIterator[str]:
+    passages = [
+        Passage(n=c.n, text=hit.text, score=hit.score)
+        for c, hit in zip(prepared.citations, prepared.hits, strict=True)
+    ]
+    embedder = get_embedder(settings)
+    answer = await to_thread.run_sync(
+        lambda: extractive_answer(prepared.search_query, passages, embed=embedder.embed_documents)
+    )
+    for piece in _EXTRACTIVE_PIECE.findall(answer):
+        yield piece
+
+
+async def _store_answer(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    prepared: PreparedAnswer,
+    *,
+    content: str,
+    cited: Sequence[int],
+    extractive: bool,
+    partial: bool,
+    error: str | None,
+) -> None:
+    by_number = {c.n: c for c in prepared.citations}
+    citations: list[dict[str, Any]] = [
+        by_number[n].model_dump(mode="json") for n in cited if n in by_number
+    ]
+    with anyio.CancelScope(shield=True):  # persist even when the client went away
+        async with sessionmaker() as session:
+            await service.add_message(
+                session,
+                user_id=prepared.user_id,
+                chat_id=prepared.chat_id,
+                role="assistant",
+                content=content,
+                message_id=prepared.answer_id,
+                citations=citations,
+                extractive=extractive,
+                partial=partial,
+                error=error,
+            )
+            await session.commit()
+
+
+async def stream_answer(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, prepared: PreparedAnswer
+) -> AsyncIterator[bytes]:
+    llm = get_llm(settings)
+    extractive = llm is None
+    valid = {c.n for c in prepared.citations}
+    citation_filter = CitationFilter(valid)
+    text_parts: list[str] = []
+    error: str | None = None
+    finished = False
+    try:
+        yield stream.start(str(prepared.answer_id))
+        sources = [c.model_dump(mode="json") for c in prepared.citations]
+        yield stream.data("sources", {"sources": sources})
+        yield stream.text_start()
+        if not prepared.hits:
+            deltas: AsyncIterator[str] = _single(NOTHING_FOUND)
+        elif llm is None:
+            deltas = _extractive_deltas(settings, prepared)
+        else:
+            deltas = _llm_deltas(llm, prepared)
+        async with contextlib.aclosing(deltas):  # type: ignore[type-var]
+            async for delta in deltas:
+                cleaned = citation_filter.feed(delta)
+                if cleaned:
+                    text_parts.append(cleaned)
+                    yield stream.text_delta(cleaned)
+        tail = citation_filter.flush()
+        if tail:
+            text_parts.append(tail)
+            yield stream.text_delta(tail)
+        yield stream.text_end()
+        finished = True
+    except LLMError as exc:
+        error = exc.message
+        logger.warning("llm_failed", extra={"chat_id": str(prepared.chat_id), "error": exc.message})
+    finally:
+        content = "".join(text_parts)
+        await _store_answer(
+            sessionmaker,
+            prepared,
+            content=content,
+            cited=citation_filter.cited,
+            extractive=extractive and bool(prepared.hits),
+            partial=not finished,
+            error=error,
+        )
+    if error is not None:
+        yield stream.error(MODEL_FAILED.format(reason=error))
+        return
+    yield stream.data(
+        "citations",
+        {
+            "citations": [
+                c.model_dump(mode="json")
+                for c in prepared.citations
+                if c.n in citation_filter.cited
+            ],
+            "message_id": str(prepared.answer_id),
+            "user_message_id": str(prepared.user_message_id),
+            "extractive": extractive and bool(prepared.hits),
+            "partial": False,
+        },
+    )
+    yield stream.finish()
+
+
+async def _single(text: str) -> AsyncIterator[str]:
+    yield text
+
+
+__all__ = ["EXTRACTIVE_LABEL", "PreparedAnswer", "prepare_answer", "stream_answer"]

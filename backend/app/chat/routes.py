@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from app.auth.deps import CurrentUser, SettingsDep
+from app.chat import service
+from app.chat.answering import prepare_answer, stream_answer
+from app.chat.schemas import ChatCreate, ChatDetail, ChatOut, ChatUpdate, MessageIn, MessageOut
+from app.chat.stream import STREAM_HEADERS
+from app.core.db import SessionDep
+from app.core.routing import API_PREFIX, api_router
+
+router = api_router(prefix=f"{API_PREFIX}/chats", tags=["chats"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ChatOut)
+async def create_chat(body: ChatCreate, user: CurrentUser, session: SessionDep) -> ChatOut:
+    chat = await service.create_chat(
+        session, user_id=user.id, title=body.title, document_ids=body.document_ids
+    )
+    return ChatOut.model_validate(chat)
+
+
+@router.get("", response_model=list[ChatOut])
+async def list_chats(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ChatOut]:
+    chats = await service.list_chats(session, user_id=user.id, limit=limit, offset=offset)
+    return [ChatOut.model_validate(c) for c in chats]
+
+
+@router.get("/{chat_id}", response_model=ChatDetail)
+async def get_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ChatDetail:
+    chat = await service.get_chat(session, user_id=user.id, chat_id=chat_id)
+    messages = await service.list_messages(session, user_id=user.id, chat_id=chat.id)
+    return ChatDetail(
+        **ChatOut.model_validate(chat).model_dump(),
+        messages=[MessageOut.model_validate(m) for m in messages],
+    )
+
+
+@router.patch("/{chat_id}", response_model=ChatOut)
+async def update_chat(
+    chat_id: uuid.UUID, body: ChatUpdate, user: CurrentUser, session: SessionDep
+) -> ChatOut:
+    chat = await service.update_chat(
+        session, user_id=user.id, chat_id=chat_id, changes=body.model_dump(exclude_unset=True)
+    )
+    return ChatOut.model_validate(chat)
+
+
+@router.delete("/{chat_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    await service.delete_chat(session, user_id=user.id, chat_id=chat_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{chat_id}/messages",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The answer stream"}},
+)
+async def send_message(
+    chat_id: uuid.UUID,
+    body: MessageIn,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StreamingResponse:
+    prepared = await prepare_answer(
+        session, settings=settings, user_id=user.id, chat_id=chat_id, body=body
+    )
+    await session.commit()  # the question is stored before the answer streams
+    return StreamingResponse(
+        stream_answer(request.app.state.sessionmaker, settings, prepared),
+        media_type="text/event-stream",
+        headers=STREAM_HEADERS,
+    )

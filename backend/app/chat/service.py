@@ -1,0 +1,167 @@
+"""Chats and messages, scoped to their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.chat.models import Chat, ChatMessage
+from app.core.errors import NotFound
+from app.documents.models import Document
+
+CHAT_NOT_FOUND = "Chat not found."
+TITLE_CHARS = 60
+HISTORY_MESSAGES = 6
+
+
+async def create_chat(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    title: str | None,
+    document_ids: Sequence[uuid.UUID] | None,
+) -> Chat:
+    chat = Chat(
+        user_id=user_id,
+        title=(title or "").strip() or "New chat",
+        document_ids=list(document_ids) if document_ids else None,
+    )
+    session.add(chat)
+    await session.flush()
+    await session.refresh(chat)
+    return chat
+
+
+async def list_chats(
+    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
+) -> Sequence[Chat]:
+    result = await session.execute(
+        select(Chat)
+        .where(Chat.user_id == user_id)
+        .order_by(Chat.updated_at.desc(), Chat.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return result.scalars().all()
+
+
+async def get_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
+    chat = (
+        await session.execute(select(Chat).where(Chat.id == chat_id, Chat.user_id == user_id))
+    ).scalar_one_or_none()
+    if chat is None:
+        raise NotFound(CHAT_NOT_FOUND)
+    return chat
+
+
+async def update_chat(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    changes: dict[str, Any],
+) -> Chat:
+    chat = await get_chat(session, user_id=user_id, chat_id=chat_id)
+    if changes.get("title"):
+        chat.title = changes["title"].strip()
+    if "document_ids" in changes:
+        ids = changes["document_ids"]
+        chat.document_ids = list(ids) if ids else None
+    await session.flush()
+    await session.refresh(chat)
+    return chat
+
+
+async def delete_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
+    chat = await get_chat(session, user_id=user_id, chat_id=chat_id)
+    await session.execute(delete(Chat).where(Chat.id == chat.id, Chat.user_id == user_id))
+
+
+async def list_messages(
+    session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
+) -> list[ChatMessage]:
+    """Messages oldest first. Citations of documents deleted since are dropped."""
+    messages = list(
+        (
+            await session.execute(
+                select(ChatMessage)
+                .where(ChatMessage.chat_id == chat_id, ChatMessage.user_id == user_id)
+                .order_by(ChatMessage.created_at, ChatMessage.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    cited = {c["document_id"] for m in messages for c in m.citations}
+    if cited:
+        existing = {
+            str(doc_id)
+            for doc_id in (
+                await session.execute(
+                    select(Document.id).where(
+                        Document.user_id == user_id,
+                        Document.id.in_([uuid.UUID(d) for d in cited]),
+                    )
+                )
+            ).scalars()
+        }
+        for message in messages:
+            message.citations = [c for c in message.citations if c["document_id"] in existing]
+    return messages
+
+
+async def recent_history(
+    session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
+) -> list[ChatMessage]:
+    rows = (
+        (
+            await session.execute(
+                select(ChatMessage)
+                .where(ChatMessage.chat_id == chat_id, ChatMessage.user_id == user_id)
+                .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
+                .limit(HISTORY_MESSAGES)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return list(reversed(rows))
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    role: str,
+    content: str,
+    message_id: uuid.UUID | None = None,
+    **fields: Any,
+) -> ChatMessage:
+    message = ChatMessage(
+        id=message_id or uuid.uuid4(),
+        chat_id=chat_id,
+        user_id=user_id,
+        role=role,
+        content=content,
+        **fields,
+    )
+    session.add(message)
+    values: dict[str, Any] = {"updated_at": func.now()}
+    if role == "user":
+        # The first question names an untitled chat.
+        values["title"] = func.coalesce(
+            select(Chat.title)
+            .where(Chat.id == chat_id, Chat.title != "New chat")
+            .scalar_subquery(),
+            content.strip().replace("\n", " ")[:TITLE_CHARS] or "New chat",
+        )
+    await session.execute(
+        update(Chat).where(Chat.id == chat_id, Chat.user_id == user_id).values(**values)
+    )
+    await session.flush()
+    return message

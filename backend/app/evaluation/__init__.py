@@ -1,0 +1,1 @@
+"""Offline evaluation of retrieval quality (BEIR datasets) through the real app code paths."""
