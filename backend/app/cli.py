@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import logging
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,20 +30,24 @@ def _settings() -> Settings:
     return settings
 
 
-def _database_url(settings: Settings, *, direct: bool = True) -> str:
+def _database_url(settings: Settings, *, direct: bool = True, migrate: bool | None = None) -> str:
+    """The configured database, or the embedded one when DATABASE_URL is unset. Migrations
+    run first when `migrate` is true, and by default for the embedded database."""
+    from app.core import migrate as migrations
     from app.main import resolve_database_url
 
+    embedded = not settings.database_url
     url = resolve_database_url(settings)
-    return (settings.database_direct_url if direct else None) or url
+    direct_url = settings.database_direct_url or url
+    if migrate or (migrate is None and embedded):
+        migrations.upgrade(direct_url)
+    return direct_url if direct else url
 
 
 @cli.command()
 def migrate() -> None:
     """Apply pending migrations (under an advisory lock, safe with many replicas)."""
-    from app.core import migrate as migrations
-
-    settings = _settings()
-    migrations.upgrade(_database_url(settings))
+    _database_url(_settings(), migrate=True)
 
 
 @cli.command()
@@ -54,12 +59,11 @@ def serve(
     """Apply migrations, then serve the API (and the built frontend) with uvicorn."""
     import uvicorn
 
-    from app.core import migrate as migrations
     from app.core.logging import UVICORN_LOG_CONFIG
     from app.main import create_app
 
     settings = _settings()
-    migrations.upgrade(_database_url(settings))
+    _database_url(settings, migrate=True)
     if worker is not None:
         settings.run_worker = worker
     app = create_app(settings)
@@ -219,6 +223,43 @@ def eval_beir(
         return
     for line in summary_lines(summary, title=f"BEIR {Path(directory).name} ({split})"):
         typer.echo(line)
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files and folders")],
+    user: Annotated[str, typer.Option("--user", help="Email of the owning account")],
+    worker: Annotated[bool, typer.Option(help="Process the queue in this command too")] = True,
+) -> None:
+    """Upload files and folders for a user and wait until they are indexed."""
+    from rich.console import Console
+
+    from app.core.errors import AppError
+    from app.documents.bulk import ingest_paths
+
+    settings = _settings()
+    console = Console(stderr=True)
+    try:
+        report = asyncio.run(
+            ingest_paths(
+                settings,
+                database_url=_database_url(settings, direct=False),
+                queue_url=_database_url(settings),
+                email=user,
+                paths=paths,
+                run_worker=worker,
+                console=console,
+            )
+        )
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{report.ready} ready, {report.failed} failed, {report.rejected} rejected "
+        f"(of {report.queued + report.rejected} files)"
+    )
+    if report.failed or report.rejected:
+        raise typer.Exit(1)
 
 
 def main() -> None:

