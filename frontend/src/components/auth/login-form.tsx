@@ -1,0 +1,72 @@
+"use client";
+
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { z } from "zod";
+import { ErrorAlert } from "@/components/ui/alert";
+import { FormField } from "@/components/ui/form-field";
+import { errorMessage } from "@/lib/api";
+import { useAuth } from "./auth-provider";
+
+const loginSchema = z.object({
+  email: z.email("Enter a valid email address."),
+  password: z.string().min(1, "Enter your password."),
+});
+
+type LoginValues = z.infer<typeof loginSchema>;
+
+export function LoginForm() {
+  const { signIn } = useAuth();
+  const [serverError, setServerError] = useState<string | null>(null);
+  const {
+    register,
+    handleSubmit,
+    formState: { errors, isSubmitting },
+  } = useForm<LoginValues>({ resolver: zodResolver(loginSchema), defaultValues: { email: "", password: "" } });
+
+  const onSubmit = handleSubmit(async (values) => {
+    setServerError(null);
+    try {
+      // On success the page's <RedirectIfSignedIn> moves on (to ?next= or the chat).
+      await signIn(values);
+    } catch (error) {
+      setServerError(errorMessage(error));
+    }
+  });
+
+  return (
+    <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label="Sign in">
+      {serverError ? <ErrorAlert>{serverError}</ErrorAlert> : null}
+      <FormField id="login-email" label="Email" error={errors.email?.message}>
+        {(describedBy) => (
+          <input
+            id="login-email"
+            type="email"
+            autoComplete="email"
+            className="input"
+            aria-invalid={errors.email ? true : undefined}
+            aria-describedby={describedBy}
+            {...register("email")}
+          />
+        )}
+      </FormField>
+      <FormField id="login-password" label="Password" error={errors.password?.message}>
+        {(describedBy) => (
+          <input
+            id="login-password"
+            type="password"
+            autoComplete="current-password"
+            className="input"
+            aria-invalid={errors.password ? true : undefined}
+            aria-describedby={describedBy}
+            {...register("password")}
+          />
+        )}
+      </FormField>
+      <button type="submit" className="btn-primary w-full" disabled={isSubmitting}>
+        {isSubmitting ? "Signing in…" : "Sign in"}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,74 @@
+"use client";
+
+import { memo, useMemo } from "react";
+import ReactMarkdown, { type Components } from "react-markdown";
+import rehypeSanitize, { defaultSchema } from "rehype-sanitize";
+import remarkGfm from "remark-gfm";
+import type { Citation } from "@/lib/api";
+import { citationNumberOf, rehypeCitationMarkers } from "@/lib/citations";
+import { pageLabel } from "@/lib/format";
+
+/**
+ * The sanitiser's schema: GitHub's defaults (no script, style, iframe, event handlers or
+ * javascript: URLs), minus images (an answer has no reason to load remote pixels, and they
+ * would be blocked by the CSP anyway).
+ */
+const sanitizeSchema = {
+  ...defaultSchema,
+  tagNames: (defaultSchema.tagNames ?? []).filter((tag) => tag !== "img"),
+};
+
+type AnswerMarkdownProps = {
+  text: string;
+  sources: Citation[];
+  onCite: (citation: Citation) => void;
+};
+
+/**
+ * An answer rendered as markdown, safely: raw HTML is not interpreted (no rehype-raw), the
+ * tree is sanitised, and `[n]` markers become buttons that open source n.
+ */
+export const AnswerMarkdown = memo(function AnswerMarkdown({ text, sources, onCite }: AnswerMarkdownProps) {
+  const byNumber = useMemo(() => new Map(sources.map((source) => [source.n, source])), [sources]);
+  const known = useMemo(() => new Set(byNumber.keys()), [byNumber]);
+
+  const components = useMemo<Components>(
+    () => ({
+      button: ({ node }) => {
+        const n = citationNumberOf(node);
+        const citation = n === null ? undefined : byNumber.get(n);
+        if (!citation) return null;
+        const page = pageLabel(citation);
+        return (
+          <button
+            type="button"
+            className="citation-marker mx-0.5 inline-flex h-5 min-w-5 -translate-y-0.5 items-center justify-center rounded-full bg-blue-100 px-1.5 align-baseline text-[0.7rem] font-semibold text-blue-900 hover:bg-blue-200"
+            aria-label={`Source ${citation.n}: ${citation.filename}${page ? `, ${page}` : ""}`}
+            data-citation={citation.n}
+            onClick={() => onCite(citation)}
+          >
+            {citation.n}
+          </button>
+        );
+      },
+      a: ({ node: _node, href, children, ...props }) => (
+        <a {...props} href={href} target="_blank" rel="noopener noreferrer nofollow">
+          {children}
+        </a>
+      ),
+    }),
+    [byNumber, onCite],
+  );
+
+  return (
+    <div className="prose-answer">
+      <ReactMarkdown
+        remarkPlugins={[remarkGfm]}
+        rehypePlugins={[[rehypeSanitize, sanitizeSchema], [rehypeCitationMarkers, { known }]]}
+        components={components}
+      >
+        {text}
+      </ReactMarkdown>
+    </div>
+  );
+});

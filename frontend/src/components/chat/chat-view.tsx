@@ -1,0 +1,125 @@
+"use client";
+
+import { useChat } from "@ai-sdk/react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ErrorAlert } from "@/components/ui/alert";
+import { errorMessage, type ChatDetail, type Citation } from "@/lib/api";
+import { toChatMessages, type DocChatMessage } from "@/lib/chat/messages";
+import { takePendingQuestion } from "@/lib/chat/pending-question";
+import { createChatTransport } from "@/lib/chat/transport";
+import { CHATS_KEY, useChats, useUpdateChat } from "@/hooks/use-chats";
+import { Composer } from "./composer";
+import { DocumentScopePicker } from "./document-scope-picker";
+import { MessageBubble } from "./message-bubble";
+import { SourcePanel } from "./source-panel";
+import { UNTITLED_CHAT } from "./conversation-list";
+
+const STATUS_TEXT = {
+  submitted: "Searching your documents…",
+  streaming: "Writing the answer…",
+  ready: "",
+  error: "The answer could not be completed.",
+} as const;
+
+/** One conversation: stored messages, the streamed answer, citations and the source panel. */
+export function ChatView({ chat }: { chat: ChatDetail }) {
+  const queryClient = useQueryClient();
+  const updateChat = useUpdateChat();
+  const chats = useChats();
+  // The list holds the latest title (renamed here, in the list, or named after the first question).
+  const title = (chats.data?.find((item) => item.id === chat.id) ?? chat).title?.trim() || UNTITLED_CHAT;
+  const [transport] = useState(() => createChatTransport(chat.id));
+  const [initialMessages] = useState(() => toChatMessages(chat.messages));
+  const [scope, setScope] = useState<string[]>(chat.document_ids ?? []);
+  const [activeCitation, setActiveCitation] = useState<Citation | null>(null);
+  const [answeredHere, setAnsweredHere] = useState(false);
+  const endRef = useRef<HTMLDivElement>(null);
+
+  const { messages, sendMessage, status, stop, error, clearError } = useChat<DocChatMessage>({
+    id: chat.id,
+    messages: initialMessages,
+    transport,
+    experimental_throttle: 40,
+    onFinish: () => {
+      setAnsweredHere(true);
+      void queryClient.invalidateQueries({ queryKey: CHATS_KEY });
+    },
+  });
+  const busy = status === "submitted" || status === "streaming";
+
+  const { mutate: updateChatSettings } = updateChat;
+  const send = useCallback(
+    (text: string, documentIds: string[]) => {
+      clearError();
+      // The API names an untitled chat after its first question; onFinish refreshes the list.
+      void sendMessage({ text }, { body: { document_ids: documentIds } });
+    },
+    [clearError, sendMessage],
+  );
+
+  // A question typed on the start screen, before this chat existed.
+  useEffect(() => {
+    const pending = takePendingQuestion(chat.id);
+    if (pending) send(pending.text, pending.documentIds);
+  }, [chat.id, send]);
+
+  // Follow the answer as it grows.
+  const lastMessage = messages[messages.length - 1];
+  const lastLength = lastMessage?.parts.reduce((sum, part) => sum + (part.type === "text" ? part.text.length : 0), 0) ?? 0;
+  useEffect(() => {
+    endRef.current?.scrollIntoView({ block: "end" });
+  }, [messages.length, lastLength]);
+
+  const changeScope = (documentIds: string[]) => {
+    setScope(documentIds);
+    updateChatSettings({ id: chat.id, document_ids: documentIds.length > 0 ? documentIds : null });
+  };
+
+  const closeSource = useCallback(() => setActiveCitation(null), []);
+  const statusText = status === "ready" ? (answeredHere ? "Answer complete." : "") : STATUS_TEXT[status];
+
+  return (
+    <div className="flex min-h-0 flex-1">
+      <div className="flex min-w-0 flex-1 flex-col">
+        <div className="border-b border-slate-200 bg-white px-4 py-2">
+          <h1 className="truncate text-sm font-semibold text-slate-900">{title}</h1>
+        </div>
+        <div className="min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6" data-testid="messages">
+          {messages.length === 0 ? (
+            <div className="mx-auto mt-10 max-w-md text-center text-sm text-slate-600">
+              <p className="font-medium text-slate-800">Ask anything about your documents.</p>
+              <p className="mt-1">Answers cite their sources; select a number to see the passage and open the original.</p>
+            </div>
+          ) : (
+            <ol className="mx-auto max-w-3xl space-y-4" aria-label="Messages">
+              {messages.map((message, index) => (
+                <MessageBubble
+                  key={message.id}
+                  message={message}
+                  streaming={busy && index === messages.length - 1 && message.role === "assistant"}
+                  onCite={setActiveCitation}
+                />
+              ))}
+              {status === "submitted" && lastMessage?.role === "user" ? (
+                <li className="text-sm text-slate-600">Searching your documents…</li>
+              ) : null}
+            </ol>
+          )}
+          <div ref={endRef} />
+        </div>
+        <div className="border-t border-slate-200 bg-white px-3 py-3 sm:px-6">
+          <div className="mx-auto max-w-3xl space-y-2">
+            <p role="status" aria-live="polite" className="sr-only" data-testid="chat-status">
+              {statusText}
+            </p>
+            {error ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
+            <Composer onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
+            <DocumentScopePicker selected={scope} onChange={changeScope} disabled={busy} />
+          </div>
+        </div>
+      </div>
+      {activeCitation ? <SourcePanel citation={activeCitation} onClose={closeSource} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+import { ErrorAlert } from "@/components/ui/alert";
+import { useDocuments } from "@/hooks/use-documents";
+import { Composer } from "./composer";
+import { DocumentScopePicker } from "./document-scope-picker";
+
+type StartChatPanelProps = {
+  onStart: (question: string, documentIds: string[]) => void;
+  starting: boolean;
+  error: string | null;
+};
+
+/** Shown at /chat/ without a conversation: ask right away, or add documents first. */
+export function StartChatPanel({ onStart, starting, error }: StartChatPanelProps) {
+  const documents = useDocuments();
+  const [scope, setScope] = useState<string[]>([]);
+  const readyCount = (documents.data ?? []).filter((doc) => doc.status === "ready").length;
+
+  return (
+    <div className="flex min-h-0 flex-1 flex-col">
+      <div className="flex flex-1 flex-col items-center justify-center px-4 text-center">
+        <h1 className="text-xl font-semibold text-slate-900">What would you like to know?</h1>
+        {documents.data && readyCount === 0 ? (
+          <p className="mt-2 max-w-md text-sm text-slate-700">
+            You have no ready documents yet.{" "}
+            <Link href="/library/" className="font-medium text-blue-700 underline">
+              Upload some in the library
+            </Link>{" "}
+            first, then come back to ask about them.
+          </p>
+        ) : (
+          <p className="mt-2 max-w-md text-sm text-slate-700">
+            Ask a question and get an answer grounded in your documents, with numbered sources.
+          </p>
+        )}
+      </div>
+      <div className="border-t border-slate-200 bg-white px-3 py-3 sm:px-6">
+        <div className="mx-auto max-w-3xl space-y-2">
+          {error ? <ErrorAlert>{error}</ErrorAlert> : null}
+          <Composer onSend={(text) => onStart(text, scope)} busy={starting} />
+          <DocumentScopePicker selected={scope} onChange={setScope} disabled={starting} />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+"use client";
+
+import { ProgressBar } from "@/components/ui/progress-bar";
+import type { DocumentRecord } from "@/lib/api";
+import { documentStatusText, formatBytes, formatDate, isDocumentBusy, pluralize } from "@/lib/format";
+
+const STATUS_BADGE: Record<DocumentRecord["status"], string> = {
+  queued: "bg-slate-100 text-slate-800",
+  processing: "bg-amber-100 text-amber-900",
+  ready: "bg-green-100 text-green-900",
+  failed: "bg-red-100 text-red-900",
+};
+
+const STATUS_LABEL: Record<DocumentRecord["status"], string> = {
+  queued: "Queued",
+  processing: "Processing",
+  ready: "Ready",
+  failed: "Failed",
+};
+
+type DocumentRowProps = {
+  document: DocumentRecord;
+  onDelete: (document: DocumentRecord) => void;
+  onRetry: (document: DocumentRecord) => void;
+  retrying: boolean;
+};
+
+export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentRowProps) {
+  const busy = isDocumentBusy(document);
+  const facts = [
+    formatBytes(document.size_bytes),
+    document.page_count != null ? pluralize(document.page_count, "page") : null,
+    document.chunk_count != null && document.status === "ready" ? pluralize(document.chunk_count, "passage") : null,
+    formatDate(document.created_at),
+  ].filter(Boolean);
+
+  return (
+    <li className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:gap-4" data-testid="document-row" data-status={document.status}>
+      <div className="min-w-0 flex-1">
+        <div className="flex flex-wrap items-center gap-2">
+          <h3 className="min-w-0 truncate text-sm font-medium text-slate-900" title={document.filename}>
+            {document.filename}
+          </h3>
+          <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_BADGE[document.status]}`}>
+            {STATUS_LABEL[document.status]}
+          </span>
+        </div>
+        <p className="mt-0.5 text-xs text-slate-600">{facts.join(" · ")}</p>
+        {busy ? (
+          <div className="mt-2 flex items-center gap-3">
+            <ProgressBar value={document.progress} label={`Processing ${document.filename}`} tone="muted" />
+            <span className="w-48 shrink-0 text-right text-xs text-slate-600">
+              {documentStatusText(document)} · {Math.round(document.progress)}%
+            </span>
+          </div>
+        ) : null}
+        {document.status === "failed" ? (
+          <p className="mt-1 text-sm text-red-800" data-testid="document-error">
+            {documentStatusText(document)}
+          </p>
+        ) : null}
+      </div>
+      <div className="flex shrink-0 gap-2">
+        {document.status === "failed" ? (
+          <button type="button" className="btn-secondary" onClick={() => onRetry(document)} disabled={retrying}>
+            {retrying ? "Retrying…" : "Retry"}
+            <span className="sr-only"> processing {document.filename}</span>
+          </button>
+        ) : null}
+        <button type="button" className="btn-secondary" onClick={() => onDelete(document)}>
+          Delete<span className="sr-only"> {document.filename}</span>
+        </button>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,60 @@
+"use client";
+
+import { useDropzone, type FileRejection } from "react-dropzone";
+
+/** What the API accepts (type is detected from content on the server; this guides the picker). */
+export const ACCEPTED_TYPES = {
+  "application/pdf": [".pdf"],
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": [".docx"],
+  "text/html": [".html", ".htm"],
+  "text/markdown": [".md", ".markdown"],
+  "text/plain": [".txt"],
+};
+
+function rejectionMessage(rejection: FileRejection): string {
+  const code = rejection.errors[0]?.code;
+  if (code === "file-invalid-type") return "This file type is not supported. Use PDF, Word (.docx), HTML, Markdown or text.";
+  return rejection.errors[0]?.message ?? "This file cannot be uploaded.";
+}
+
+type UploadDropzoneProps = {
+  onFiles: (files: File[]) => void;
+  onRejected: (rejected: { file: File; message: string }[]) => void;
+};
+
+/** Drop area for many files plus a regular "Choose files" button (keyboard friendly). */
+export function UploadDropzone({ onFiles, onRejected }: UploadDropzoneProps) {
+  const { getRootProps, getInputProps, isDragActive, open } = useDropzone({
+    accept: ACCEPTED_TYPES,
+    multiple: true,
+    noClick: true,
+    noKeyboard: true,
+    onDrop: (accepted, rejections) => {
+      onFiles(accepted);
+      onRejected(rejections.map((rejection) => ({ file: rejection.file, message: rejectionMessage(rejection) })));
+    },
+  });
+
+  return (
+    <section
+      aria-label="Upload documents"
+      {...getRootProps({
+        className: `rounded-lg border-2 border-dashed p-6 text-center transition-colors ${
+          isDragActive ? "border-blue-600 bg-blue-50" : "border-slate-300 bg-white"
+        }`,
+      })}
+    >
+      <input {...getInputProps({ "aria-label": "Files to upload", id: "upload-input" })} />
+      <svg aria-hidden="true" viewBox="0 0 24 24" className="mx-auto h-10 w-10 text-slate-400" fill="none" stroke="currentColor" strokeWidth="1.5">
+        <path strokeLinecap="round" strokeLinejoin="round" d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
+      </svg>
+      <p className="mt-2 text-sm text-slate-700">
+        {isDragActive ? "Drop the files to upload them" : "Drag and drop files here, or"}
+      </p>
+      <button type="button" className="btn-primary mt-3" onClick={open}>
+        Choose files
+      </button>
+      <p className="mt-2 text-xs text-slate-600">PDF, Word (.docx), HTML, Markdown or plain text. Several at once is fine.</p>
+    </section>
+  );
+}

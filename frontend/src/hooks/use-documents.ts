@@ -1,0 +1,45 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { DocumentRecord } from "@/lib/api";
+import { documentsApi } from "@/lib/api/endpoints";
+import { isDocumentBusy } from "@/lib/format";
+
+export const DOCUMENTS_KEY = ["documents"] as const;
+/** How often the list is polled while any document is queued or processing. */
+export const DOCUMENT_POLL_MS = 1500;
+
+export function documentsPollInterval(documents: DocumentRecord[] | undefined): number | false {
+  return documents?.some(isDocumentBusy) ? DOCUMENT_POLL_MS : false;
+}
+
+export function useDocuments() {
+  return useQuery({
+    queryKey: DOCUMENTS_KEY,
+    queryFn: documentsApi.list,
+    refetchInterval: (query) => documentsPollInterval(query.state.data),
+  });
+}
+
+export function useDeleteDocument() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => documentsApi.remove(id),
+    onSuccess: (_result, id) => {
+      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) => documents?.filter((doc) => doc.id !== id));
+      void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
+    },
+  });
+}
+
+export function useReindexDocument() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => documentsApi.reindex(id),
+    onSuccess: (updated) => {
+      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) =>
+        documents?.map((doc) => (doc.id === updated.id ? updated : doc)),
+      );
+    },
+  });
+}

@@ -1,0 +1,78 @@
+/** Shapes of the DocChat HTTP API v1 (see docs/api.md). */
+
+export type User = {
+  id: string;
+  email: string;
+  full_name: string;
+  created_at: string;
+};
+
+export type TokenPair = {
+  access_token: string;
+  refresh_token: string;
+  token_type: "bearer";
+  expires_in: number;
+};
+
+export type DocumentStatus = "queued" | "processing" | "ready" | "failed";
+export type DocumentStage = "queued" | "parse" | "chunk" | "embed" | "index" | "done";
+
+export type DocumentRecord = {
+  id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  page_count: number | null;
+  chunk_count: number | null;
+  status: DocumentStatus;
+  progress: number;
+  stage: DocumentStage | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type Citation = {
+  n: number;
+  /** docs/api.md calls ids UUID strings; the chat schema currently sends chunk ids as integers. */
+  chunk_id: string | number;
+  document_id: string;
+  filename: string;
+  content_type: string;
+  page_start: number | null;
+  page_end: number | null;
+  snippet: string;
+  char_start: number | null;
+  char_end: number | null;
+  score: number;
+};
+
+export type Chat = {
+  id: string;
+  title: string | null;
+  document_ids: string[] | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type StoredMessage = {
+  id: string;
+  role: "user" | "assistant";
+  content: string;
+  partial: boolean;
+  extractive: boolean;
+  citations: Citation[];
+  created_at: string;
+};
+
+export type ChatDetail = Chat & { messages: StoredMessage[] };
+
+export type ApiErrorBody = {
+  error: {
+    code: string;
+    message: string;
+    request_id?: string;
+    details?: { loc: (string | number)[]; message: string }[];
+  };
+};

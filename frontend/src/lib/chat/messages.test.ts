@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import type { Citation } from "@/lib/api";
+import { citedSources, readMessage, toChatMessages, type DocChatMessage } from "./messages";
+
+const source = (n: number): Citation => ({
+  n,
+  chunk_id: `c${n}`,
+  document_id: "d",
+  filename: "crazyones.pdf",
+  content_type: "application/pdf",
+  page_start: 1,
+  page_end: 1,
+  snippet: "Here's to the crazy ones",
+  char_start: 0,
+  char_end: 20,
+  score: 1,
+});
+
+describe("chat messages", () => {
+  it("reads a streaming answer: sources first, text, then final citations", () => {
+    const streaming: DocChatMessage = {
+      id: "m1",
+      role: "assistant",
+      parts: [
+        { type: "data-sources", data: { sources: [source(1), source(2)] } },
+        { type: "text", text: "They see things differently [1]." },
+      ],
+    };
+    const view = readMessage(streaming);
+    expect(view).toMatchObject({ text: "They see things differently [1].", complete: false, extractive: false });
+    expect(view.sources.map((s) => s.n)).toEqual([1, 2]);
+    expect(citedSources(view).map((s) => s.n)).toEqual([1]);
+
+    const done = readMessage({
+      ...streaming,
+      parts: [...streaming.parts, { type: "data-citations", data: { citations: [source(1)], extractive: true, partial: false } }],
+    });
+    expect(done).toMatchObject({ complete: true, extractive: true });
+  });
+
+  it("converts stored messages with their citations", () => {
+    const [question, answer] = toChatMessages([
+      { id: "u", role: "user", content: "Who?", partial: false, extractive: false, citations: [], created_at: "" },
+      { id: "a", role: "assistant", content: "The crazy ones [1].", partial: true, extractive: false, citations: [source(1)], created_at: "" },
+    ]);
+    expect(readMessage(question!).text).toBe("Who?");
+    expect(readMessage(answer!)).toMatchObject({ text: "The crazy ones [1].", partial: true, complete: true });
+    expect(readMessage(answer!).sources).toHaveLength(1);
+  });
+});

@@ -1,0 +1,79 @@
+import type { UIMessage } from "ai";
+import type { Citation, StoredMessage } from "@/lib/api/types";
+
+/** Payload of the `data-sources` stream part: every numbered source the answer may cite. */
+export type SourcesData = { sources: Citation[] };
+
+/** Payload of the `data-citations` stream part, sent once the answer is complete. */
+export type CitationsData = {
+  citations: Citation[];
+  message_id?: string;
+  user_message_id?: string;
+  extractive: boolean;
+  partial: boolean;
+};
+
+export type DocChatDataParts = {
+  sources: SourcesData;
+  citations: CitationsData;
+};
+
+export type DocChatMessage = UIMessage<unknown, DocChatDataParts>;
+
+/** Converts messages stored by the API (GET /chats/{id}) into useChat messages. */
+export function toChatMessages(stored: StoredMessage[]): DocChatMessage[] {
+  return stored.map((message) => {
+    const parts: DocChatMessage["parts"] = [{ type: "text", text: message.content }];
+    if (message.role === "assistant") {
+      parts.push({
+        type: "data-citations",
+        data: {
+          citations: message.citations,
+          message_id: message.id,
+          extractive: message.extractive,
+          partial: message.partial,
+        },
+      });
+    }
+    return { id: message.id, role: message.role, parts };
+  });
+}
+
+export type AnswerView = {
+  text: string;
+  /** Sources that markers may point to: the cited ones once known, else the announced ones. */
+  sources: Citation[];
+  extractive: boolean;
+  partial: boolean;
+  complete: boolean;
+};
+
+/** Everything a message bubble needs, read from a message's parts. */
+export function readMessage(message: DocChatMessage): AnswerView {
+  let text = "";
+  let announced: Citation[] = [];
+  let final: CitationsData | null = null;
+  for (const part of message.parts) {
+    if (part.type === "text") text += part.text;
+    else if (part.type === "data-sources") announced = part.data.sources;
+    else if (part.type === "data-citations") final = part.data;
+  }
+  // Final citations are a subset of the announced sources; keep both so no marker is lost.
+  const byNumber = new Map<number, Citation>();
+  for (const source of announced) byNumber.set(source.n, source);
+  for (const citation of final?.citations ?? []) byNumber.set(citation.n, citation);
+  return {
+    text,
+    sources: [...byNumber.values()].sort((a, b) => a.n - b.n),
+    extractive: final?.extractive ?? false,
+    partial: final?.partial ?? false,
+    complete: final !== null,
+  };
+}
+
+/** Only the sources actually cited in the text (for the list under an answer). */
+export function citedSources(view: AnswerView): Citation[] {
+  const used = new Set<number>();
+  for (const match of view.text.matchAll(/\[(\d{1,3})\]/g)) used.add(Number(match[1]));
+  return view.sources.filter((source) => used.has(source.n));
+}

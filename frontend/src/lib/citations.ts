@@ -1,0 +1,71 @@
+import type { Element, ElementContent, Root, RootContent, Text } from "hast";
+
+/** `[n]` markers as the API writes them in answers. */
+const MARKER = /\[(\d{1,3})\]/g;
+
+/** Tags whose text must stay literal (code samples, existing links). */
+const SKIP_INSIDE = new Set(["code", "pre", "a", "button"]);
+
+export const CITATION_PROPERTY = "dataCitation";
+
+/** Splits a text into plain strings and citation numbers, keeping unknown markers as text. */
+export function splitCitationMarkers(text: string, known: ReadonlySet<number>): (string | number)[] {
+  const pieces: (string | number)[] = [];
+  let last = 0;
+  for (const match of text.matchAll(MARKER)) {
+    const n = Number(match[1]);
+    if (!known.has(n)) continue;
+    const start = match.index;
+    if (start > last) pieces.push(text.slice(last, start));
+    pieces.push(n);
+    last = start + match[0].length;
+  }
+  if (last < text.length) pieces.push(text.slice(last));
+  return pieces;
+}
+
+function markerElement(n: number): Element {
+  return {
+    type: "element",
+    tagName: "button",
+    properties: { type: "button", [CITATION_PROPERTY]: String(n) },
+    children: [{ type: "text", value: String(n) }],
+  };
+}
+
+function transformChildren(children: (ElementContent | RootContent)[], known: ReadonlySet<number>): void {
+  for (let i = 0; i < children.length; i += 1) {
+    const child = children[i];
+    if (!child) continue;
+    if (child.type === "element") {
+      if (!SKIP_INSIDE.has(child.tagName)) transformChildren(child.children, known);
+      continue;
+    }
+    if (child.type !== "text") continue;
+    const pieces = splitCitationMarkers((child as Text).value, known);
+    if (pieces.length === 1 && typeof pieces[0] === "string") continue;
+    const replacement: ElementContent[] = pieces.map((piece) =>
+      typeof piece === "number" ? markerElement(piece) : { type: "text", value: piece },
+    );
+    children.splice(i, 1, ...replacement);
+    i += replacement.length - 1;
+  }
+}
+
+/**
+ * Rehype plugin: turns `[n]` markers that match a known source into citation buttons.
+ * It runs AFTER rehype-sanitize, so the only <button> elements in an answer are the ones
+ * created here (the sanitiser drops any button written in the answer text).
+ */
+export function rehypeCitationMarkers(options: { known: ReadonlySet<number> }) {
+  return (tree: Root) => {
+    transformChildren(tree.children, options.known);
+  };
+}
+
+/** Reads the citation number of an element created by rehypeCitationMarkers. */
+export function citationNumberOf(node: Element | undefined): number | null {
+  const value = node?.properties?.[CITATION_PROPERTY];
+  const n = typeof value === "string" || typeof value === "number" ? Number(value) : NaN;
+  return Number.isInteger(n) ? n : null;
+}

@@ -1,0 +1,36 @@
+# Frontend (Next.js static export in frontend/), included by the root Makefile.
+# Every target works from a clean clone: node_modules is installed from the committed lockfile.
+#
+#   make frontend-install   npm ci (only when node_modules is missing or older than the lockfile)
+#   make frontend-lint      eslint + tsc --noEmit (after `next typegen` for route types)
+#   make frontend-unit      vitest run (jsdom)
+#   make frontend-build     next build -> frontend/out, then the bundle secret scan
+#   make frontend-e2e       Playwright against the real backend (scripts/e2e-server.sh), Debian chromium
+
+FRONTEND := frontend
+FRONTEND_STAMP := $(FRONTEND)/node_modules/.package-lock.json
+export NEXT_TELEMETRY_DISABLED := 1
+
+.PHONY: frontend-install frontend-lint frontend-unit frontend-build frontend-e2e frontend-clean
+
+# npm ci rewrites node_modules/.package-lock.json, so it is newer than the lockfile afterwards.
+$(FRONTEND_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/package.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend-install: $(FRONTEND_STAMP)
+
+frontend-lint: frontend-install
+	cd $(FRONTEND) && npx next typegen >/dev/null && npx eslint . --max-warnings=0 && npx tsc --noEmit
+
+frontend-unit: frontend-install
+	cd $(FRONTEND) && npx vitest run
+
+frontend-build: frontend-install
+	cd $(FRONTEND) && npx next build && node scripts/check-bundle.mjs out
+
+frontend-e2e: frontend-install frontend-build
+	cd $(FRONTEND) && npx playwright test
+
+frontend-clean:
+	rm -rf $(FRONTEND)/node_modules $(FRONTEND)/.next $(FRONTEND)/out $(FRONTEND)/test-results $(FRONTEND)/playwright-report
