@@ -18,11 +18,11 @@ logger = logging.getLogger("app.cli")
 
 
 def _settings() -> Settings:
-    settings = get_settings()
     try:
+        settings = get_settings()
         settings.validate_for_startup()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
+    except (ConfigError, ValueError) as exc:
+        typer.echo(f"configuration error: {exc}".splitlines()[0], err=True)
         raise typer.Exit(1) from None
     from app.core.logging import configure_logging
 
@@ -37,7 +37,11 @@ def _database_url(settings: Settings, *, direct: bool = True, migrate: bool | No
     from app.main import resolve_database_url
 
     embedded = not settings.database_url
-    url = resolve_database_url(settings)
+    try:
+        url = resolve_database_url(settings)
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(1) from None
     direct_url = settings.database_direct_url or url
     if migrate or (migrate is None and embedded):
         migrations.upgrade(direct_url)

@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
 from app.core import metrics
 from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.cors import StrictCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
@@ -83,7 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())
 
     app.add_middleware(
-        CORSMiddleware,
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        path_prefixes=("/api/v1/documents",),
+    )
+    app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
+    # Outermost, so that every response (a 500 included) carries the CORS headers.
+    app.add_middleware(
+        StrictCORSMiddleware,
         allow_origins=settings.frontend_origin,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
@@ -91,12 +98,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
         max_age=600,
     )
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_upload_bytes,
-        path_prefixes=("/api/v1/documents",),
-    )
-    app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
     return app
 
 

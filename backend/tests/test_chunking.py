@@ -1,7 +1,5 @@
 import itertools
-import json
 import os
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -235,17 +233,3 @@ def test_counter_excludes_special_tokens_and_is_not_truncated(counter: TokenCoun
     assert counter.count(["hello world", "", "word " * 1000]) == [2, 0, 1000]
 
 
-@pytest.mark.skipif(not SCIFACT.exists(), reason="SciFact benchmark data not available")
-def test_chunking_is_far_faster_than_embedding(counter: TokenCounter) -> None:
-    pages = []
-    with SCIFACT.open() as corpus:
-        for number, line in enumerate(corpus, start=1):
-            if number > 500:
-                break
-            record = json.loads(line)
-            pages.append(page_from_paragraphs(number, [record["title"], record["text"]]))
-    started = time.perf_counter()
-    chunks = list(chunk_pages(pages, counter, max_tokens=254))
-    elapsed = time.perf_counter() - started
-    # The pipeline may add at most 10% to embedding time; chunking alone gets a fifth of it.
-    assert len(chunks) / elapsed > 50 * MODEL_CHUNKS_PER_SECOND

@@ -63,7 +63,9 @@ def cli_runs(
 ) -> dict[str, tuple[int, str, str]]:
     cwd = tmp_path_factory.mktemp("cli")
     results = {"migrate": _finish(_start(["migrate"], cli_database, cwd))}
-    results["create"] = _finish(_start(_create_user("Cli@Example.com", PASSWORD), cli_database, cwd))
+    results["create"] = _finish(
+        _start(_create_user("Cli@Example.com", PASSWORD), cli_database, cwd)
+    )
     # These two do not depend on each other: run them at once.
     duplicate = _start(_create_user("cli@example.com", PASSWORD + "-other"), cli_database, cwd)
     weak = _start(_create_user("weak@example.com", "short"), cli_database, cwd)
@@ -105,7 +107,7 @@ def test_create_user(cli_runs: dict[str, tuple[int, str, str]], cli_database: st
 def test_duplicate_email_fails_clearly(
     cli_runs: dict[str, tuple[int, str, str]], cli_database: str
 ) -> None:
-    returncode, stdout, stderr = cli_runs["duplicate"]
+    returncode, _, stderr = cli_runs["duplicate"]
     assert returncode != 0
     assert "already" in stderr.lower(), stderr
     assert "Traceback" not in stderr
@@ -113,7 +115,7 @@ def test_duplicate_email_fails_clearly(
 
 
 def test_weak_password_fails(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
-    returncode, stdout, stderr = cli_runs["weak"]
+    returncode, _, stderr = cli_runs["weak"]
     assert returncode != 0
     assert "password" in stderr.lower(), stderr
     assert "Traceback" not in stderr

@@ -52,16 +52,6 @@ def _route_template(scope: Scope) -> str:
     return template if isinstance(template, str) else "unmatched"
 
 
-def _drop_orphan_cors_headers(headers: MutableHeaders) -> None:
-    """Starlette's CORSMiddleware answers a preflight from a foreign origin with a 400 that still
-    lists the allowed methods, headers and credentials. Without Access-Control-Allow-Origin those
-    grant nothing, and a foreign origin should learn nothing: drop them."""
-    if "access-control-allow-origin" in headers:
-        return
-    for name in {key for key in headers if key.startswith("access-control-")}:
-        del headers[name]
-
-
 async def _internal_error(send: Send) -> None:
     body = orjson.dumps(error_body("internal_error", "An internal error occurred."))
     await send(
@@ -107,7 +97,6 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 headers = MutableHeaders(scope=message)
-                _drop_orphan_cors_headers(headers)
                 headers["X-Request-ID"] = request_id
                 for key, value in _API_SECURITY_HEADERS.items():
                     headers.setdefault(key, value)

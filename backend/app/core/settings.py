@@ -57,7 +57,6 @@ class Settings(BaseSettings):
     database_direct_url: str | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 10
-    db_statement_timeout_ms: int = 30_000
 
     jwt_secret: str | None = None
     jwt_previous_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -86,10 +85,6 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50
     run_worker: bool = True
     worker_concurrency: int = 1
-
-    search_rrf_k: int = 60
-    search_candidates: int = 100
-    search_min_score: float = 0.0
 
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"

@@ -31,7 +31,7 @@ BEGIN
         EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', obj.sig);
     END LOOP;
     FOR obj IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-               WHERE n.nspname = current_schema() AND t.typtype = 'e'
+               WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'c')
                AND t.typname LIKE 'procrastinate\\_%' LOOP
         EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', obj.typname);
     END LOOP;
