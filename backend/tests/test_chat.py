@@ -270,3 +270,35 @@ async def test_llm_down_before_first_token(
     detail = (await llm_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).json()
     assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
     assert detail["messages"][1]["partial"] is True
+
+
+@pytest.mark.parametrize(
+    ("question", "filename", "page"),
+    [
+        ("What is canister shot made of?", "Seige_of_Vicksburg_Sample_OCR.pdf", 3),
+        (
+            "Which packages constitute the NHNC1 LRS model?",
+            "GeoBase_NHNC1_Data_Model_UML_EN.pdf",
+            7,
+        ),
+    ],
+)
+async def test_answer_over_real_pdfs_cites_right_document_and_page(
+    worker_client: httpx.AsyncClient, question: str, filename: str, page: int
+) -> None:
+    headers = await register(worker_client)
+    for name in (
+        "GeoBase_NHNC1_Data_Model_UML_EN.pdf",
+        "Seige_of_Vicksburg_Sample_OCR.pdf",
+        "crazyones.pdf",
+    ):
+        doc = (await upload(worker_client, headers, pdf(name))).json()[0]
+        assert (await wait_until_settled(worker_client, headers, doc["id"]))["status"] == "ready"
+    chat_id = await new_chat(worker_client, headers)
+    _, events = await ask(worker_client, headers, chat_id, question)
+    citations = by_type(events, "data-citations")["data"]["citations"]
+    assert citations, answer_text(events)
+    first_cited = next(c for c in citations if c["n"] == min(c["n"] for c in citations))
+    assert first_cited["filename"] == filename
+    assert first_cited["page_start"] <= page <= first_cited["page_end"]
+    assert f"[{first_cited['n']}]" in answer_text(events)
