@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import error_body
+from app.core.errors import send_error
 
 
 class BodySizeLimitMiddleware:
@@ -46,16 +45,4 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
     async def _reject(self, send: Send) -> None:
-        body = orjson.dumps(error_body("payload_too_large", self.message))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, "payload_too_large", self.message, close=True)

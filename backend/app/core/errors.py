@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from app.core.logging import request_id_var
 
@@ -171,3 +173,15 @@ def install_error_handlers(app: FastAPI) -> None:
     for db_error in (DBAPIError, PoolTimeoutError, psycopg.OperationalError):
         app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unhandled_error)
+
+
+async def send_error(
+    send: Send, status_code: int, code: str, message: str, *, close: bool = False
+) -> None:
+    """Answer with the JSON error shape straight from ASGI middleware (no Response object)."""
+    body = orjson.dumps(error_body(code, message))
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -9,12 +9,10 @@ import time
 import uuid
 from typing import Any
 
-import orjson
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
-from app.core.errors import error_body
 from app.core.logging import request_id_var, user_id_var
 from app.core.routing import ROUTE_TEMPLATE_KEY
 
@@ -50,21 +48,6 @@ def _route_template(scope: Scope) -> str:
         route = scope.get("route")
         template = getattr(route, "path", None)
     return template if isinstance(template, str) else "unmatched"
-
-
-async def _internal_error(send: Send) -> None:
-    body = orjson.dumps(error_body("internal_error", "An internal error occurred."))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class RequestContextMiddleware:
@@ -120,7 +103,9 @@ class RequestContextMiddleware:
                 sentry_sdk.capture_exception(exc)
             if status_holder["started"]:
                 raise  # too late for an error response: let the server drop the connection
-            await _internal_error(send_with_headers)
+            await send_error(
+                send_with_headers, 500, "internal_error", "An internal error occurred."
+            )
         finally:
             duration = time.perf_counter() - started
             route = _route_template(scope)
