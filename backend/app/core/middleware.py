@@ -13,6 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
+from app.core.errors import send_error
 from app.core.logging import request_id_var, user_id_var
 from app.core.routing import ROUTE_TEMPLATE_KEY
 
