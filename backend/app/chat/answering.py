@@ -27,8 +27,8 @@ from app.chat.schemas import Citation, MessageIn
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.retrieval import Hit, is_relevant
+from app.search.schemas import passage_fields
 from app.search.service import search
-from app.search.snippets import make_snippet
 
 logger = logging.getLogger(__name__)
 
@@ -56,22 +56,7 @@ class PreparedAnswer:
 
 
 def _citations(hits: Sequence[Hit], query: str) -> list[Citation]:
-    return [
-        Citation(
-            n=n,
-            chunk_id=hit.chunk_id,
-            document_id=hit.document_id,
-            filename=hit.filename,
-            content_type=hit.content_type,
-            page_start=hit.page_start,
-            page_end=hit.page_end,
-            snippet=make_snippet(hit.text, query),
-            char_start=hit.char_start,
-            char_end=hit.char_end,
-            score=round(hit.score, 6),
-        )
-        for n, hit in enumerate(hits, start=1)
-    ]
+    return [Citation(n=n, **passage_fields(hit, query)) for n, hit in enumerate(hits, start=1)]
 
 
 async def prepare_answer(

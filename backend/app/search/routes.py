@@ -4,8 +4,7 @@ from app.auth.deps import CurrentUser, SettingsDep
 from app.core.db import SessionDep
 from app.core.routing import API_PREFIX, api_router
 from app.search import service
-from app.search.schemas import SearchHitOut, SearchIn, SearchOut
-from app.search.snippets import make_snippet
+from app.search.schemas import SearchHitOut, SearchIn, SearchOut, passage_fields
 
 router = api_router(prefix=f"{API_PREFIX}/search", tags=["search"])
 
@@ -25,18 +24,7 @@ async def search(
     return SearchOut(
         results=[
             SearchHitOut(
-                chunk_id=hit.chunk_id,
-                document_id=hit.document_id,
-                filename=hit.filename,
-                content_type=hit.content_type,
-                page_start=hit.page_start,
-                page_end=hit.page_end,
-                heading_path=hit.heading_path,
-                snippet=make_snippet(hit.text, body.query),
-                text=hit.text,
-                char_start=hit.char_start,
-                char_end=hit.char_end,
-                score=round(hit.score, 6),
+                **passage_fields(hit, body.query), heading_path=hit.heading_path, text=hit.text
             )
             for hit in hits
         ]

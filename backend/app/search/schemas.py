@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from app.search.retrieval import Hit
+from app.search.snippets import make_snippet
 
 
 class SearchIn(BaseModel):
@@ -28,3 +32,19 @@ class SearchHitOut(BaseModel):
 
 class SearchOut(BaseModel):
     results: list[SearchHitOut]
+
+
+def passage_fields(hit: Hit, query: str) -> dict[str, Any]:
+    """What search results and citations share: where the passage is, and its excerpt."""
+    return {
+        "chunk_id": hit.chunk_id,
+        "document_id": hit.document_id,
+        "filename": hit.filename,
+        "content_type": hit.content_type,
+        "page_start": hit.page_start,
+        "page_end": hit.page_end,
+        "snippet": make_snippet(hit.text, query),
+        "char_start": hit.char_start,
+        "char_end": hit.char_end,
+        "score": round(hit.score, 6),
+    }
