@@ -67,7 +67,7 @@ def test_local_vectors_are_normalised_and_semantic(local: LocalEmbedder) -> None
 
 
 def test_local_length_sorting_keeps_input_order(local: LocalEmbedder) -> None:
-    texts = [("word " * n).strip() + f" item {n}" for n in (40, 1, 17, 3, 60, 8, 2)]
+    texts = [("word " * n).strip() + f" item {n}" for n in (12, 1, 5, 3, 20)]
     small_batches = LocalEmbedder(batch_size=2)
     batched = small_batches.embed_documents(texts)
     singles = np.stack([local.embed_query(t) for t in texts])

@@ -3,6 +3,7 @@ is retried to completion by another worker, leaving exactly one set of chunks.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -103,7 +104,7 @@ async def test_kill_9_mid_document_then_retry_completes_once(
                 break
             assert status != "ready", "the document finished before the kill; make it longer"
             assert time.monotonic() < deadline, (status, stage, progress)
-            time.sleep(0.05)
+            await asyncio.sleep(0.05)
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait(10)
         assert document_state(conn, document.id)[3] == 0
@@ -117,7 +118,7 @@ async def test_kill_9_mid_document_then_retry_completes_once(
             assert status != "failed", log.read_text()[-3000:]
             assert chunks == 0
             assert time.monotonic() - killed_at < 180, (status, stage, progress)
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
 
         chunk_count = conn.execute(
             "SELECT chunk_count FROM documents WHERE id = %s", (document.id,)

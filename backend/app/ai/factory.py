@@ -37,13 +37,19 @@ def llm_enabled(settings: Settings) -> bool:
     return bool(settings.openai_api_key or settings.openai_base_url)
 
 
+@lru_cache(maxsize=4)
+def _llm(base_url: str | None, api_key: str, model: str, timeout_s: float) -> LLM:
+    # One client (and its connection pool) per configuration for the life of the process.
+    return OpenAIChatLLM(base_url=base_url, api_key=api_key, model=model, timeout_s=timeout_s)
+
+
 def get_llm(settings: Settings) -> LLM | None:
     """The configured chat model, or None for the extractive answerer (no key needed)."""
     if not llm_enabled(settings):
         return None
-    return OpenAIChatLLM(
-        base_url=settings.openai_base_url,
-        api_key=settings.openai_api_key or "not-needed",
-        model=settings.llm_model,
-        timeout_s=settings.llm_timeout_s,
+    return _llm(
+        settings.openai_base_url,
+        settings.openai_api_key or "not-needed",
+        settings.llm_model,
+        settings.llm_timeout_s,
     )
