@@ -111,32 +111,39 @@ _PDFIUM_LOCK = threading.Lock()
 
 
 def parse_and_chunk(
-    data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
+    data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
 ) -> tuple[list[ChunkDraft], int]:
     """Runs in a worker thread: pages are streamed, chunks collected (text only, small)."""
     lock = _PDFIUM_LOCK if kind == DocumentKind.PDF else contextlib.nullcontext()
     with lock:
-        return _parse_and_chunk(data, kind, embedder, on_page)
+        return _parse_and_chunk(data, kind, embedder, on_progress)
 
 
 def _parse_and_chunk(
-    data: bytes, kind: DocumentKind, embedder: Embedder, on_page: Callable[[int, int | None], None]
+    data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
 ) -> tuple[list[ChunkDraft], int]:
     counter = hf_token_counter(embedder.tokenizer() or fallback_tokenizer())
     total_pages = count_pages(data, kind)
     pages_seen = 0
 
+    def fraction() -> float:
+        return min(pages_seen / total_pages, 1.0) if total_pages else 0.5
+
     def pages() -> Iterator[Page]:
         nonlocal pages_seen
         for page in parse_document(data, kind):
             pages_seen += 1
-            on_page(pages_seen, total_pages)
+            on_progress("parse", fraction())
             yield page
 
     max_tokens = max(64, embedder.max_tokens - 2 - HEADING_BUDGET_TOKENS)
-    drafts = list(
-        chunk_pages(pages(), counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS)
-    )
+    drafts: list[ChunkDraft] = []
+    # Pages stream through the chunker: the two stages interleave page by page.
+    for draft in chunk_pages(
+        pages(), counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS
+    ):
+        drafts.append(draft)
+        on_progress("chunk", fraction())
     return drafts, pages_seen
 
 
@@ -264,13 +271,12 @@ async def ingest(
         async with reporter.running():
             embedder = await to_thread.run_sync(embedder_factory)
 
-            def on_page(seen: int, total: int | None) -> None:
+            def on_progress(stage: str, fraction: float) -> None:
                 low, high = PARSE_BAND
-                fraction = seen / total if total else 0.5
-                reporter.set("parse", low + (high - low) * min(fraction, 1.0))
+                reporter.set(stage, low + (high - low) * fraction)
 
             drafts, page_count = await to_thread.run_sync(
-                parse_and_chunk, data, DocumentKind(document.kind), embedder, on_page
+                parse_and_chunk, data, DocumentKind(document.kind), embedder, on_progress
             )
             del data
             if not drafts:
