@@ -76,6 +76,7 @@ def serve(
         host=host,
         port=port or settings.port,
         log_config=UVICORN_LOG_CONFIG,
+        log_level=settings.log_level.lower(),
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
