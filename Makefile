@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
+BENCH := $(if $(wildcard bench/*.py),../bench)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -31,8 +32,8 @@ dev: install frontend-build
 	$(BIN)/docchat serve --host 127.0.0.1 --port 8000
 
 backend-lint: backend-install
-	cd backend && ../$(BIN)/ruff check app tests ../bench
-	cd backend && ../$(BIN)/ruff format --check app tests ../bench
+	cd backend && ../$(BIN)/ruff check app tests $(BENCH)
+	cd backend && ../$(BIN)/ruff format --check app tests $(BENCH)
 	cd backend && ../$(BIN)/mypy
 
 backend-test: backend-install
@@ -43,7 +44,7 @@ lint: backend-lint frontend-lint deploy-lint
 test: lint backend-test frontend-unit frontend-build frontend-e2e
 
 fmt: backend-install
-	cd backend && ../$(BIN)/ruff check --fix app tests ../bench && ../$(BIN)/ruff format app tests ../bench
+	cd backend && ../$(BIN)/ruff check --fix app tests $(BENCH) && ../$(BIN)/ruff format app tests $(BENCH)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next tools/node_modules
