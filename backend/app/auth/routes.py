@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request, Response, status
 
 from app.auth import service
@@ -9,14 +11,46 @@ from app.core.db import SessionDep
 from app.core.ratelimit import RateLimitDep, client_ip
 from app.core.routing import API_PREFIX, api_router
 
-router = api_router(prefix=f"{API_PREFIX}/auth", tags=["auth"])
+# OpenAPI metadata: every error leaves as {"error": {"code", "message", "request_id"}}.
+_ERROR: dict[str, Any] = {
+    "description": "Error",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message", "request_id"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "request_id": {"type": "string"},
+                            "details": {"type": "array", "items": {"type": "object"}},
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+router = api_router(
+    prefix=f"{API_PREFIX}/auth", tags=["auth"], responses={400: _ERROR, 422: _ERROR, 503: _ERROR}
+)
 
 LOGIN_LIMIT = "5/minute"
 REGISTER_LIMIT = "10/hour"
 REFRESH_LIMIT = "60/minute"
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserOut,
+    responses={409: _ERROR, 429: _ERROR},
+)
 async def register(
     body: RegisterIn, request: Request, session: SessionDep, rate_limit: RateLimitDep
 ) -> UserOut:
@@ -27,7 +61,7 @@ async def register(
     return UserOut.model_validate(user)
 
 
-@router.post("/login", response_model=TokenPair)
+@router.post("/login", response_model=TokenPair, responses={401: _ERROR, 429: _ERROR})
 async def login(
     body: LoginIn,
     request: Request,
@@ -46,7 +80,7 @@ async def login(
     )
 
 
-@router.post("/refresh", response_model=TokenPair)
+@router.post("/refresh", response_model=TokenPair, responses={401: _ERROR, 429: _ERROR})
 async def refresh(
     body: RefreshIn,
     request: Request,
@@ -75,6 +109,6 @@ async def logout(body: RefreshIn, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses={401: _ERROR})
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)

@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from app.core.types import TextIn
+
 MIN_PASSWORD_LENGTH = 10
 
 
 class RegisterIn(BaseModel):
     email: EmailStr
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
-    full_name: str = Field(min_length=1, max_length=200)
+    full_name: TextIn = Field(min_length=1, max_length=200)
 
 
 class LoginIn(BaseModel):

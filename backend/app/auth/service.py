@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,10 @@ from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
 
 INVALID_CREDENTIALS = "Incorrect email or password."
+# Password hashes computed at once per process: more only queue for the same two cores and
+# multiply Argon2's 64 MB working memory.
+_HASHING = CapacityLimiter(2)
+T = TypeVar("T")
 INVALID_REFRESH = "The session has expired or was revoked; sign in again."
 
 
@@ -25,13 +31,10 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+    password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict("An account with this email already exists.")
-    user = User(
-        email=email.strip(),
-        full_name=full_name.strip(),
-        password_hash=await to_thread.run_sync(security.hash_password, password),
-    )
+    user = User(email=email.strip(), full_name=full_name.strip(), password_hash=password_hash)
     session.add(user)
     await session.flush()
     return user
@@ -39,17 +42,29 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
     user = await get_user_by_email(session, email=email)
+    if user is not None:
+        session.expunge(user)
+    # Argon2 costs ~100 ms of CPU and 64 MB: end the read-only transaction first, so a burst of
+    # sign-ins cannot hold every pooled connection while it hashes.
+    await session.rollback()
     if user is None:
-        await to_thread.run_sync(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
+        await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
         raise Unauthorized(INVALID_CREDENTIALS)
-    valid, updated_hash = await to_thread.run_sync(
+    valid, updated_hash = await _hash_off_loop(
         security.verify_password, password, user.password_hash
     )
     if not valid or not user.is_active:
         raise Unauthorized(INVALID_CREDENTIALS)
     if updated_hash is not None:
+        await session.execute(
+            update(User).where(User.id == user.id).values(password_hash=updated_hash)
+        )
         user.password_hash = updated_hash
     return user
+
+
+async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:
+    return await to_thread.run_sync(function, *args, limiter=_HASHING)
 
 
 @dataclass(frozen=True)

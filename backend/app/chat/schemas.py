@@ -6,14 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.types import TextIn
+
 
 class ChatCreate(BaseModel):
-    title: str | None = Field(default=None, max_length=200)
+    title: TextIn | None = Field(default=None, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
 
 
 class ChatUpdate(BaseModel):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
+    title: TextIn | None = Field(default=None, min_length=1, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
 
 
@@ -58,5 +60,5 @@ class ChatDetail(ChatOut):
 
 
 class MessageIn(BaseModel):
-    content: str = Field(min_length=1, max_length=8000)
+    content: TextIn = Field(min_length=1, max_length=8000)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)

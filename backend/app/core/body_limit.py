@@ -7,6 +7,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import send_error
 
+# Bodies declared up to this multiple of the limit are read and discarded before the 413.
+DRAIN_LIMIT_FACTOR = 4
+
+
+async def _discard_body(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
 
 class BodySizeLimitMiddleware:
     """413 as soon as Content-Length or the streamed byte count passes the limit for a path."""
@@ -26,6 +36,11 @@ class BodySizeLimitMiddleware:
             return
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                declared = int(value)
+                if declared <= DRAIN_LIMIT_FACTOR * self.max_bytes:
+                    # Browsers read the answer only after sending the whole body: discard it
+                    # (never buffered) so they see the 413 instead of a reset connection.
+                    await _discard_body(receive)
                 await self._reject(send)
                 return
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile, status
@@ -13,12 +13,46 @@ from app.core.routing import API_PREFIX, api_router
 from app.documents import service
 from app.documents.schemas import DocumentOut
 
-router = api_router(prefix=f"{API_PREFIX}/documents", tags=["documents"])
+# OpenAPI metadata: every error leaves as {"error": {"code", "message", "request_id"}}.
+_ERROR: dict[str, Any] = {
+    "description": "Error",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message", "request_id"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "request_id": {"type": "string"},
+                            "details": {"type": "array", "items": {"type": "object"}},
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+router = api_router(
+    prefix=f"{API_PREFIX}/documents",
+    tags=["documents"],
+    responses={400: _ERROR, 401: _ERROR, 422: _ERROR, 503: _ERROR},
+)
 
 MAX_FILES_PER_REQUEST = 20
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=list[DocumentOut])
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=list[DocumentOut],
+    responses={413: _ERROR, 415: _ERROR},
+)
 async def upload_documents(
     user: CurrentUser,
     session: SessionDep,
@@ -42,7 +76,7 @@ async def list_documents(
     return [DocumentOut.model_validate(d) for d in documents]
 
 
-@router.get("/{document_id}", response_model=DocumentOut)
+@router.get("/{document_id}", response_model=DocumentOut, responses={404: _ERROR})
 async def get_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> DocumentOut:
@@ -53,7 +87,10 @@ async def get_document(
 @router.get(
     "/{document_id}/file",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The original"}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The original"},
+        404: _ERROR,
+    },
 )
 async def get_document_file(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
@@ -74,7 +111,7 @@ async def get_document_file(
     return Response(content=data, media_type=document.content_type, headers=headers)
 
 
-@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: _ERROR})
 async def delete_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> Response:
@@ -83,7 +120,10 @@ async def delete_document(
 
 
 @router.post(
-    "/{document_id}/reindex", status_code=status.HTTP_202_ACCEPTED, response_model=DocumentOut
+    "/{document_id}/reindex",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentOut,
+    responses={404: _ERROR},
 )
 async def reindex_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep

@@ -170,46 +170,46 @@ async def run_worker_until_settled(
     echo: Echo | None = None,
     report_every_s: float = 15.0,
     timeout_s: float | None = None,
+    poll_s: float = 0.5,
 ) -> dict[str, int]:
-    """Run an in-process worker (wait=False: it returns once the queue is drained) until no
-    eval document is queued or processing. Jobs retried later (back-off) are waited for."""
+    """Run an in-process worker until no document of the user is queued or processing.
+
+    Not ``run_worker_async(wait=False)``: that returns as soon as no job is left to *fetch*
+    and then shuts down, aborting jobs still running after ``shutdown_graceful_timeout``
+    (10 s), which a large PDF always is (measured: the job ends ``aborted`` and its document
+    stays ``processing``). So the worker waits for jobs, this polls the documents' status,
+    and the worker is stopped only once everything has settled."""
     from app.worker import WorkerDeps, create_job_app, worker_options
 
     deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
     job_app = create_job_app(queue_url)
     started = time.perf_counter()
-
-    async def report() -> None:
-        while True:
-            await asyncio.sleep(report_every_s)
-            counts = await status_counts(sessionmaker, user_id)
-            if echo:
-                echo(
-                    f"  {time.perf_counter() - started:6.0f} s  ready {counts.get('ready', 0)}"
-                    f"  failed {counts.get('failed', 0)}  pending {_pending(counts)}"
-                )
-
-    reporter = asyncio.create_task(report())
-    try:
-        async with job_app.open_async():
+    last_report = started
+    async with job_app.open_async():
+        options = worker_options(deps, concurrency=concurrency, install_signal_handlers=False)
+        worker = asyncio.create_task(job_app.run_worker_async(**options))
+        try:
             while True:
                 counts = await status_counts(sessionmaker, user_id)
                 if not _pending(counts):
                     return counts
-                if timeout_s is not None and time.perf_counter() - started > timeout_s:
+                if worker.done():
+                    worker.result()  # raises what stopped the worker
+                    raise RuntimeError("the ingestion worker stopped early")
+                now = time.perf_counter()
+                if timeout_s is not None and now - started > timeout_s:
                     raise TimeoutError(f"ingestion did not settle within {timeout_s} s: {counts}")
-                options = worker_options(
-                    deps, concurrency=concurrency, install_signal_handlers=False
-                )
-                options["wait"] = False
-                await job_app.run_worker_async(**options)
-                counts = await status_counts(sessionmaker, user_id)
-                if _pending(counts):
-                    await asyncio.sleep(1.0)  # jobs scheduled for a later retry
-    finally:
-        reporter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reporter
+                if echo and now - last_report >= report_every_s:
+                    last_report = now
+                    echo(
+                        f"  {now - started:6.0f} s  ready {counts.get('ready', 0)}"
+                        f"  failed {counts.get('failed', 0)}  pending {_pending(counts)}"
+                    )
+                await asyncio.sleep(poll_s)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
 
 
 # --------------------------------------------------------------------------- scoring

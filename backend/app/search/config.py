@@ -14,11 +14,13 @@ class SearchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEARCH_", env_file=".env", extra="ignore")
 
     candidates: int = 100
-    fusion: Literal["rrf", "convex"] = "convex"
+    # Tuned on BEIR SciFact train (docs/benchmarks.md): linear fusion of cosine and
+    # query-normalised BM25 over both retrievers' candidates, BM25 k1 0.9 / b 0.4.
+    fusion: Literal["linear", "convex", "rrf"] = "linear"
     rrf_k: int = 60
     lexical_weight: float = 0.5
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
     ef_search: int = 100
     min_similarity: float = 0.25
     min_keyword_coverage: float = 0.5

@@ -11,21 +11,25 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import bindparam, text
+from sqlalchemy import BigInteger, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-Fusion = Literal["rrf", "convex"]
+# linear: (1 - w) * cosine + w * BM25 / (the query's maximum BM25), every candidate of either
+#         retriever scored by both (tuned on BEIR SciFact train: see docs/benchmarks.md);
+# convex: the same weights over min-max normalised scores of each retriever's own list;
+# rrf:    reciprocal rank fusion.
+Fusion = Literal["linear", "convex", "rrf"]
 
 
 @dataclass(frozen=True)
 class RetrievalParams:
     candidates: int = 100  # per retriever, before fusion
-    fusion: Fusion = "convex"
+    fusion: Fusion = "linear"
     rrf_k: int = 60
     lexical_weight: float = 0.5  # share of BM25 in the fused score
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
     ef_search: int = 100
     min_similarity: float = 0.25  # cosine below which a passage is not semantically related
     min_keyword_coverage: float = 0.5  # or: at least this share of the query's keywords
@@ -34,6 +38,7 @@ class RetrievalParams:
 @dataclass
 class Candidate:
     chunk_id: int
+    bm25_max: float = 0.0  # the query's largest possible BM25 (sum of idf * (k1 + 1))
     similarity: float | None = None  # cosine similarity, dense retriever
     bm25: float | None = None
     keyword_coverage: float = 0.0  # share of the query's lexemes found in the chunk
@@ -68,6 +73,10 @@ class SearchScope:
     dimensions: int = 384
 
 
+def _vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
+
+
 def _document_filter(scope: SearchScope, column: str) -> str:
     return f" AND {column} = ANY(:document_ids)" if scope.document_ids else ""
 
@@ -94,7 +103,7 @@ async def dense_candidates(
         """  # noqa: S608 - only integers and fixed fragments are interpolated
     )
     bind = {
-        "query": "[" + ",".join(f"{x:.7g}" for x in query_vector.tolist()) + "]",
+        "query": _vector_literal(query_vector),
         "user_id": scope.user_id,
         "model": scope.model_id,
         "limit": params.candidates,
@@ -110,40 +119,62 @@ async def dense_candidates(
 
 
 async def lexical_candidates(
-    session: AsyncSession, *, scope: SearchScope, query: str, params: RetrievalParams
+    session: AsyncSession,
+    *,
+    scope: SearchScope,
+    query: str,
+    params: RetrievalParams,
+    also: Sequence[int] = (),
 ) -> list[Candidate]:
-    """BM25 from postings: per query lexeme, an index range scan of that user's postings."""
+    """BM25 from postings: per query lexeme, an index range scan of that user's postings.
+
+    Returns the top ``params.candidates`` chunks and, whatever their rank, the chunks of
+    ``also`` that match any query lexeme (so fusion can score dense candidates by BM25 too).
+    Document frequencies are over the user's whole corpus, also when ``document_ids`` narrow
+    the search."""
     statement = text(
         f"""
         WITH q AS (
-            SELECT t.lexeme, coalesce(array_length(t.positions, 1), 1) AS qtf
-            FROM unnest(to_tsvector('english', :query)) AS t
+            SELECT t.lexeme FROM unnest(to_tsvector('english', :query)) AS t
         ), stats AS (
             SELECT chunk_count::float8 AS n,
                    greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
             FROM user_corpus_stats WHERE user_id = :user_id
-        ), postings AS (
-            SELECT ct.chunk_id, ct.document_id, ct.tf, ct.doc_len,
+        ), postings AS MATERIALIZED (
+            SELECT ct.lexeme, ct.chunk_id, ct.document_id, ct.tf, ct.doc_len,
                    count(*) OVER (PARTITION BY ct.lexeme) AS df
             FROM q JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = q.lexeme
+        ), scored AS (
+            SELECT p.chunk_id,
+                   sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5))
+                       * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.doc_len / s.avgdl)))
+                       AS score,
+                   count(*) AS matched
+            FROM postings p CROSS JOIN stats s
+            WHERE true {_document_filter(scope, "p.document_id")}
+            GROUP BY p.chunk_id
+        ), ranked AS (
+            SELECT chunk_id, score, matched,
+                   row_number() OVER (ORDER BY score DESC, chunk_id) AS rank
+            FROM scored
         )
-        SELECT p.chunk_id AS id,
-               sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5))
-                   * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.doc_len / s.avgdl))) AS score,
-               count(*)::float8 / (SELECT count(*) FROM q) AS coverage
-        FROM postings p CROSS JOIN stats s
-        WHERE true {_document_filter(scope, "p.document_id")}
-        GROUP BY p.chunk_id
-        ORDER BY score DESC, p.chunk_id
-        LIMIT :limit
+        SELECT r.chunk_id AS id, r.score, r.rank,
+               r.matched::float8 / (SELECT count(*) FROM q) AS coverage,
+               (SELECT sum(ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))) * (:k1 + 1)
+                FROM (SELECT DISTINCT lexeme, df FROM postings) AS d CROSS JOIN stats s)
+                   AS max_score
+        FROM ranked r
+        WHERE r.rank <= :limit OR r.chunk_id = ANY(:also)
+        ORDER BY r.rank
         """  # noqa: S608 - only fixed fragments are interpolated
-    )
+    ).bindparams(bindparam("also", type_=ARRAY(BigInteger)))
     bind: dict[str, object] = {
         "query": query,
         "user_id": scope.user_id,
         "k1": params.bm25_k1,
         "b": params.bm25_b,
         "limit": params.candidates,
+        "also": list(also),
     }
     if scope.document_ids:
         statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
@@ -151,10 +182,44 @@ async def lexical_candidates(
     rows = (await session.execute(statement, bind)).all()
     return [
         Candidate(
-            chunk_id=row.id, bm25=float(row.score), keyword_coverage=row.coverage, lexical_rank=rank
+            chunk_id=row.id,
+            bm25=float(row.score),
+            bm25_max=float(row.max_score or 0.0),
+            keyword_coverage=row.coverage,
+            lexical_rank=int(row.rank) - 1,
         )
-        for rank, row in enumerate(rows)
+        for row in rows
     ]
+
+
+async def similarities(
+    session: AsyncSession,
+    *,
+    scope: SearchScope,
+    query_vector: np.ndarray,
+    chunk_ids: Sequence[int],
+) -> dict[int, float]:
+    """Cosine similarity of given chunks (primary-key lookups), for lexical-only candidates."""
+    if not chunk_ids:
+        return {}
+    dims = int(scope.dimensions)
+    statement = text(
+        f"""
+        SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
+        FROM chunks c
+        WHERE c.user_id = :user_id AND c.embedding_model = :model AND c.id = ANY(:ids)
+        """  # noqa: S608 - only integers are interpolated
+    ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+    rows = await session.execute(
+        statement,
+        {
+            "query": _vector_literal(query_vector),
+            "user_id": scope.user_id,
+            "model": scope.model_id,
+            "ids": list(chunk_ids),
+        },
+    )
+    return {row.id: 1.0 - float(row.distance) for row in rows}
 
 
 def _min_max(values: dict[int, float]) -> dict[int, float]:
@@ -175,13 +240,21 @@ def fuse(
             similarity=candidate.similarity,
             dense_rank=candidate.dense_rank,
         )
-    for candidate in lexical:
+    in_lexical_list = [
+        c for c in lexical if c.lexical_rank is not None and c.lexical_rank < params.candidates
+    ]
+    for candidate in lexical if params.fusion == "linear" else in_lexical_list:
         entry = merged.setdefault(candidate.chunk_id, Candidate(chunk_id=candidate.chunk_id))
         entry.bm25 = candidate.bm25
+        entry.bm25_max = candidate.bm25_max
         entry.keyword_coverage = candidate.keyword_coverage
         entry.lexical_rank = candidate.lexical_rank
     weight = params.lexical_weight
-    if params.fusion == "rrf":
+    if params.fusion == "linear":
+        for entry in merged.values():
+            bm25 = (entry.bm25 or 0.0) / entry.bm25_max if entry.bm25_max > 0 else 0.0
+            entry.score = (1 - weight) * (entry.similarity or 0.0) + weight * bm25
+    elif params.fusion == "rrf":
         for entry in merged.values():
             if entry.dense_rank is not None:
                 entry.score += (1 - weight) / (params.rrf_k + entry.dense_rank + 1)
@@ -189,7 +262,7 @@ def fuse(
                 entry.score += weight / (params.rrf_k + entry.lexical_rank + 1)
     else:
         dense_norm = _min_max({c.chunk_id: c.similarity or 0.0 for c in dense})
-        lexical_norm = _min_max({c.chunk_id: c.bm25 or 0.0 for c in lexical})
+        lexical_norm = _min_max({c.chunk_id: c.bm25 or 0.0 for c in in_lexical_list})
         for entry in merged.values():
             entry.score = (1 - weight) * dense_norm.get(
                 entry.chunk_id, 0.0
@@ -251,7 +324,25 @@ async def hybrid_search(
 ) -> list[Hit]:
     """Top-k chunks of this user for the query. Runs in the caller's transaction."""
     dense = await dense_candidates(session, scope=scope, query_vector=query_vector, params=params)
-    lexical = await lexical_candidates(session, scope=scope, query=query, params=params)
+    linear = params.fusion == "linear"
+    lexical = await lexical_candidates(
+        session,
+        scope=scope,
+        query=query,
+        params=params,
+        also=[c.chunk_id for c in dense] if linear else (),
+    )
+    if linear:
+        # Lexical-only candidates get their true cosine, so every candidate has both scores.
+        seen = {c.chunk_id for c in dense}
+        missing = [c.chunk_id for c in lexical if c.chunk_id not in seen]
+        found = await similarities(
+            session, scope=scope, query_vector=query_vector, chunk_ids=missing
+        )
+        dense = dense + [
+            Candidate(chunk_id=chunk_id, similarity=similarity)
+            for chunk_id, similarity in found.items()
+        ]
     ranked = fuse(dense, lexical, params)[:k]
     return await load_hits(session, user_id=scope.user_id, ranked=ranked)
 

@@ -24,6 +24,8 @@ async def search(
     document_ids: Sequence[uuid.UUID] | None = None,
     params: RetrievalParams | None = None,
 ) -> list[Hit]:
+    # PostgreSQL text cannot hold U+0000 (a 500 from to_tsvector otherwise): treat it as a space.
+    query = query.replace("\x00", " ")
     embedder = get_embedder(settings)
     vector = await to_thread.run_sync(embedder.embed_query, query)
     scope = SearchScope(
