@@ -231,5 +231,3 @@ def test_rejects_unusable_budgets(max_tokens: int, overlap_tokens: int) -> None:
 
 def test_counter_excludes_special_tokens_and_is_not_truncated(counter: TokenCounter) -> None:
     assert counter.count(["hello world", "", "word " * 1000]) == [2, 0, 1000]
-
-
