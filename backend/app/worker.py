@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_S = 2.0
 STALLED_WORKER_TIMEOUT_S = 6.0
 POLL_INTERVAL_S = 1.0
-SHUTDOWN_GRACE_S = 10.0
 
 
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
@@ -88,7 +87,7 @@ def worker_options(
         "update_heartbeat_interval": HEARTBEAT_INTERVAL_S,
         "stalled_worker_timeout": STALLED_WORKER_TIMEOUT_S,
         "fetch_job_polling_interval": POLL_INTERVAL_S,
-        "shutdown_graceful_timeout": SHUTDOWN_GRACE_S,
+        "shutdown_graceful_timeout": deps.settings.worker_shutdown_grace_s,
         "delete_jobs": "successful",
     }
 

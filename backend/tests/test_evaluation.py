@@ -85,10 +85,26 @@ def test_render_markdown() -> None:
 
 
 CORPUS = [
-    ("d1", "Volcanoes of Iceland", "Iceland has many active volcanoes; lava flows from eruptions shape the island."),
-    ("d2", "Coral reef bleaching", "Warm ocean water causes coral bleaching, as corals expel their algae."),
-    ("d3", "Honey bee navigation", "Honey bees communicate the direction of flowers with a waggle dance."),
-    ("d4", "Antibiotic resistance", "Bacteria evolve resistance to antibiotics through mutation and gene transfer."),
+    (
+        "d1",
+        "Volcanoes of Iceland",
+        "Iceland has many active volcanoes; lava flows from eruptions shape the island.",
+    ),
+    (
+        "d2",
+        "Coral reef bleaching",
+        "Warm ocean water causes coral bleaching, as corals expel their algae.",
+    ),
+    (
+        "d3",
+        "Honey bee navigation",
+        "Honey bees communicate the direction of flowers with a waggle dance.",
+    ),
+    (
+        "d4",
+        "Antibiotic resistance",
+        "Bacteria evolve resistance to antibiotics through mutation and gene transfer.",
+    ),
     ("d5", "Glacier retreat", "Alpine glaciers are retreating as summer temperatures rise."),
 ]
 QUERIES = [
@@ -126,7 +142,9 @@ async def test_beir_end_to_end(settings: Settings, database_url: str, tmp_path: 
     assert 0 < summary["p50_ms"] <= summary["p95_ms"]
     last = list(summary_lines(summary, title="tiny"))[-1]
     parsed = json.loads(last)
-    assert {"ndcg@10", "recall@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "queries"} <= set(parsed)
+    assert {"ndcg@10", "recall@10", "recall@100", "mrr@10", "p50_ms", "p95_ms", "queries"} <= set(
+        parsed
+    )
 
     # A second run reuses the ingested corpus: nothing new is uploaded.
     again = await run_beir(settings, database_url, beir, split="test", concurrency=1)
@@ -141,3 +159,29 @@ async def test_beir_end_to_end(settings: Settings, database_url: str, tmp_path: 
     finally:
         await engine.dispose()
     assert counts == {"ready": 5}
+
+
+def test_linear_fusion_scores_every_candidate_with_both_retrievers() -> None:
+    from app.search.retrieval import Candidate, RetrievalParams, fuse
+
+    params = RetrievalParams(fusion="linear", lexical_weight=0.5, candidates=2)
+    dense = [
+        Candidate(chunk_id=1, similarity=0.8, dense_rank=0),
+        Candidate(chunk_id=2, similarity=0.6, dense_rank=1),
+        Candidate(chunk_id=3, similarity=0.1),  # lexical-only, cosine looked up
+    ]
+    lexical = [
+        Candidate(chunk_id=3, bm25=8.0, bm25_max=10.0, lexical_rank=0),
+        Candidate(chunk_id=2, bm25=6.0, bm25_max=10.0, lexical_rank=1),
+        Candidate(chunk_id=1, bm25=1.0, bm25_max=10.0, lexical_rank=7),  # beyond the list
+    ]
+    scores = {c.chunk_id: c.score for c in fuse(dense, lexical, params)}
+    assert scores[1] == pytest.approx(0.5 * 0.8 + 0.5 * 0.1)
+    assert scores[2] == pytest.approx(0.5 * 0.6 + 0.5 * 0.6)
+    assert scores[3] == pytest.approx(0.5 * 0.1 + 0.5 * 0.8)
+    assert [c.chunk_id for c in fuse(dense, lexical, params)] == [2, 1, 3]
+    # convex ignores lexical entries beyond its candidate list
+    convex = {
+        c.chunk_id: c for c in fuse(dense, lexical, RetrievalParams(fusion="convex", candidates=2))
+    }
+    assert convex[1].bm25 is None

@@ -141,3 +141,52 @@ async def test_kill_9_mid_document_then_retry_completes_once(
             (document.id,),
         ).fetchone()
         assert postings_docs == (chunk_count[0],)
+
+
+@pytest.mark.skipif(not SCIFACT.exists(), reason="needs ../shared/bench/scifact")
+async def test_graceful_shutdown_mid_document_requeues_it(
+    database_url: str, tmp_path: Path, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    """SIGTERM with a job running longer than the grace period: the job goes back to the
+    queue (not `aborted` for good) and the document says it is waiting, then completes."""
+    from app.auth.service import create_user
+    from app.core.db import create_engine, create_sessionmaker
+    from app.documents.service import Upload, create_documents
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    async with create_sessionmaker(engine)() as session:
+        user = await create_user(
+            session, email="stop@example.com", password="long-password-1", full_name="S"
+        )
+        (document,) = await create_documents(
+            session, user_id=user.id, uploads=[Upload(filename="long.pdf", data=long_pdf(60))]
+        )
+        await session.commit()
+    await engine.dispose()
+
+    log = tmp_path / "workers.log"
+    os.environ["WORKER_SHUTDOWN_GRACE_S"] = "0.5"
+    try:
+        workers.append(start_worker(database_url, log))
+    finally:
+        del os.environ["WORKER_SHUTDOWN_GRACE_S"]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 120
+        while document_state(conn, document.id)[1] != "embed":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        workers[0].send_signal(signal.SIGTERM)
+        workers[0].wait(30)
+        status, stage, _, chunks = document_state(conn, document.id)
+        assert (status, stage, chunks) == ("queued", "queued", 0)
+        job_status = conn.execute(
+            "SELECT status FROM procrastinate_jobs WHERE task_name = 'documents:ingest_document'"
+        ).fetchall()
+        assert job_status == [("todo",)], log.read_text()[-2000:]
+
+        workers.append(start_worker(database_url, log))
+        deadline = time.monotonic() + 180
+        while (status := document_state(conn, document.id)[0]) != "ready":
+            assert status != "failed", log.read_text()[-2000:]
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.2)

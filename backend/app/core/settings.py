@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = 50
     run_worker: bool = True
     worker_concurrency: int = 1
+    worker_shutdown_grace_s: float = 10.0
 
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"

@@ -14,8 +14,9 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+import anyio
 import numpy as np
 from anyio import to_thread
 from procrastinate import Blueprint, JobContext, RetryStrategy
@@ -106,6 +107,11 @@ def fallback_tokenizer() -> Any:
     return AutoTokenizer.from_pretrained(get_model_path())
 
 
+# Building a counter copies the whole tokenizer (through JSON): do it once per tokenizer, not
+# per document (it was a fifth of the worker's CPU on small documents).
+token_counter = functools.lru_cache(maxsize=4)(hf_token_counter)
+
+
 # pdfium is not thread-safe: one PDF at a time per process.
 _PDFIUM_LOCK = threading.Lock()
 
@@ -122,7 +128,7 @@ def parse_and_chunk(
 def _parse_and_chunk(
     data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
 ) -> tuple[list[ChunkDraft], int]:
-    counter = hf_token_counter(embedder.tokenizer() or fallback_tokenizer())
+    counter = token_counter(embedder.tokenizer() or fallback_tokenizer())
     total_pages = count_pages(data, kind)
     pages_seen = 0
 
@@ -314,7 +320,11 @@ async def ingest(
         )
         raise
     except (asyncio.CancelledError, JobAborted):
-        raise  # shutdown: the job is retried, the document stays as it was
+        # Worker shutdown: the job is retried (see the retry strategy); until then the
+        # document says it is waiting, not processing.
+        with anyio.CancelScope(shield=True):
+            await _mark(sessionmaker, document_id, status="queued", stage="queued", progress=0)
+        raise
     except Exception:
         metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
         logger.exception("document_error", extra=log_extra)
@@ -334,6 +344,14 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
     )
 
 
+# CancelledError: a job cut short by a worker shutdown goes back to the queue.
+RETRY_ON: set[type[Exception]] = {
+    EmbeddingError,
+    JobAborted,
+    cast(type[Exception], asyncio.CancelledError),
+}
+
+
 def documents_blueprint() -> Blueprint:
     blueprint = Blueprint()
     blueprint.task(
@@ -342,7 +360,7 @@ def documents_blueprint() -> Blueprint:
         retry=RetryStrategy(
             max_attempts=MAX_ATTEMPTS,
             exponential_wait=4,
-            retry_exceptions={EmbeddingError, JobAborted},
+            retry_exceptions=RETRY_ON,
         ),
     )(ingest_document)
     return blueprint
