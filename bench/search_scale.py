@@ -1,0 +1,1113 @@
+"""Search at scale: retrieval SQL latency, HNSW recall and API overhead at 100k-1M chunks.
+
+    python bench/search_scale.py --chunks 100000 [--data-dir DIR] [--queries 200]
+    python bench/search_scale.py --chunks 1000000 --data-dir /tmp/docchat-1m
+
+Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
+
+1. Embedded PostgreSQL 18 + pgvector, tuned with ALTER SYSTEM (shared_buffers 6GB,
+   maintenance_work_mem 4GB, 1 parallel maintenance worker, random_page_cost 1.1), migrated
+   with app.core.migrate.upgrade. The migration's HNSW index is dropped before loading and
+   rebuilt afterwards with the same definition (timed: index_build_s).
+2. 1,000 users with skewed sizes: one with 10 %, one with 1 %, one with 0.1 % of the chunks,
+   the other 997 lognormal (sigma 1) over the remaining 88.9 %. Documents of ~30 chunks each,
+   inserted in random global order (a user's chunks are scattered over the heap as in
+   production, not clustered).
+3. Text: each chunk is 2-5 consecutive sentences of a SciFact abstract (the document's
+   topic) plus, 40 % of the time, one sentence of another abstract; heading = the title.
+   Vectors: the sentences of ~350 abstracts (--embed-sentences, default 3,000 sentences)
+   are embedded once with the app's LocalEmbedder (all-MiniLM-L6-v2, cached as .npy); a
+   chunk's vector is the length-weighted (x U(0.7, 1.3)) mean of its sentences' vectors plus
+   Gaussian noise (cosine 0.95 to the clean mean), L2-normalised. So vectors live on the
+   model's real manifold, clustered by topic, and agree with the chunk text.
+   Rows arrive with psycopg binary COPY (pgvector binary format).
+4. Postings exactly as app.search.indexing (to_tsvector('english', heading || text)) with
+   INSERT ... SELECT in batches of 20k chunks on 2 connections, with the chunk_terms
+   primary key and document index dropped during the load and re-created after;
+   user_corpus_stats from the same batches; VACUUM ANALYZE.
+   (chunks.lexeme_count is left 0: only deletion reads it, and an UPDATE would rewrite
+   the table.)
+5. For the users with ~0.1 %, ~1 %, ~10 %: SciFact queries (real texts, real vectors),
+   - sql: app.search.retrieval.hybrid_search with an AsyncSession from app.core.db, one
+     transaction per query as in a request (dense + lexical + fuse + load_hits);
+     dense_candidates and lexical_candidates are also timed alone;
+   - recall@10: dense_candidates top 10 vs the same SQL with SET LOCAL enable_indexscan = off
+     (exact: bitmap scan of the user's rows + sort), per query;
+   - api: POST /api/v1/search of the real app (create_app, uvicorn on 127.0.0.1 in this
+     process, httpx client, one request at a time) with the query embedding served from
+     a dict of the precomputed vectors (api_p95_ms, overhead = api - sql). The real
+     embedder's own time per query is measured separately (embed_query_ms), and a smaller
+     pass with the real embedder gives api_full_p95_ms;
+   - prototypes of alternative SQL, measured in the same run: ef_search 40/200, larger
+     hnsw.max_scan_tuples, exact scan for small users, a halfvec expression index, a
+     covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
+
+The last line is one JSON object (see docs/benchmarks.md). Progress goes to stderr, and the
+partial results to DATA_DIR/results.json after every phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import common
+import numpy as np
+from common import log, summary_ms
+
+HNSW_INDEX = "ix_chunks_embedding_minilm_l6_v2"
+HNSW_DDL = (
+    f"CREATE INDEX {HNSW_INDEX} ON chunks "
+    "USING hnsw ((embedding::vector(384)) vector_cosine_ops) WITH (m = 16, ef_construction = 64) "
+    f"WHERE embedding_model = '{common.MODEL_ID}'"
+)
+HALFVEC_INDEX = "ix_chunks_embedding_minilm_l6_v2_half"
+HALFVEC_DDL = (
+    f"CREATE INDEX {HALFVEC_INDEX} ON chunks "
+    "USING hnsw ((embedding::halfvec(384)) halfvec_cosine_ops) WITH (m = 16, ef_construction = 64) "
+    f"WHERE embedding_model = '{common.MODEL_ID}'"
+)
+COVERING_INDEX = "ix_chunk_terms_covering"
+COVERING_DDL = (
+    f"CREATE INDEX {COVERING_INDEX} ON chunk_terms (user_id, lexeme) "
+    "INCLUDE (chunk_id, document_id, tf, doc_len)"
+)
+
+USERVEC_INDEX = "ix_chunks_user_id_embedding"
+USERVEC_DDL = (
+    f"CREATE INDEX {USERVEC_INDEX} ON chunks (user_id, embedding_model) INCLUDE (embedding)"
+)
+EXACT_THRESHOLD = 20_000  # prototype per-user strategy: exact scan up to this many chunks
+
+RESULTS: dict[str, Any] = {}
+RESULTS_NAME = ["results.json"]
+
+
+def save(data_dir: Path) -> None:
+    (data_dir / RESULTS_NAME[0]).write_text(json.dumps(RESULTS, indent=1, default=str))
+
+
+# --------------------------------------------------------------------------- data generation
+
+
+def user_sizes(total: int, n_users: int, rng: np.random.Generator) -> list[int]:
+    fixed = [round(total * 0.10), round(total * 0.01), max(1, round(total * 0.001))]
+    rest = total - sum(fixed)
+    weights = rng.lognormal(0.0, 1.0, n_users - len(fixed))
+    sizes = np.maximum(1, np.floor(weights / weights.sum() * rest)).astype(int)
+    sizes[np.argmax(sizes)] += rest - int(sizes.sum())
+    return fixed + sizes.tolist()
+
+
+class Corpus:
+    """SciFact sentences with their embeddings, grouped by abstract."""
+
+    def __init__(self, n_sentences: int, rng: np.random.Generator) -> None:
+        abstracts = common.scifact_abstracts()
+        order = rng.permutation(len(abstracts))
+        self.titles: list[str] = []
+        self.abstract_sentences: list[list[int]] = []  # indexes into self.sentences
+        self.sentences: list[str] = []
+        for i in order:
+            sentences = common.split_sentences(abstracts[i]["text"])
+            if len(sentences) < 3:
+                continue
+            start = len(self.sentences)
+            self.sentences.extend(sentences)
+            self.abstract_sentences.append(list(range(start, len(self.sentences))))
+            self.titles.append(abstracts[i]["title"])
+            if len(self.sentences) >= n_sentences:
+                break
+        self.vectors = common.cached_embeddings("scifact-sentences", self.sentences)
+        self.lengths = np.array([len(s) for s in self.sentences], dtype=np.float32)
+
+
+def generate_chunks(
+    corpus: Corpus, docs: list[tuple[uuid.UUID, uuid.UUID, int]], rng: np.random.Generator
+):
+    """Yield COPY rows for the documents (user_id, document_id, n_chunks) in order."""
+    from pgvector import Vector
+
+    batch: list[tuple[Any, ...]] = []
+    n_abstracts = len(corpus.abstract_sentences)
+    sigma = 0.33 / np.sqrt(384)  # noise norm 0.33 -> cosine ~0.95 to the clean vector
+
+    def flush() -> list[tuple[Any, ...]]:
+        # rows: (doc, user, ordinal, heading, sentence ids) -> vectors in one numpy pass
+        width = 6
+        idx = np.zeros((len(batch), width), dtype=np.int64)
+        weight = np.zeros((len(batch), width), dtype=np.float32)
+        for r, row in enumerate(batch):
+            ids = row[4]
+            idx[r, : len(ids)] = ids
+            weight[r, : len(ids)] = corpus.lengths[ids] * rng.uniform(0.7, 1.3, len(ids))
+        mixed = np.einsum("bw,bwd->bd", weight, corpus.vectors[idx])
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        mixed += rng.normal(0.0, sigma, mixed.shape).astype(np.float32)
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        out = []
+        for r, (doc, user, ordinal, heading, ids) in enumerate(batch):
+            text = " ".join(corpus.sentences[i] for i in ids)
+            out.append(
+                (
+                    doc,
+                    user,
+                    ordinal,
+                    1 + ordinal // 3,
+                    1 + ordinal // 3,
+                    ordinal * 700,
+                    ordinal * 700 + len(text),
+                    [heading],
+                    text,
+                    len(text) // 4,
+                    common.MODEL_ID,
+                    Vector(mixed[r].astype(np.float32)),
+                )
+            )
+        batch.clear()
+        return out
+
+    for user, doc, n in docs:
+        topics = rng.integers(0, n_abstracts, 3)
+        for ordinal in range(n):
+            a = int(topics[rng.integers(0, 3)])
+            sents = corpus.abstract_sentences[a]
+            length = int(rng.integers(2, 6))
+            start = int(rng.integers(0, max(1, len(sents) - length + 1)))
+            ids = sents[start : start + length]
+            if rng.random() < 0.4:
+                other = corpus.abstract_sentences[int(rng.integers(0, n_abstracts))]
+                ids = [*ids, other[int(rng.integers(0, len(other)))]]
+            batch.append((doc, user, ordinal, corpus.titles[a], ids))
+            if len(batch) >= 5000:
+                yield from flush()
+    if batch:
+        yield from flush()
+
+
+def load_data(uri: str, n_chunks: int, n_users: int, n_sentences: int, seed: int) -> dict[str, Any]:
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    corpus = Corpus(n_sentences, rng)
+    timings["embed_sentences_s"] = round(time.perf_counter() - started, 1)
+    sizes = user_sizes(n_chunks, n_users, rng)
+    users = [uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | i) for i in range(n_users)]
+    docs: list[tuple[uuid.UUID, uuid.UUID, int]] = []
+    for user, size in zip(users, sizes, strict=True):
+        n_docs = max(1, round(size / 30))
+        per = np.full(n_docs, size // n_docs)
+        per[: size - int(per.sum())] += 1
+        docs.extend((user, uuid.UUID(bytes=rng.bytes(16)), int(k)) for k in per)
+    random.Random(seed).shuffle(docs)
+
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        register_vector(conn)
+        conn.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
+        t = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy("COPY users (id, email, full_name, password_hash) FROM STDIN") as copy:
+                for i, user in enumerate(users):
+                    copy.write_row((user, f"user{i}@bench.example", f"User {i}", "x"))
+            with cur.copy(
+                "COPY documents (id, user_id, filename, content_type, kind, size_bytes, sha256, "
+                "status, progress, chunk_count, embedding_model) FROM STDIN"
+            ) as copy:
+                for user, doc, n in docs:
+                    copy.write_row(
+                        (
+                            doc,
+                            user,
+                            f"paper-{doc.hex[:8]}.pdf",
+                            "application/pdf",
+                            "pdf",
+                            n * 2000,
+                            doc.hex + doc.hex,
+                            "ready",
+                            100,
+                            n,
+                            common.MODEL_ID,
+                        )
+                    )
+            columns = (
+                "document_id, user_id, ordinal, page_start, page_end, char_start, char_end, "
+                "heading_path, text, token_count, embedding_model, embedding"
+            )
+            with cur.copy(f"COPY chunks ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                copy.set_types(
+                    [
+                        "uuid",
+                        "uuid",
+                        "int4",
+                        "int4",
+                        "int4",
+                        "int4",
+                        "int4",
+                        "text[]",
+                        "text",
+                        "int4",
+                        "varchar",
+                        "vector",
+                    ]
+                )
+                for i, row in enumerate(generate_chunks(corpus, docs, rng)):
+                    copy.write_row(row)
+                    if i % 100_000 == 0 and i:
+                        log(f"copied {i} chunks")
+        timings["copy_s"] = round(time.perf_counter() - t, 1)
+        log("chunks loaded", timings)
+
+        t = time.perf_counter()
+        conn.execute("ALTER TABLE chunk_terms DROP CONSTRAINT pk_chunk_terms")
+        conn.execute("DROP INDEX ix_chunk_terms_document_id")
+        conn.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS bench_chunk_len "
+            "(chunk_id bigint, user_id uuid, len int)"
+        )
+        lo, hi = conn.execute("SELECT min(id), max(id) FROM chunks").fetchone()
+    ranges = [(a, min(a + 19_999, hi)) for a in range(lo, hi + 1, 20_000)]
+    postings_sql = """
+    WITH lex AS (
+        SELECT c.id AS chunk_id, c.user_id, c.document_id, t.lexeme,
+               coalesce(array_length(t.positions, 1), 1) AS tf
+        FROM chunks c,
+             unnest(to_tsvector('english', array_to_string(c.heading_path, ' ') || ' ' || c.text)) AS t
+        WHERE c.id BETWEEN %s AND %s
+    ), lengths AS (
+        SELECT chunk_id, user_id, sum(tf)::int AS len FROM lex GROUP BY chunk_id, user_id
+    ), postings AS (
+        INSERT INTO chunk_terms (user_id, lexeme, chunk_id, document_id, tf, doc_len)
+        SELECT lex.user_id, lex.lexeme, lex.chunk_id, lex.document_id, least(lex.tf, 32767), lengths.len
+        FROM lex JOIN lengths USING (chunk_id)
+    )
+    INSERT INTO bench_chunk_len SELECT chunk_id, user_id, len FROM lengths
+    """
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as c:
+            while True:
+                with lock:
+                    if not ranges:
+                        return
+                    a, b = ranges.pop(0)
+                c.execute(postings_sql, (a, b))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        conn.execute(
+            "INSERT INTO user_corpus_stats (user_id, chunk_count, total_length) "
+            "SELECT user_id, count(*), sum(len) FROM bench_chunk_len GROUP BY user_id"
+        )
+        conn.execute("DROP TABLE bench_chunk_len")
+        timings["postings_insert_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        conn.execute(
+            "ALTER TABLE chunk_terms ADD CONSTRAINT pk_chunk_terms "
+            "PRIMARY KEY (user_id, lexeme, chunk_id)"
+        )
+        conn.execute("CREATE INDEX ix_chunk_terms_document_id ON chunk_terms (document_id)")
+        timings["postings_index_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        timings["vacuum_analyze_s"] = round(time.perf_counter() - t, 1)
+        log("postings loaded", timings)
+
+        t = time.perf_counter()
+        conn.execute(HNSW_DDL)
+        timings["index_build_s"] = round(time.perf_counter() - t, 1)
+        conn.execute("ANALYZE chunks")
+        log("hnsw built", timings)
+    return timings
+
+
+def table_sizes(uri: str) -> dict[str, float]:
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relname IN ('chunks', 'chunk_terms', 'pk_chunk_terms', "
+            "'ix_chunk_terms_document_id', 'ix_chunks_user_id', %s, %s, %s)",
+            (HNSW_INDEX, HALFVEC_INDEX, COVERING_INDEX),
+        ).fetchall()
+        out = {name + "_mb": round(size / 2**20, 1) for name, size in rows}
+        out["chunks_total_mb"] = round(
+            conn.execute("SELECT pg_total_relation_size('chunks')").fetchone()[0] / 2**20, 1
+        )
+        out["postings_rows"] = conn.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = 'chunk_terms'"
+        ).fetchone()[0]
+        return out
+
+
+def build_index(uri: str, ddl: str, name: str) -> dict[str, float]:
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+        t = time.perf_counter()
+        conn.execute(ddl)
+        elapsed = time.perf_counter() - t
+        size = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+        conn.execute("ANALYZE chunks")
+    return {"build_s": round(elapsed, 1), "mb": round(size / 2**20, 1)}
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def pick_users(uri: str, total: int) -> dict[str, tuple[uuid.UUID, int]]:
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        rows = conn.execute("SELECT user_id, chunk_count FROM user_corpus_stats").fetchall()
+    chosen = {}
+    for label, share in (("0.1%", 0.001), ("1%", 0.01), ("10%", 0.10)):
+        user, n = min(rows, key=lambda r: abs(r[1] - share * total))
+        chosen[label] = (user, int(n))
+    return chosen
+
+
+class Bench:
+    def __init__(self, url: str, queries: list[str], vectors: np.ndarray, n_queries: int) -> None:
+        from app.core.db import create_engine, create_sessionmaker
+
+        self.engine = create_engine(url, pool_size=2, max_overflow=0)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        self.queries = queries
+        self.vectors = vectors
+        self.n = n_queries
+        self.exact: dict[str, list[list[int]]] = {}
+
+    def sample(self, seed: int) -> list[int]:
+        return random.Random(seed).sample(range(len(self.queries)), self.n)
+
+    async def timed(self, fn, picks: list[int], warmup: int = 5) -> tuple[list[float], list[Any]]:
+        """Run fn(session, i) in one transaction per query (as a request does)."""
+        times, results = [], []
+        for j, i in enumerate(picks[:warmup] + picks):
+            async with self.sessionmaker() as session:
+                t = time.perf_counter()
+                result = await fn(session, i)
+                elapsed = time.perf_counter() - t
+                await session.commit()
+            if j >= warmup:
+                times.append(elapsed)
+                results.append(result)
+        return times, results
+
+
+def scope_for(user: uuid.UUID):
+    from app.search.retrieval import SearchScope
+
+    return SearchScope(user_id=user, model_id=common.MODEL_ID, dimensions=384)
+
+
+DENSE_VARIANT_SQL = """
+SELECT id, distance FROM (
+    SELECT c.id, {expr} <=> CAST(:query AS {qtype}) AS distance
+    FROM chunks c
+    WHERE c.user_id = :user_id AND c.embedding_model = :model
+    ORDER BY {expr} <=> CAST(:query AS {qtype})
+    LIMIT :limit
+) AS nearest
+ORDER BY distance
+"""
+
+
+async def dense_variant(
+    session, *, user, vector, limit=100, settings=(), half=False, exact=False
+) -> list[int]:
+    """Prototype of dense_candidates with other settings / a halfvec expression."""
+    from sqlalchemy import text
+
+    for stmt in settings:
+        await session.execute(text(stmt))
+    if exact:
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+    expr, qtype = (
+        ("c.embedding::halfvec(384)", "halfvec(384)")
+        if half
+        else ("c.embedding::vector(384)", "vector(384)")
+    )
+    rows = (
+        await session.execute(
+            text(DENSE_VARIANT_SQL.format(expr=expr, qtype=qtype)),
+            {
+                "query": common.vector_literal(vector),
+                "user_id": user,
+                "model": common.MODEL_ID,
+                "limit": limit,
+            },
+        )
+    ).all()
+    return [r.id for r in rows]
+
+
+def recall_at(got: list[list[int]], truth: list[list[int]], k: int = 10) -> float:
+    scores = [
+        len(set(g[:k]) & set(t[:k])) / max(1, min(k, len(t)))
+        for g, t in zip(got, truth, strict=True)
+    ]
+    return round(float(np.mean(scores)), 4)
+
+
+async def explain(bench: Bench, sql_fn_name: str, user: uuid.UUID, i: int) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the app's dense or lexical statement for one query."""
+    from sqlalchemy import text
+
+    from app.search.retrieval import RetrievalParams
+
+    captured: list[Any] = []
+    params = RetrievalParams()
+
+    class Spy:
+        def __init__(self, session) -> None:
+            self.session = session
+
+        async def execute(self, statement, bind=None):
+            sql = str(statement)
+            if sql.lstrip().upper().startswith("SET"):
+                return await self.session.execute(statement, bind)
+            plan = await self.session.execute(
+                text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql).bindparams(
+                    *statement._bindparams.values()
+                ),
+                bind,
+            )
+            captured.append("\n".join(r[0] for r in plan))
+
+            class Empty:
+                def all(self_inner):
+                    return []
+
+            return Empty()
+
+    from app.search import retrieval
+
+    async with bench.sessionmaker() as session:
+        if sql_fn_name == "dense":
+            await retrieval.dense_candidates(
+                Spy(session), scope=scope_for(user), query_vector=bench.vectors[i], params=params
+            )
+        else:
+            await retrieval.lexical_candidates(
+                Spy(session), scope=scope_for(user), query=bench.queries[i], params=params
+            )
+        await session.rollback()
+    return captured[0] if captured else ""
+
+
+async def measure_user(
+    bench: Bench, label: str, user: uuid.UUID, n_rows: int, *, half_index: bool, covering: bool
+) -> dict[str, Any]:
+    from app.search import retrieval
+    from app.search.retrieval import RetrievalParams
+
+    params = RetrievalParams()
+    picks = bench.sample(zlib.crc32(label.encode()))
+    scope = scope_for(user)
+    out: dict[str, Any] = {"user_chunks": n_rows}
+
+    async def hybrid(session, i):
+        return await retrieval.hybrid_search(
+            session,
+            scope=scope,
+            query=bench.queries[i],
+            query_vector=bench.vectors[i],
+            k=10,
+            params=params,
+        )
+
+    async def dense(session, i, p=params):
+        return [
+            c.chunk_id
+            for c in await retrieval.dense_candidates(
+                session, scope=scope, query_vector=bench.vectors[i], params=p
+            )
+        ]
+
+    async def lexical(session, i):
+        return [
+            c.chunk_id
+            for c in await retrieval.lexical_candidates(
+                session, scope=scope, query=bench.queries[i], params=params
+            )
+        ]
+
+    times, _ = await bench.timed(hybrid, picks)
+    out["sql"] = summary_ms(times)
+    times, dense_ids = await bench.timed(dense, picks)
+    out["dense"] = summary_ms(times)
+    times, _ = await bench.timed(lexical, picks)
+    out["lexical"] = summary_ms(times)
+    times, exact_ids = await bench.timed(
+        lambda s, i: dense_variant(s, user=user, vector=bench.vectors[i], exact=True), picks
+    )
+    out["dense_exact"] = summary_ms(times)
+    bench.exact[label] = exact_ids
+    out["recall@10"] = recall_at(dense_ids, exact_ids)
+    out["recall@100"] = recall_at(dense_ids, exact_ids, 100)
+    out["dense_returned_min"] = min(len(d) for d in dense_ids)
+    log(label, "sql", out["sql"], "recall", out["recall@10"], "exact", out["dense_exact"])
+
+    variants: dict[str, Any] = {}
+    for ef in (40, 200):
+        p = RetrievalParams(ef_search=ef)
+        times, ids = await bench.timed(lambda s, i, p=p: dense(s, i, p), picks)
+        variants[f"ef_search={ef}"] = {**summary_ms(times), "recall@10": recall_at(ids, exact_ids)}
+    for tuples in (100_000,):
+        settings = (
+            "SET LOCAL hnsw.iterative_scan = relaxed_order",
+            "SET LOCAL hnsw.ef_search = 100",
+            f"SET LOCAL hnsw.max_scan_tuples = {tuples}",
+        )
+        times, ids = await bench.timed(
+            lambda s, i, st=settings: dense_variant(
+                s, user=user, vector=bench.vectors[i], settings=st
+            ),
+            picks,
+        )
+        variants[f"max_scan_tuples={tuples}"] = {
+            **summary_ms(times),
+            "recall@10": recall_at(ids, exact_ids),
+        }
+    if half_index:
+        settings = (
+            "SET LOCAL hnsw.iterative_scan = relaxed_order",
+            "SET LOCAL hnsw.ef_search = 100",
+        )
+        times, ids = await bench.timed(
+            lambda s, i: dense_variant(
+                s, user=user, vector=bench.vectors[i], settings=settings, half=True
+            ),
+            picks,
+        )
+        variants["halfvec_hnsw"] = {**summary_ms(times), "recall@10": recall_at(ids, exact_ids)}
+    out["dense_variants"] = variants
+    log(label, "variants", variants)
+
+    if covering:
+        times, _ = await bench.timed(lexical, picks)
+        out["lexical_covering_index"] = summary_ms(times)
+        times, _ = await bench.timed(hybrid, picks)
+        out["sql_covering_index"] = summary_ms(times)
+        log(label, "covering", out["lexical_covering_index"])
+    return out
+
+
+async def measure_api(
+    url: str, bench: Bench, users: dict[str, tuple[uuid.UUID, int]], n_full: int
+) -> dict[str, Any]:
+    """/api/v1/search through uvicorn: precomputed query vectors, then the real embedder."""
+    import httpx
+
+    from app.ai import factory
+    from app.core.settings import Settings
+    from app.main import create_app
+    from app.search import retrieval, service
+    from app.search.retrieval import RetrievalParams
+
+    params = RetrievalParams()
+    os.environ["JWT_SECRET"] = common.BENCH_JWT_SECRET
+    settings = Settings(
+        database_url=url,
+        jwt_secret=common.BENCH_JWT_SECRET,
+        run_worker=False,
+        rate_limit_enabled=False,
+        log_level="WARNING",
+        environment="development",
+    )
+    real = factory.get_embedder(settings)
+    real.embed_query("warm up")
+    by_text = {q: bench.vectors[i] for i, q in enumerate(bench.queries)}
+
+    class Precomputed:
+        model_id = real.model_id
+        dimensions = real.dimensions
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return by_text[text]
+
+    original = service.get_embedder
+    app = create_app(settings)
+    out: dict[str, Any] = {}
+    async with (
+        common.InProcessServer(app) as server,
+        httpx.AsyncClient(base_url=server.base_url, timeout=30) as client,
+    ):
+        for label, (user, _) in users.items():
+            headers = {"Authorization": f"Bearer {common.access_token(user)}"}
+            picks = bench.sample(zlib.crc32(label.encode()))
+            res: dict[str, Any] = {}
+            scope = scope_for(user)
+            for mode, n in (("precomputed", len(picks)), ("real_embedder", n_full)):
+                service.get_embedder = (
+                    (lambda s: Precomputed()) if mode == "precomputed" else original
+                )
+                times, sql_times = [], []
+                for j, i in enumerate(picks[:5] + picks[:n]):
+                    if mode == "precomputed":
+                        # paired: the bare SQL step right before the API call, same query
+                        async with bench.sessionmaker() as session:
+                            t = time.perf_counter()
+                            await retrieval.hybrid_search(
+                                session,
+                                scope=scope,
+                                query=bench.queries[i],
+                                query_vector=bench.vectors[i],
+                                k=10,
+                                params=params,
+                            )
+                            sql_elapsed = time.perf_counter() - t
+                            await session.commit()
+                    t = time.perf_counter()
+                    r = await client.post(
+                        "/api/v1/search", json={"query": bench.queries[i], "k": 10}, headers=headers
+                    )
+                    elapsed = time.perf_counter() - t
+                    r.raise_for_status()
+                    if j >= 5:
+                        times.append(elapsed)
+                        if mode == "precomputed":
+                            sql_times.append(sql_elapsed)
+                res[mode] = summary_ms(times)
+                if sql_times:
+                    res["paired_sql"] = summary_ms(sql_times)
+                    res["paired_overhead"] = summary_ms(
+                        [a - b for a, b in zip(times, sql_times, strict=True)]
+                    )
+            out[label] = res
+            log("api", label, res)
+    service.get_embedder = original
+    times = []
+    for i in bench.sample(7)[:100]:
+        t = time.perf_counter()
+        real.embed_query(bench.queries[i])
+        times.append(time.perf_counter() - t)
+    out["embed_query"] = summary_ms(times)
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+
+async def dense_exact_candidates(session, *, user, vector, limit=100, index_only=True):
+    """Prototype for small users: exact distances over the user's rows, no HNSW.
+
+    With ix_chunks_user_id_embedding (user_id, embedding_model) INCLUDE (embedding) this is an
+    index-only scan of the user's vectors, which sit together in the btree."""
+    from sqlalchemy import text
+
+    from app.search.retrieval import Candidate
+
+    await session.execute(text("SET LOCAL enable_indexscan = off"))
+    if not index_only:
+        await session.execute(text("SET LOCAL enable_indexonlyscan = off"))
+    rows = (
+        await session.execute(
+            text(DENSE_VARIANT_SQL.format(expr="c.embedding::vector(384)", qtype="vector(384)")),
+            {
+                "query": common.vector_literal(vector),
+                "user_id": user,
+                "model": common.MODEL_ID,
+                "limit": limit,
+            },
+        )
+    ).all()
+    return [
+        Candidate(chunk_id=r.id, similarity=1.0 - float(r.distance), dense_rank=k)
+        for k, r in enumerate(rows)
+    ]
+
+
+async def user_vector_phase(bench: Bench, users: dict, url: str, data_dir: Path) -> dict[str, Any]:
+    """Build the per-user covering vector index and measure the per-user strategy."""
+    import psycopg
+
+    from app.search import retrieval
+    from app.search.retrieval import RetrievalParams
+
+    params = RetrievalParams()
+    out: dict[str, Any] = {"index": build_index(url, USERVEC_DDL, USERVEC_INDEX)}
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        conn.execute("VACUUM ANALYZE chunks")
+    log("user vector index", out["index"])
+    for label, (user, n_rows) in users.items():
+        picks = bench.sample(zlib.crc32(label.encode()))
+        scope = scope_for(user)
+        res: dict[str, Any] = {"user_chunks": n_rows}
+        times, truth = await bench.timed(
+            lambda s, i, user=user: dense_exact_candidates(
+                s, user=user, vector=bench.vectors[i], index_only=False
+            ),
+            picks,
+        )
+        truth_ids = [[c.chunk_id for c in t] for t in truth]
+        res["exact_heap"] = summary_ms(times)
+        times, got = await bench.timed(
+            lambda s, i, user=user: dense_exact_candidates(s, user=user, vector=bench.vectors[i]),
+            picks,
+        )
+        res["exact_index_only"] = {
+            **summary_ms(times),
+            "recall@10": recall_at([[c.chunk_id for c in g] for g in got], truth_ids),
+        }
+
+        async def app_dense(session, i, scope=scope):
+            return [
+                c.chunk_id
+                for c in await retrieval.dense_candidates(
+                    session, scope=scope, query_vector=bench.vectors[i], params=params
+                )
+            ]
+
+        times, got_ids = await bench.timed(app_dense, picks)
+        res["app_dense_with_index"] = {
+            **summary_ms(times),
+            "recall@10": recall_at(got_ids, truth_ids),
+        }
+
+        async def app_hybrid(session, i, scope=scope):
+            return await retrieval.hybrid_search(
+                session,
+                scope=scope,
+                query=bench.queries[i],
+                query_vector=bench.vectors[i],
+                k=10,
+                params=params,
+            )
+
+        times, _ = await bench.timed(app_hybrid, picks)
+        res["app_sql_with_index"] = summary_ms(times)
+
+        async def strategy_hybrid(session, i, scope=scope, user=user, n_rows=n_rows):
+            if n_rows <= EXACT_THRESHOLD:
+                dense = await dense_exact_candidates(session, user=user, vector=bench.vectors[i])
+            else:
+                dense = await retrieval.dense_candidates(
+                    session, scope=scope, query_vector=bench.vectors[i], params=params
+                )
+            lexical = await retrieval.lexical_candidates(
+                session, scope=scope, query=bench.queries[i], params=params
+            )
+            ranked = retrieval.fuse(dense, lexical, params)[:10]
+            return await retrieval.load_hits(session, user_id=user, ranked=ranked)
+
+        times, _ = await bench.timed(strategy_hybrid, picks)
+        res["strategy_sql"] = summary_ms(times)
+        res["plan_app_dense"] = await explain(bench, "dense", user, picks[0])
+        out[label] = res
+        log("uservec", label, {k: v for k, v in res.items() if k != "plan_app_dense"})
+        RESULTS["user_vector_strategy"] = out
+        save(data_dir)
+    return out
+
+
+async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
+    queries_all = common.scifact_queries()
+    queries = random.Random(1).sample(queries_all, min(len(queries_all), max(300, args.queries)))
+    vectors = common.cached_embeddings("scifact-queries", queries)
+    bench = Bench(url, queries, vectors, args.queries)
+    users = pick_users(url, args.chunks)
+    RESULTS["users"] = {k: {"user_id": str(u), "chunks": n} for k, (u, n) in users.items()}
+    log("users", RESULTS["users"])
+    if args.only_api:
+        RESULTS["api"] = await measure_api(url, bench, users, args.api_full_queries)
+        save(data_dir)
+        await bench.engine.dispose()
+        return
+    if args.only_user_vector:
+        await user_vector_phase(bench, users, url, data_dir)
+        if not args.keep_user_vector:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+                conn.execute(f"DROP INDEX {USERVEC_INDEX}")
+        await bench.engine.dispose()
+        return
+
+    plans = {}
+    for label, (user, _) in users.items():
+        plans[label] = {
+            "dense": await explain(bench, "dense", user, 0),
+            "lexical": await explain(bench, "lexical", user, 0),
+        }
+    RESULTS["plans"] = plans
+    (data_dir / f"plans-{args.chunks}.txt").write_text(
+        "\n\n".join(f"== {k} {kind}\n{p}" for k, v in plans.items() for kind, p in v.items())
+    )
+
+    by_share: dict[str, Any] = {}
+    for label, (user, n) in users.items():
+        by_share[label] = await measure_user(
+            bench, label, user, n, half_index=False, covering=False
+        )
+        RESULTS["by_user_share_detail"] = by_share
+        save(data_dir)
+
+    RESULTS["api"] = await measure_api(url, bench, users, args.api_full_queries)
+    save(data_dir)
+
+    if args.halfvec:
+        RESULTS["halfvec_index"] = build_index(url, HALFVEC_DDL, HALFVEC_INDEX)
+        log("halfvec index", RESULTS["halfvec_index"])
+        settings = (
+            "SET LOCAL hnsw.iterative_scan = relaxed_order",
+            "SET LOCAL hnsw.ef_search = 100",
+        )
+        for label, (user, _) in users.items():
+            picks = bench.sample(zlib.crc32(label.encode()))
+            for name, st in (
+                ("halfvec_hnsw", settings),
+                (
+                    "halfvec_hnsw_max_scan_tuples=100000",
+                    (*settings, "SET LOCAL hnsw.max_scan_tuples = 100000"),
+                ),
+            ):
+                times, ids = await bench.timed(
+                    lambda s, i, user=user, st=st: dense_variant(
+                        s, user=user, vector=bench.vectors[i], settings=st, half=True
+                    ),
+                    picks,
+                )
+                by_share[label]["dense_variants"][name] = {
+                    **summary_ms(times),
+                    "recall@10": recall_at(ids, bench.exact[label]),
+                }
+            log(label, "halfvec", by_share[label]["dense_variants"]["halfvec_hnsw"])
+        save(data_dir)
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+            conn.execute(f"DROP INDEX {HALFVEC_INDEX}")
+    if args.covering:
+        RESULTS["covering_index"] = build_index(url, COVERING_DDL, COVERING_INDEX)
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+            conn.execute("VACUUM ANALYZE chunk_terms")
+        log("covering index", RESULTS["covering_index"])
+        for label, (user, _) in users.items():
+            from app.search import retrieval
+            from app.search.retrieval import RetrievalParams
+
+            scope = scope_for(user)
+            picks = bench.sample(zlib.crc32(label.encode()))
+
+            async def lexical(session, i, scope=scope):
+                return await retrieval.lexical_candidates(
+                    session, scope=scope, query=bench.queries[i], params=RetrievalParams()
+                )
+
+            times, _ = await bench.timed(lexical, picks)
+            by_share[label]["lexical_covering_index"] = summary_ms(times)
+            plans[label]["lexical_covering"] = await explain(bench, "lexical", user, 0)
+            log(label, "covering", by_share[label]["lexical_covering_index"])
+        save(data_dir)
+        if not args.keep_covering:
+            with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+                conn.execute(f"DROP INDEX {COVERING_INDEX}")
+    if args.index_variants:
+        variants = {}
+        for m, efc in args.index_variants:
+            ddl = HNSW_DDL.replace(
+                "m = 16, ef_construction = 64", f"m = {m}, ef_construction = {efc}"
+            )
+            variants[f"m={m},ef_construction={efc}"] = build_index(url, ddl, HNSW_INDEX)
+            for label, (user, _) in users.items():
+                from app.search import retrieval
+                from app.search.retrieval import RetrievalParams
+
+                scope = scope_for(user)
+                picks = bench.sample(zlib.crc32(label.encode()))
+
+                async def dense(session, i, scope=scope):
+                    return [
+                        c.chunk_id
+                        for c in await retrieval.dense_candidates(
+                            session,
+                            scope=scope,
+                            query_vector=bench.vectors[i],
+                            params=RetrievalParams(),
+                        )
+                    ]
+
+                times, ids = await bench.timed(dense, picks)
+                _, exact_ids = await bench.timed(
+                    lambda s, i, user=user: dense_variant(
+                        s, user=user, vector=bench.vectors[i], exact=True
+                    ),
+                    picks,
+                    warmup=0,
+                )
+                variants[f"m={m},ef_construction={efc}"][label] = {
+                    **summary_ms(times),
+                    "recall@10": recall_at(ids, exact_ids),
+                }
+            log("index variant", m, efc, variants[f"m={m},ef_construction={efc}"])
+            RESULTS["index_variants"] = variants
+            save(data_dir)
+        build_index(url, HNSW_DDL, HNSW_INDEX)  # back to the migration's definition
+    await bench.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=200, help="queries per user size")
+    parser.add_argument("--api-full-queries", type=int, default=50)
+    parser.add_argument("--embed-sentences", type=int, default=3000)
+    parser.add_argument("--data-dir", type=Path, default=None, help="reuse a loaded database")
+    parser.add_argument("--halfvec", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--covering", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--keep-covering", action="store_true")
+    parser.add_argument(
+        "--index-variant",
+        dest="index_variants",
+        action="append",
+        default=[],
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        help="m,ef_construction (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--only-user-vector",
+        action="store_true",
+        help="only the per-user strategy phase (covering vector btree index)",
+    )
+    parser.add_argument("--keep-user-vector", action="store_true")
+    parser.add_argument(
+        "--only-api",
+        action="store_true",
+        help="only the /api/v1/search pass (paired with the bare SQL)",
+    )
+    args = parser.parse_args()
+
+    from app.core import migrate
+    from app.core.embedded_pg import ensure_database
+
+    if args.only_user_vector:
+        RESULTS_NAME[0] = "results-user-vector.json"
+    if args.only_api:
+        RESULTS_NAME[0] = "results-api.json"
+    temporary = args.data_dir is None
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="docchat-scale-"))
+    started = time.perf_counter()
+    server, admin = common.start_postgres(data_dir)
+    url = ensure_database(admin, "docchat")
+    marker = data_dir / f"loaded-{args.chunks}.json"
+    if marker.exists():
+        timings = json.loads(marker.read_text())
+        log("reusing loaded database", timings)
+    else:
+        migrate.upgrade(url)
+        timings = load_data(url, args.chunks, args.users, args.embed_sentences, args.seed)
+        marker.write_text(json.dumps(timings))
+    RESULTS.update(chunks=args.chunks, load=timings, sizes=table_sizes(url))
+    RESULTS["pg_settings"] = common.pg_settings(
+        url,
+        [
+            "server_version",
+            "shared_buffers",
+            "work_mem",
+            "jit",
+            "random_page_cost",
+            "maintenance_work_mem",
+            "max_parallel_workers_per_gather",
+        ],
+    )
+    RESULTS["pgvector"] = None
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        RESULTS["pgvector"] = conn.execute(
+            "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+        ).fetchone()[0]
+    save(data_dir)
+    log("sizes", RESULTS["sizes"])
+    asyncio.run(measure(args, url, data_dir))
+    if args.only_api:
+        print(json.dumps({"chunks": args.chunks, "api": RESULTS["api"]}))
+        return
+    if args.only_user_vector:
+        out = RESULTS["user_vector_strategy"]
+        print(
+            json.dumps(
+                {
+                    "chunks": args.chunks,
+                    "user_vector_index": out["index"],
+                    **{
+                        k: {m: v[m] for m in v if m != "plan_app_dense"}
+                        for k, v in out.items()
+                        if k != "index"
+                    },
+                }
+            )
+        )
+        return
+
+    detail = RESULTS["by_user_share_detail"]
+    api = RESULTS["api"]
+    by_share = {}
+    for label, d in detail.items():
+        api_p95 = api[label]["precomputed"]["p95_ms"]
+        paired = api[label].get("paired_overhead", {})
+        by_share[label] = {
+            "user_chunks": d["user_chunks"],
+            "sql_p50_ms": d["sql"]["p50_ms"],
+            "sql_p95_ms": d["sql"]["p95_ms"],
+            "sql_p99_ms": d["sql"]["p99_ms"],
+            "api_p95_ms": api_p95,
+            "api_overhead_p50_ms": paired.get("p50_ms"),  # paired per query: api - sql
+            "api_overhead_p95_ms": paired.get("p95_ms"),
+            "api_full_p95_ms": api[label]["real_embedder"]["p95_ms"],
+            "recall@10": d["recall@10"],
+            "dense_p95_ms": d["dense"]["p95_ms"],
+            "lexical_p95_ms": d["lexical"]["p95_ms"],
+            "exact_dense_p95_ms": d["dense_exact"]["p95_ms"],
+        }
+    final = {
+        "chunks": args.chunks,
+        "index_build_s": timings["index_build_s"],
+        "index_mb": RESULTS["sizes"].get(f"{HNSW_INDEX}_mb"),
+        "by_user_share": by_share,
+        "embed_query_p95_ms": api["embed_query"]["p95_ms"],
+        "total_s": round(time.perf_counter() - started, 1),
+    }
+    RESULTS["final"] = final
+    save(data_dir)
+    (data_dir / f"final-{args.chunks}.json").write_text(json.dumps(final))
+    if temporary:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    print(json.dumps(final))
+
+
+if __name__ == "__main__":
+    main()
