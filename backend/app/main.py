@@ -17,12 +17,12 @@ from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.cors import StrictCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
-from app.core.health import router as health_router
+from app.core.health import health, ready
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.observability import init_sentry
 from app.core.ratelimit import create_limiter
-from app.core.routing import TemplatedRoute
+from app.core.routing import TemplatedPlainRoute, TemplatedRoute
 from app.core.settings import ConfigError, Settings, get_settings
 from app.core.static import mount_frontend
 from app.documents.routes import router as documents_router
@@ -77,7 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    for router in (health_router, auth_router, documents_router, search_router, chat_router):
+    for path, endpoint in (("/health", health), ("/ready", ready)):
+        app.router.routes.append(
+            TemplatedPlainRoute(path, endpoint, methods=["GET"], include_in_schema=False)
+        )
+    for router in (auth_router, documents_router, search_router, chat_router):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())
@@ -88,16 +92,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         path_prefixes=("/api/v1/documents",),
     )
     app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
-    # Outermost, so that every response (a 500 included) carries the CORS headers.
-    app.add_middleware(
-        StrictCORSMiddleware,
-        allow_origins=settings.frontend_origin,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
-        max_age=600,
-    )
+    if settings.frontend_origin:
+        # Outermost, so that every response (a 500 included) carries the CORS headers.
+        app.add_middleware(
+            StrictCORSMiddleware,
+            allow_origins=settings.frontend_origin,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+            max_age=600,
+        )
     return app
 
 

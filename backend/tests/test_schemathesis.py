@@ -97,7 +97,7 @@ def test_every_operation_is_exercised(api_schema: Any) -> None:
     assert live == set(OPERATIONS)
     assert ("POST", "/api/v1/documents") in live  # the multipart upload
     assert ("POST", "/api/v1/chats/{chat_id}/messages") in live  # the SSE stream
-    assert len(live) >= 19, live
+    assert len(live) >= 18, live  # /health and /ready are plain routes outside the schema
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

@@ -1,19 +1,23 @@
-"""Liveness and readiness probes for rolling deploys."""
+"""Liveness and readiness probes for rolling deploys.
+
+Plain Starlette routes: probes are hit constantly and need none of FastAPI's per-request
+machinery (it cost half of /health's throughput; see docs/benchmarks.md, "API overhead")."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from app.core.routing import api_router
+from starlette.requests import Request
+from starlette.responses import Response
 
 READY_TIMEOUT_S = 2.0
 
-router = api_router(tags=["operations"])
+
+def _json(payload: dict[str, str], status_code: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
 
 
 async def database_ready(engine: AsyncEngine, *, timeout_s: float) -> bool:
@@ -28,15 +32,13 @@ async def database_ready(engine: AsyncEngine, *, timeout_s: float) -> bool:
     return True
 
 
-@router.get("/health")
-async def health(request: Request) -> dict[str, str]:
+async def health(request: Request) -> Response:
     """Liveness: the process answers. Never touches the database."""
-    return {"status": "ok", "version": request.app.state.settings.git_sha}
+    return _json({"status": "ok", "version": request.app.state.settings.git_sha})
 
 
-@router.get("/ready", responses={503: {"description": "The database is unreachable"}})
-async def ready(request: Request) -> JSONResponse:
+async def ready(request: Request) -> Response:
     """Readiness: the database answers `SELECT 1` within 2 s."""
     if await database_ready(request.app.state.engine, timeout_s=READY_TIMEOUT_S):
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "unavailable"}, status_code=503)
+        return _json({"status": "ready"})
+    return _json({"status": "unavailable"}, status_code=503)

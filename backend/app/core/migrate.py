@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import Connection, create_engine, pool, text
 
 from app.core.db import PSYCOPG_CONNECT_ARGS, sqlalchemy_url
 
@@ -23,14 +24,34 @@ def alembic_config() -> Config:
     return config
 
 
+LOCK_POLL_S = 0.25
+
+
+def _acquire_lock(connection: Connection) -> None:
+    """Poll with pg_try_advisory_lock, committing between tries: a runner blocked inside
+    pg_advisory_lock would hold a snapshot, and CREATE INDEX CONCURRENTLY in the running
+    migration waits for every older snapshot: a deadlock."""
+    waiting_logged = False
+    while True:
+        acquired = connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+        ).scalar_one()
+        connection.commit()
+        if acquired:
+            return
+        if not waiting_logged:
+            logger.info("migrations_waiting_for_lock")
+            waiting_logged = True
+        time.sleep(LOCK_POLL_S)
+
+
 def _run(url: str, action: str, revision: str) -> None:
     engine = create_engine(
         sqlalchemy_url(url), poolclass=pool.NullPool, connect_args=PSYCOPG_CONNECT_ARGS
     )
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            connection.commit()
+            _acquire_lock(connection)
             try:
                 config = alembic_config()
                 config.attributes["connection"] = connection

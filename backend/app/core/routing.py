@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from starlette.routing import Match
+from starlette.routing import Match, Route
 from starlette.types import Scope
 
 ROUTE_TEMPLATE_KEY = "route_template"
 API_PREFIX = "/api/v1"
 
 
+def _record_template(scope: Scope, match: Match, template: str) -> None:
+    if match != Match.NONE and "state" in scope:
+        scope["state"][ROUTE_TEMPLATE_KEY] = template
+
+
 class TemplatedRoute(APIRoute):
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
-        if match != Match.NONE and "state" in scope:
-            scope["state"][ROUTE_TEMPLATE_KEY] = self.path_format
+        _record_template(scope, match, self.path_format)
+        return match, child_scope
+
+
+class TemplatedPlainRoute(Route):
+    """A Starlette route (no FastAPI request machinery) that records its template."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        _record_template(scope, match, self.path_format)
         return match, child_scope
 
 

@@ -115,7 +115,15 @@ class ChunkTerm(Base):
     """BM25 postings: one row per (user, lexeme, chunk), read per query lexeme by index."""
 
     __tablename__ = "chunk_terms"
-    __table_args__ = (Index("ix_chunk_terms_document_id", "document_id"),)
+    __table_args__ = (
+        Index("ix_chunk_terms_document_id", "document_id"),
+        Index(
+            "ix_chunk_terms_user_id_lexeme_covering",
+            "user_id",
+            "lexeme",
+            postgresql_include=["chunk_id", "document_id", "tf", "doc_len"],
+        ),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     lexeme: Mapped[str] = mapped_column(Text, primary_key=True)

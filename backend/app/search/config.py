@@ -24,6 +24,7 @@ class SearchSettings(BaseSettings):
     ef_search: int = 100
     min_similarity: float = 0.25
     min_keyword_coverage: float = 0.5
+    exact_scan_max_chunks: int = 20_000
 
     def params(self) -> RetrievalParams:
         return RetrievalParams(**self.model_dump())

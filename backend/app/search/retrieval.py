@@ -33,6 +33,9 @@ class RetrievalParams:
     ef_search: int = 100
     min_similarity: float = 0.25  # cosine below which a passage is not semantically related
     min_keyword_coverage: float = 0.5  # or: at least this share of the query's keywords
+    # Up to this many chunks in scope, the dense step reads them all (exact, recall 1.0): at
+    # 1M chunks that beats a filtered HNSW walk for a 10k-chunk user (28 vs 69 ms).
+    exact_scan_max_chunks: int = 20_000
 
 
 @dataclass
@@ -73,6 +76,14 @@ class SearchScope:
     dimensions: int = 384
 
 
+async def _user_chunk_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        text("SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id"),
+        {"user_id": user_id},
+    )
+    return int(count or 0)
+
+
 def _vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
@@ -85,10 +96,19 @@ async def dense_candidates(
     session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
 ) -> list[Candidate]:
     dims = int(scope.dimensions)
-    # Iterative index scans keep going until LIMIT rows pass the user filter, so a user
-    # who owns a small share of the table still gets k results from the HNSW index.
-    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(params.ef_search)}"))
+    exact = (
+        scope.document_ids is not None
+        or await _user_chunk_count(session, scope.user_id) <= params.exact_scan_max_chunks
+    )
+    if exact:
+        # Without plain index scans the planner cannot walk the HNSW index: it reads the
+        # scope's rows through the user/document btrees (bitmap scans) and sorts them.
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+    else:
+        # Iterative index scans keep going until LIMIT rows pass the user filter, so a user
+        # who owns a share of a large table still gets k results from the HNSW index.
+        await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+        await session.execute(text(f"SET LOCAL hnsw.ef_search = {int(params.ef_search)}"))
     statement = text(
         f"""
         SELECT id, distance FROM (
@@ -112,6 +132,8 @@ async def dense_candidates(
         statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
         bind["document_ids"] = list(scope.document_ids)
     rows = (await session.execute(statement, bind)).all()
+    if exact:
+        await session.execute(text("SET LOCAL enable_indexscan = on"))
     return [
         Candidate(chunk_id=row.id, similarity=1.0 - float(row.distance), dense_rank=rank)
         for rank, row in enumerate(rows)
