@@ -123,3 +123,36 @@ async def test_search_validation(
     empty = await client.post("/api/v1/search", headers=auth_headers, json={"query": "anything"})
     assert empty.status_code == 200
     assert empty.json() == {"results": []}
+
+
+async def test_exact_and_index_paths_agree(
+    worker_app: FastAPI,
+    worker_client: httpx.AsyncClient,
+    two_users: tuple[dict[str, str], dict[str, str], dict[str, str]],
+) -> None:
+    """Small scopes are searched exactly, large ones through HNSW: same answers here."""
+    import dataclasses
+    import uuid as uuid_module
+
+    from app.search.config import get_retrieval_params
+    from app.search.service import search
+
+    alice, _, _ = two_users
+    me = (await worker_client.get("/api/v1/auth/me", headers=alice)).json()
+    defaults = get_retrieval_params()
+    exact = dataclasses.replace(defaults, exact_scan_max_chunks=10**9, exact_scan_max_share=1.0)
+    indexed = dataclasses.replace(defaults, exact_scan_max_chunks=0)
+    rankings = []
+    for params in (exact, indexed):
+        async with worker_app.state.sessionmaker() as session:
+            hits = await search(
+                session,
+                settings=worker_app.state.settings,
+                user_id=uuid_module.UUID(me["id"]),
+                query="spring floods snowmelt",
+                k=5,
+                params=params,
+            )
+        rankings.append([hit.chunk_id for hit in hits])
+    assert rankings[0]
+    assert rankings[0] == rankings[1]

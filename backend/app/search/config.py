@@ -25,6 +25,7 @@ class SearchSettings(BaseSettings):
     min_similarity: float = 0.25
     min_keyword_coverage: float = 0.5
     exact_scan_max_chunks: int = 20_000
+    exact_scan_max_share: float = 0.2
 
     def params(self) -> RetrievalParams:
         return RetrievalParams(**self.model_dump())
