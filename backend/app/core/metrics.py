@@ -18,9 +18,23 @@ DOCUMENTS_PROCESSED = Counter(
 )
 
 
+# Label lookups take a lock and build a key on every call: keep the children (the label sets
+# are bounded by routes x methods x statuses).
+_request_counters: dict[tuple[str, str, int], Counter] = {}
+_latency_histograms: dict[tuple[str, str], Histogram] = {}
+
+
 def observe_request(method: str, route: str, status: int, duration_s: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(duration_s)
+    counter = _request_counters.get((method, route, status))
+    if counter is None:
+        counter = _request_counters[(method, route, status)] = REQUESTS.labels(
+            method, route, str(status)
+        )
+    counter.inc()
+    histogram = _latency_histograms.get((method, route))
+    if histogram is None:
+        histogram = _latency_histograms[(method, route)] = LATENCY.labels(method, route)
+    histogram.observe(duration_s)
 
 
 async def metrics_endpoint(_: Request) -> Response:

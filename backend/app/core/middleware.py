@@ -9,7 +9,6 @@ import time
 import uuid
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
@@ -28,8 +27,9 @@ _API_SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Resource-Policy": "same-site",
 }
-_API_CSP = "default-src 'none'; frame-ancestors 'none'"
-_HSTS = "max-age=63072000; includeSubDomains"
+_RAW_SECURITY_HEADERS = [(k.lower().encode(), v.encode()) for k, v in _API_SECURITY_HEADERS.items()]
+_API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+_HSTS = b"max-age=63072000; includeSubDomains"
 _QUIET_PATHS = frozenset({"/health", "/metrics"})
 
 
@@ -80,14 +80,15 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
-                headers = MutableHeaders(scope=message)
-                headers["X-Request-ID"] = request_id
-                for key, value in _API_SECURITY_HEADERS.items():
-                    headers.setdefault(key, value)
-                if is_api:
-                    headers.setdefault("Content-Security-Policy", _API_CSP)
-                if https:
-                    headers.setdefault("Strict-Transport-Security", _HSTS)
+                raw: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw.append((b"x-request-id", request_id.encode("latin-1")))
+                raw.extend(h for h in _RAW_SECURITY_HEADERS if h[0] not in present)
+                if is_api and b"content-security-policy" not in present:
+                    raw.append((b"content-security-policy", _API_CSP))
+                if https and b"strict-transport-security" not in present:
+                    raw.append((b"strict-transport-security", _HSTS))
+                message["headers"] = raw
             await send(message)
 
         try:
