@@ -1,43 +1,19 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request, Response, status
 
 from app.auth import service
 from app.auth.deps import CurrentUser, SettingsDep
 from app.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
 from app.core.db import SessionDep
+from app.core.openapi import ERROR_RESPONSE
 from app.core.ratelimit import RateLimitDep, client_ip
 from app.core.routing import API_PREFIX, api_router
 
-# OpenAPI metadata: every error leaves as {"error": {"code", "message", "request_id"}}.
-_ERROR: dict[str, Any] = {
-    "description": "Error",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message", "request_id"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                            "request_id": {"type": "string"},
-                            "details": {"type": "array", "items": {"type": "object"}},
-                        },
-                    }
-                },
-            }
-        }
-    },
-}
-
 router = api_router(
-    prefix=f"{API_PREFIX}/auth", tags=["auth"], responses={400: _ERROR, 422: _ERROR, 503: _ERROR}
+    prefix=f"{API_PREFIX}/auth",
+    tags=["auth"],
+    responses={400: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
 )
 
 LOGIN_LIMIT = "5/minute"
@@ -49,7 +25,7 @@ REFRESH_LIMIT = "60/minute"
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses={409: _ERROR, 429: _ERROR},
+    responses={409: ERROR_RESPONSE, 429: ERROR_RESPONSE},
 )
 async def register(
     body: RegisterIn, request: Request, session: SessionDep, rate_limit: RateLimitDep
@@ -61,7 +37,9 @@ async def register(
     return UserOut.model_validate(user)
 
 
-@router.post("/login", response_model=TokenPair, responses={401: _ERROR, 429: _ERROR})
+@router.post(
+    "/login", response_model=TokenPair, responses={401: ERROR_RESPONSE, 429: ERROR_RESPONSE}
+)
 async def login(
     body: LoginIn,
     request: Request,
@@ -80,7 +58,9 @@ async def login(
     )
 
 
-@router.post("/refresh", response_model=TokenPair, responses={401: _ERROR, 429: _ERROR})
+@router.post(
+    "/refresh", response_model=TokenPair, responses={401: ERROR_RESPONSE, 429: ERROR_RESPONSE}
+)
 async def refresh(
     body: RefreshIn,
     request: Request,
@@ -109,6 +89,6 @@ async def logout(body: RefreshIn, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserOut, responses={401: _ERROR})
+@router.get("/me", response_model=UserOut, responses={401: ERROR_RESPONSE})
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)

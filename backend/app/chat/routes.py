@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -12,37 +12,13 @@ from app.chat.answering import prepare_answer, stream_answer
 from app.chat.schemas import ChatCreate, ChatDetail, ChatOut, ChatUpdate, MessageIn, MessageOut
 from app.chat.stream import STREAM_HEADERS
 from app.core.db import SessionDep
+from app.core.openapi import ERROR_RESPONSE
 from app.core.routing import API_PREFIX, api_router
-
-# OpenAPI metadata: every error leaves as {"error": {"code", "message", "request_id"}}.
-_ERROR: dict[str, Any] = {
-    "description": "Error",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message", "request_id"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                            "request_id": {"type": "string"},
-                            "details": {"type": "array", "items": {"type": "object"}},
-                        },
-                    }
-                },
-            }
-        }
-    },
-}
 
 router = api_router(
     prefix=f"{API_PREFIX}/chats",
     tags=["chats"],
-    responses={400: _ERROR, 401: _ERROR, 422: _ERROR, 503: _ERROR},
+    responses={400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
 )
 
 
@@ -65,7 +41,7 @@ async def list_chats(
     return [ChatOut.model_validate(c) for c in chats]
 
 
-@router.get("/{chat_id}", response_model=ChatDetail, responses={404: _ERROR})
+@router.get("/{chat_id}", response_model=ChatDetail, responses={404: ERROR_RESPONSE})
 async def get_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ChatDetail:
     chat = await service.get_chat(session, user_id=user.id, chat_id=chat_id)
     messages = await service.list_messages(session, user_id=user.id, chat_id=chat.id)
@@ -75,7 +51,7 @@ async def get_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
     )
 
 
-@router.patch("/{chat_id}", response_model=ChatOut, responses={404: _ERROR})
+@router.patch("/{chat_id}", response_model=ChatOut, responses={404: ERROR_RESPONSE})
 async def update_chat(
     chat_id: uuid.UUID, body: ChatUpdate, user: CurrentUser, session: SessionDep
 ) -> ChatOut:
@@ -85,7 +61,9 @@ async def update_chat(
     return ChatOut.model_validate(chat)
 
 
-@router.delete("/{chat_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: _ERROR})
+@router.delete(
+    "/{chat_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: ERROR_RESPONSE}
+)
 async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete_chat(session, user_id=user.id, chat_id=chat_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -96,7 +74,7 @@ async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The answer stream"},
-        404: _ERROR,
+        404: ERROR_RESPONSE,
     },
 )
 async def send_message(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile, status
@@ -9,39 +9,15 @@ from fastapi import File, Query, Response, UploadFile, status
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
+from app.core.openapi import ERROR_RESPONSE
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
 from app.documents.schemas import DocumentOut
 
-# OpenAPI metadata: every error leaves as {"error": {"code", "message", "request_id"}}.
-_ERROR: dict[str, Any] = {
-    "description": "Error",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message", "request_id"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                            "request_id": {"type": "string"},
-                            "details": {"type": "array", "items": {"type": "object"}},
-                        },
-                    }
-                },
-            }
-        }
-    },
-}
-
 router = api_router(
     prefix=f"{API_PREFIX}/documents",
     tags=["documents"],
-    responses={400: _ERROR, 401: _ERROR, 422: _ERROR, 503: _ERROR},
+    responses={400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
 )
 
 MAX_FILES_PER_REQUEST = 20
@@ -51,7 +27,7 @@ MAX_FILES_PER_REQUEST = 20
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=list[DocumentOut],
-    responses={413: _ERROR, 415: _ERROR},
+    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE},
 )
 async def upload_documents(
     user: CurrentUser,
@@ -76,7 +52,7 @@ async def list_documents(
     return [DocumentOut.model_validate(d) for d in documents]
 
 
-@router.get("/{document_id}", response_model=DocumentOut, responses={404: _ERROR})
+@router.get("/{document_id}", response_model=DocumentOut, responses={404: ERROR_RESPONSE})
 async def get_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> DocumentOut:
@@ -89,7 +65,7 @@ async def get_document(
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The original"},
-        404: _ERROR,
+        404: ERROR_RESPONSE,
     },
 )
 async def get_document_file(
@@ -111,7 +87,9 @@ async def get_document_file(
     return Response(content=data, media_type=document.content_type, headers=headers)
 
 
-@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: _ERROR})
+@router.delete(
+    "/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: ERROR_RESPONSE}
+)
 async def delete_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> Response:
@@ -123,7 +101,7 @@ async def delete_document(
     "/{document_id}/reindex",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentOut,
-    responses={404: _ERROR},
+    responses={404: ERROR_RESPONSE},
 )
 async def reindex_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
