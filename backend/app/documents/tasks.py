@@ -31,7 +31,7 @@ from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
 from app.documents.models import Document, DocumentFile, DocumentStatus
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
-from app.search.indexing import ChunkRow, ensure_vector_index, write_document_chunks
+from app.search.indexing import ensure_vector_index, write_document_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -221,24 +221,11 @@ async def _finish(
         await ensure_vector_index(
             session, model_id=embedder.model_id, dimensions=embedder.dimensions
         )
-        rows = [
-            ChunkRow(
-                ordinal=d.ordinal,
-                text=d.text,
-                page_start=d.page_start,
-                page_end=d.page_end,
-                char_start=d.char_start,
-                char_end=d.char_end,
-                heading_path=d.heading_path,
-                token_count=d.token_count,
-            )
-            for d in drafts
-        ]
         await write_document_chunks(
             session,
             user_id=document.user_id,
             document_id=document.id,
-            rows=rows,
+            rows=drafts,
             vectors=vectors,
             model_id=embedder.model_id,
         )
@@ -250,7 +237,7 @@ async def _finish(
                 stage="done",
                 progress=100,
                 error=None,
-                chunk_count=len(rows),
+                chunk_count=len(drafts),
                 page_count=page_count,
                 embedding_model=embedder.model_id,
                 processed_at=datetime.now(UTC),

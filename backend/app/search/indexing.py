@@ -10,12 +10,12 @@ import hashlib
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.documents.chunking import ChunkDraft
 from app.documents.models import Chunk
 
 # Lexemes come from heading path + text (english stemming), so a section title also matches
@@ -56,18 +56,6 @@ WHERE s.user_id = :user_id
 """)
 
 
-@dataclass(frozen=True)
-class ChunkRow:
-    ordinal: int
-    text: str
-    page_start: int
-    page_end: int
-    char_start: int
-    char_end: int
-    heading_path: Sequence[str]
-    token_count: int
-
-
 async def remove_document_chunks(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
 ) -> None:
@@ -82,7 +70,7 @@ async def write_document_chunks(
     *,
     user_id: uuid.UUID,
     document_id: uuid.UUID,
-    rows: Sequence[ChunkRow],
+    rows: Sequence[ChunkDraft],
     vectors: np.ndarray,
     model_id: str,
 ) -> None:
