@@ -78,19 +78,23 @@ def database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
         )
 
 
+def make_settings(database_url: str, tmp: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "development",
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "data_dir": tmp / "data",
+        "frontend_dist": tmp / "no-frontend",
+        "run_worker": True,
+        "git_sha": "test-sha",
+        "log_level": "WARNING",
+    }
+    return Settings(_env_file=None, **{**values, **overrides})
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        environment="development",
-        database_url=database_url,
-        jwt_secret=TEST_SECRET,
-        data_dir=tmp_path / "data",
-        frontend_dist=tmp_path / "no-frontend",
-        run_worker=False,
-        git_sha="test-sha",
-        log_level="INFO",
-    )
+    return make_settings(database_url, tmp_path, run_worker=False, log_level="INFO")
 
 
 @pytest.fixture

@@ -29,9 +29,15 @@ from fastapi import FastAPI
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
-from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import TEMPLATE_DB, TEST_SECRET, pdf, register, upload, wait_until_settled
+from tests.conftest import (
+    TEMPLATE_DB,
+    make_settings,
+    pdf,
+    register,
+    upload,
+    wait_until_settled,
+)
 from tests.fakes import FakeOpenAI, hang, http_error, ok, slow_first_token, stream_cut_after
 
 API = "/api/v1"
@@ -92,20 +98,6 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def make_settings(database_url: str, tmp: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "environment": "development",
-        "database_url": database_url,
-        "jwt_secret": TEST_SECRET,
-        "data_dir": tmp / "data",
-        "frontend_dist": tmp / "no-frontend",
-        "run_worker": True,
-        "git_sha": "test-sha",
-        "log_level": "WARNING",
-    }
-    return Settings(_env_file=None, **{**values, **overrides})
 
 
 def module_database(pg_admin_url: str, prefix: str) -> Iterator[str]:

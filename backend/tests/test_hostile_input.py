@@ -30,8 +30,16 @@ import pytest
 from app.core import security
 from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import CORPUS, TEST_SECRET, pdf, register, upload, wait_until_settled
-from tests.test_faults import LiveServer, make_settings, module_database
+from tests.conftest import (
+    CORPUS,
+    TEST_SECRET,
+    make_settings,
+    pdf,
+    register,
+    upload,
+    wait_until_settled,
+)
+from tests.test_faults import LiveServer, module_database
 
 API = "/api/v1"
 MAX_UPLOAD_MB = 2

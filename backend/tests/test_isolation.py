@@ -25,7 +25,14 @@ from psycopg import sql
 from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import TEMPLATE_DB, TEST_SECRET, register, upload, wait_until_settled
+from tests.conftest import (
+    TEMPLATE_DB,
+    TEST_SECRET,
+    make_settings,
+    register,
+    upload,
+    wait_until_settled,
+)
 
 API = "/api/v1"
 
@@ -206,17 +213,7 @@ async def _tenant(
 @pytest.fixture(scope="module")
 async def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("isolation")
-    settings = Settings(
-        _env_file=None,
-        environment="development",
-        database_url=module_database_url,
-        jwt_secret=TEST_SECRET,
-        data_dir=tmp / "data",
-        frontend_dist=tmp / "no-frontend",
-        run_worker=True,
-        git_sha="test-sha",
-        log_level="WARNING",
-    )
+    settings = make_settings(module_database_url, tmp)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -24,8 +24,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from app.main import create_app
-from tests.conftest import pdf, upload, wait_until_settled
-from tests.test_faults import make_settings
+from tests.conftest import make_settings, pdf, upload, wait_until_settled
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 ROUNDS = 20

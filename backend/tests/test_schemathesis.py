@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
-from tests.test_faults import LiveServer, make_settings, module_database
+from tests.conftest import make_settings
+from tests.test_faults import LiveServer, module_database
 
 MAX_EXAMPLES = 15
 CHECKS = [
