@@ -21,7 +21,7 @@ import numpy as np
 from anyio import to_thread
 from procrastinate import Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import JobAborted
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.embeddings import Embedder, EmbeddingError
@@ -66,6 +66,9 @@ class ProgressReporter:
         if current == self._written:
             return
         async with self._sessionmaker() as session:
+            # Progress is a hint: a crash losing the latest value costs nothing, so it need not
+            # wait for the WAL flush.
+            await session.execute(text("SET LOCAL synchronous_commit = off"))
             await session.execute(
                 update(Document)
                 .where(
@@ -197,6 +200,9 @@ async def _start(
         document.progress = PARSE_BAND[0]
         document.error = None
         document.attempts += 1
+        # Not worth a WAL flush: lost in a crash, the document is still queued and its job
+        # still runs.
+        await session.execute(text("SET LOCAL synchronous_commit = off"))
         await session.commit()
         return document, data
 
@@ -211,12 +217,12 @@ async def _finish(
     embedder: Embedder,
 ) -> bool:
     async with sessionmaker() as session:
-        locked = (
+        existing_chunks = (
             await session.execute(
-                select(Document.id).where(Document.id == document.id).with_for_update()
+                select(Document.chunk_count).where(Document.id == document.id).with_for_update()
             )
         ).scalar_one_or_none()
-        if locked is None:
+        if existing_chunks is None:
             return False  # deleted while processing: write nothing
         await ensure_vector_index(
             session, model_id=embedder.model_id, dimensions=embedder.dimensions
@@ -228,6 +234,7 @@ async def _finish(
             rows=drafts,
             vectors=vectors,
             model_id=embedder.model_id,
+            replace=existing_chunks > 0,
         )
         await session.execute(
             update(Document)
@@ -277,7 +284,8 @@ async def ingest(
             reporter.set("embed", EMBED_BAND[0])
             vectors = await embed_all(embedder, drafts, reporter)
             reporter.set("index", EMBED_BAND[1])
-            await reporter.flush()
+            if len(drafts) > EMBED_BATCH:  # a small document's index stage lasts milliseconds
+                await reporter.flush()
         if await _finish(
             sessionmaker,
             document=document,

@@ -73,9 +73,12 @@ async def write_document_chunks(
     rows: Sequence[ChunkDraft],
     vectors: np.ndarray,
     model_id: str,
+    replace: bool = True,
 ) -> None:
-    """Replace the document's chunks, postings and statistics in the current transaction."""
-    await remove_document_chunks(session, user_id=user_id, document_id=document_id)
+    """Write the document's chunks, postings and statistics in the current transaction,
+    replacing any it has (``replace=False`` when the caller knows it has none)."""
+    if replace:
+        await remove_document_chunks(session, user_id=user_id, document_id=document_id)
     if rows:
         await session.execute(
             insert(Chunk),
@@ -109,11 +112,25 @@ def vector_index_name(model_id: str) -> str:
     return "ix_chunks_embedding_" + hashlib.sha256(model_id.encode()).hexdigest()[:12]
 
 
+# (database URL, model id) pairs whose index this process has seen: the catalog lookup below
+# is skipped for every later document. An index dropped by hand comes back after a restart.
+_INDEXED_MODELS: set[tuple[str, str]] = set()
+
+
 async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimensions: int) -> None:
     """Give each embedding model its own partial HNSW index, so switching models needs no
     migration and a search never mixes vectors of two models."""
     if not _SAFE_MODEL_ID.match(model_id):
         raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+    key = (session.get_bind().url.render_as_string(hide_password=True), model_id)
+    if key in _INDEXED_MODELS:
+        return
+    # Remembered only once seen committed: a CREATE INDEX in this transaction may roll back.
+    if await _index_exists_or_create(session, model_id=model_id, dimensions=dimensions):
+        _INDEXED_MODELS.add(key)
+
+
+async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimensions: int) -> bool:
     literal = model_id.replace("'", "''")
     existing = await session.execute(
         text(
@@ -123,7 +140,7 @@ async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimension
         {"predicate": f"%embedding_model)::text = '{literal}'::text%"},
     )
     if existing.first():
-        return
+        return True
     await session.execute(
         text(
             f"CREATE INDEX IF NOT EXISTS {vector_index_name(model_id)} ON chunks "
@@ -131,3 +148,4 @@ async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimension
             f"WITH (m = 16, ef_construction = 64) WHERE embedding_model = '{literal}'"
         )
     )
+    return False
