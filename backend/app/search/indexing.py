@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.documents.chunking import ChunkDraft
@@ -122,7 +122,9 @@ async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimension
     migration and a search never mixes vectors of two models."""
     if not _SAFE_MODEL_ID.match(model_id):
         raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
-    key = (session.get_bind().url.render_as_string(hide_password=True), model_id)
+    bind = session.get_bind()
+    url = bind.url if isinstance(bind, Engine) else bind.engine.url
+    key = (url.render_as_string(hide_password=True), model_id)
     if key in _INDEXED_MODELS:
         return
     # Remembered only once seen committed: a CREATE INDEX in this transaction may roll back.
