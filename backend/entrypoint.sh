@@ -45,11 +45,6 @@ case "${role}" in
     if [[ "${MIGRATE_ON_START:-true}" != "false" ]]; then
       docchat migrate
     fi
-    # An API-only process embeds just short queries: one torch thread each is fastest, two
-    # threads stall each other on a busy 2-core box (time to first token p95 68 vs 1,041 ms).
-    if [[ "${RUN_WORKER:-true}" == "false" ]]; then
-      export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
-    fi
     # The app writes its own JSON request log (with request_id), hence --no-access-log.
     exec uvicorn app.main:app \
       --host 0.0.0.0 \

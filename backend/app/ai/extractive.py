@@ -34,7 +34,7 @@ EXTRACTIVE_LABEL = "Extracted from your documents (no language model configured)
 NO_ANSWER_TEXT = "No passage in your documents seems to answer this question."
 
 # Candidates embedded at most (bounds latency of the optional cosine scoring).
-_MAX_EMBED_CANDIDATES = 48
+_MAX_EMBED_CANDIDATES = 16
 _MIN_WORDS = 4
 _HEADING_MAX_WORDS = 8
 _DUP_JACCARD = 0.6

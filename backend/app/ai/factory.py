@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from app.ai.embeddings import Embedder, embedder_from_config
+from app.ai.embedding_process import ProcessEmbedder
+from app.ai.embeddings import Embedder, LocalEmbedder, embedder_from_config
 from app.ai.llm import LLM, OpenAIChatLLM
 from app.core.settings import Settings
 
@@ -16,7 +17,11 @@ _lock = threading.Lock()
 def _embedder(
     provider: str, model: str | None, base_url: str | None, api_key: str | None
 ) -> Embedder:
-    return embedder_from_config(provider, model=model, base_url=base_url, api_key=api_key)
+    embedder = embedder_from_config(provider, model=model, base_url=base_url, api_key=api_key)
+    # A local model runs in its own process (see app.ai.embedding_process).
+    if isinstance(embedder, LocalEmbedder):
+        return ProcessEmbedder(model)
+    return embedder
 
 
 def get_embedder(settings: Settings) -> Embedder:

@@ -19,6 +19,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.citations import CitationFilter
+from app.ai.embedding_process import interactive_embed
 from app.ai.extractive import EXTRACTIVE_LABEL, Passage, extractive_answer
 from app.ai.factory import get_embedder, get_llm
 from app.ai.llm import LLM, LLMError
@@ -140,7 +141,9 @@ async def _extractive_deltas(settings: Settings, prepared: PreparedAnswer) -> As
     ]
     embedder = get_embedder(settings)
     answer = await to_thread.run_sync(
-        lambda: extractive_answer(prepared.search_query, passages, embed=embedder.embed_documents)
+        lambda: extractive_answer(
+            prepared.search_query, passages, embed=interactive_embed(embedder)
+        )
     )
     for piece in _EXTRACTIVE_PIECE.findall(answer):
         yield piece

@@ -15,7 +15,10 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105
 
-password_hasher = PasswordHash((Argon2Hasher(),))
+# argon2id, 64 MiB, 3 passes, one lane: a hash keeps to one core, so sign-ins cannot take both
+# of a small machine's CPUs from searches (hashes with other parameters still verify and are
+# upgraded at the next sign-in).
+password_hasher = PasswordHash((Argon2Hasher(parallelism=1),))
 # Verified when the email is unknown so a miss costs as much as a wrong password.
 DUMMY_PASSWORD_HASH = password_hasher.hash(secrets.token_urlsafe(16))
 

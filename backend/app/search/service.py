@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ai.embedding_process import embed_query_async
 from app.ai.factory import get_embedder
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
@@ -27,7 +27,7 @@ async def search(
     # PostgreSQL text cannot hold U+0000 (a 500 from to_tsvector otherwise): treat it as a space.
     query = query.replace("\x00", " ")
     embedder = get_embedder(settings)
-    vector = await to_thread.run_sync(embedder.embed_query, query)
+    vector = await embed_query_async(embedder, query)
     scope = SearchScope(
         user_id=user_id,
         document_ids=list(document_ids) if document_ids else None,

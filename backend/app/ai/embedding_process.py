@@ -1,0 +1,366 @@
+"""The local embedding model in a child process, shared by every caller in this process.
+
+Why a process: the API's event loop, the in-process ingestion worker and the model's forward
+passes (a few ms of Python per pass) shared one interpreter lock. Under 50 simulated users the
+server sat at one core while a third of the machine was idle, and searches queued for the lock,
+not for the CPU. In a child the model has its own lock and its own torch threads.
+
+In the child, queries have a thread of their own (queries that arrive together share one
+forward pass), so they never wait behind other work. A second thread embeds the rest by
+priority: the sentences the extractive answerer scores while a user waits, then ingestion,
+in pieces of a few texts, so an answer's sentences never wait behind a whole document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import logging
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+import numpy as np
+from anyio import to_thread
+
+from app.ai.embeddings import Embedder, EmbeddingError, LocalEmbedder, resolve_local_model
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["info", "query", "interactive", "bulk"]
+_PRIORITY: dict[Kind, int] = {"info": 0, "query": 0, "interactive": 1, "bulk": 2}
+# Work other than queries runs in pieces of this many texts, so an answer's sentences wait for
+# one piece of ingestion at most (MiniLM on two cores: ~150 ms for 4 chunks of 200 tokens).
+PIECE_TEXTS: dict[Kind, int] = {"interactive": 8, "bulk": 4}
+# Queries that arrive together share one forward pass, up to this many.
+MAX_MERGED_QUERIES = 64
+STOPPED = "The embedding process stopped unexpectedly; try again."
+# The directory holding the ``app`` package, for the child's imports.
+_IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class ProcessEmbedder:
+    """An :class:`~app.ai.embeddings.Embedder` for a local sentence-transformers model that
+    runs in a child process (started on first use, restarted if it dies)."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model_id, self._path = resolve_local_model(model)
+        self._lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pending: dict[int, Future[Any]] = {}
+        self._ids = itertools.count()
+
+    @functools.cached_property
+    def _info(self) -> tuple[int, int]:
+        dimensions, max_tokens = self._call("info", [])
+        return int(dimensions), int(max_tokens)
+
+    @property
+    def dimensions(self) -> int:
+        return self._info[0]
+
+    @property
+    def max_tokens(self) -> int:
+        return self._info[1]
+
+    @functools.cached_property
+    def _tokenizer(self) -> Any:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(self._path)
+
+    def tokenizer(self) -> Any | None:
+        """The model's tokenizer, loaded here (no torch): the chunker counts with it."""
+        return self._tokenizer
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors: np.ndarray = self._call("bulk", list(texts))
+        return vectors
+
+    def embed_interactive(self, texts: Sequence[str]) -> np.ndarray:
+        """A few texts a user is waiting for: ahead of ingestion, behind queries."""
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors: np.ndarray = self._call("interactive", list(texts))
+        return vectors
+
+    async def aembed_query(self, text: str) -> np.ndarray:
+        """``embed_query`` for the event loop: awaits the reply without holding a thread."""
+        vectors: np.ndarray = await asyncio.wrap_future(self._submit("query", [text]))
+        vector: np.ndarray = vectors[0]
+        return vector
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vectors: np.ndarray = self._call("query", [text])
+        vector: np.ndarray = vectors[0]
+        return vector
+
+    def close(self) -> None:
+        """Stop the child (it exits when its pipe closes); a later call starts a new one."""
+        with self._lock:
+            conn, process = self._conn, self._process
+            self._conn = self._process = None
+        if conn is not None:
+            conn.close()
+        if process is not None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    # ----------------------------------------------------------------------- parent side
+
+    def _call(self, kind: Kind, texts: list[str]) -> Any:
+        return self._submit(kind, texts).result()
+
+    def _submit(self, kind: Kind, texts: list[str]) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            conn = self._child()
+            request_id = next(self._ids)
+            self._pending[request_id] = future
+            try:
+                conn.send((request_id, kind, texts))
+            except (OSError, ValueError) as exc:
+                self._pending.pop(request_id, None)
+                raise EmbeddingError(STOPPED) from exc
+        return future
+
+    def _child(self) -> Connection:
+        """The pipe to a running child, starting one if needed (caller holds the lock)."""
+        if self._conn is not None:
+            return self._conn
+        parent_end, child_end = socket.socketpair()
+        # A fresh interpreter (not multiprocessing's spawn, which re-imports the parent's
+        # __main__): the child needs only this module and the model.
+        env = {
+            # Idle torch threads sleep instead of spinning: between short passes the spin
+            # doubled a query's CPU cost (20 vs 10 ms), taken from the API process.
+            "OMP_WAIT_POLICY": "PASSIVE",
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [_IMPORT_ROOT, os.environ.get("PYTHONPATH")])
+            ),
+        }
+        process = subprocess.Popen(  # noqa: S603 - our interpreter and module, no shell
+            [sys.executable, "-m", __name__, str(child_end.fileno()), self._path],
+            pass_fds=(child_end.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        child_end.close()
+        conn = Connection(parent_end.detach())
+        self._conn, self._process = conn, process
+        threading.Thread(
+            target=self._receive, args=(conn, process), name="embedding-replies", daemon=True
+        ).start()
+        return conn
+
+    def _receive(self, conn: Connection, process: subprocess.Popen[bytes]) -> None:
+        try:
+            while True:
+                request_id, ok, payload = conn.recv()
+                with self._lock:
+                    future = self._pending.pop(request_id, None)
+                if future is None:
+                    continue
+                if ok:
+                    future.set_result(payload)
+                else:
+                    future.set_exception(EmbeddingError(payload))
+        except (EOFError, OSError):
+            pass
+        with self._lock:
+            if self._conn is conn:
+                self._conn = self._process = None
+            waiting, self._pending = self._pending, {}
+        if waiting:
+            logger.error("embedding process exited (code %s)", process.poll())
+        for future in waiting.values():
+            future.set_exception(EmbeddingError(STOPPED))
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)  # reap it
+
+
+async def embed_query_async(embedder: Embedder, text: str) -> np.ndarray:
+    """A query vector without blocking the event loop (and, for the child, without a thread)."""
+    if isinstance(embedder, ProcessEmbedder):
+        return await embedder.aembed_query(text)
+    vector: np.ndarray = await to_thread.run_sync(embedder.embed_query, text)
+    return vector
+
+
+def interactive_embed(embedder: Embedder) -> Callable[[Sequence[str]], np.ndarray]:
+    """How to embed a few texts a user is waiting for with this embedder."""
+    if isinstance(embedder, ProcessEmbedder):
+        return embedder.embed_interactive
+    return embedder.embed_documents
+
+
+# --------------------------------------------------------------------------- child side
+
+
+@dataclass
+class _Job:
+    request_id: int
+    kind: Kind
+    texts: list[str]
+    arrival: int = 0
+    # texts longest first (less padding per piece), pieces done so far
+    order: list[int] = field(default_factory=list)
+    done: int = 0
+    parts: list[np.ndarray] = field(default_factory=list)
+
+    def vectors(self) -> np.ndarray:
+        """The finished job's vectors, in the order of its texts."""
+        out = np.empty((len(self.texts), self.parts[0].shape[1]), dtype=np.float32)
+        out[self.order] = np.concatenate(self.parts)
+        return out
+
+
+def serve(conn: Connection, path: str) -> None:
+    """The child's main: one thread receives, one embeds queries, one embeds the rest."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    queries: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+    jobs: queue.PriorityQueue[tuple[int, int, _Job]] = queue.PriorityQueue()
+    arrivals = itertools.count()
+    send_lock = threading.Lock()
+
+    def reply(replies: list[tuple[int, bool, Any]]) -> None:
+        with send_lock:
+            for item in replies:
+                conn.send(item)
+
+    def receive() -> None:
+        try:
+            while True:
+                request_id, kind, texts = conn.recv()
+                job = _Job(request_id, kind, texts, next(arrivals))
+                if kind == "query":
+                    queries.put(job)
+                else:
+                    jobs.put((_PRIORITY[kind], job.arrival, job))
+        except (EOFError, OSError):
+            os._exit(0)  # the parent is gone or closed the pipe
+
+    embedder = LocalEmbedder(path)
+    threading.Thread(target=receive, name="requests", daemon=True).start()
+    try:
+        info = (embedder.dimensions, embedder.max_tokens)
+    except EmbeddingError as exc:
+        _fail_everything(queries, jobs, reply, exc.message)
+    threads = TorchThreads()
+    threading.Thread(
+        target=_serve_queries, args=(embedder, queries, reply), name="queries", daemon=True
+    ).start()
+    while True:
+        _, _, job = jobs.get()
+        try:
+            if job.kind == "info":
+                reply([(job.request_id, True, info)])
+                continue
+            threads.use(for_bulk=job.kind == "bulk")
+            if _run_piece(embedder, job):
+                reply([(job.request_id, True, job.vectors())])
+            else:  # same place among its kind; queries meanwhile run on their own thread
+                jobs.put((_PRIORITY[job.kind], job.arrival, job))
+        except Exception as exc:  # the waiter hears of it; the child lives on
+            reply([(job.request_id, False, _message(exc))])
+
+
+def _serve_queries(
+    embedder: LocalEmbedder,
+    queries: queue.SimpleQueue[_Job],
+    reply: Callable[[list[tuple[int, bool, Any]]], None],
+) -> None:
+    """Queries have their own thread, so they never wait behind other work; the ones that
+    arrive together share one forward pass."""
+    while True:
+        batch = [queries.get()]
+        while len(batch) < MAX_MERGED_QUERIES:
+            try:
+                batch.append(queries.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            vectors = embedder.embed_queries([text for job in batch for text in job.texts])
+            bounds = np.cumsum([0] + [len(job.texts) for job in batch])
+            reply(
+                [
+                    (job.request_id, True, vectors[bounds[i] : bounds[i + 1]])
+                    for i, job in enumerate(batch)
+                ]
+            )
+        except Exception as exc:
+            reply([(job.request_id, False, _message(exc)) for job in batch])
+
+
+def _fail_everything(
+    queries: queue.SimpleQueue[_Job],
+    jobs: queue.PriorityQueue[tuple[int, int, _Job]],
+    reply: Callable[[list[tuple[int, bool, Any]]], None],
+    message: str,
+) -> NoReturn:
+    """The model cannot load: answer every request with the reason, forever."""
+    while True:
+        try:
+            job = queries.get(timeout=0.05)
+        except queue.Empty:
+            try:
+                job = jobs.get(timeout=0.05)[2]
+            except queue.Empty:
+                continue
+        reply([(job.request_id, False, message)])
+
+
+def _message(exc: Exception) -> str:
+    return exc.message if isinstance(exc, EmbeddingError) else str(exc)
+
+
+class TorchThreads:
+    """Sentences for an answer run on one torch thread: on a busy machine a second thread is
+    often descheduled and the pass waits for it, while ingestion's long passes gain from
+    every core."""
+
+    def __init__(self) -> None:
+        import torch
+
+        self._torch = torch
+        self._bulk = torch.get_num_threads()
+        self._current = self._bulk
+
+    def use(self, *, for_bulk: bool) -> None:
+        wanted = self._bulk if for_bulk else 1
+        if wanted != self._current:
+            self._torch.set_num_threads(wanted)
+            self._current = wanted
+
+
+def _run_piece(embedder: LocalEmbedder, job: _Job) -> bool:
+    """Embed the job's next piece; True when it is complete."""
+    if not job.order:
+        job.order = sorted(range(len(job.texts)), key=lambda i: len(job.texts[i]), reverse=True)
+    piece = job.order[job.done : job.done + PIECE_TEXTS[job.kind]]
+    job.parts.append(embedder.embed_documents([job.texts[i] for i in piece]))
+    job.done += len(piece)
+    return job.done >= len(job.texts)
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), sys.argv[2])
