@@ -1,6 +1,6 @@
 """Ingestion throughput: the real pipeline end to end vs. the raw embedding model.
 
-    python bench/ingest.py [--pages 300] [--docs 1000] [--concurrency 2]
+    python bench/ingest.py [--pages 300] [--docs 1000] [--concurrency 4]
 
 In a fresh embedded PostgreSQL (temporary DATA_DIR) this
 
@@ -44,7 +44,7 @@ import psutil  # noqa: E402
 
 
 class RssSampler:
-    """Peak resident memory of this process, sampled every 50 ms in a thread."""
+    """Peak resident memory of this process and its children, sampled every 50 ms."""
 
     def __init__(self) -> None:
         self._process = psutil.Process()
@@ -53,7 +53,16 @@ class RssSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def current(self) -> int:
-        return int(self._process.memory_info().rss)
+        """This process and its children (the embedding process)."""
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            try:
+                if "embedding_process" not in " ".join(child.cmdline()):
+                    continue  # PostgreSQL is not ours to count
+                total += child.memory_info().rss
+            except psutil.Error:
+                continue
+        return int(total)
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
@@ -307,7 +316,9 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="PDF pages (one abstract each)")
     parser.add_argument("--docs", type=int, default=1000, help="abstracts as small documents")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker concurrency")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="worker concurrency (the app's default: 4)"
+    )
     parser.add_argument(
         "--cache-token-counter",
         action="store_true",

@@ -150,9 +150,6 @@ class ProcessEmbedder:
         # A fresh interpreter (not multiprocessing's spawn, which re-imports the parent's
         # __main__): the child needs only this module and the model.
         env = {
-            # Idle torch threads sleep instead of spinning: between short passes the spin
-            # doubled a query's CPU cost (20 vs 10 ms), taken from the API process.
-            "OMP_WAIT_POLICY": "PASSIVE",
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [_IMPORT_ROOT, os.environ.get("PYTHONPATH")])
@@ -222,10 +219,20 @@ class _Job:
     kind: Kind
     texts: list[str]
     arrival: int = 0
-    # texts longest first (less padding per piece), pieces done so far
+    # texts longest first, how many were taken, their vectors so far (in that order)
     order: list[int] = field(default_factory=list)
     done: int = 0
     parts: list[np.ndarray] = field(default_factory=list)
+
+    def take(self, count: int) -> list[int]:
+        """Indices of the next ``count`` texts to embed (longest first: less padding)."""
+        if not self.order:
+            self.order = sorted(
+                range(len(self.texts)), key=lambda i: len(self.texts[i]), reverse=True
+            )
+        indices = self.order[self.done : self.done + count]
+        self.done += len(indices)
+        return indices
 
     def vectors(self) -> np.ndarray:
         """The finished job's vectors, in the order of its texts."""
@@ -270,18 +277,26 @@ def serve(conn: Connection, path: str) -> None:
         target=_serve_queries, args=(embedder, queries, reply), name="queries", daemon=True
     ).start()
     while True:
-        _, _, job = jobs.get()
+        job = jobs.get()[2]
+        if job.kind == "info":
+            reply([(job.request_id, True, info)])
+            continue
+        shares = _fill_piece(job, jobs)
         try:
-            if job.kind == "info":
-                reply([(job.request_id, True, info)])
-                continue
             threads.use(for_bulk=job.kind == "bulk")
-            if _run_piece(embedder, job):
+            texts = [job.texts[i] for job, indices in shares for i in indices]
+            vectors = embedder.embed_documents(texts)
+        except Exception as exc:  # the waiters hear of it; the child lives on
+            reply([(job.request_id, False, _message(exc)) for job, _ in shares])
+            continue
+        start = 0
+        for job, indices in shares:
+            job.parts.append(vectors[start : start + len(indices)])
+            start += len(indices)
+            if job.done >= len(job.texts):
                 reply([(job.request_id, True, job.vectors())])
             else:  # same place among its kind; queries meanwhile run on their own thread
                 jobs.put((_PRIORITY[job.kind], job.arrival, job))
-        except Exception as exc:  # the waiter hears of it; the child lives on
-            reply([(job.request_id, False, _message(exc))])
 
 
 def _serve_queries(
@@ -352,14 +367,26 @@ class TorchThreads:
             self._current = wanted
 
 
-def _run_piece(embedder: LocalEmbedder, job: _Job) -> bool:
-    """Embed the job's next piece; True when it is complete."""
-    if not job.order:
-        job.order = sorted(range(len(job.texts)), key=lambda i: len(job.texts[i]), reverse=True)
-    piece = job.order[job.done : job.done + PIECE_TEXTS[job.kind]]
-    job.parts.append(embedder.embed_documents([job.texts[i] for i in piece]))
-    job.done += len(piece)
-    return job.done >= len(job.texts)
+def _fill_piece(
+    first: _Job, jobs: queue.PriorityQueue[tuple[int, int, _Job]]
+) -> list[tuple[_Job, list[int]]]:
+    """The next piece: texts of ``first``, topped up from other waiting jobs of its kind
+    (small documents ingested side by side share one forward pass)."""
+    room = PIECE_TEXTS[first.kind]
+    shares = [(first, first.take(room))]
+    room -= len(shares[0][1])
+    while room > 0:
+        try:
+            entry = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if entry[2].kind != first.kind:
+            jobs.put(entry)
+            break
+        indices = entry[2].take(room)
+        shares.append((entry[2], indices))
+        room -= len(indices)
+    return shares
 
 
 if __name__ == "__main__":

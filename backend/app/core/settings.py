@@ -84,7 +84,9 @@ class Settings(BaseSettings):
 
     max_upload_mb: int = 50
     run_worker: bool = True
-    worker_concurrency: int = 1
+    # Jobs at once per worker process. The model is one shared child process that embeds one
+    # piece at a time, so more jobs only overlap parsing and database writes with it.
+    worker_concurrency: int = 4
     worker_shutdown_grace_s: float = 10.0
 
     @field_validator(
