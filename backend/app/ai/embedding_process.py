@@ -40,7 +40,8 @@ from app.ai.embeddings import Embedder, EmbeddingError, LocalEmbedder, resolve_l
 logger = logging.getLogger(__name__)
 
 Kind = Literal["info", "query", "interactive", "bulk"]
-_PRIORITY: dict[Kind, int] = {"info": 0, "query": 0, "interactive": 1, "bulk": 2}
+# Order of the non-query work (queries have their own thread).
+_PRIORITY: dict[Kind, int] = {"info": 0, "interactive": 1, "bulk": 2}
 # Work other than queries runs in pieces of this many texts, so an answer's sentences wait for
 # one piece of ingestion at most (MiniLM on two cores: ~150 ms for 4 chunks of 200 tokens).
 PIECE_TEXTS: dict[Kind, int] = {"interactive": 8, "bulk": 4}
@@ -272,7 +273,7 @@ def serve(conn: Connection, path: str) -> None:
         info = (embedder.dimensions, embedder.max_tokens)
     except EmbeddingError as exc:
         _fail_everything(queries, jobs, reply, exc.message)
-    threads = TorchThreads()
+    threads = _TorchThreads()
     threading.Thread(
         target=_serve_queries, args=(embedder, queries, reply), name="queries", daemon=True
     ).start()
@@ -348,7 +349,7 @@ def _message(exc: Exception) -> str:
     return exc.message if isinstance(exc, EmbeddingError) else str(exc)
 
 
-class TorchThreads:
+class _TorchThreads:
     """Sentences for an answer run on one torch thread: on a busy machine a second thread is
     often descheduled and the pass waits for it, while ingestion's long passes gain from
     every core."""
