@@ -6,6 +6,8 @@ import asyncio
 import getpass
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -71,6 +73,10 @@ def serve(
     if worker is not None:
         settings.run_worker = worker
     app = create_app(settings)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to whatever handler was there
+    # before: with the default one the process dies without running atexit, and a development
+    # run's embedded PostgreSQL would be left running. Exit normally instead (status 143).
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     uvicorn.run(
         app,
         host=host,
@@ -86,24 +92,29 @@ def serve(
 
 @cli.command("worker")
 def run_worker(
-    concurrency: Annotated[int, typer.Option(help="Jobs run at once by this process")] = 1,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Jobs run at once by this process (default: $WORKER_CONCURRENCY)"),
+    ] = None,
 ) -> None:
     """Run job workers (document ingestion) until SIGINT/SIGTERM."""
     from app.core.db import create_engine, create_sessionmaker
     from app.worker import WorkerDeps, create_job_app, worker_options
 
     settings = _settings()
+    jobs_at_once = concurrency or settings.worker_concurrency
     app_url = _database_url(settings, direct=False)
     queue_url = _database_url(settings)
 
     async def main() -> None:
-        engine = create_engine(app_url, pool_size=2, max_overflow=2)
+        # a job holds at most one pooled connection at a time
+        engine = create_engine(app_url, pool_size=jobs_at_once, max_overflow=2)
         deps = WorkerDeps(settings=settings, sessionmaker=create_sessionmaker(engine))
         job_app = create_job_app(queue_url)
         try:
             async with job_app.open_async():
                 await job_app.run_worker_async(
-                    **worker_options(deps, concurrency=concurrency, install_signal_handlers=True)
+                    **worker_options(deps, concurrency=jobs_at_once, install_signal_handlers=True)
                 )
         finally:
             await engine.dispose()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -120,3 +124,48 @@ def test_weak_password_fails(cli_runs: dict[str, tuple[int, str, str]], cli_data
     assert "password" in stderr.lower(), stderr
     assert "Traceback" not in stderr
     assert "weak@example.com" not in [email for email, _ in _users(cli_database)]
+
+
+def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; `docchat serve` must still exit
+    through its cleanup, or every stopped development server leaves PostgreSQL running."""
+    tmp_path.chmod(0o755)  # the embedded server runs as another OS user when we are root
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env.update(
+        ENVIRONMENT="development",
+        DATA_DIR=str(tmp_path / "data"),
+        FRONTEND_DIST=str(tmp_path / "no-frontend"),
+        JWT_SECRET="serve-test-" + "x" * 40,
+        PYTHONPATH=str(BACKEND),
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(DOCCHAT), "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    postmaster = tmp_path / "data" / "pg" / "postmaster.pid"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, "docchat serve exited early"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "docchat serve never became ready"
+            time.sleep(0.3)
+        assert postmaster.exists()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 128 + signal.SIGTERM
+        assert not postmaster.exists(), "the embedded PostgreSQL was left running"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
