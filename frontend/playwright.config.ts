@@ -42,5 +42,7 @@ export default defineConfig({
     reuseExistingServer: !process.env.CI,
     stdout: "pipe",
     stderr: "pipe",
+    // SIGTERM, not the default SIGKILL: `docchat serve` then stops its embedded PostgreSQL.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
   },
 });
