@@ -200,22 +200,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         with RssSampler() as rss:
             async with sessionmaker() as session:
-                pdf_user = (
-                    await auth.create_user(
-                        session,
-                        email="bench-pdf@docchat.local",
-                        password=uuid.uuid4().hex,
-                        full_name="bench",
-                    )
-                ).id
-                docs_user = (
-                    await auth.create_user(
-                        session,
-                        email="bench-docs@docchat.local",
-                        password=uuid.uuid4().hex,
-                        full_name="bench",
-                    )
-                ).id
+                pdf_user, docs_user = [
+                    (
+                        await auth.create_user(
+                            session,
+                            email=f"bench-{phase}@docchat.local",
+                            password=uuid.uuid4().hex,
+                            full_name="bench",
+                        )
+                    ).id
+                    for phase in ("pdf", "docs")
+                ]
                 await session.commit()
 
             baseline = rss.reset()

@@ -88,17 +88,11 @@ class ProcessEmbedder:
         return self._tokenizer
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        vectors: np.ndarray = self._call("bulk", list(texts))
-        return vectors
+        return self._embed_texts("bulk", texts)
 
     def embed_interactive(self, texts: Sequence[str]) -> np.ndarray:
         """A few texts a user is waiting for: ahead of ingestion, behind queries."""
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        vectors: np.ndarray = self._call("interactive", list(texts))
-        return vectors
+        return self._embed_texts("interactive", texts)
 
     async def aembed_query(self, text: str) -> np.ndarray:
         """``embed_query`` for the event loop: awaits the reply without holding a thread."""
@@ -126,6 +120,12 @@ class ProcessEmbedder:
                 process.wait()
 
     # ----------------------------------------------------------------------- parent side
+
+    def _embed_texts(self, kind: Kind, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors: np.ndarray = self._call(kind, list(texts))
+        return vectors
 
     def _call(self, kind: Kind, texts: list[str]) -> Any:
         return self._submit(kind, texts).result()
