@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -169,6 +170,8 @@ def main() -> None:
     from app.core.embedded_pg import start_embedded
 
     work = Path(tempfile.mkdtemp(prefix="docchat-api-"))
+    # registered before the server starts, so it runs after the server's own exit hook
+    atexit.register(shutil.rmtree, work, True)
     url = start_embedded(work, cleanup_mode="stop")
     migrate.upgrade(url)
     procs: list[subprocess.Popen[bytes]] = []

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -170,6 +172,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     from app.documents.tasks import EMBED_BATCH
 
     data_dir = Path(tempfile.mkdtemp(prefix="docchat-bench-"))
+    # registered before the server starts, so it runs after the server's own exit hook
+    atexit.register(shutil.rmtree, data_dir, True)
     database_url = start_embedded(data_dir, cleanup_mode="delete")
     migrate.upgrade(database_url)
     settings = Settings(

@@ -28,6 +28,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -463,6 +464,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # kept after a failure: it holds the server's log
     return result
 
 

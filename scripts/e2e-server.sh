@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The real stack for the browser tests: embedded Postgres in a fresh temporary DATA_DIR,
 # migrations, an in-process worker, and the built frontend served by the API on one port.
+# DATA_DIR is this clone's own and is wiped at every start, so runs leave at most one behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/docchat-e2e-XXXXXX")"
+DATA_DIR="$PWD/.e2e-data"
+rm -rf "$DATA_DIR"
+mkdir -p "$DATA_DIR"
 export DATA_DIR
 export ENVIRONMENT=development
 export FRONTEND_DIST="$PWD/frontend/out"

