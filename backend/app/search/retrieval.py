@@ -158,8 +158,9 @@ async def lexical_candidates(
 ) -> list[Candidate]:
     """BM25 from postings: per query lexeme, an index range scan of that user's postings.
 
-    Returns the top ``params.candidates`` chunks and, whatever their rank, the chunks of
-    ``also`` that match any query lexeme (so fusion can score dense candidates by BM25 too).
+    Returns the top ``params.candidates`` chunks, ranked, and the chunks of ``also`` that
+    match a query lexeme but rank below them (``lexical_rank`` None), so fusion can score
+    dense candidates by BM25 too.
     Document frequencies are over the user's whole corpus, also when ``document_ids`` narrow
     the search."""
     statement = text(
@@ -171,31 +172,35 @@ async def lexical_candidates(
                    greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
             FROM user_corpus_stats WHERE user_id = :user_id
         ), postings AS MATERIALIZED (
-            SELECT ct.lexeme, ct.chunk_id, ct.document_id, ct.tf, ct.doc_len,
-                   count(*) OVER (PARTITION BY ct.lexeme) AS df
+            SELECT ct.lexeme, ct.chunk_id, ct.document_id, ct.tf, ct.doc_len
             FROM q JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = q.lexeme
-        ), scored AS (
-            SELECT p.chunk_id,
-                   sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5))
-                       * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * p.doc_len / s.avgdl)))
-                       AS score,
-                   count(*) AS matched
+        ), terms AS MATERIALIZED (
+            SELECT p.lexeme, ln(1 + (s.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf
             FROM postings p CROSS JOIN stats s
+            GROUP BY p.lexeme, s.n
+        ), scored AS MATERIALIZED (
+            SELECT p.chunk_id,
+                   sum(t.idf * p.tf * (:k1 + 1)
+                       / (p.tf + :k1 * (1 - :b + :b * p.doc_len / s.avgdl))) AS score,
+                   count(*) AS matched
+            FROM postings p JOIN terms t ON t.lexeme = p.lexeme CROSS JOIN stats s
             WHERE true {_document_filter(scope, "p.document_id")}
             GROUP BY p.chunk_id
-        ), ranked AS (
+        ), listed AS (
             SELECT chunk_id, score, matched,
-                   row_number() OVER (ORDER BY score DESC, chunk_id) AS rank
-            FROM scored
+                   row_number() OVER (ORDER BY score DESC, chunk_id) - 1 AS rank
+            FROM (SELECT * FROM scored ORDER BY score DESC, chunk_id LIMIT :limit) AS best
+        ), found AS (
+            SELECT chunk_id, score, matched, rank FROM listed
+            UNION ALL
+            SELECT chunk_id, score, matched, NULL FROM scored
+            WHERE chunk_id = ANY(:also) AND chunk_id NOT IN (SELECT chunk_id FROM listed)
         )
-        SELECT r.chunk_id AS id, r.score, r.rank,
-               r.matched::float8 / (SELECT count(*) FROM q) AS coverage,
-               (SELECT sum(ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5))) * (:k1 + 1)
-                FROM (SELECT DISTINCT lexeme, df FROM postings) AS d CROSS JOIN stats s)
-                   AS max_score
-        FROM ranked r
-        WHERE r.rank <= :limit OR r.chunk_id = ANY(:also)
-        ORDER BY r.rank
+        SELECT f.chunk_id AS id, f.score, f.rank,
+               f.matched::float8 / (SELECT count(*) FROM q) AS coverage,
+               (SELECT sum(idf) * (:k1 + 1) FROM terms) AS max_score
+        FROM found f
+        ORDER BY f.rank NULLS LAST, f.chunk_id
         """  # noqa: S608 - only fixed fragments are interpolated
     ).bindparams(bindparam("also", type_=ARRAY(BigInteger)))
     bind: dict[str, object] = {
@@ -216,7 +221,7 @@ async def lexical_candidates(
             bm25=float(row.score),
             bm25_max=float(row.max_score or 0.0),
             keyword_coverage=row.coverage,
-            lexical_rank=int(row.rank) - 1,
+            lexical_rank=None if row.rank is None else int(row.rank),
         )
         for row in rows
     ]

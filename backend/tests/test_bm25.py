@@ -1,0 +1,115 @@
+"""lexical_candidates against a BM25 computed in Python from the chunks' own text."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.search.retrieval import RetrievalParams, SearchScope, lexical_candidates
+from tests.conftest import register, upload, wait_until_settled
+
+SECTIONS = [
+    ("Rivers", "The river floods in spring when snow melts; river ice jams make floods worse."),
+    ("Deltas", "A river delta forms where sediment settles as the river slows at the sea."),
+    ("Bread", "Sourdough bread rises slowly; the starter holds wild yeast and bacteria."),
+    ("Ovens", "Bake bread in a hot oven; steam in the oven gives the crust its shine."),
+    ("Floods", "Flood plains store water; levees keep floods from towns along the river."),
+    ("Yeast", "Yeast eats sugar and makes gas, so dough rises; cold slows the yeast."),
+    ("Ice", "Lake ice forms in winter and melts in spring, feeding the river below."),
+    ("Salt", "Salt tightens dough and slows yeast, and it flavours the bread."),
+]
+
+
+def _markdown(sections: list[tuple[str, str]]) -> bytes:
+    return "\n\n".join(f"# {title}\n\n{body}" for title, body in sections).encode()
+
+
+async def _reference(
+    session, user_id: uuid.UUID, query: str, params: RetrievalParams
+) -> tuple[dict[int, float], dict[int, float], dict[int, uuid.UUID], float]:
+    """BM25 per chunk, keyword coverage per chunk, chunk -> document, the query's max score."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT c.id, c.document_id, t.lexeme, "
+                "coalesce(array_length(t.positions, 1), 1) AS tf FROM chunks c, "
+                "unnest(to_tsvector('english', array_to_string(c.heading_path, ' ') || ' ' "
+                "|| c.text)) AS t WHERE c.user_id = :user_id"
+            ),
+            {"user_id": user_id},
+        )
+    ).all()
+    query_terms = [
+        row.lexeme
+        for row in await session.execute(
+            text("SELECT lexeme FROM unnest(to_tsvector('english', :q))"), {"q": query}
+        )
+    ]
+    tf: dict[int, Counter[str]] = {}
+    documents: dict[int, uuid.UUID] = {}
+    for row in rows:
+        tf.setdefault(row.id, Counter())[row.lexeme] += row.tf
+        documents[row.id] = row.document_id
+    n = len(tf)
+    lengths = {chunk: sum(counts.values()) for chunk, counts in tf.items()}
+    avgdl = max(sum(lengths.values()) / n, 1.0)
+    df = {term: sum(1 for counts in tf.values() if term in counts) for term in query_terms}
+    idf = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in query_terms if df[t]}
+    k1, b = params.bm25_k1, params.bm25_b
+    scores: dict[int, float] = {}
+    coverage: dict[int, float] = {}
+    for chunk, counts in tf.items():
+        matched = [t for t in idf if t in counts]
+        if not matched:
+            continue
+        norm = k1 * (1 - b + b * lengths[chunk] / avgdl)
+        scores[chunk] = sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in matched)
+        coverage[chunk] = len(matched) / len(query_terms)
+    return scores, coverage, documents, sum(idf.values()) * (k1 + 1)
+
+
+@pytest.mark.parametrize("restrict", [False, True])
+async def test_lexical_candidates_match_reference_bm25(
+    worker_app: FastAPI, worker_client: httpx.AsyncClient, restrict: bool
+) -> None:
+    headers = await register(worker_client)
+    other = await register(worker_client)
+    uploads = [
+        (headers, "water.md", _markdown(SECTIONS[0:2] + SECTIONS[4:5] + SECTIONS[6:7])),
+        (headers, "baking.md", _markdown(SECTIONS[2:4] + SECTIONS[5:6] + SECTIONS[7:8])),
+        (headers, "mixed.md", _markdown([SECTIONS[0], SECTIONS[5], SECTIONS[3]])),
+        (other, "other.md", _markdown(SECTIONS)),  # another user's postings change nothing
+    ]
+    document_ids = {}
+    for owner, name, data in uploads:
+        document = (await upload(worker_client, owner, (name, data, "text/markdown"))).json()[0]
+        settled = await wait_until_settled(worker_client, owner, document["id"])
+        assert settled["status"] == "ready", settled
+        document_ids[name] = uuid.UUID(document["id"])
+    user_id = uuid.UUID((await worker_client.get("/api/v1/auth/me", headers=headers)).json()["id"])
+    query = "why do river floods come with spring ice, and does yeast care?"
+    params = RetrievalParams(candidates=4)
+    async with worker_app.state.sessionmaker() as session:
+        scores, coverage, documents, max_score = await _reference(session, user_id, query, params)
+        assert len(scores) > params.candidates + 2, "the corpus must overflow the list"
+        allowed = {document_ids["water.md"], document_ids["mixed.md"]} if restrict else None
+        eligible = {c: s for c, s in scores.items() if allowed is None or documents[c] in allowed}
+        expected = sorted(eligible, key=lambda c: (-eligible[c], c))
+        beyond = expected[params.candidates :]
+        also = [beyond[-1], beyond[0], 10**12]  # below the cut, and a chunk that does not exist
+        scope = SearchScope(user_id=user_id, document_ids=sorted(allowed) if allowed else None)
+        got = await lexical_candidates(session, scope=scope, query=query, params=params, also=also)
+    listed = [c for c in got if c.lexical_rank is not None and c.lexical_rank < params.candidates]
+    assert [c.chunk_id for c in listed] == expected[: params.candidates]
+    assert [c.lexical_rank for c in listed] == list(range(params.candidates))
+    assert {c.chunk_id for c in got} == set(expected[: params.candidates]) | {beyond[0], beyond[-1]}
+    for candidate in got:
+        assert candidate.bm25 == pytest.approx(scores[candidate.chunk_id], rel=1e-9)
+        assert candidate.keyword_coverage == pytest.approx(coverage[candidate.chunk_id])
+        assert candidate.bm25_max == pytest.approx(max_score, rel=1e-9)
