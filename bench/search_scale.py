@@ -40,7 +40,7 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
      a dict of the precomputed vectors (api_p95_ms, overhead = api - sql). The real
      embedder's own time per query is measured separately (embed_query_ms), and a smaller
      pass with the real embedder gives api_full_p95_ms;
-   - prototypes of alternative SQL, measured in the same run: ef_search 40/200, larger
+   - prototypes of alternative SQL, measured in the same run: fixed ef_search 100/200/400, larger
      hnsw.max_scan_tuples, exact scan for small users, a halfvec expression index, a
      covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
 
@@ -578,8 +578,8 @@ async def measure_user(
     log(label, "sql", out["sql"], "recall", out["recall@10"], "exact", out["dense_exact"])
 
     variants: dict[str, Any] = {}
-    for ef in (40, 200):
-        p = RetrievalParams(ef_search=ef)
+    for ef in (100, 200, 400):  # fixed, whatever the tenant's share (the app scales it)
+        p = RetrievalParams(ef_search=ef, ef_search_per_share=0.0)
         times, ids = await bench.timed(lambda s, i, p=p: dense(s, i, p), picks)
         variants[f"ef_search={ef}"] = {**summary_ms(times), "recall@10": recall_at(ids, exact_ids)}
     for tuples in (100_000,):

@@ -156,3 +156,18 @@ async def test_exact_and_index_paths_agree(
         rankings.append([hit.chunk_id for hit in hits])
     assert rankings[0]
     assert rankings[0] == rankings[1]
+
+
+def test_hnsw_candidate_list_grows_as_the_tenants_share_shrinks() -> None:
+    from app.search.retrieval import RetrievalParams, _ef_search, _searched_exactly, _Tenant
+
+    params = RetrievalParams()
+    whole = _ef_search(_Tenant(chunks=1_000_000, share=1.0), params)
+    tenth = _ef_search(_Tenant(chunks=100_000, share=0.1), params)
+    hundredth = _ef_search(_Tenant(chunks=50_000, share=0.01), params)
+    assert whole == params.ef_search
+    assert tenth == round(params.ef_search_per_share / 0.1)
+    assert whole < tenth < hundredth == params.max_ef_search
+    assert _searched_exactly(_Tenant(chunks=10_000, share=0.01), params)
+    assert not _searched_exactly(_Tenant(chunks=100_000, share=0.1), params)
+    assert not _searched_exactly(_Tenant(chunks=500, share=0.5), params)
