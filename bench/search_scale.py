@@ -8,7 +8,9 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
 1. Embedded PostgreSQL 18 + pgvector, tuned with ALTER SYSTEM (shared_buffers 6GB,
    maintenance_work_mem 4GB, 1 parallel maintenance worker, random_page_cost 1.1), migrated
    with app.core.migrate.upgrade. The migration's HNSW index is dropped before loading and
-   rebuilt afterwards with the same definition (timed: index_build_s).
+   rebuilt afterwards with the same definition (timed: index_build_s). Then every tenant
+   above the exact-scan size gets its own partial HNSW index, built by the app's
+   create_tenant_vector_index as its worker job would (timed: tenant_indexes).
 2. 1,000 users with skewed sizes: one with 10 %, one with 1 %, one with 0.1 % of the chunks,
    the other 997 lognormal (sigma 1) over the remaining 88.9 %. Documents of ~30 chunks each,
    inserted in random global order (a user's chunks are scattered over the heap as in
@@ -375,6 +377,42 @@ def build_index(uri: str, ddl: str, name: str) -> dict[str, float]:
         size = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
         conn.execute("ANALYZE chunks")
     return {"build_s": round(elapsed, 1), "mb": round(size / 2**20, 1)}
+
+
+def build_tenant_indexes(uri: str) -> list[dict[str, float]]:
+    """What the app's build_tenant_vector_index job does for every tenant above the
+    exact-scan size (the worker queues it when a document takes a tenant past it)."""
+    import psycopg
+
+    from app.search.indexing import create_tenant_vector_index, tenant_vector_index_name
+    from app.search.retrieval import RetrievalParams
+
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        users = conn.execute(
+            "SELECT user_id, chunk_count FROM user_corpus_stats WHERE chunk_count > %s",
+            (RetrievalParams().exact_scan_max_chunks,),
+        ).fetchall()
+    built = []
+    for user, n in users:
+        t = time.perf_counter()
+        created = asyncio.run(
+            create_tenant_vector_index(uri, user_id=user, model_id=common.MODEL_ID, dimensions=384)
+        )
+        elapsed = time.perf_counter() - t
+        with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+            name = tenant_vector_index_name(user, common.MODEL_ID)
+            size = conn.execute("SELECT pg_relation_size(%s::regclass)", (name,)).fetchone()[0]
+            conn.execute("ANALYZE chunks")
+        built.append(
+            {
+                "user_chunks": int(n),
+                "built_now": created,
+                "build_s": round(elapsed, 1),
+                "mb": round(size / 2**20, 1),
+            }
+        )
+        log("tenant index", built[-1])
+    return built
 
 
 # --------------------------------------------------------------------------- measurements
@@ -1038,6 +1076,7 @@ def main() -> None:
         migrate.upgrade(url)
         timings = load_data(url, args.chunks, args.users, args.embed_sentences, args.seed)
         marker.write_text(json.dumps(timings))
+    RESULTS["tenant_indexes"] = build_tenant_indexes(url)
     RESULTS.update(chunks=args.chunks, load=timings, sizes=table_sizes(url))
     RESULTS["pg_settings"] = common.pg_settings(
         url,
@@ -1105,6 +1144,7 @@ def main() -> None:
         "chunks": args.chunks,
         "index_build_s": timings["index_build_s"],
         "index_mb": RESULTS["sizes"].get(f"{HNSW_INDEX}_mb"),
+        "tenant_indexes": RESULTS["tenant_indexes"],
         "by_user_share": by_share,
         "embed_query_p95_ms": api["embed_query"]["p95_ms"],
         "total_s": round(time.perf_counter() - started, 1),

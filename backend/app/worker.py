@@ -64,6 +64,7 @@ def create_job_app(database_url: str) -> App:
     """A job-queue App with every task registered. Blueprints are built fresh per App:
     registering one renames its tasks and binds them to that App."""
     from app.documents.tasks import documents_blueprint
+    from app.search.tasks import search_blueprint
 
     connector = PsycopgConnector(
         conninfo=libpq_url(database_url),
@@ -74,6 +75,7 @@ def create_job_app(database_url: str) -> App:
     job_app = App(connector=connector)
     job_app.add_tasks_from(maintenance_blueprint(), namespace="maintenance")
     job_app.add_tasks_from(documents_blueprint(), namespace="documents")
+    job_app.add_tasks_from(search_blueprint(), namespace="search")
     return job_app
 
 

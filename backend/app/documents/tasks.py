@@ -31,7 +31,12 @@ from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
 from app.documents.models import Document, DocumentFile, DocumentStatus
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
-from app.search.indexing import ensure_vector_index, write_document_chunks
+from app.search.config import get_retrieval_params
+from app.search.indexing import (
+    ensure_vector_index,
+    queue_tenant_vector_index,
+    write_document_chunks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +240,13 @@ async def _finish(
             vectors=vectors,
             model_id=embedder.model_id,
             replace=existing_chunks > 0,
+        )
+        await queue_tenant_vector_index(
+            session,
+            user_id=document.user_id,
+            model_id=embedder.model_id,
+            dimensions=embedder.dimensions,
+            min_chunks=get_retrieval_params().exact_scan_max_chunks,
         )
         await session.execute(
             update(Document)

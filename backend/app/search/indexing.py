@@ -7,11 +7,14 @@ statistics appear (or disappear) atomically.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Sequence
 
 import numpy as np
+import psycopg
+from psycopg import sql
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,7 +140,7 @@ async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimen
     existing = await session.execute(
         text(
             "SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%hnsw%' "
-            "AND indexdef LIKE :predicate"
+            "AND indexdef LIKE :predicate AND indexdef NOT LIKE '%user_id%'"
         ),
         {"predicate": f"%embedding_model)::text = '{literal}'::text%"},
     )
@@ -151,3 +154,108 @@ async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimen
         )
     )
     return False
+
+
+# --- a tenant's own HNSW index ----------------------------------------------------------
+# A filtered walk of the shared graph keeps only the tenant's share of what it visits: at 1M
+# chunks a 10 % tenant needed hnsw.ef_search 1000 for recall@10 0.96 (17 ms p95), while a
+# partial index over its own rows gives 0.98 at ef_search 200 in 3.4 ms. Tenants small enough
+# for an exact scan (SEARCH_EXACT_SCAN_MAX_CHUNKS) never need one. The planner picks the
+# partial index by itself for `user_id = <that user>`; nothing in the query names it.
+
+TENANT_INDEX_TASK = "search:build_tenant_vector_index"
+TENANT_INDEX_MAINTENANCE_WORK_MEM = "256MB"
+
+
+def tenant_vector_index_name(user_id: uuid.UUID, model_id: str) -> str:
+    digest = hashlib.sha256(f"{user_id}:{model_id}".encode()).hexdigest()[:20]
+    return f"ix_chunks_embedding_tenant_{digest}"
+
+
+_QUEUE_TENANT_INDEX = text("""
+SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', :task, 0, NULL, :queueing_lock,
+       CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])
+WHERE (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id) > :min_chunks
+  AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+                  WHERE c.relname = :index_name AND i.indisvalid)
+  AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs
+                  WHERE queueing_lock = :queueing_lock AND status = 'todo')
+""")
+
+
+async def queue_tenant_vector_index(
+    session: AsyncSession, *, user_id: uuid.UUID, model_id: str, dimensions: int, min_chunks: int
+) -> None:
+    """In the caller's transaction: queue a build of the tenant's own HNSW index once it has
+    more than ``min_chunks`` chunks and none yet. Run after the corpus statistics are updated:
+    their row lock orders concurrent documents of one user, so only one queues the build."""
+    queueing_lock = f"tenant-vector-index:{user_id}:{model_id}"
+    await session.execute(
+        _QUEUE_TENANT_INDEX,
+        {
+            "task": TENANT_INDEX_TASK,
+            "queueing_lock": queueing_lock,
+            "args": json.dumps(
+                {"user_id": str(user_id), "model_id": model_id, "dimensions": int(dimensions)}
+            ),
+            "user_id": user_id,
+            "min_chunks": min_chunks,
+            "index_name": tenant_vector_index_name(user_id, model_id),
+        },
+    )
+
+
+async def create_tenant_vector_index(
+    conninfo: str, *, user_id: uuid.UUID, model_id: str, dimensions: int
+) -> bool:
+    """Build the tenant's index without blocking writes (CONCURRENTLY, so on a direct, not a
+    transaction-pooled, connection). Returns False when it exists or another worker is
+    building it. A build cut short leaves an invalid index, which the next run replaces."""
+    if not _SAFE_MODEL_ID.match(model_id):
+        raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+    name = tenant_vector_index_name(user_id, model_id)
+    lock_key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    async with await psycopg.AsyncConnection.connect(
+        conninfo, autocommit=True, prepare_threshold=None
+    ) as conn:
+        locked = await (
+            await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key,))
+        ).fetchone()
+        if not locked or not locked[0]:
+            return False
+        try:
+            state = await (
+                await conn.execute(
+                    "SELECT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+                    "WHERE c.relname = %s",
+                    (name,),
+                )
+            ).fetchone()
+            if state is not None and state[0]:
+                return False
+            identifier = sql.Identifier(name)
+            if state is not None:
+                await conn.execute(
+                    sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(identifier)
+                )
+            await conn.execute(
+                sql.SQL("SET maintenance_work_mem = {}").format(
+                    sql.Literal(TENANT_INDEX_MAINTENANCE_WORK_MEM)
+                )
+            )
+            await conn.execute(
+                sql.SQL(
+                    "CREATE INDEX CONCURRENTLY {} ON chunks "
+                    "USING hnsw ((embedding::vector({})) vector_cosine_ops) "
+                    "WITH (m = 16, ef_construction = 64) "
+                    "WHERE user_id = {} AND embedding_model = {}"
+                ).format(
+                    identifier,
+                    sql.Literal(int(dimensions)),
+                    sql.Literal(str(user_id)),
+                    sql.Literal(model_id),
+                )
+            )
+            return True
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))

@@ -15,6 +15,8 @@ from sqlalchemy import BigInteger, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.search.indexing import tenant_vector_index_name
+
 # linear: (1 - w) * cosine + w * BM25 / (the query's maximum BM25), every candidate of either
 #         retriever scored by both (tuned on BEIR SciFact train: see docs/benchmarks.md);
 # convex: the same weights over min-max normalised scores of each retriever's own list;
@@ -30,11 +32,12 @@ class RetrievalParams:
     lexical_weight: float = 0.5  # share of BM25 in the fused score
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
-    # A filtered HNSW walk keeps only the tenant's share of the rows it visits, so the
-    # candidate list grows as that share shrinks: ef_search_per_share / share, within
-    # [ef_search, max_ef_search]. At 1M chunks a 10 % tenant gets 800: recall@10 0.995
-    # (0.87 at 100) for 15 ms p95 (9 ms); see docs/benchmarks.md, "Search at scale".
-    ef_search: int = 100
+    # A filtered walk of the shared HNSW graph keeps only the tenant's share of the rows it
+    # visits, so the candidate list grows as that share shrinks: ef_search_per_share / share,
+    # within [ef_search, max_ef_search] (1,000 is pgvector's limit). A tenant with its own
+    # index (app.search.indexing) walks it with ef_search. See docs/benchmarks.md,
+    # "Search at scale".
+    ef_search: int = 200
     ef_search_per_share: float = 80.0
     max_ef_search: int = 1000
     min_similarity: float = 0.25  # cosine below which a passage is not semantically related
@@ -88,22 +91,28 @@ class SearchScope:
 class _Tenant:
     chunks: int
     share: float  # of all rows in chunks, from the planner's estimate
+    own_index: bool = False  # a valid HNSW index over this tenant's rows alone
 
 
-async def _tenant_size(session: AsyncSession, user_id: uuid.UUID) -> _Tenant:
+async def _tenant_size(session: AsyncSession, scope: SearchScope) -> _Tenant:
     row = (
         await session.execute(
             text(
                 "SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id), "
-                "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass)"
+                "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass), "
+                "EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+                "WHERE c.relname = :index_name AND i.indisvalid)"
             ),
-            {"user_id": user_id},
+            {
+                "user_id": scope.user_id,
+                "index_name": tenant_vector_index_name(scope.user_id, scope.model_id),
+            },
         )
     ).one()
     chunks, table_rows = int(row[0] or 0), float(row[1] or 0)
     # reltuples is an estimate, unknown (-1 or 0) before the first ANALYZE of a small table.
     share = chunks / table_rows if table_rows > 0 else 1.0
-    return _Tenant(chunks=chunks, share=min(share, 1.0))
+    return _Tenant(chunks=chunks, share=min(share, 1.0), own_index=bool(row[2]))
 
 
 def _searched_exactly(tenant: _Tenant, params: RetrievalParams) -> bool:
@@ -114,7 +123,8 @@ def _searched_exactly(tenant: _Tenant, params: RetrievalParams) -> bool:
 
 
 def _ef_search(tenant: _Tenant, params: RetrievalParams) -> int:
-    wanted = params.ef_search_per_share / max(tenant.share, 1e-6)
+    share = 1.0 if tenant.own_index else max(tenant.share, 1e-6)
+    wanted = params.ef_search_per_share / share
     return int(min(params.max_ef_search, max(params.ef_search, wanted)))
 
 
@@ -130,7 +140,7 @@ async def dense_candidates(
     session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
 ) -> list[Candidate]:
     dims = int(scope.dimensions)
-    tenant = await _tenant_size(session, scope.user_id)
+    tenant = await _tenant_size(session, scope)
     exact = scope.document_ids is not None or _searched_exactly(tenant, params)
     if exact:
         # Without plain index scans the planner cannot walk the HNSW index: it reads the
