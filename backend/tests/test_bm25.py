@@ -5,13 +5,21 @@ from __future__ import annotations
 import math
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.search.retrieval import RetrievalParams, SearchScope, lexical_candidates
+from app.search.retrieval import (
+    RetrievalParams,
+    SearchScope,
+    _pruned_lexemes,
+    _Term,
+    lexical_candidates,
+)
 from tests.conftest import register, upload, wait_until_settled
 
 SECTIONS = [
@@ -30,10 +38,19 @@ def _markdown(sections: list[tuple[str, str]]) -> bytes:
     return "\n\n".join(f"# {title}\n\n{body}" for title, body in sections).encode()
 
 
+@dataclass
+class Reference:
+    scores: dict[int, float]  # BM25 per chunk that matches the query
+    coverage: dict[int, float]
+    documents: dict[int, uuid.UUID]
+    max_score: float
+    terms: list[_Term]  # the query's lexemes found in the user's corpus
+    lexemes: dict[int, set[str]]  # the query lexemes each chunk holds
+
+
 async def _reference(
-    session, user_id: uuid.UUID, query: str, params: RetrievalParams
-) -> tuple[dict[int, float], dict[int, float], dict[int, uuid.UUID], float]:
-    """BM25 per chunk, keyword coverage per chunk, chunk -> document, the query's max score."""
+    session: AsyncSession, user_id: uuid.UUID, query: str, params: RetrievalParams
+) -> Reference:
     rows = (
         await session.execute(
             text(
@@ -64,6 +81,7 @@ async def _reference(
     k1, b = params.bm25_k1, params.bm25_b
     scores: dict[int, float] = {}
     coverage: dict[int, float] = {}
+    lexemes: dict[int, set[str]] = {}
     for chunk, counts in tf.items():
         matched = [t for t in idf if t in counts]
         if not matched:
@@ -71,12 +89,20 @@ async def _reference(
         norm = k1 * (1 - b + b * lengths[chunk] / avgdl)
         scores[chunk] = sum(idf[t] * counts[t] * (k1 + 1) / (counts[t] + norm) for t in matched)
         coverage[chunk] = len(matched) / len(query_terms)
-    return scores, coverage, documents, sum(idf.values()) * (k1 + 1)
+        lexemes[chunk] = set(matched)
+    terms = [_Term(t, df[t], idf[t]) for t in idf]
+    return Reference(scores, coverage, documents, sum(idf.values()) * (k1 + 1), terms, lexemes)
 
 
-@pytest.mark.parametrize("restrict", [False, True])
+PRUNING = RetrievalParams(
+    candidates=4, lexical_exact_max_postings=0, lexical_pruned_share=0.5, lexical_pool=1000
+)
+
+
+@pytest.mark.parametrize("pruning", [False, True], ids=["exact", "pruned"])
+@pytest.mark.parametrize("restrict", [False, True], ids=["all", "two-documents"])
 async def test_lexical_candidates_match_reference_bm25(
-    worker_app: FastAPI, worker_client: httpx.AsyncClient, restrict: bool
+    worker_app: FastAPI, worker_client: httpx.AsyncClient, restrict: bool, pruning: bool
 ) -> None:
     headers = await register(worker_client)
     other = await register(worker_client)
@@ -94,22 +120,29 @@ async def test_lexical_candidates_match_reference_bm25(
         document_ids[name] = uuid.UUID(document["id"])
     user_id = uuid.UUID((await worker_client.get("/api/v1/auth/me", headers=headers)).json()["id"])
     query = "why do river floods come with spring ice, and does yeast care?"
-    params = RetrievalParams(candidates=4)
+    params = PRUNING if pruning else RetrievalParams(candidates=4)
     async with worker_app.state.sessionmaker() as session:
-        scores, coverage, documents, max_score = await _reference(session, user_id, query, params)
-        assert len(scores) > params.candidates + 2, "the corpus must overflow the list"
+        ref = await _reference(session, user_id, query, params)
+        assert len(ref.scores) > params.candidates + 2, "the corpus must overflow the list"
         allowed = {document_ids["water.md"], document_ids["mixed.md"]} if restrict else None
-        eligible = {c: s for c, s in scores.items() if allowed is None or documents[c] in allowed}
-        expected = sorted(eligible, key=lambda c: (-eligible[c], c))
-        beyond = expected[params.candidates :]
-        also = [beyond[-1], beyond[0], 10**12]  # below the cut, and a chunk that does not exist
+        in_scope = [c for c in ref.scores if allowed is None or ref.documents[c] in allowed]
+        pruned = _pruned_lexemes(ref.terms, params)
+        assert bool(pruned) == pruning
+        # candidates come from the lexemes that are not pruned (all of them when exact)
+        generated = [c for c in in_scope if ref.lexemes[c] - pruned]
+        if pruning:
+            assert len(generated) < len(in_scope), "some chunks hold only pruned lexemes"
+        ranked = sorted(in_scope, key=lambda c: (-ref.scores[c], c))
+        also = [ranked[-1], ranked[params.candidates], 10**12]  # and one that does not exist
+        pool = set(generated) | {c for c in also if c in ref.scores}
+        expected = sorted(pool, key=lambda c: (-ref.scores[c], c))[: params.candidates]
         scope = SearchScope(user_id=user_id, document_ids=sorted(allowed) if allowed else None)
         got = await lexical_candidates(session, scope=scope, query=query, params=params, also=also)
-    listed = [c for c in got if c.lexical_rank is not None and c.lexical_rank < params.candidates]
-    assert [c.chunk_id for c in listed] == expected[: params.candidates]
+    listed = [c for c in got if c.lexical_rank is not None]
+    assert [c.chunk_id for c in listed] == expected
     assert [c.lexical_rank for c in listed] == list(range(params.candidates))
-    assert {c.chunk_id for c in got} == set(expected[: params.candidates]) | {beyond[0], beyond[-1]}
-    for candidate in got:
-        assert candidate.bm25 == pytest.approx(scores[candidate.chunk_id], rel=1e-9)
-        assert candidate.keyword_coverage == pytest.approx(coverage[candidate.chunk_id])
-        assert candidate.bm25_max == pytest.approx(max_score, rel=1e-9)
+    assert {c.chunk_id for c in got} == set(expected) | (set(also) & set(ref.scores))
+    for candidate in got:  # every score is the exact BM25, pruned or not
+        assert candidate.bm25 == pytest.approx(ref.scores[candidate.chunk_id], rel=1e-9)
+        assert candidate.keyword_coverage == pytest.approx(ref.coverage[candidate.chunk_id])
+        assert candidate.bm25_max == pytest.approx(ref.max_score, rel=1e-9)

@@ -28,6 +28,9 @@ class SearchSettings(BaseSettings):
     min_keyword_coverage: float = 0.5
     exact_scan_max_chunks: int = 20_000
     exact_scan_max_share: float = 0.2
+    lexical_exact_max_postings: int = 20_000
+    lexical_pruned_share: float = 0.25
+    lexical_pool: int = 300
 
     def params(self) -> RetrievalParams:
         return RetrievalParams(**self.model_dump())

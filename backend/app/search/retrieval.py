@@ -5,6 +5,7 @@ The user filter is part of every SQL statement; nothing is filtered afterwards i
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ class RetrievalParams:
     # (28 vs 69 ms); when the user owns most of the table, the unfiltered HNSW walk is faster.
     exact_scan_max_chunks: int = 20_000
     exact_scan_max_share: float = 0.2
+    # BM25 costs ~0.35 us per posting of the query's lexemes in the tenant; above this many,
+    # the commonest lexemes (together at most lexical_pruned_share of the largest possible
+    # score) only score the lexical_pool best candidates of the others. At 1M chunks, for a
+    # 100,000-chunk tenant: see docs/benchmarks.md, "Search at scale".
+    lexical_exact_max_postings: int = 20_000
+    lexical_pruned_share: float = 0.25
+    lexical_pool: int = 300
 
 
 @dataclass
@@ -182,6 +190,49 @@ async def dense_candidates(
     ]
 
 
+_QUERY_TERMS = text("""
+SELECT q.lexeme, d.df, s.n, s.avgdl
+FROM unnest(to_tsvector('english', :query)) AS q
+CROSS JOIN (
+    SELECT chunk_count::float8 AS n,
+           greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
+    FROM user_corpus_stats WHERE user_id = :user_id
+) AS s
+CROSS JOIN LATERAL (
+    SELECT count(*) AS df FROM chunk_terms ct WHERE ct.user_id = :user_id AND ct.lexeme = q.lexeme
+) AS d
+""")
+
+_TERM_SCORE = "t.idf * ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / :avgdl))"
+
+
+@dataclass(frozen=True)
+class _Term:
+    lexeme: str
+    df: int
+    idf: float
+
+
+def _pruned_lexemes(terms: Sequence[_Term], params: RetrievalParams) -> set[str]:
+    """The query's most common lexemes that do not generate candidates (they still score them).
+
+    Only when the query has more than ``lexical_exact_max_postings`` postings in the tenant:
+    the commonest lexemes hold most of the postings and, having the lowest idf, can add at
+    most ``lexical_pruned_share`` of the query's largest possible score together."""
+    if sum(term.df for term in terms) <= params.lexical_exact_max_postings:
+        return set()
+    bound = {term.lexeme: term.idf * (params.bm25_k1 + 1) for term in terms}
+    budget = params.lexical_pruned_share * sum(bound.values())
+    pruned: set[str] = set()
+    spent = 0.0
+    for term in sorted(terms, key=lambda t: (-t.df, t.lexeme)):
+        if len(pruned) + 1 >= len(terms) or spent + bound[term.lexeme] >= budget:
+            break
+        pruned.add(term.lexeme)
+        spent += bound[term.lexeme]
+    return pruned
+
+
 async def lexical_candidates(
     session: AsyncSession,
     *,
@@ -190,79 +241,97 @@ async def lexical_candidates(
     params: RetrievalParams,
     also: Sequence[int] = (),
 ) -> list[Candidate]:
-    """BM25 from postings: per query lexeme, index-only range scans of that user's postings
-    (one to count them for the idf, one to score them).
+    """BM25 from postings (index-only range scans of the user's postings per query lexeme).
 
     Returns the top ``params.candidates`` chunks, ranked, and the chunks of ``also`` that
     match a query lexeme but rank below them (``lexical_rank`` None), so fusion can score
-    dense candidates by BM25 too.
-    Document frequencies are over the user's whole corpus, also when ``document_ids`` narrow
-    the search."""
+    dense candidates by BM25 too. Document frequencies are over the user's whole corpus, also
+    when ``document_ids`` narrow the search. Every returned score is the exact BM25; for a
+    query with very many postings in the tenant the candidates come from its rarer lexemes
+    (``_pruned_lexemes``), the top ``lexical_pool`` of them then scored on all lexemes."""
+    rows = (await session.execute(_QUERY_TERMS, {"query": query, "user_id": scope.user_id})).all()
+    if not rows:
+        return []
+    n, avgdl, query_lexemes = float(rows[0].n), float(rows[0].avgdl), len(rows)
+    terms = [
+        _Term(row.lexeme, int(row.df), math.log(1 + (n - row.df + 0.5) / (row.df + 0.5)))
+        for row in rows
+        if row.df > 0
+    ]
+    if not terms:
+        return []
+    pruned = _pruned_lexemes(terms, params)
+    pruned_scores = (
+        f"""
+        LEFT JOIN LATERAL (
+            SELECT sum({_TERM_SCORE}) AS score, count(*) AS matched
+            FROM terms t JOIN chunk_terms ct
+              ON ct.user_id = :user_id AND ct.lexeme = t.lexeme AND ct.chunk_id = pool.chunk_id
+            WHERE NOT t.generates
+        ) AS x ON true"""  # noqa: S608 - only fixed fragments are interpolated
+        if pruned
+        else " CROSS JOIN (SELECT 0.0::float8 AS score, 0 AS matched) AS x"
+    )
     statement = text(
         f"""
-        WITH q AS (
-            SELECT t.lexeme FROM unnest(to_tsvector('english', :query)) AS t
-        ), stats AS (
-            SELECT chunk_count::float8 AS n,
-                   greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
-            FROM user_corpus_stats WHERE user_id = :user_id
-        ), terms AS MATERIALIZED (
-            SELECT q.lexeme, ln(1 + (s.n - d.df + 0.5) / (d.df + 0.5)) AS idf
-            FROM q CROSS JOIN stats s
-            CROSS JOIN LATERAL (
-                SELECT count(*) AS df FROM chunk_terms ct
-                WHERE ct.user_id = :user_id AND ct.lexeme = q.lexeme
-            ) AS d
-            WHERE d.df > 0
-        ), scored AS MATERIALIZED (
-            SELECT ct.chunk_id,
-                   sum(t.idf * ct.tf * (:k1 + 1)
-                       / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / s.avgdl))) AS score,
-                   count(*) AS matched
-            FROM terms t CROSS JOIN stats s
-            JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = t.lexeme
-            WHERE true {_document_filter(scope, "ct.document_id")}
+        WITH terms AS (
+            SELECT * FROM unnest(CAST(:lexemes AS text[]), CAST(:idfs AS float8[]),
+                                 CAST(:generates AS boolean[])) AS t(lexeme, idf, generates)
+        ), partial AS MATERIALIZED (
+            SELECT ct.chunk_id, sum({_TERM_SCORE}) AS score, count(*) AS matched
+            FROM terms t JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = t.lexeme
+            WHERE t.generates {_document_filter(scope, "ct.document_id")}
             GROUP BY ct.chunk_id
+        ), pool AS (
+            SELECT chunk_id, score, matched
+            FROM (SELECT * FROM partial ORDER BY score DESC, chunk_id LIMIT :pool) AS best
+            UNION
+            SELECT a.chunk_id, coalesce(p.score, 0), coalesce(p.matched, 0)
+            FROM unnest(CAST(:also AS bigint[])) AS a(chunk_id)
+            LEFT JOIN partial p ON p.chunk_id = a.chunk_id
+        ), scored AS MATERIALIZED (
+            SELECT pool.chunk_id, pool.score + coalesce(x.score, 0) AS score,
+                   pool.matched + coalesce(x.matched, 0) AS matched
+            FROM pool{pruned_scores}
+            WHERE pool.matched + coalesce(x.matched, 0) > 0
         ), listed AS (
             SELECT chunk_id, score, matched,
                    row_number() OVER (ORDER BY score DESC, chunk_id) - 1 AS rank
             FROM (SELECT * FROM scored ORDER BY score DESC, chunk_id LIMIT :limit) AS best
-        ), found AS (
-            SELECT chunk_id, score, matched, rank FROM listed
-            UNION ALL
-            SELECT s.chunk_id, s.score, s.matched, NULL
-            FROM unnest(CAST(:also AS bigint[])) AS a(chunk_id)
-            JOIN scored s ON s.chunk_id = a.chunk_id
-            WHERE a.chunk_id NOT IN (SELECT chunk_id FROM listed)
         )
-        SELECT f.chunk_id AS id, f.score, f.rank,
-               f.matched::float8 / (SELECT count(*) FROM q) AS coverage,
-               (SELECT sum(idf) * (:k1 + 1) FROM terms) AS max_score
-        FROM found f
-        ORDER BY f.rank NULLS LAST, f.chunk_id
+        SELECT chunk_id AS id, score, matched, rank FROM listed
+        UNION ALL
+        SELECT chunk_id, score, matched, NULL FROM scored
+        WHERE chunk_id NOT IN (SELECT chunk_id FROM listed)
+        ORDER BY rank NULLS LAST, id
         """  # noqa: S608 - only fixed fragments are interpolated
     ).bindparams(bindparam("also", type_=ARRAY(BigInteger)))
     bind: dict[str, object] = {
-        "query": query,
+        "lexemes": [term.lexeme for term in terms],
+        "idfs": [term.idf for term in terms],
+        "generates": [term.lexeme not in pruned for term in terms],
         "user_id": scope.user_id,
         "k1": params.bm25_k1,
         "b": params.bm25_b,
+        "avgdl": avgdl,
+        "pool": params.lexical_pool if pruned else params.candidates,
         "limit": params.candidates,
         "also": list(also),
     }
     if scope.document_ids:
         statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
         bind["document_ids"] = list(scope.document_ids)
-    rows = (await session.execute(statement, bind)).all()
+    found = (await session.execute(statement, bind)).all()
+    max_score = sum(term.idf for term in terms) * (params.bm25_k1 + 1)
     return [
         Candidate(
             chunk_id=row.id,
             bm25=float(row.score),
-            bm25_max=float(row.max_score or 0.0),
-            keyword_coverage=row.coverage,
+            bm25_max=max_score,
+            keyword_coverage=row.matched / query_lexemes,
             lexical_rank=None if row.rank is None else int(row.rank),
         )
-        for row in rows
+        for row in found
     ]
 
 
