@@ -163,11 +163,11 @@ def test_hnsw_candidate_list_grows_as_the_tenants_share_shrinks() -> None:
 
     params = RetrievalParams()
     whole = _ef_search(_Tenant(chunks=1_000_000, share=1.0), params)
-    tenth = _ef_search(_Tenant(chunks=100_000, share=0.1), params)
+    fifth = _ef_search(_Tenant(chunks=200_000, share=0.2), params)
     hundredth = _ef_search(_Tenant(chunks=50_000, share=0.01), params)
     assert whole == params.ef_search
-    assert tenth == round(params.ef_search_per_share / 0.1)
-    assert whole < tenth < hundredth == params.max_ef_search
+    assert fifth == round(params.ef_search_per_share / 0.2)
+    assert whole < fifth < hundredth == params.max_ef_search
     own = _ef_search(_Tenant(chunks=100_000, share=0.1, own_index=True), params)
     assert own == params.ef_search  # its own graph holds only its rows
     assert _searched_exactly(_Tenant(chunks=10_000, share=0.01), params)

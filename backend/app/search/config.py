@@ -21,8 +21,8 @@ class SearchSettings(BaseSettings):
     lexical_weight: float = 0.5
     bm25_k1: float = 0.9
     bm25_b: float = 0.4
-    ef_search: int = 200
-    ef_search_per_share: float = 80.0
+    ef_search: int = 100
+    ef_search_per_share: float = 100.0
     max_ef_search: int = 1000
     min_similarity: float = 0.25
     min_keyword_coverage: float = 0.5

@@ -38,8 +38,8 @@ class RetrievalParams:
     # within [ef_search, max_ef_search] (1,000 is pgvector's limit). A tenant with its own
     # index (app.search.indexing) walks it with ef_search. See docs/benchmarks.md,
     # "Search at scale".
-    ef_search: int = 200
-    ef_search_per_share: float = 80.0
+    ef_search: int = 100
+    ef_search_per_share: float = 100.0
     max_ef_search: int = 1000
     min_similarity: float = 0.25  # cosine below which a passage is not semantically related
     min_keyword_coverage: float = 0.5  # or: at least this share of the query's keywords
@@ -157,8 +157,13 @@ async def dense_candidates(
     else:
         # Iterative index scans keep going until LIMIT rows pass the user filter, so a user
         # who owns a share of a large table still gets k results from the HNSW index.
-        await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-        await session.execute(text(f"SET LOCAL hnsw.ef_search = {_ef_search(tenant, params)}"))
+        await session.execute(
+            text(
+                "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                "set_config('hnsw.ef_search', :ef_search, true)"
+            ),
+            {"ef_search": str(_ef_search(tenant, params))},
+        )
     statement = text(
         f"""
         SELECT id, distance FROM (
