@@ -65,11 +65,11 @@ def recall_plot(runs: list[dict], out: Path) -> None:
     for ax, run in zip(axes[0], runs, strict=True):
         detail = run["by_user_share_detail"]
         configs: dict[str, list[float]] = {
-            "current (ef 100)": [detail[s]["recall@10"] for s in SHARES]
+            "app: exact, own index or shared index": [detail[s]["recall@10"] for s in SHARES]
         }
         names = list(detail[SHARES[0]]["dense_variants"])
         for name in names:
-            configs[name.replace("hnsw_", "").replace("_", " ")] = [
+            configs["fixed " + name.replace("hnsw_", "").replace("_", " ")] = [
                 detail[s]["dense_variants"].get(name, {}).get("recall@10", float("nan"))
                 for s in SHARES
             ]
