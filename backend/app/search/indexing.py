@@ -111,6 +111,12 @@ async def write_document_chunks(
 _SAFE_MODEL_ID = re.compile(r"^[A-Za-z0-9/_.:@+-]{1,255}$")
 
 
+def _check_model_id(model_id: str) -> None:
+    """The model id ends up in index definitions: keep it to a safe alphabet."""
+    if not _SAFE_MODEL_ID.match(model_id):
+        raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+
+
 def vector_index_name(model_id: str) -> str:
     return "ix_chunks_embedding_" + hashlib.sha256(model_id.encode()).hexdigest()[:12]
 
@@ -123,8 +129,7 @@ _INDEXED_MODELS: set[tuple[str, str]] = set()
 async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimensions: int) -> None:
     """Give each embedding model its own partial HNSW index, so switching models needs no
     migration and a search never mixes vectors of two models."""
-    if not _SAFE_MODEL_ID.match(model_id):
-        raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+    _check_model_id(model_id)
     bind = session.get_bind()
     url = bind.url if isinstance(bind, Engine) else bind.engine.url
     key = (url.render_as_string(hide_password=True), model_id)
@@ -167,20 +172,27 @@ TENANT_INDEX_TASK = "search:build_tenant_vector_index"
 TENANT_INDEX_MAINTENANCE_WORK_MEM = "256MB"
 
 
+# True when the index named :index_name exists and is valid: a CONCURRENTLY build cut short
+# leaves an invalid one, which the planner never uses.
+VALID_INDEX_EXISTS = (
+    "EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+    "WHERE c.relname = :index_name AND i.indisvalid)"
+)
+
+
 def tenant_vector_index_name(user_id: uuid.UUID, model_id: str) -> str:
     digest = hashlib.sha256(f"{user_id}:{model_id}".encode()).hexdigest()[:20]
     return f"ix_chunks_embedding_tenant_{digest}"
 
 
-_QUEUE_TENANT_INDEX = text("""
+_QUEUE_TENANT_INDEX = text(f"""
 SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', :task, 0, NULL, :queueing_lock,
        CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])
 WHERE (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id) > :min_chunks
-  AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-                  WHERE c.relname = :index_name AND i.indisvalid)
+  AND NOT {VALID_INDEX_EXISTS}
   AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs
                   WHERE queueing_lock = :queueing_lock AND status = 'todo')
-""")
+""")  # noqa: S608 - only a fixed fragment is interpolated
 
 
 async def queue_tenant_vector_index(
@@ -211,8 +223,7 @@ async def create_tenant_vector_index(
     """Build the tenant's index without blocking writes (CONCURRENTLY, so on a direct, not a
     transaction-pooled, connection). Returns False when it exists or another worker is
     building it. A build cut short leaves an invalid index, which the next run replaces."""
-    if not _SAFE_MODEL_ID.match(model_id):
-        raise ValueError(f"EMBEDDING_MODEL has unexpected characters: {model_id!r}")
+    _check_model_id(model_id)
     name = tenant_vector_index_name(user_id, model_id)
     lock_key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     async with await psycopg.AsyncConnection.connect(

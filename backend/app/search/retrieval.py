@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.search.indexing import tenant_vector_index_name
+from app.search.indexing import VALID_INDEX_EXISTS, tenant_vector_index_name
 
 # linear: (1 - w) * cosine + w * BM25 / (the query's maximum BM25), every candidate of either
 #         retriever scored by both (tuned on BEIR SciFact train: see docs/benchmarks.md);
@@ -102,15 +102,16 @@ class _Tenant:
     own_index: bool = False  # a valid HNSW index over this tenant's rows alone
 
 
+_TENANT_SIZE = text(
+    "SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id), "  # noqa: S608
+    "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass), " + VALID_INDEX_EXISTS
+)
+
+
 async def _tenant_size(session: AsyncSession, scope: SearchScope) -> _Tenant:
     row = (
         await session.execute(
-            text(
-                "SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id), "
-                "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass), "
-                "EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-                "WHERE c.relname = :index_name AND i.indisvalid)"
-            ),
+            _TENANT_SIZE,
             {
                 "user_id": scope.user_id,
                 "index_name": tenant_vector_index_name(scope.user_id, scope.model_id),
@@ -217,6 +218,10 @@ class _Term:
     df: int
     idf: float
 
+    def max_score(self, params: RetrievalParams) -> float:
+        """The most this lexeme can add to a chunk's BM25 (its tf factor tends to k1 + 1)."""
+        return self.idf * (params.bm25_k1 + 1)
+
 
 def _pruned_lexemes(terms: Sequence[_Term], params: RetrievalParams) -> set[str]:
     """The query's most common lexemes that do not generate candidates (they still score them).
@@ -226,7 +231,7 @@ def _pruned_lexemes(terms: Sequence[_Term], params: RetrievalParams) -> set[str]
     most ``lexical_pruned_share`` of the query's largest possible score together."""
     if sum(term.df for term in terms) <= params.lexical_exact_max_postings:
         return set()
-    bound = {term.lexeme: term.idf * (params.bm25_k1 + 1) for term in terms}
+    bound = {term.lexeme: term.max_score(params) for term in terms}
     budget = params.lexical_pruned_share * sum(bound.values())
     pruned: set[str] = set()
     spent = 0.0
@@ -327,7 +332,7 @@ async def lexical_candidates(
         statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
         bind["document_ids"] = list(scope.document_ids)
     found = (await session.execute(statement, bind)).all()
-    max_score = sum(term.idf for term in terms) * (params.bm25_k1 + 1)
+    max_score = sum(term.max_score(params) for term in terms)
     return [
         Candidate(
             chunk_id=row.id,
