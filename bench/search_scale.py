@@ -516,7 +516,8 @@ def recall_at(got: list[list[int]], truth: list[list[int]], k: int = 10) -> floa
 
 
 async def explain(bench: Bench, sql_fn_name: str, user: uuid.UUID, i: int) -> str:
-    """EXPLAIN (ANALYZE, BUFFERS) of the app's dense or lexical statement for one query."""
+    """EXPLAIN (ANALYZE, BUFFERS) of every statement the app's dense or lexical step runs for
+    one query (settings aside), each then run for real so the next one sees its result."""
     from sqlalchemy import text
 
     from app.search.retrieval import RetrievalParams
@@ -530,23 +531,15 @@ async def explain(bench: Bench, sql_fn_name: str, user: uuid.UUID, i: int) -> st
 
         async def execute(self, statement, bind=None):
             sql = str(statement)
-            # settings and the exact-or-index decision run as they are; the candidate
-            # statement itself is explained
-            if sql.lstrip().upper().startswith("SET") or "reltuples" in sql:
-                return await self.session.execute(statement, bind)
-            plan = await self.session.execute(
-                text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql).bindparams(
-                    *statement._bindparams.values()
-                ),
-                bind,
-            )
-            captured.append("\n".join(r[0] for r in plan))
-
-            class Empty:
-                def all(self_inner):
-                    return []
-
-            return Empty()
+            if not (sql.lstrip().upper().startswith("SET") or "set_config(" in sql):
+                plan = await self.session.execute(
+                    text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql).bindparams(
+                        *statement._bindparams.values()
+                    ),
+                    bind,
+                )
+                captured.append("\n".join(r[0] for r in plan))
+            return await self.session.execute(statement, bind)
 
     from app.search import retrieval
 
@@ -560,7 +553,7 @@ async def explain(bench: Bench, sql_fn_name: str, user: uuid.UUID, i: int) -> st
                 Spy(session), scope=scope_for(user), query=bench.queries[i], params=params
             )
         await session.rollback()
-    return captured[0] if captured else ""
+    return "\n\n".join(captured)
 
 
 async def measure_user(
