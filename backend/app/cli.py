@@ -12,17 +12,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from psycopg import Error as PsycopgError
+from sqlalchemy.exc import DBAPIError
 
+from app.core.db import database_error
 from app.core.settings import ConfigError, Settings, get_settings
 
 cli = typer.Typer(help="DocChat: chat with your documents.", no_args_is_help=True)
 logger = logging.getLogger("app.cli")
 
 
-def _settings() -> Settings:
+def _settings(*, serves_http: bool = False) -> Settings:
     try:
         settings = get_settings()
-        settings.validate_for_startup()
+        settings.validate_for_startup(serves_http=serves_http)
     except (ConfigError, ValueError) as exc:
         typer.echo(f"configuration error: {exc}".splitlines()[0], err=True)
         raise typer.Exit(1) from None
@@ -36,7 +39,7 @@ def _database_url(settings: Settings, *, direct: bool = True, migrate: bool | No
     """The configured database, or the embedded one when DATABASE_URL is unset. Migrations
     run first when `migrate` is true, and by default for the embedded database."""
     from app.core import migrate as migrations
-    from app.main import resolve_database_url
+    from app.core.db import resolve_database_url
 
     embedded = not settings.database_url
     try:
@@ -46,8 +49,28 @@ def _database_url(settings: Settings, *, direct: bool = True, migrate: bool | No
         raise typer.Exit(1) from None
     direct_url = settings.database_direct_url or url
     if migrate or (migrate is None and embedded):
-        migrations.upgrade(direct_url)
+        try:
+            migrations.upgrade(direct_url)
+        except (DBAPIError, PsycopgError) as exc:
+            variable = "DATABASE_DIRECT_URL" if settings.database_direct_url else "DATABASE_URL"
+            typer.echo(f"configuration error: {variable}: {database_error(exc)}", err=True)
+            raise typer.Exit(1) from None
     return direct_url if direct else url
+
+
+def _require_database(settings: Settings, url: str) -> None:
+    """Connect once, so that a wrong or unreachable URL is one line instead of a pool timeout."""
+    import psycopg
+
+    from app.core.db import libpq_url
+
+    variable = "DATABASE_DIRECT_URL" if url == settings.database_direct_url else "DATABASE_URL"
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=5, prepare_threshold=None):
+            pass
+    except PsycopgError as exc:
+        typer.echo(f"configuration error: {variable}: {database_error(exc)}", err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()
@@ -68,7 +91,7 @@ def serve(
     from app.core.logging import UVICORN_LOG_CONFIG
     from app.main import create_app
 
-    settings = _settings()
+    settings = _settings(serves_http=True)
     _database_url(settings, migrate=True)
     if worker is not None:
         settings.run_worker = worker
@@ -105,6 +128,8 @@ def run_worker(
     jobs_at_once = concurrency or settings.worker_concurrency
     app_url = _database_url(settings, direct=False)
     queue_url = _database_url(settings)
+    for url in {app_url, queue_url}:
+        _require_database(settings, url)
 
     async def main() -> None:
         # a job holds at most one pooled connection at a time

@@ -15,7 +15,7 @@ from app.chat.routes import router as chat_router
 from app.core import metrics
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.cors import StrictCORSMiddleware
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import create_engine, create_sessionmaker, resolve_database_url
 from app.core.errors import install_error_handlers
 from app.core.health import health, ready
 from app.core.logging import configure_logging
@@ -29,18 +29,6 @@ from app.documents.routes import router as documents_router
 from app.search.routes import router as search_router
 
 logger = logging.getLogger(__name__)
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the embedded server in development when it is unset."""
-    if settings.database_url:
-        return settings.database_url
-    if settings.is_production:
-        raise ConfigError("DATABASE_URL is not set")
-    from app.core.embedded_pg import start_embedded
-
-    settings.database_url = start_embedded(settings.data_dir)
-    return settings.database_url
 
 
 @asynccontextmanager

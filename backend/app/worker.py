@@ -96,23 +96,24 @@ def worker_options(
 
 @contextlib.asynccontextmanager
 async def run_worker_in_background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """Open the job queue for the web app (to defer jobs) and, when RUN_WORKER, run a worker."""
+    """With RUN_WORKER, run a job worker inside the web process. Without it, open nothing:
+    the web app defers jobs with SQL in its request transaction (documents.service), so an
+    API-only process holds no job-queue connection on the direct URL."""
+    if not settings.run_worker:
+        yield
+        return
     url = settings.database_direct_url or settings.database_url
     assert url is not None
     job_app = create_job_app(url)
     async with job_app.open_async():
-        app.state.job_app = job_app
-        worker: asyncio.Task[None] | None = None
-        if settings.run_worker:
-            deps = WorkerDeps(settings=settings, sessionmaker=app.state.sessionmaker)
-            options = worker_options(
-                deps, concurrency=settings.worker_concurrency, install_signal_handlers=False
-            )
-            worker = asyncio.create_task(job_app.run_worker_async(**options))
+        deps = WorkerDeps(settings=settings, sessionmaker=app.state.sessionmaker)
+        options = worker_options(
+            deps, concurrency=settings.worker_concurrency, install_signal_handlers=False
+        )
+        worker = asyncio.create_task(job_app.run_worker_async(**options))
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker

@@ -20,6 +20,9 @@ ENV_EXAMPLE = REPO_ROOT / ".env.example"
 GOOD_SECRET = "Qx7-vR2pL9sK4mN8wT1yB6cF3hJ0dG5zA_eU"  # 36 bytes, many distinct characters
 GOOD_ORIGIN = "https://docchat.example.com"
 GOOD_DB = "postgresql://u:p@db.example.com/docchat"
+NEON_POOLED = "postgresql://u:p@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb"
+NEON_DIRECT = "postgresql://u:p@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb"
+UNREACHABLE_DB = "postgresql://u:p@127.0.0.1:1/docchat"
 
 
 def _production(**overrides: object) -> Settings:
@@ -43,6 +46,30 @@ def test_valid_production_settings_pass() -> None:
 
 def test_development_accepts_missing_secret_and_origin() -> None:
     Settings(_env_file=None, environment="development").validate_for_startup()
+
+
+def test_a_pooler_with_a_direct_url_passes() -> None:
+    _production(database_url=NEON_POOLED, database_direct_url=NEON_DIRECT).validate_for_startup()
+    # Supabase's session pooler (port 5432) keeps a session: it is a valid direct URL.
+    _production(
+        database_url="postgresql://u:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+        database_direct_url="postgresql://u:p@aws-0-eu-central-1.pooler.supabase.com:5432/postgres",
+    ).validate_for_startup()
+
+
+def test_a_pooler_without_a_direct_url_is_refused_in_development_too() -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE_DIRECT_URL is not set"):
+        Settings(
+            _env_file=None, environment="development", database_url=NEON_POOLED
+        ).validate_for_startup()
+
+
+def test_processes_without_http_need_no_web_settings() -> None:
+    """A separate worker (Railway, Render) gets only the database and model variables."""
+    worker = _production(jwt_secret=None, frontend_origin=[])
+    worker.validate_for_startup(serves_http=False)
+    with pytest.raises(ConfigError, match="^JWT_SECRET "):
+        worker.validate_for_startup()
 
 
 BAD_PRODUCTION = [
@@ -73,6 +100,26 @@ BAD_PRODUCTION = [
     ),
     pytest.param({"frontend_origin": ["docchat.example.com"]}, "FRONTEND_ORIGIN", id="no-scheme"),
     pytest.param({"database_url": None}, "DATABASE_URL", id="database-missing"),
+    pytest.param({"database_url": "mysql://u:p@db/x"}, "DATABASE_URL", id="database-not-postgres"),
+    pytest.param(
+        {"database_url": NEON_POOLED}, "DATABASE_DIRECT_URL", id="neon-pooler-without-direct"
+    ),
+    pytest.param(
+        {"database_url": "postgresql://u:p@pgbouncer.internal:6432/docchat"},
+        "DATABASE_DIRECT_URL",
+        id="pgbouncer-port-without-direct",
+    ),
+    pytest.param(
+        {"database_url": "postgresql://u.ref:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"},
+        "DATABASE_DIRECT_URL",
+        id="supabase-transaction-pooler-without-direct",
+    ),
+    pytest.param(
+        {"database_url": NEON_POOLED, "database_direct_url": NEON_POOLED},
+        "DATABASE_DIRECT_URL",
+        id="direct-url-is-the-pooler",
+    ),
+    pytest.param({"originals_storage": "s3"}, "S3_BUCKET", id="s3-without-bucket"),
 ]
 
 
@@ -100,6 +147,8 @@ BASE_PRODUCTION_ENV = {
 }
 IMPORT_APP = ["-c", "import app.main"]
 UVICORN = ["-m", "uvicorn", "app.main:app", "--port", "0"]
+DOCCHAT_MIGRATE = ["-m", "app.cli", "migrate"]
+DOCCHAT_WORKER = ["-m", "app.cli", "worker"]
 # case -> (command, environment changes, the variable the one line must name)
 PROCESS_CASES: dict[str, tuple[list[str], dict[str, str | None], str]] = {
     "secret-missing": (IMPORT_APP, {"JWT_SECRET": None}, "JWT_SECRET"),
@@ -111,6 +160,30 @@ PROCESS_CASES: dict[str, tuple[list[str], dict[str, str | None], str]] = {
     "origin-star": (IMPORT_APP, {"FRONTEND_ORIGIN": "*"}, "FRONTEND_ORIGIN"),
     "uvicorn-secret-short": (UVICORN, {"JWT_SECRET": "tooshort"}, "JWT_SECRET"),
     "uvicorn-origin-missing": (UVICORN, {"FRONTEND_ORIGIN": None}, "FRONTEND_ORIGIN"),
+    "uvicorn-database-not-postgres": (
+        UVICORN,
+        {"DATABASE_URL": "mysql://u:p@db.example.com/docchat"},
+        "DATABASE_URL",
+    ),
+    "uvicorn-pooler-without-direct": (UVICORN, {"DATABASE_URL": NEON_POOLED}, "DATABASE_DIRECT_URL"),
+    "migrate-pgbouncer-without-direct": (
+        DOCCHAT_MIGRATE,
+        {"DATABASE_URL": "postgresql://u:p@127.0.0.1:6432/docchat"},
+        "DATABASE_DIRECT_URL",
+    ),
+    "migrate-unreachable": (DOCCHAT_MIGRATE, {"DATABASE_URL": UNREACHABLE_DB}, "DATABASE_URL"),
+    "migrate-unreachable-direct": (
+        DOCCHAT_MIGRATE,
+        {"DATABASE_DIRECT_URL": UNREACHABLE_DB},
+        "DATABASE_DIRECT_URL",
+    ),
+    # A worker started with only the database variables gets past every web-only check and
+    # names the database it cannot reach (not JWT_SECRET or FRONTEND_ORIGIN).
+    "worker-unreachable-without-web-variables": (
+        DOCCHAT_WORKER,
+        {"DATABASE_URL": UNREACHABLE_DB, "JWT_SECRET": None, "FRONTEND_ORIGIN": None},
+        "DATABASE_URL",
+    ),
 }
 
 

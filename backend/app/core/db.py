@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core.settings import ConfigError, Settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -36,7 +38,7 @@ _DRIVER_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+p
 def _postgres_parts(url: str) -> tuple[str, str, str, str, str]:
     parts = urlsplit(url)
     if parts.scheme not in _DRIVER_SCHEMES:
-        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}")
+        raise ValueError(f"not a PostgreSQL URL (postgresql://…): scheme {parts.scheme!r}")
     return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
 
 
@@ -50,6 +52,14 @@ def libpq_url(url: str) -> str:
     """The same URL in plain libpq form (for psycopg and procrastinate)."""
     _, netloc, path, query, fragment = _postgres_parts(url)
     return urlunsplit(("postgresql", netloc, path, query, fragment))
+
+
+def database_error(exc: BaseException) -> str:
+    """A failed connection in one line, for a `configuration error:` message: the driver's
+    first line (it names host and port, never the password), without SQLAlchemy's wrapping."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return f"cannot connect: {lines[0] if lines else type(cause).__name__}"
 
 
 # Server-side prepared statements break behind PgBouncer in transaction mode and let
@@ -86,3 +96,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server in development when it is unset."""
+    if settings.database_url:
+        return settings.database_url
+    if settings.is_production:
+        raise ConfigError("DATABASE_URL is not set")
+    from app.core.embedded_pg import start_embedded
+
+    settings.database_url = start_embedded(settings.data_dir)
+    return settings.database_url

@@ -28,10 +28,25 @@ PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "replace-me", "repl
 MIN_SECRET_BYTES = 32
 MIN_DISTINCT_CHARS = 8
 DEV_SECRET = secrets.token_urlsafe(48)
+# Transaction-mode poolers: Neon's pooled host ("ep-…-pooler.…"), PgBouncer's default port and
+# Supabase's transaction pooler (Supavisor). Session advisory locks, LISTEN/NOTIFY and
+# CREATE INDEX CONCURRENTLY do not work through them.
+POOLER_HOST_MARKER = "-pooler."
+POOLER_PORTS = frozenset({6432, 6543})
 
 
 class ConfigError(Exception):
     """A setting that makes it unsafe or impossible to start; the message names the variable."""
+
+
+def is_transaction_pooler(url: str) -> bool:
+    """Whether a database URL points at a transaction-mode pooler (by its host or port)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return POOLER_HOST_MARKER in f"{parts.hostname or ''}." or port in POOLER_PORTS
 
 
 def _comma_list(value: object) -> object:
@@ -88,6 +103,21 @@ class Settings(BaseSettings):
     # piece at a time, so more jobs only overlap parsing and database writes with it.
     worker_concurrency: int = 4
     worker_shutdown_grace_s: float = 10.0
+    # `docchat worker` serves /health (its last heartbeat) and /metrics on this port; 0 = off.
+    worker_health_port: int = 0
+
+    # Where uploaded originals live: "postgres" (the document_files table) or "s3" (any
+    # S3-compatible object store: AWS S3, Cloudflare R2, Supabase Storage, MinIO).
+    originals_storage: Literal["postgres", "s3"] = "postgres"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # Object keys are "<prefix><document id>".
+    s3_prefix: str = "originals/"
+    # Path-style URLs (https://host/bucket/key): MinIO and most self-hosted servers need them.
+    s3_force_path_style: bool = False
 
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
@@ -109,11 +139,53 @@ class Settings(BaseSettings):
         """The secret that signs new tokens; in development a per-process random one if unset."""
         return self.jwt_secret or DEV_SECRET
 
-    def validate_for_startup(self) -> None:
-        """Refuse to run production with unsafe secrets, CORS or no database; raises ConfigError
-        whose message starts with the variable's name."""
+    def validate_for_startup(self, *, serves_http: bool = True) -> None:
+        """Refuse to run production with unsafe secrets, CORS or no database, and any
+        environment behind a transaction pooler without a direct URL; raises ConfigError whose
+        message starts with the variable's name. Processes that serve no HTTP (worker,
+        migrate, create-user) need neither JWT_SECRET nor FRONTEND_ORIGIN."""
+        self._check_direct_database_url()
+        self._check_originals_storage()
         if not self.is_production:
             return
+        if serves_http:
+            self._check_web()
+        if not self.database_url:
+            raise ConfigError("DATABASE_URL is not set; production needs a PostgreSQL URL")
+
+    def _check_direct_database_url(self) -> None:
+        from app.core.db import sqlalchemy_url
+
+        for variable, url in (
+            ("DATABASE_URL", self.database_url),
+            ("DATABASE_DIRECT_URL", self.database_direct_url),
+        ):
+            try:
+                if url:
+                    sqlalchemy_url(url)
+            except ValueError as exc:
+                raise ConfigError(f"{variable} is invalid: {exc}") from None
+        if self.database_direct_url and is_transaction_pooler(self.database_direct_url):
+            raise ConfigError(
+                "DATABASE_DIRECT_URL points at a transaction pooler (a '-pooler' host or port "
+                "6432/6543); use the direct connection"
+            )
+        if (
+            self.database_url
+            and not self.database_direct_url
+            and is_transaction_pooler(self.database_url)
+        ):
+            raise ConfigError(
+                "DATABASE_DIRECT_URL is not set, and DATABASE_URL is a transaction pooler (a "
+                "'-pooler' host or port 6432/6543): migrations and the job queue need the "
+                "direct URL"
+            )
+
+    def _check_originals_storage(self) -> None:
+        if self.originals_storage == "s3" and not self.s3_bucket:
+            raise ConfigError("S3_BUCKET is not set; ORIGINALS_STORAGE=s3 needs a bucket")
+
+    def _check_web(self) -> None:
         secret = self.jwt_secret
         if not secret:
             raise ConfigError(
@@ -134,8 +206,6 @@ class Settings(BaseSettings):
                     f"FRONTEND_ORIGIN entry {origin!r} is not an origin like "
                     "https://app.example.com (scheme and host, no path or trailing slash)"
                 )
-        if not self.database_url:
-            raise ConfigError("DATABASE_URL is not set; production needs a PostgreSQL URL")
 
 
 def _check_secret(variable: str, secret: str) -> None:
