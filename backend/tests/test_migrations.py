@@ -332,3 +332,55 @@ def test_alembic_cli_upgrade_and_check(empty_db: str, tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stdout + result.stderr
     assert _versions(empty_db) == [HEAD]
+
+
+# --- a database migrated by a newer release (rollback, old replica during a rollout) -------
+
+
+def _pretend_a_newer_release_migrated(url: str) -> None:
+    """A revision this code has never seen, as a later release would leave it."""
+    _execute(url, "UPDATE alembic_version SET version_num = 'ffff_from_a_newer_release'")
+
+
+def test_upgrade_leaves_a_database_ahead_of_the_code_alone(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    _pretend_a_newer_release_migrated(database_url)
+    with caplog.at_level(logging.WARNING, logger="app.core.migrate"):
+        assert migrate.upgrade(database_url) is False
+    assert _versions(database_url) == ["ffff_from_a_newer_release"]
+    (record,) = [r for r in caplog.records if r.msg == "migrations_database_ahead_of_code"]
+    assert record.levelno == logging.WARNING
+    assert record.database_revision == "ffff_from_a_newer_release"  # type: ignore[attr-defined]
+
+
+def test_downgrade_refuses_a_database_ahead_of_the_code(database_url: str) -> None:
+    _pretend_a_newer_release_migrated(database_url)
+    with pytest.raises(migrate.SchemaAheadError, match="ffff_from_a_newer_release"):
+        migrate.downgrade(database_url, "base")
+    assert _versions(database_url) == ["ffff_from_a_newer_release"]
+
+
+def test_docchat_migrate_exits_0_with_a_warning_on_a_database_ahead(
+    database_url: str, tmp_path: Path
+) -> None:
+    _pretend_a_newer_release_migrated(database_url)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env.update(ENVIRONMENT="development", DATABASE_URL=database_url, PYTHONPATH=str(BACKEND))
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [
+        line
+        for line in result.stdout.splitlines()
+        if '"migrations_database_ahead_of_code"' in line and '"level":"warning"' in line
+    ]
+    assert len(warnings) == 1, result.stdout
+    assert "ffff_from_a_newer_release" in warnings[0]
+    assert "Traceback" not in result.stderr

@@ -9,13 +9,17 @@ at head, as that release would run them while the new one rolls out, or after a 
 from __future__ import annotations
 
 import ast
+import shutil
+from importlib.resources import files
 from pathlib import Path
 
 import psycopg
 import pytest
+from alembic.script import ScriptDirectory
 
+from app.core import migrate
 from tests.previous_release import Statement
-from tests.previous_release.statements import STEPS
+from tests.previous_release.statements import ALEMBIC_HEAD, STEPS
 
 SNAPSHOT = Path(__file__).resolve().parent / "previous_release" / "statements.py"
 
@@ -74,6 +78,46 @@ def replay(url: str) -> int:
 
 def test_previous_release_queries_work_at_head(database_url: str) -> None:
     assert replay(database_url) == sum(len(s) for s in STEPS.values())
+
+
+def previous_release_migrations(into: Path) -> Path:
+    """The migrations folder as the previous release's image holds it: every revision after
+    its head removed."""
+    folder = into / "migrations"
+    shutil.copytree(
+        str(files("app") / "migrations"), folder, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    script = ScriptDirectory(str(folder))
+    newer = list(script.iterate_revisions("heads", ALEMBIC_HEAD))
+    for revision in newer:
+        if revision.revision != ALEMBIC_HEAD:
+            assert revision.path is not None
+            Path(revision.path).unlink()
+    return folder
+
+
+def _alembic_versions(url: str) -> list[str]:
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        return [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+
+
+def test_rollback_previous_release_migrates_and_runs_on_the_new_schema(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Roll back after a release that shipped migrations: the database stays at the new head,
+    the previous image's `docchat migrate` (Render preDeployCommand, Fly release_command, the
+    entrypoint) runs first and must succeed without touching it, then its SQL must work."""
+    new_head = _alembic_versions(database_url)
+    folder = previous_release_migrations(tmp_path)
+    old_script = ScriptDirectory(str(folder))
+    assert old_script.get_current_head() == ALEMBIC_HEAD
+    assert new_head != [ALEMBIC_HEAD], "no migration since the previous release: nothing to test"
+
+    assert migrate.upgrade(database_url, script_location=str(folder)) is False
+    assert _alembic_versions(database_url) == new_head
+    assert replay(database_url) == sum(len(s) for s in STEPS.values())
+    # ... and a second run (the worker's pre-deploy, another replica) is just as quiet.
+    assert migrate.upgrade(database_url, script_location=str(folder)) is False
 
 
 def test_replayed_rows_are_usable(database_url: str) -> None:

@@ -258,7 +258,7 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
     return steps
 
 
-def render(steps: list[tuple[str, list[dict[str, Any]]]], source: str) -> str:
+def render(steps: list[tuple[str, list[dict[str, Any]]]], source: str, alembic_head: str) -> str:
     lines = [
         f'"""The previous release\'s SQL, captured from {source}.',
         "",
@@ -274,6 +274,10 @@ def render(steps: list[tuple[str, list[dict[str, Any]]]], source: str) -> str:
         "from tests.previous_release import Statement",
         "",
         "_ = (datetime, UUID, Binary, Json, Jsonb)  # used by some snapshots, not necessarily this one",
+        "",
+        "# The last migration that release ships: a rollback runs its `docchat migrate` on a",
+        "# database already migrated past it.",
+        f"ALEMBIC_HEAD = {alembic_head!r}",
         "",
         "STEPS: dict[str, list[Statement]] = {",
     ]
@@ -338,7 +342,11 @@ def main() -> None:
         source = f"commit {commit}" + (" plus uncommitted changes to app/" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         source = "the working tree"
-    sys.stdout.write(render(steps, source))
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert head is not None
+    sys.stdout.write(render(steps, source, head))
 
 
 if __name__ == "__main__":
