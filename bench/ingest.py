@@ -124,11 +124,17 @@ async def ingest_phase(
     concurrency: int,
 ) -> float:
     from app.documents.service import create_documents
+    from app.documents.storage import postgres_originals
     from app.evaluation.beir import run_worker_until_settled
 
     for start in range(0, len(uploads), 250):
         async with sessionmaker() as session:
-            await create_documents(session, user_id=user_id, uploads=uploads[start : start + 250])
+            await create_documents(
+                session,
+                user_id=user_id,
+                uploads=uploads[start : start + 250],
+                originals=postgres_originals(sessionmaker),
+            )
             await session.commit()
     started = time.perf_counter()
     counts = await run_worker_until_settled(

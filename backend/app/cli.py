@@ -132,15 +132,28 @@ def run_worker(
         _require_database(settings, url)
 
     async def main() -> None:
+        from app.documents.storage import open_originals
+        from app.worker_health import serve_worker_health
+
         # a job holds at most one pooled connection at a time
         engine = create_engine(app_url, pool_size=jobs_at_once, max_overflow=2)
-        deps = WorkerDeps(settings=settings, sessionmaker=create_sessionmaker(engine))
+        sessionmaker = create_sessionmaker(engine)
         job_app = create_job_app(queue_url)
         try:
-            async with job_app.open_async():
-                await job_app.run_worker_async(
-                    **worker_options(deps, concurrency=jobs_at_once, install_signal_handlers=True)
+            async with (
+                open_originals(settings, sessionmaker) as originals,
+                job_app.open_async(),
+            ):
+                deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
+                worker = asyncio.create_task(
+                    job_app.run_worker_async(
+                        **worker_options(
+                            deps, concurrency=jobs_at_once, install_signal_handlers=True
+                        )
+                    )
                 )
+                async with serve_worker_health(settings, engine, worker):
+                    await worker
         finally:
             await engine.dispose()
 

@@ -40,9 +40,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    from app.documents.storage import open_originals
     from app.worker import run_worker_in_background
 
-    async with run_worker_in_background(app, settings):
+    async with (
+        open_originals(settings, app.state.sessionmaker) as app.state.originals,
+        run_worker_in_background(app, settings),
+    ):
         logger.info(
             "startup", extra={"version": settings.git_sha, "environment": settings.environment}
         )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import libpq_url
 from app.core.settings import Settings
+from app.documents.storage import Originals
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class WorkerDeps:
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
+    originals: Originals
 
 
 def worker_deps(context: JobContext) -> WorkerDeps:
@@ -106,7 +108,9 @@ async def run_worker_in_background(app: FastAPI, settings: Settings) -> AsyncIte
     assert url is not None
     job_app = create_job_app(url)
     async with job_app.open_async():
-        deps = WorkerDeps(settings=settings, sessionmaker=app.state.sessionmaker)
+        deps = WorkerDeps(
+            settings=settings, sessionmaker=app.state.sessionmaker, originals=app.state.originals
+        )
         options = worker_options(
             deps, concurrency=settings.worker_concurrency, install_signal_handlers=False
         )

@@ -110,7 +110,9 @@ BAD_PRODUCTION = [
         id="pgbouncer-port-without-direct",
     ),
     pytest.param(
-        {"database_url": "postgresql://u.ref:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"},
+        {
+            "database_url": "postgresql://u.ref:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+        },
         "DATABASE_DIRECT_URL",
         id="supabase-transaction-pooler-without-direct",
     ),
@@ -165,7 +167,11 @@ PROCESS_CASES: dict[str, tuple[list[str], dict[str, str | None], str]] = {
         {"DATABASE_URL": "mysql://u:p@db.example.com/docchat"},
         "DATABASE_URL",
     ),
-    "uvicorn-pooler-without-direct": (UVICORN, {"DATABASE_URL": NEON_POOLED}, "DATABASE_DIRECT_URL"),
+    "uvicorn-pooler-without-direct": (
+        UVICORN,
+        {"DATABASE_URL": NEON_POOLED},
+        "DATABASE_DIRECT_URL",
+    ),
     "migrate-pgbouncer-without-direct": (
         DOCCHAT_MIGRATE,
         {"DATABASE_URL": "postgresql://u:p@127.0.0.1:6432/docchat"},

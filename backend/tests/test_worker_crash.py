@@ -80,14 +80,19 @@ async def test_kill_9_mid_document_then_retry_completes_once(
     from app.auth.service import create_user
     from app.core.db import create_engine, create_sessionmaker
     from app.documents.service import Upload, create_documents
+    from app.documents.storage import postgres_originals
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    async with create_sessionmaker(engine)() as session:
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
         user = await create_user(
             session, email="crash@example.com", password="long-password-1", full_name="C"
         )
         (document,) = await create_documents(
-            session, user_id=user.id, uploads=[Upload(filename="long.pdf", data=long_pdf(60))]
+            session,
+            user_id=user.id,
+            uploads=[Upload(filename="long.pdf", data=long_pdf(60))],
+            originals=postgres_originals(sessionmaker),
         )
         await session.commit()
     await engine.dispose()
@@ -152,14 +157,19 @@ async def test_graceful_shutdown_mid_document_requeues_it(
     from app.auth.service import create_user
     from app.core.db import create_engine, create_sessionmaker
     from app.documents.service import Upload, create_documents
+    from app.documents.storage import postgres_originals
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    async with create_sessionmaker(engine)() as session:
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
         user = await create_user(
             session, email="stop@example.com", password="long-password-1", full_name="S"
         )
         (document,) = await create_documents(
-            session, user_id=user.id, uploads=[Upload(filename="long.pdf", data=long_pdf(60))]
+            session,
+            user_id=user.id,
+            uploads=[Upload(filename="long.pdf", data=long_pdf(60))],
+            originals=postgres_originals(sessionmaker),
         )
         await session.commit()
     await engine.dispose()

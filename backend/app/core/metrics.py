@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,6 +18,51 @@ LATENCY = Histogram(
 DOCUMENTS_PROCESSED = Counter(
     "docchat_documents_processed_total", "Documents processed by workers", ["outcome"]
 )
+JOBS = Gauge("docchat_jobs", "Jobs in the queue by status (todo: due, not started)", ["status"])
+OLDEST_QUEUED_JOB_AGE = Gauge(
+    "docchat_oldest_queued_job_age_seconds",
+    "Seconds the oldest due job has been waiting for a worker (0 when none waits)",
+)
+WORKERS_ALIVE = Gauge(
+    "docchat_workers_alive", "Job workers that sent a heartbeat in the last 30 seconds"
+)
+WORKER_ALIVE_WITHIN_S = 30
+QUEUE_METRICS_TIMEOUT_S = 2.0
+# A job is waiting from when it was deferred (or, when scheduled, from its due time) until a
+# worker takes it. One index scan of the todo jobs, one of the workers.
+_QUEUE_STATE = text(
+    """
+    SELECT
+      (SELECT count(*) FROM procrastinate_jobs
+        WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())) AS todo,
+      (SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing') AS doing,
+      (SELECT coalesce(extract(epoch FROM now() - min(greatest(e.at, j.scheduled_at))), 0)
+         FROM procrastinate_jobs j
+         JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'deferred'
+        WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now()))
+        AS oldest_s,
+      (SELECT count(*) FROM procrastinate_workers
+        WHERE last_heartbeat > now() - make_interval(secs => :alive_s)) AS workers
+    """
+)
+
+
+async def refresh_queue_metrics(engine: AsyncEngine) -> None:
+    """Read the queue's state into the gauges (at scrape time); a slow or unreachable database
+    leaves the last values and the scrape still answers."""
+    import asyncio
+    import contextlib
+
+    async def read() -> None:
+        async with engine.connect() as conn:
+            row = (await conn.execute(_QUEUE_STATE, {"alive_s": WORKER_ALIVE_WITHIN_S})).one()
+        JOBS.labels("todo").set(row.todo)
+        JOBS.labels("doing").set(row.doing)
+        OLDEST_QUEUED_JOB_AGE.set(float(row.oldest_s))
+        WORKERS_ALIVE.set(row.workers)
+
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(read(), timeout=QUEUE_METRICS_TIMEOUT_S)
 
 
 # Label lookups take a lock and build a key on every call: keep the children (the label sets
@@ -37,5 +84,6 @@ def observe_request(method: str, route: str, status: int, duration_s: float) -> 
     histogram.observe(duration_s)
 
 
-async def metrics_endpoint(_: Request) -> Response:
+async def metrics_endpoint(request: Request) -> Response:
+    await refresh_queue_metrics(request.app.state.engine)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.service import get_user_by_email
 from app.core.db import create_engine, create_sessionmaker
@@ -19,6 +20,7 @@ from app.core.errors import AppError
 from app.core.settings import Settings
 from app.documents import service
 from app.documents.models import Document
+from app.documents.storage import Originals, open_originals
 
 POLL_S = 0.5
 
@@ -52,8 +54,6 @@ async def ingest_paths(
     run_worker: bool,
     console: Console,
 ) -> IngestReport:
-    from app.worker import WorkerDeps, create_job_app, worker_options
-
     engine = create_engine(database_url, pool_size=2, max_overflow=2)
     sessionmaker = create_sessionmaker(engine)
     report = IngestReport()
@@ -66,47 +66,86 @@ async def ingest_paths(
                     f"No account with email {email}; create it with `docchat create-user`."
                 )
             user_id = user.id
-        for path in iter_files(paths):
-            async with sessionmaker() as session:
-                try:
-                    (document,) = await service.create_documents(
-                        session,
-                        user_id=user_id,
-                        uploads=[service.Upload(filename=path.name, data=path.read_bytes())],
-                    )
-                    await session.commit()
-                except AppError as exc:
-                    report.rejected += 1
-                    console.print(f"[yellow]skipped[/] {path}: {exc.message}")
-                    continue
-            document_ids.append(document.id)
-            report.queued += 1
-
-        job_app = create_job_app(queue_url)
-        async with job_app.open_async():
-            worker: asyncio.Task[None] | None = None
-            if run_worker:
-                deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
-                options = worker_options(deps, concurrency=1, install_signal_handlers=False)
-                worker = asyncio.create_task(job_app.run_worker_async(**options))
-            try:
-                await _wait_with_progress(sessionmaker, document_ids, report, console)
-            finally:
-                if worker is not None:
-                    worker.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await worker
+        async with open_originals(settings, sessionmaker) as originals:
+            await _upload_files(
+                sessionmaker, originals, user_id, paths, report, document_ids, console
+            )
+            await _process(
+                settings,
+                sessionmaker,
+                originals,
+                queue_url,
+                run_worker,
+                document_ids,
+                report,
+                console,
+            )
     finally:
         await engine.dispose()
     return report
 
 
-async def _wait_with_progress(
-    sessionmaker: object, document_ids: list[uuid.UUID], report: IngestReport, console: Console
+async def _upload_files(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    originals: Originals,
+    user_id: uuid.UUID,
+    paths: list[Path],
+    report: IngestReport,
+    document_ids: list[uuid.UUID],
+    console: Console,
 ) -> None:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    for path in iter_files(paths):
+        async with sessionmaker() as session:
+            try:
+                (document,) = await service.create_documents(
+                    session,
+                    user_id=user_id,
+                    uploads=[service.Upload(filename=path.name, data=path.read_bytes())],
+                    originals=originals,
+                )
+                await session.commit()
+            except AppError as exc:
+                report.rejected += 1
+                console.print(f"[yellow]skipped[/] {path}: {exc.message}")
+                continue
+        document_ids.append(document.id)
+        report.queued += 1
 
-    assert isinstance(sessionmaker, async_sessionmaker)
+
+async def _process(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    originals: Originals,
+    queue_url: str,
+    run_worker: bool,
+    document_ids: list[uuid.UUID],
+    report: IngestReport,
+    console: Console,
+) -> None:
+    from app.worker import WorkerDeps, create_job_app, worker_options
+
+    job_app = create_job_app(queue_url)
+    async with job_app.open_async():
+        worker: asyncio.Task[None] | None = None
+        if run_worker:
+            deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
+            options = worker_options(deps, concurrency=1, install_signal_handlers=False)
+            worker = asyncio.create_task(job_app.run_worker_async(**options))
+        try:
+            await _wait_with_progress(sessionmaker, document_ids, report, console)
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+
+
+async def _wait_with_progress(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    document_ids: list[uuid.UUID],
+    report: IngestReport,
+    console: Console,
+) -> None:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -117,7 +156,6 @@ async def _wait_with_progress(
         task = progress.add_task("Indexing", total=len(document_ids) * 100)
         pending = set(document_ids)
         while pending:
-            session: AsyncSession
             async with sessionmaker() as session:
                 rows = (
                     await session.execute(

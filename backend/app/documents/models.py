@@ -67,6 +67,8 @@ class Document(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The store holding the original (app.documents.storage); NULL = Postgres.
+    original_storage: Mapped[str | None] = mapped_column(String(16))
 
 
 class DocumentFile(Base):

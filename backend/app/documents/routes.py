@@ -4,7 +4,8 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import File, Query, Response, UploadFile, status
+from fastapi import BackgroundTasks, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
@@ -13,6 +14,7 @@ from app.core.openapi import ERROR_RESPONSE
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
 from app.documents.schemas import DocumentOut
+from app.documents.storage import Originals
 
 router = api_router(
     prefix=f"{API_PREFIX}/documents",
@@ -21,6 +23,14 @@ router = api_router(
 )
 
 MAX_FILES_PER_REQUEST = 20
+
+
+def get_originals(request: Request) -> Originals:
+    originals: Originals = request.app.state.originals
+    return originals
+
+
+OriginalsDep = Annotated[Originals, Depends(get_originals)]
 
 
 @router.post(
@@ -32,12 +42,15 @@ MAX_FILES_PER_REQUEST = 20
 async def upload_documents(
     user: CurrentUser,
     session: SessionDep,
+    originals: OriginalsDep,
     files: Annotated[list[UploadFile], File(description="One or more documents")],
 ) -> list[DocumentOut]:
     if len(files) > MAX_FILES_PER_REQUEST:
         raise Unprocessable(f"Upload at most {MAX_FILES_PER_REQUEST} files at once.")
     uploads = [service.Upload(filename=f.filename or "", data=await f.read()) for f in files]
-    documents = await service.create_documents(session, user_id=user.id, uploads=uploads)
+    documents = await service.create_documents(
+        session, user_id=user.id, uploads=uploads, originals=originals
+    )
     return [DocumentOut.model_validate(d) for d in documents]
 
 
@@ -69,12 +82,13 @@ async def get_document(
     },
 )
 async def get_document_file(
-    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    document_id: uuid.UUID, user: CurrentUser, session: SessionDep, originals: OriginalsDep
 ) -> Response:
-    document, data = await service.get_document_file(
-        session, user_id=user.id, document_id=document_id
+    document, pieces = await service.get_document_file(
+        session, user_id=user.id, document_id=document_id, originals=originals
     )
     headers = {
+        "Content-Length": str(document.size_bytes),
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(document.filename)}",
         "Cache-Control": "private, max-age=300",
     }
@@ -84,16 +98,22 @@ async def get_document_file(
         headers["Content-Security-Policy"] = (
             "sandbox; default-src 'none'; style-src 'unsafe-inline'"
         )
-    return Response(content=data, media_type=document.content_type, headers=headers)
+    return StreamingResponse(pieces, media_type=document.content_type, headers=headers)
 
 
 @router.delete(
     "/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: ERROR_RESPONSE}
 )
 async def delete_document(
-    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    document_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    originals: OriginalsDep,
+    background: BackgroundTasks,
 ) -> Response:
-    await service.delete_document(session, user_id=user.id, document_id=document_id)
+    document = await service.delete_document(session, user_id=user.id, document_id=document_id)
+    # After the response, i.e. after the commit: a failed delete never loses an original.
+    background.add_task(originals.forget, kind=document.original_storage, document_id=document.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

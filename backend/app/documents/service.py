@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, text, update
@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable, UnsupportedMediaType
 from app.documents.detect import CONTENT_TYPES, UnsupportedFileType, detect_kind, sanitize_filename
-from app.documents.models import Document, DocumentFile, DocumentStatus
+from app.documents.models import Document, DocumentStatus
+from app.documents.storage import Originals
 from app.search.indexing import remove_document_chunks
 
 INGEST_TASK = "documents:ingest_document"
@@ -60,9 +61,14 @@ def validate_upload(upload: Upload) -> tuple[str, str, str]:
 
 
 async def create_documents(
-    session: AsyncSession, *, user_id: uuid.UUID, uploads: Sequence[Upload]
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    uploads: Sequence[Upload],
+    originals: Originals,
 ) -> list[Document]:
-    """Store each file and queue it; the same bytes uploaded again return the existing record."""
+    """Store each file (in the configured store) and queue it; the same bytes uploaded again
+    return the existing record."""
     validated = [validate_upload(upload) for upload in uploads]
     documents: list[Document] = []
     for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
@@ -79,14 +85,14 @@ async def create_documents(
                 sha256=digest,
                 status=DocumentStatus.QUEUED.value,
                 stage="queued",
+                original_storage=originals.default.kind,
             )
             .on_conflict_do_nothing(index_elements=["user_id", "sha256"])
             .returning(Document.id)
         )
         new_id = inserted.scalar_one_or_none()
         if new_id is not None:
-            session.add(DocumentFile(document_id=new_id, data=upload.data))
-            await session.flush()
+            await originals.default.write(session, document_id=new_id, data=upload.data)
             await enqueue_ingestion(session, document_id=new_id)
             document_id = new_id
         else:
@@ -125,25 +131,35 @@ async def get_document(
 
 
 async def get_document_file(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
-) -> tuple[Document, bytes]:
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, originals: Originals
+) -> tuple[Document, AsyncIterator[bytes]]:
+    """The document and its original in pieces (read after the request's transaction ends,
+    one short transaction per piece). The first piece is read here, so that an original that
+    cannot be read fails the request before any byte of the response is sent."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
-    result = await session.execute(
-        select(DocumentFile.data).where(DocumentFile.document_id == document.id)
-    )
-    return document, result.scalar_one()
+    pieces = originals.store(document.original_storage).read_pieces(document_id=document.id)
+    first = await anext(pieces, b"")
+
+    async def all_pieces() -> AsyncIterator[bytes]:
+        yield first
+        async for piece in pieces:
+            yield piece
+
+    return document, all_pieces()
 
 
 async def delete_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
-) -> None:
-    """File, chunks, vectors and postings go in the caller's single transaction."""
+) -> Document:
+    """File (in Postgres), chunks, vectors and postings go in the caller's single transaction;
+    an original in object storage is the caller's to forget once that commits."""
     document = await get_document(
         session, user_id=user_id, document_id=document_id, for_update=True
     )
     await remove_document_chunks(session, user_id=user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()
+    return document
 
 
 async def request_reindex(

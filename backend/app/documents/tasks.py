@@ -29,8 +29,9 @@ from app.ai.factory import get_embedder
 from app.core import metrics
 from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
-from app.documents.models import Document, DocumentFile, DocumentStatus
+from app.documents.models import Document, DocumentStatus
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
+from app.documents.storage import Originals
 from app.search.config import get_retrieval_params
 from app.search.indexing import (
     ensure_vector_index,
@@ -186,7 +187,7 @@ async def _mark(
 
 async def _start(
     sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID
-) -> tuple[Document, bytes] | None:
+) -> Document | None:
     async with sessionmaker() as session:
         document = (
             await session.execute(
@@ -195,11 +196,6 @@ async def _start(
         ).scalar_one_or_none()
         if document is None:
             return None  # deleted while queued
-        data = (
-            await session.execute(
-                select(DocumentFile.data).where(DocumentFile.document_id == document_id)
-            )
-        ).scalar_one()
         document.status = DocumentStatus.PROCESSING.value
         document.stage = "parse"
         document.progress = PARSE_BAND[0]
@@ -209,7 +205,7 @@ async def _start(
         # still runs.
         await session.execute(text("SET LOCAL synchronous_commit = off"))
         await session.commit()
-        return document, data
+        return document
 
 
 async def _finish(
@@ -271,16 +267,17 @@ async def ingest(
     embedder_factory: Callable[[], Embedder],
     document_id: uuid.UUID,
     *,
+    originals: Originals,
     final_attempt: bool,
 ) -> None:
-    started = await _start(sessionmaker, document_id)
-    if started is None:
+    document = await _start(sessionmaker, document_id)
+    if document is None:
         return
-    document, data = started
     log_extra = {"document_id": str(document_id), "user_id": str(document.user_id)}
     reporter = ProgressReporter(sessionmaker, document_id)
     try:
         async with reporter.running():
+            data = await originals.read_all(kind=document.original_storage, document_id=document_id)
             embedder = await to_thread.run_sync(embedder_factory)
 
             def on_progress(stage: str, fraction: float) -> None:
@@ -347,6 +344,7 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
         deps.sessionmaker,
         lambda: get_embedder(deps.settings),
         uuid.UUID(document_id),
+        originals=deps.originals,
         final_attempt=attempts + 1 >= MAX_ATTEMPTS,
     )
 

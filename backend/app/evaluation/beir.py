@@ -126,6 +126,7 @@ async def upload_corpus(
 ) -> int:
     """Upload the corpus entries not yet stored for the user; returns how many were new."""
     from app.documents.service import Upload, create_documents
+    from app.documents.storage import postgres_originals
 
     present = await existing_filenames(sessionmaker, user_id)
     missing = [(cid, doc) for cid, doc in corpus.items() if f"{cid}.md" not in present]
@@ -135,7 +136,12 @@ async def upload_corpus(
             for cid, (title, text) in missing[start : start + batch]
         ]
         async with sessionmaker() as session:
-            await create_documents(session, user_id=user_id, uploads=uploads)
+            await create_documents(
+                session,
+                user_id=user_id,
+                uploads=uploads,
+                originals=postgres_originals(sessionmaker),
+            )
             await session.commit()
         if echo:
             echo(f"uploaded {min(start + batch, len(missing))}/{len(missing)} documents")
@@ -179,9 +185,12 @@ async def run_worker_until_settled(
     (10 s), which a large PDF always is (measured: the job ends ``aborted`` and its document
     stays ``processing``). So the worker waits for jobs, this polls the documents' status,
     and the worker is stopped only once everything has settled."""
+    from app.documents.storage import postgres_originals
     from app.worker import WorkerDeps, create_job_app, worker_options
 
-    deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
+    deps = WorkerDeps(
+        settings=settings, sessionmaker=sessionmaker, originals=postgres_originals(sessionmaker)
+    )
     job_app = create_job_app(queue_url)
     started = time.perf_counter()
     last_report = started
