@@ -207,6 +207,82 @@ def create_user(
     typer.echo(f"created user {body.email} ({user_id})")
 
 
+originals_cli = typer.Typer(help="Uploaded originals: where they are kept.", no_args_is_help=True)
+cli.add_typer(originals_cli, name="originals")
+
+
+@originals_cli.command("migrate")
+def migrate_originals(
+    to: Annotated[str, typer.Option("--to", help="Target store: s3 (needs S3_BUCKET) or postgres")],
+) -> None:
+    """Move every original into one store, one document per transaction, with progress.
+    Safe to interrupt and re-run (it resumes), and to run while the app serves: each
+    document is locked while it moves. Set ORIGINALS_STORAGE to the same store first, so
+    that new uploads go there too."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.documents.storage import (
+        POSTGRES,
+        S3,
+        OriginalMissing,
+        documents_to_move,
+        move_original,
+        open_originals,
+    )
+
+    if to not in (POSTGRES, S3):
+        typer.echo(f"--to must be {POSTGRES} or {S3}, not {to!r}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    if to == S3 and not settings.s3_bucket:
+        typer.echo("configuration error: S3_BUCKET is not set; --to s3 needs a bucket", err=True)
+        raise typer.Exit(1)
+    url = _database_url(settings, direct=False)
+
+    async def main() -> tuple[int, int, int]:
+        engine = create_engine(url, pool_size=2, max_overflow=0)
+        sessionmaker = create_sessionmaker(engine)
+        moved = size = missing = 0
+        try:
+            async with open_originals(settings, sessionmaker) as originals:
+                async with sessionmaker() as session:
+                    document_ids = await documents_to_move(session, target=to)
+                columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=Console(stderr=True)) as progress:
+                    task = progress.add_task("Moving originals", total=len(document_ids))
+                    for document_id in document_ids:
+                        try:
+                            async with sessionmaker() as session:
+                                result = await move_original(
+                                    session,
+                                    originals=originals,
+                                    document_id=document_id,
+                                    target=to,
+                                )
+                                await session.commit()
+                        except OriginalMissing as exc:
+                            missing += 1
+                            progress.console.print(f"[yellow]skipped[/] {exc}")
+                            result = None
+                        if result is not None:
+                            source, bytes_moved = result
+                            if source != POSTGRES:
+                                await originals.store(source).remove(document_id=document_id)
+                            moved += 1
+                            size += bytes_moved
+                        progress.advance(task)
+        finally:
+            await engine.dispose()
+        return moved, size, missing
+
+    moved, size, missing = asyncio.run(main())
+    typer.echo(f"moved {moved} originals ({size / 1e6:.1f} MB) to {to}; {missing} missing")
+    if missing:
+        raise typer.Exit(1)
+
+
 eval_cli = typer.Typer(help="Retrieval benchmarks.", no_args_is_help=True)
 cli.add_typer(eval_cli, name="eval")
 

@@ -103,17 +103,15 @@ async def open_originals(
         yield Originals([postgres.store(POSTGRES), bucket], default=settings.originals_storage)
 
 
-async def documents_to_move(session: AsyncSession, *, target: str, limit: int) -> list[uuid.UUID]:
-    """Documents whose original is not in `target` yet, oldest id first."""
+async def documents_to_move(session: AsyncSession, *, target: str) -> list[uuid.UUID]:
+    """Documents whose original is not in `target` yet."""
     stored = Document.original_storage
     condition = (
         stored.is_not(None) & (stored != POSTGRES)
         if target == POSTGRES
         else stored.is_distinct_from(target)
     )
-    result = await session.execute(
-        select(Document.id).where(condition).order_by(Document.id).limit(limit)
-    )
+    result = await session.execute(select(Document.id).where(condition).order_by(Document.id))
     return list(result.scalars())
 
 
