@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help dev install backend-install lint backend-lint test backend-test fmt clean
+.PHONY: help dev install backend-install lint backend-lint test backend-test fmt clean docs-settings
 
 help:
 	@echo "make dev    - install everything, build the frontend, serve http://localhost:8000"
@@ -45,6 +45,10 @@ test: lint backend-test frontend-unit frontend-build frontend-e2e
 
 fmt: backend-install
 	cd backend && ../$(BIN)/ruff check --fix app tests $(BENCH) && ../$(BIN)/ruff format app tests $(BENCH)
+
+# docs/settings.md from the settings classes and .env.example (a test fails when it is stale).
+docs-settings: backend-install
+	$(PY) tools/settings_reference.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next tools/node_modules

@@ -18,6 +18,8 @@
 #                        that already run it as a release/pre-deploy step (default true;
 #                        running it twice is harmless: it is idempotent and takes an
 #                        advisory lock, so many replicas can start at once)
+#   GRACEFUL_TIMEOUT_S   seconds uvicorn lets open requests finish after SIGTERM (default 20;
+#                        keep it below the platform's kill timeout)
 set -euo pipefail
 
 # The image gets GIT_SHA as a build argument from CI. Platforms that build the Dockerfile

@@ -243,3 +243,19 @@ def test_remote_unreachable() -> None:
         info.value.message
         == f"The embedding service could not be reached at {url} after 1 attempt."
     )
+
+
+def test_embedding_batch_size_is_the_texts_per_request() -> None:
+    from app.ai.factory import get_embedder
+    from app.core.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        embedding_provider="openai",
+        embedding_model="text-embedding-3-small",
+        openai_base_url="http://127.0.0.1:9/v1",
+        embedding_batch_size=7,
+    )
+    embedder = get_embedder(settings)
+    assert isinstance(embedder, OpenAIEmbedder)
+    assert embedder.batch_size == 7

@@ -493,8 +493,10 @@ def embedder_from_config(
     model: str | None,
     base_url: str | None,
     api_key: str | None,
+    batch_size: int = 128,
 ) -> Embedder:
-    """Build the embedder selected by ``EMBEDDING_PROVIDER`` ("local" or "openai")."""
+    """Build the embedder selected by ``EMBEDDING_PROVIDER`` ("local" or "openai");
+    ``batch_size`` is the texts per request to an OpenAI-compatible API."""
     kind = (provider or "").strip().lower()
     if kind == "local":
         return LocalEmbedder(model or None)
@@ -511,5 +513,7 @@ def embedder_from_config(
                     "and needs an API key."
                 )
             api_key = "not-needed"  # local servers (Ollama, vLLM, LM Studio) ignore it
-        return OpenAIEmbedder(base_url=base_url, api_key=api_key, model=model)
+        return OpenAIEmbedder(
+            base_url=base_url, api_key=api_key, model=model, batch_size=batch_size
+        )
     raise ValueError(f"EMBEDDING_PROVIDER must be 'local' or 'openai', not {provider!r}.")

@@ -15,9 +15,11 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=4)
 def _embedder(
-    provider: str, model: str | None, base_url: str | None, api_key: str | None
+    provider: str, model: str | None, base_url: str | None, api_key: str | None, batch_size: int
 ) -> Embedder:
-    embedder = embedder_from_config(provider, model=model, base_url=base_url, api_key=api_key)
+    embedder = embedder_from_config(
+        provider, model=model, base_url=base_url, api_key=api_key, batch_size=batch_size
+    )
     # A local model runs in its own process (see app.ai.embedding_process).
     if isinstance(embedder, LocalEmbedder):
         return ProcessEmbedder(model)
@@ -31,6 +33,7 @@ def get_embedder(settings: Settings) -> Embedder:
             settings.embedding_model,
             settings.openai_base_url,
             settings.openai_api_key,
+            settings.embedding_batch_size,
         )
 
 

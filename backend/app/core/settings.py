@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str | None = None
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = 128
 
     max_upload_mb: int = 50
     run_worker: bool = True
