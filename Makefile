@@ -41,7 +41,7 @@ backend-test: backend-install
 
 lint: backend-lint frontend-lint deploy-lint
 
-test: lint backend-test frontend-unit frontend-build frontend-e2e
+test: lint backend-test frontend-unit frontend-build frontend-vercel frontend-e2e
 
 fmt: backend-install
 	cd backend && ../$(BIN)/ruff check --fix app tests $(BENCH) && ../$(BIN)/ruff format app tests $(BENCH)
@@ -51,6 +51,7 @@ docs-settings: backend-install
 	$(PY) tools/settings_reference.py
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next tools/node_modules
+	rm -rf $(VENV) frontend/node_modules frontend/out frontend/.next tools/node_modules \
+		tools/vercel/node_modules
 
 -include mk/*.mk

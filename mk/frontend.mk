@@ -6,12 +6,15 @@
 #   make frontend-unit      vitest run (jsdom)
 #   make frontend-build     next build -> frontend/out, then the bundle secret scan
 #   make frontend-e2e       Playwright against the real backend (scripts/e2e-server.sh), Debian chromium
+#   make frontend-vercel    vercel.json against the Vercel CLI's schema, then `vercel build` offline
+#                           (tools/vercel/check.mjs; the CLI is pinned in tools/vercel)
 
 FRONTEND := frontend
 FRONTEND_STAMP := $(FRONTEND)/node_modules/.package-lock.json
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: frontend-install frontend-lint frontend-unit frontend-build frontend-e2e frontend-clean
+.PHONY: frontend-install frontend-lint frontend-unit frontend-build frontend-e2e frontend-vercel \
+	frontend-clean
 
 # npm ci rewrites node_modules/.package-lock.json, so it is newer than the lockfile afterwards.
 $(FRONTEND_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/package.json
@@ -31,6 +34,15 @@ frontend-build: frontend-install
 
 frontend-e2e: frontend-install frontend-build
 	cd $(FRONTEND) && npx playwright test
+
+VERCEL_STAMP := tools/vercel/node_modules/.package-lock.json
+
+$(VERCEL_STAMP): tools/vercel/package-lock.json tools/vercel/package.json
+	npm ci --prefix tools/vercel --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend-vercel: frontend-install $(VERCEL_STAMP)
+	node tools/vercel/check.mjs
 
 frontend-clean:
 	rm -rf $(FRONTEND)/node_modules $(FRONTEND)/.next $(FRONTEND)/out $(FRONTEND)/test-results $(FRONTEND)/playwright-report
