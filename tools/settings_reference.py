@@ -21,11 +21,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "backend"))
 
-from pydantic.fields import FieldInfo  # noqa: E402
-from pydantic_core import PydanticUndefined  # noqa: E402
-
 from app.core.settings import Settings  # noqa: E402
 from app.search.config import SearchSettings  # noqa: E402
+from pydantic.fields import FieldInfo  # noqa: E402
+from pydantic_core import PydanticUndefined  # noqa: E402
 
 OUTPUT = REPO / "docs" / "settings.md"
 ENV_EXAMPLE = REPO / ".env.example"

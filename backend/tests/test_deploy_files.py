@@ -293,20 +293,34 @@ def _render_services() -> dict[str, dict[str, Any]]:
     return {svc["type"]: svc for svc in data["services"]}
 
 
-def test_render_web_builds_the_dockerfile_and_migrates_before_deploy() -> None:
-    web = _render_services()["web"]
-    assert web["runtime"] == "docker"
-    assert web["dockerfilePath"] == "./backend/Dockerfile"
-    assert (REPO / web["dockerfilePath"]).is_file()
-    assert web["dockerContext"] == "."
-    assert web["preDeployCommand"] == "docchat migrate"
-    assert web["healthCheckPath"] == "/health"
-    # The YAML 1.1 trap: a bare `off` would be read as boolean False.
-    assert web["autoDeployTrigger"] == "off"
+def _render_env(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A service's variables, those of its environment groups included."""
+    groups = {
+        group["name"]: group["envVars"]
+        for group in _load_yaml(REPO / "render.yaml").get("envVarGroups", [])
+    }
+    env: dict[str, dict[str, Any]] = {}
+    for entry in service["envVars"]:
+        if "fromGroup" in entry:
+            env.update({e["key"]: e for e in groups[entry["fromGroup"]]})
+        else:
+            env[entry["key"]] = entry
+    return env
+
+
+def test_render_runs_the_ci_image_and_migrates_before_deploy() -> None:
+    """Image-backed services: Render never builds the repository, so the only way code gets
+    there is the tested image CI deploys by digest (scripts/deploy.sh)."""
+    for service in _render_services().values():
+        assert service["runtime"] == "image"
+        assert re.fullmatch(r"ghcr\.io/[\w.-]+/[\w.-]+:main", service["image"]["url"])
+        assert "dockerfilePath" not in service
+        assert service["preDeployCommand"] == "docchat migrate"
+    assert _render_services()["web"]["healthCheckPath"] == "/health"
 
 
 def test_render_secrets_are_not_synced_and_jwt_secret_is_generated() -> None:
-    env = {e["key"]: e for e in _render_services()["web"]["envVars"]}
+    env = _render_env(_render_services()["web"])
     for key in (*SECRET_NAMES, "FRONTEND_ORIGIN"):
         assert env[key].get("sync") is False, f"{key} must be `sync: false`"
         assert "value" not in env[key]
@@ -320,11 +334,26 @@ def test_render_worker_runs_the_worker_role_with_the_web_secrets() -> None:
     worker = _render_services()["worker"]
     assert worker["dockerCommand"] in _entrypoint_roles()
     assert worker["dockerCommand"] == "worker"
-    env = {e["key"]: e for e in worker["envVars"]}
+    env = _render_env(worker)
     for key in ("DATABASE_URL", "DATABASE_DIRECT_URL"):
         assert "value" not in env[key]
         assert env[key]["fromService"]["envVarKey"] == key
+    # Web-only settings stay off the worker (it refuses nothing without them).
+    assert "JWT_SECRET" not in env
+    assert "FRONTEND_ORIGIN" not in env
     assert _render_services()["web"]["dockerCommand"] in _entrypoint_roles()
+
+
+def test_render_api_and_worker_share_one_definition_of_the_embedding_settings() -> None:
+    """Search filters by embedding model: the two services take it from one group, and
+    neither overrides it."""
+    services = _render_services()
+    for service in services.values():
+        assert {"fromGroup": "docchat-shared"} in service["envVars"]
+        own = {e.get("key") for e in service["envVars"]}
+        assert not own & {"EMBEDDING_PROVIDER", "EMBEDDING_MODEL", "ORIGINALS_STORAGE"}
+    shared = _render_env(services["web"])
+    assert shared["EMBEDDING_PROVIDER"] == _render_env(services["worker"])["EMBEDDING_PROVIDER"]
 
 
 def test_fly_release_command_migrates_and_checks_health() -> None:
@@ -379,19 +408,45 @@ def test_every_job_has_a_timeout() -> None:
 
 
 def test_deploy_runs_only_on_push_to_main_and_never_on_pull_requests() -> None:
-    deploy = _workflow()["jobs"]["deploy"]
-    condition = deploy["if"].replace(" ", "")
-    assert "github.ref=='refs/heads/main'" in condition
-    assert "github.event_name=='push'" in condition
-    assert "&&" in condition
-    assert "||" not in condition
-    assert "pull_request" not in condition
-    script = " ".join(step.get("run", "") for step in _steps(deploy))
-    env = {k: v for step in _steps(deploy) for k, v in step.get("env", {}).items()}
-    assert env["RENDER_DEPLOY_HOOK_URL"] == "${{ secrets.RENDER_DEPLOY_HOOK_URL }}"
-    assert "curl" in script
-    assert '"${RENDER_DEPLOY_HOOK_URL}"' in script
-    assert "${{" not in script, "no expressions inside run: (template injection)"
+    jobs = _workflow()["jobs"]
+    for name, event in (("deploy", "push"), ("rollback", "workflow_dispatch")):
+        condition = jobs[name]["if"].replace(" ", "")
+        assert "github.ref=='refs/heads/main'" in condition
+        assert f"github.event_name=='{event}'" in condition
+        assert "&&" in condition
+        assert "||" not in condition
+        assert "pull_request" not in condition
+        assert jobs[name]["environment"] == "production"
+        steps = _steps(jobs[name])
+        script = " ".join(step.get("run", "") for step in steps)
+        env = {k: v for step in steps for k, v in step.get("env", {}).items()}
+        assert env["RENDER_DEPLOY_HOOK_URL"] == "${{ secrets.RENDER_DEPLOY_HOOK_URL }}"
+        assert "bash scripts/deploy.sh" in script
+        assert "${{" not in script, "no expressions inside run: (template injection)"
+    # The checks and the image build run for pushes and pull requests, not for a rollback.
+    assert "workflow_dispatch" in jobs["lint"]["if"]
+
+
+def test_deploys_name_the_tested_image_by_digest() -> None:
+    jobs = _workflow()["jobs"]
+    assert jobs["build"]["outputs"]["digest"] == "${{ steps.push.outputs.digest }}"
+    deploy_env = {k: v for step in _steps(jobs["deploy"]) for k, v in step.get("env", {}).items()}
+    assert deploy_env["IMAGE_REF"].endswith("@${{ needs.build.outputs.digest }}")
+    assert deploy_env["DEPLOY_SHA"] == "${{ github.sha }}"
+    rollback_env = {
+        k: v for step in _steps(jobs["rollback"]) for k, v in step.get("env", {}).items()
+    }
+    assert rollback_env["DEPLOY_SHA"] == "${{ inputs.sha }}"
+    assert "imagetools inspect" in " ".join(s.get("run", "") for s in _steps(jobs["rollback"]))
+    inputs = _workflow()["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["sha"]["required"] is True
+
+
+def test_image_builds_reuse_the_layer_cache() -> None:
+    build = _workflow()["jobs"]["build"]
+    step = next(s for s in _steps(build) if "build-push-action" in str(s.get("uses")))
+    assert step["with"]["cache-from"] == "type=gha"
+    assert step["with"]["cache-to"].startswith("type=gha")
 
 
 def test_only_the_build_job_may_write_packages() -> None:
@@ -400,7 +455,7 @@ def test_only_the_build_job_may_write_packages() -> None:
         if name == "build":
             assert perms == {"contents": "read", "packages": "write"}
         else:
-            assert "packages" not in perms, name
+            assert perms.get("packages") in (None, "read"), name
             assert "write" not in perms.values(), name
 
 
@@ -493,6 +548,6 @@ def test_lint_job_runs_every_linter() -> None:
 
 def test_deploy_doc_covers_every_render_env_var() -> None:
     doc = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
-    keys = {e["key"] for svc in _render_services().values() for e in svc["envVars"]}
+    keys = {key for svc in _render_services().values() for key in _render_env(svc)}
     missing = sorted(k for k in keys if k not in doc)
     assert missing == []

@@ -55,6 +55,7 @@ def _render_variables() -> set[str]:
         variable["key"]
         for service in blueprint["services"]
         for variable in service.get("envVars", [])
+        if "key" in variable
     }
     for group in blueprint.get("envVarGroups", []):
         names |= {variable["key"] for variable in group.get("envVars", [])}
