@@ -132,12 +132,17 @@ def run_worker(
         _require_database(settings, url)
 
     async def main() -> None:
+        from app.ai.factory import get_embedder
         from app.documents.storage import open_originals
+        from app.search.indexing import log_embedding_disagreement
         from app.worker_health import serve_worker_health
 
         # a job holds at most one pooled connection at a time
         engine = create_engine(app_url, pool_size=jobs_at_once, max_overflow=2)
         sessionmaker = create_sessionmaker(engine)
+        await log_embedding_disagreement(
+            engine, model_id=get_embedder(settings).model_id, role="worker"
+        )
         job_app = create_job_app(queue_url)
         try:
             async with (

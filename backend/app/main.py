@@ -40,8 +40,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    from app.ai.factory import get_embedder
     from app.documents.storage import open_originals
+    from app.search.indexing import log_embedding_disagreement
     from app.worker import run_worker_in_background
+
+    app.state.embedding_model_id = get_embedder(settings).model_id
+    await log_embedding_disagreement(engine, model_id=app.state.embedding_model_id, role="api")
 
     async with (
         open_originals(settings, app.state.sessionmaker) as app.state.originals,

@@ -20,7 +20,7 @@ async def test_health_reports_version(client: httpx.AsyncClient) -> None:
 async def test_ready_when_database_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "workers": 0, "oldest_queued_job_s": 0.0}
 
 
 @pytest.fixture

@@ -6,30 +6,19 @@ machinery (it cost half of /health's throughput; see docs/benchmarks.md, "API ov
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import orjson
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.core.metrics import QueueState, queue_state
 
 READY_TIMEOUT_S = 2.0
 
 
-def _json(payload: dict[str, str], status_code: int = 200) -> Response:
+def _json(payload: Mapping[str, str | int | float], status_code: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
-
-
-async def database_ready(engine: AsyncEngine, *, timeout_s: float) -> bool:
-    async def probe() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    try:
-        await asyncio.wait_for(probe(), timeout=timeout_s)
-    except Exception:  # any failure, including the timeout, means "not ready"
-        return False
-    return True
 
 
 async def health(request: Request) -> Response:
@@ -38,7 +27,27 @@ async def health(request: Request) -> Response:
 
 
 async def ready(request: Request) -> Response:
-    """Readiness: the database answers `SELECT 1` within 2 s."""
-    if await database_ready(request.app.state.engine, timeout_s=READY_TIMEOUT_S):
-        return _json({"status": "ready"})
-    return _json({"status": "unavailable"}, status_code=503)
+    """Readiness: the database answers within 2 s, and this API embeds queries with the model
+    documents are being indexed with (else search finds nothing: 503 `misconfigured` naming
+    both). Also reports the job workers alive (heartbeat in the last 30 s) and how long the
+    oldest due job has waited, for dashboards; neither fails the probe."""
+    from app.search.indexing import latest_indexed_model
+
+    async def probe() -> tuple[QueueState, str | None]:
+        async with request.app.state.engine.connect() as connection:
+            return await queue_state(connection), await latest_indexed_model(connection)
+
+    try:
+        queue, indexed = await asyncio.wait_for(probe(), timeout=READY_TIMEOUT_S)
+    except Exception:  # any failure, including the timeout, means "not ready"
+        return _json({"status": "unavailable"}, status_code=503)
+    body: dict[str, str | int | float] = {
+        "status": "ready",
+        "workers": queue.workers_alive,
+        "oldest_queued_job_s": round(queue.oldest_queued_s, 1),
+    }
+    model: str = request.app.state.embedding_model_id
+    if indexed is not None and indexed != model:
+        body.update(status="misconfigured", embedding_model=model, indexed_embedding_model=indexed)
+        return _json(body, status_code=503)
+    return _json(body)

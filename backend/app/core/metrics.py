@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -47,19 +51,35 @@ _QUEUE_STATE = text(
 )
 
 
+@dataclass(frozen=True)
+class QueueState:
+    todo: int
+    doing: int
+    oldest_queued_s: float
+    workers_alive: int
+
+
+async def queue_state(connection: AsyncConnection) -> QueueState:
+    row = (await connection.execute(_QUEUE_STATE, {"alive_s": WORKER_ALIVE_WITHIN_S})).one()
+    return QueueState(
+        todo=row.todo,
+        doing=row.doing,
+        oldest_queued_s=float(row.oldest_s),
+        workers_alive=row.workers,
+    )
+
+
 async def refresh_queue_metrics(engine: AsyncEngine) -> None:
     """Read the queue's state into the gauges (at scrape time); a slow or unreachable database
     leaves the last values and the scrape still answers."""
-    import asyncio
-    import contextlib
 
     async def read() -> None:
-        async with engine.connect() as conn:
-            row = (await conn.execute(_QUEUE_STATE, {"alive_s": WORKER_ALIVE_WITHIN_S})).one()
-        JOBS.labels("todo").set(row.todo)
-        JOBS.labels("doing").set(row.doing)
-        OLDEST_QUEUED_JOB_AGE.set(float(row.oldest_s))
-        WORKERS_ALIVE.set(row.workers)
+        async with engine.connect() as connection:
+            state = await queue_state(connection)
+        JOBS.labels("todo").set(state.todo)
+        JOBS.labels("doing").set(state.doing)
+        OLDEST_QUEUED_JOB_AGE.set(state.oldest_queued_s)
+        WORKERS_ALIVE.set(state.workers_alive)
 
     with contextlib.suppress(Exception):
         await asyncio.wait_for(read(), timeout=QUEUE_METRICS_TIMEOUT_S)

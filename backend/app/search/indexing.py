@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -16,10 +17,12 @@ import numpy as np
 import psycopg
 from psycopg import sql
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.documents.chunking import ChunkDraft
 from app.documents.models import Chunk
+
+logger = logging.getLogger(__name__)
 
 # Lexemes come from heading path + text (english stemming), so a section title also matches
 # its passages; the query side (app.search.retrieval) must use the same configuration.
@@ -270,3 +273,39 @@ async def create_tenant_vector_index(
             return True
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
+
+
+# What the workers index with right now: the model of the most recently indexed document.
+_LATEST_INDEXED_MODEL = text(
+    "SELECT embedding_model FROM documents WHERE status = 'ready' "
+    "ORDER BY processed_at DESC NULLS LAST LIMIT 1"
+)
+
+
+async def latest_indexed_model(connection: AsyncConnection) -> str | None:
+    result = await connection.execute(_LATEST_INDEXED_MODEL)
+    model: str | None = result.scalar_one_or_none()
+    return model
+
+
+async def log_embedding_disagreement(engine: AsyncEngine, *, model_id: str, role: str) -> None:
+    """At startup: an error naming both models when this process embeds with another model
+    than the one documents were last indexed with (search filters by model, so the API would
+    find nothing, or the worker would index what the API cannot find). Best effort: a
+    database that cannot be reached is reported elsewhere."""
+    try:
+        async with engine.connect() as connection:
+            indexed = await latest_indexed_model(connection)
+    except Exception:  # the database being down is /ready's and the pool's to report
+        return
+    if indexed is not None and indexed != model_id:
+        logger.error(
+            "embedding_model_mismatch",
+            extra={
+                "role": role,
+                "embedding_model": model_id,
+                "indexed_embedding_model": indexed,
+                "detail": "set EMBEDDING_PROVIDER/EMBEDDING_MODEL to the same values on the "
+                "API and the worker; after a deliberate switch, reindex every document",
+            },
+        )
