@@ -133,19 +133,12 @@ async def get_document(
 async def get_document_file(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, originals: Originals
 ) -> tuple[Document, AsyncIterator[bytes]]:
-    """The document and its original in pieces (read after the request's transaction ends,
-    one short transaction per piece). The first piece is read here, so that an original that
-    cannot be read fails the request before any byte of the response is sent."""
+    """The document and its original in pieces, read after the request's transaction ends
+    (Postgres: one short transaction per piece; S3: the object's body, opened here so that a
+    missing or unreachable object fails the request before its response starts)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
-    pieces = originals.store(document.original_storage).read_pieces(document_id=document.id)
-    first = await anext(pieces, b"")
-
-    async def all_pieces() -> AsyncIterator[bytes]:
-        yield first
-        async for piece in pieces:
-            yield piece
-
-    return document, all_pieces()
+    pieces = await originals.store(document.original_storage).open(document_id=document.id)
+    return document, pieces
 
 
 async def delete_document(

@@ -48,6 +48,11 @@ class OriginalStore(Protocol):
         """The original in pieces of at most PIECE_BYTES; no database connection is held
         between two pieces. Raises OriginalMissing when there is none."""
 
+    async def open(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
+        """`read_pieces`, with what can fail before the first byte (a missing object, an
+        unreachable bucket) done now, so that a download fails before its response starts.
+        Takes no database connection: the caller's request may still hold one."""
+
     async def remove(self, *, document_id: uuid.UUID) -> None:
         """Delete an original outside any request transaction (after its row is gone)."""
 

@@ -37,6 +37,11 @@ class PostgresStore:
         await self.write(session, document_id=document_id, data=bytes(data))
         return len(data)
 
+    async def open(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
+        # Nothing to prepare: the row exists with its document (same transaction, FK), and no
+        # connection is taken before the first piece is wanted.
+        return self.read_pieces(document_id=document_id)
+
     async def read_pieces(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
         offset = 0
         while True:

@@ -15,6 +15,7 @@ from app.core.settings import Settings
 from app.documents.storage import PIECE_BYTES, S3, OriginalMissing
 
 if TYPE_CHECKING:
+    from aiobotocore.response import StreamingBody
     from types_aiobotocore_s3 import S3Client
 
 # Every part of a multipart upload but the last must be at least 5 MiB.
@@ -106,7 +107,7 @@ class S3Store:
             raise
         return size
 
-    async def read_pieces(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
+    async def open(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
         from botocore.exceptions import ClientError
 
         try:
@@ -117,17 +118,24 @@ class S3Store:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise OriginalMissing(document_id) from None
             raise
-        body = response["Body"]
-        try:
-            async for piece in body.iter_chunks(PIECE_BYTES):
-                yield piece
-        finally:
-            body.close()
+        return _body_pieces(response["Body"])
+
+    async def read_pieces(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
+        async for piece in await self.open(document_id=document_id):
+            yield piece
 
     async def remove(self, *, document_id: uuid.UUID) -> None:
         await self._client.delete_object(
             Bucket=self._location.bucket, Key=self._location.key(document_id)
         )
+
+
+async def _body_pieces(body: StreamingBody) -> AsyncIterator[bytes]:
+    try:
+        async for piece in body.iter_chunks(PIECE_BYTES):
+            yield piece
+    finally:
+        body.close()
 
 
 @contextlib.asynccontextmanager
