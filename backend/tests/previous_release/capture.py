@@ -80,6 +80,7 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
     from app.documents import service as documents
     from app.documents import tasks
     from app.documents.chunking import ChunkDraft
+    from app.documents.storage import postgres_originals
     from app.search.retrieval import RetrievalParams, SearchScope, hybrid_search
 
     # No pre-ping: its probe query would be recorded as part of the step.
@@ -147,6 +148,14 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
         "logout", lambda s: auth.revoke_refresh_token(s, refresh_token=rotated.refresh_token)
     )
 
+    originals = postgres_originals(sessionmaker)
+
+    async def download(s: Any) -> bytes:
+        _, pieces = await documents.get_document_file(
+            s, user_id=user.id, document_id=document_id, originals=originals
+        )
+        return b"".join([piece async for piece in pieces])
+
     text = (
         "# Lighthouse maintenance\n\n## Lamp\n\nThe lamp is cleaned every morning and the "
         "wick trimmed.\n\n## Fog signal\n\nIn fog the keeper sounds the horn twice a minute.\n"
@@ -154,7 +163,9 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
     upload = documents.Upload(filename="lighthouse.md", data=text.encode())
     created = await step(
         "upload_document",
-        lambda s: documents.create_documents(s, user_id=user.id, uploads=[upload]),
+        lambda s: documents.create_documents(
+            s, user_id=user.id, uploads=[upload], originals=originals
+        ),
     )
     document_id = created[0].id
     await step(
@@ -167,7 +178,7 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
     )
     await step(
         "download_document",
-        lambda s: documents.get_document_file(s, user_id=user.id, document_id=document_id),
+        lambda s: download(s),
     )
     started = await step(
         "ingest_start", lambda _: tasks._start(sessionmaker, document_id), session=False
@@ -185,7 +196,7 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
         "ingest_finish",
         lambda _: tasks._finish(
             sessionmaker,
-            document=started[0],
+            document=started,
             drafts=drafts,
             vectors=state["vectors"],
             page_count=1,
