@@ -70,6 +70,12 @@ def test_processes_without_http_need_no_web_settings() -> None:
     worker.validate_for_startup(serves_http=False)
     with pytest.raises(ConfigError, match="^JWT_SECRET "):
         worker.validate_for_startup()
+    # ... but a placeholder that is set is refused by every process (a pre-deploy
+    # `docchat migrate` stops the deploy before it migrates).
+    with pytest.raises(ConfigError, match="^JWT_SECRET "):
+        _production(jwt_secret="please-change-me-to-a-long-random-value").validate_for_startup(
+            serves_http=False
+        )
 
 
 BAD_PRODUCTION = [

@@ -338,9 +338,9 @@ def test_render_worker_runs_the_worker_role_with_the_web_secrets() -> None:
     for key in ("DATABASE_URL", "DATABASE_DIRECT_URL"):
         assert "value" not in env[key]
         assert env[key]["fromService"]["envVarKey"] == key
-    # Web-only settings stay off the worker (it refuses nothing without them).
-    assert "JWT_SECRET" not in env
-    assert "FRONTEND_ORIGIN" not in env
+    # Not read by the worker, but a rollback to a release that required them needs them.
+    for key in ("JWT_SECRET", "FRONTEND_ORIGIN"):
+        assert env[key]["fromService"]["envVarKey"] == key
     assert _render_services()["web"]["dockerCommand"] in _entrypoint_roles()
 
 

@@ -143,13 +143,13 @@ class Settings(BaseSettings):
         """Refuse to run production with unsafe secrets, CORS or no database, and any
         environment behind a transaction pooler without a direct URL; raises ConfigError whose
         message starts with the variable's name. Processes that serve no HTTP (worker,
-        migrate, create-user) need neither JWT_SECRET nor FRONTEND_ORIGIN."""
+        migrate, create-user) do not need JWT_SECRET or FRONTEND_ORIGIN, but still refuse
+        weak or malformed values of them."""
         self._check_direct_database_url()
         self._check_originals_storage()
         if not self.is_production:
             return
-        if serves_http:
-            self._check_web()
+        self._check_web(required=serves_http)
         if not self.database_url:
             raise ConfigError("DATABASE_URL is not set; production needs a PostgreSQL URL")
 
@@ -185,17 +185,20 @@ class Settings(BaseSettings):
         if self.originals_storage == "s3" and not self.s3_bucket:
             raise ConfigError("S3_BUCKET is not set; ORIGINALS_STORAGE=s3 needs a bucket")
 
-    def _check_web(self) -> None:
+    def _check_web(self, *, required: bool) -> None:
+        """Secrets and origins: refused when weak or malformed, wherever they are set; required
+        only by processes that serve HTTP."""
         secret = self.jwt_secret
-        if not secret:
+        if not secret and required:
             raise ConfigError(
                 "JWT_SECRET is not set; production needs a random secret of 32+ bytes"
             )
-        _check_secret("JWT_SECRET", secret)
+        if secret:
+            _check_secret("JWT_SECRET", secret)
         for previous in self.jwt_previous_secrets:
             # Tokens signed with a previous secret are still accepted: it must be as strong.
             _check_secret("JWT_PREVIOUS_SECRETS", previous)
-        if not self.frontend_origin:
+        if not self.frontend_origin and required:
             raise ConfigError("FRONTEND_ORIGIN is not set; list the exact frontend origin(s)")
         for origin in self.frontend_origin:
             if origin == "*" or "*" in origin:
