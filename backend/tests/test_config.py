@@ -128,6 +128,16 @@ BAD_PRODUCTION = [
         id="direct-url-is-the-pooler",
     ),
     pytest.param({"originals_storage": "s3"}, "S3_BUCKET", id="s3-without-bucket"),
+    pytest.param(
+        {"embedding_provider": "openai", "openai_api_key": "sk-test"},
+        "EMBEDDING_MODEL",
+        id="openai-embeddings-without-model",
+    ),
+    pytest.param(
+        {"embedding_provider": "openai", "embedding_model": "text-embedding-3-small"},
+        "OPENAI_API_KEY",
+        id="openai-embeddings-without-key-or-server",
+    ),
 ]
 
 

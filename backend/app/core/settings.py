@@ -146,6 +146,7 @@ class Settings(BaseSettings):
         migrate, create-user) do not need JWT_SECRET or FRONTEND_ORIGIN, but still refuse
         weak or malformed values of them."""
         self._check_direct_database_url()
+        self._check_embeddings()
         self._check_originals_storage()
         if not self.is_production:
             return
@@ -179,6 +180,21 @@ class Settings(BaseSettings):
                 "DATABASE_DIRECT_URL is not set, and DATABASE_URL is a transaction pooler (a "
                 "'-pooler' host or port 6432/6543): migrations and the job queue need the "
                 "direct URL"
+            )
+
+    def _check_embeddings(self) -> None:
+        # Checked at startup: the API resolves its embedding model id then (/ready compares it
+        # with what is indexed), and a worker would otherwise fail every job instead.
+        if self.embedding_provider != "openai":
+            return
+        if not self.embedding_model:
+            raise ConfigError(
+                "EMBEDDING_MODEL is not set; EMBEDDING_PROVIDER=openai needs a model name"
+            )
+        if not self.openai_api_key and not self.openai_base_url:
+            raise ConfigError(
+                "OPENAI_API_KEY is not set; EMBEDDING_PROVIDER=openai calls api.openai.com "
+                "(or set OPENAI_BASE_URL for a local server)"
             )
 
     def _check_originals_storage(self) -> None:
