@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     # piece at a time, so more jobs only overlap parsing and database writes with it.
     worker_concurrency: int = 4
     worker_shutdown_grace_s: float = 10.0
-    # `docchat worker` serves /health (its last heartbeat) and /metrics on this port; 0 = off.
+    # `docchat worker` serves /health (200 while its job loop runs) and /metrics on this port;
+    # 0 = off.
     worker_health_port: int = 0
 
     # Where uploaded originals live: "postgres" (the document_files table) or "s3" (any
