@@ -70,6 +70,15 @@ async def _chat_with_a_source(client: httpx.AsyncClient) -> tuple[dict[str, str]
     return headers, await new_chat(client, headers)
 
 
+async def _model_asked(fake: FakeOpenAI) -> None:
+    """Return once the app has sent the model its prompt (the question is stored by then)."""
+    for _ in range(1000):
+        if fake.requests_to("chat"):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the model was never asked")
+
+
 async def _stored_answer(app: FastAPI, message_id: str) -> ChatMessage | None:
     async with app.state.sessionmaker() as session:
         return await session.get(ChatMessage, uuid.UUID(message_id))
@@ -99,8 +108,7 @@ async def test_answer_waits_for_a_busy_pool_instead_of_being_dropped(
     fake_llm.push(slow_first_token(1.0, "The keeper lit the lamp [1]."))
 
     async def hold_the_only_connection() -> None:
-        while not fake_llm.requests_to("chat"):  # the question is stored, the pool is free
-            await asyncio.sleep(0.01)
+        await _model_asked(fake_llm)  # the question is stored, the pool is free
         async with llm_app.state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             await asyncio.sleep(2.0)  # the answer is done after 1 s; storing it must wait
@@ -122,8 +130,7 @@ async def test_storage_failure_ends_the_stream_with_an_error(
     fake_llm.push(slow_first_token(0.5, "An answer for a chat that is gone [1]."))
 
     async def delete_the_chat_meanwhile() -> None:
-        while not fake_llm.requests_to("chat"):
-            await asyncio.sleep(0.01)
+        await _model_asked(fake_llm)
         response = await llm_client.delete(f"/api/v1/chats/{chat_id}", headers=headers)
         assert response.status_code == 204
 
@@ -131,7 +138,10 @@ async def test_storage_failure_ends_the_stream_with_an_error(
     _, events = await ask(llm_client, headers, chat_id, QUESTION)
     await deleter
     assert event_types(events)[-2:] == ["error", "[DONE]"], events
-    assert by_type(events, "error")["errorText"] == "The answer could not be saved. Ask again in a moment."
+    assert (
+        by_type(events, "error")["errorText"]
+        == "The answer could not be saved. Ask again in a moment."
+    )
 
 
 async def test_answer_is_bounded_by_max_tokens(
