@@ -18,6 +18,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.emails import normalize_email
 from app.auth.models import RefreshToken, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
@@ -47,8 +48,13 @@ ACCOUNT_EXISTS = "An account with this email already exists."
 
 
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
-    """`email` in its normal form (app.auth.emails); `uq_users_email_lower` answers it."""
-    result = await session.execute(select(User).where(func.lower(User.email) == email))
+    """The account of an address in any spelling that normalizes to it (app.auth.emails);
+    `uq_users_email_lower` answers the query."""
+    try:
+        normal = normalize_email(email)
+    except ValueError:
+        return None
+    result = await session.execute(select(User).where(func.lower(User.email) == normal))
     return result.scalar_one_or_none()
 
 
