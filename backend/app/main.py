@@ -105,11 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_prefixes=("/api/v1/documents",),
     )
     app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
-    app.add_middleware(
-        ClientAddressMiddleware,
-        client_ip_header=settings.client_ip_header,
-        trusted_proxy_hops=settings.trusted_proxy_hops,
-    )
+    if settings.client_ip_header or settings.trusted_proxy_hops:
+        app.add_middleware(
+            ClientAddressMiddleware,
+            client_ip_header=settings.client_ip_header,
+            trusted_proxy_hops=settings.trusted_proxy_hops,
+        )
     if settings.frontend_origin:
         # Outermost, so that every response (a 500 included) carries the CORS headers.
         app.add_middleware(

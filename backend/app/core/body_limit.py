@@ -10,6 +10,8 @@ from app.core.errors import send_error
 
 # Bodies declared up to this multiple of the limit are read and discarded before the 413.
 DRAIN_LIMIT_FACTOR = 4
+# No route reads a body of these (and uvicorn buffers at most 64 KB of one nobody reads).
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 async def _discard_body(receive: Receive) -> None:
@@ -49,7 +51,7 @@ class BodySizeLimitMiddleware:
         return limit, f"The request body is larger than the {_size(limit)} limit."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
         max_bytes, message = self._limit(scope["path"])

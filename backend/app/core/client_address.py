@@ -11,11 +11,8 @@ appended. Everything that keys on the client (rate limits, the access log) reads
 from __future__ import annotations
 
 import ipaddress
-import logging
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-logger = logging.getLogger(__name__)
 
 _FORWARDED_FOR = b"x-forwarded-for"
 _FORWARDED_PROTO = b"x-forwarded-proto"
@@ -68,14 +65,15 @@ def resolve_client(
 
 
 class ClientAddressMiddleware:
+    """Installed only behind a proxy (CLIENT_IP_HEADER or TRUSTED_PROXY_HOPS set); without one
+    the connection's peer already is the client."""
+
     def __init__(
         self, app: ASGIApp, *, client_ip_header: str | None, trusted_proxy_hops: int
     ) -> None:
         self.app = app
         self.client_ip_header = client_ip_header.lower().encode() if client_ip_header else None
         self.trusted_proxy_hops = trusted_proxy_hops
-        self.behind_proxy = bool(client_ip_header) or trusted_proxy_hops > 0
-        self._warned = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,19 +89,8 @@ class ClientAddressMiddleware:
         )
         if host is not None:
             scope["client"] = (host, peer_port if host == peer_host else 0)
-        if self.behind_proxy:
-            proto = [v for name, v in headers if name == _FORWARDED_PROTO]
-            scheme = proto[-1].decode("latin-1").split(",")[-1].strip().lower() if proto else ""
-            if scheme in _SCHEMES:
-                scope["scheme"] = scheme
-        elif not self._warned and any(name == _FORWARDED_FOR for name, _ in headers):
-            self._warned = True
-            logger.warning(
-                "forwarded_header_ignored",
-                extra={
-                    "hint": "requests carry X-Forwarded-For but CLIENT_IP_HEADER and "
-                    "TRUSTED_PROXY_HOPS are unset: behind a proxy every client shares its "
-                    "address in rate limits (docs/deploy.md, 'Client addresses')"
-                },
-            )
+        proto = [value for name, value in headers if name == _FORWARDED_PROTO]
+        scheme = proto[-1].decode("latin-1").split(",")[-1].strip().lower() if proto else ""
+        if scheme in _SCHEMES:
+            scope["scheme"] = scheme
         await self.app(scope, receive, send)
