@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,17 +72,23 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
     return user
 
 
+# Built once: every authenticated request runs it, and building and keying a new statement
+# costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
+_SESSION_USER = select(User).where(
+    User.id == bindparam("user_id"),
+    User.is_active.is_(True),
+    ~exists().where(
+        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
+    ),
+)
+
+
 async def get_session_user(
     session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
     """The active user of an access token, unless its sign-in was logged out (or its
     refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
-    logged_out = exists().where(
-        RefreshToken.family_id == session_id, RefreshToken.revoked_at.is_not(None)
-    )
-    result = await session.execute(
-        select(User).where(User.id == user_id, User.is_active.is_(True), ~logged_out)
-    )
+    result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
     return result.scalar_one_or_none()
 
 
