@@ -142,6 +142,7 @@ def servers(
                 MIGRATE_ON_START="false",
                 RUN_WORKER="false",
                 LOGIN_RATE_LIMIT_PER_IP="5/minute",
+                REGISTER_RATE_LIMIT_PER_IP="3/hour",
             )
         for server in started.values():
             server.wait_ready()
@@ -177,6 +178,29 @@ def test_forged_forwarded_for_does_not_escape_the_per_address_limit(
         # The limit belongs to the real client, not to the proxy every request comes through.
         other = _login(base_url, platform.delivered(OTHER_CLIENT, "198.51.100.1"), 99)
         assert other.status_code == 401, other.text
+
+
+@pytest.mark.parametrize("platform", PLATFORMS, ids=[p.name for p in PLATFORMS])
+def test_sign_up_probing_stays_limited_whatever_x_forwarded_for_says(
+    servers: dict[str, Entrypoint], platform: Platform
+) -> None:
+    """A 409 tells that an address has an account (docs/architecture.md): the per-address
+    sign-up limit is what bounds that probing, so it must not be escapable either."""
+    base_url = f"http://127.0.0.1:{servers[platform.name].port}"
+    codes = [
+        httpx.post(
+            f"{base_url}/api/v1/auth/register",
+            json={
+                "email": f"probe{i}@example.com",
+                "password": "correct-horse-1",
+                "full_name": "P",
+            },
+            headers=platform.delivered(REAL_CLIENT, f"198.51.100.{i}, 203.0.113.9"),
+            timeout=10,
+        ).status_code
+        for i in range(5)
+    ]
+    assert codes == [201] * 3 + [429] * 2, (platform.name, codes)
 
 
 def test_no_deploy_file_lets_uvicorn_trust_forwarded_headers() -> None:

@@ -10,14 +10,19 @@ from email_validator import EmailNotValidError, validate_email
 
 
 def normalize_email(value: str) -> str:
-    """NFKC (fullwidth `\\uff35\\uff33...` is `US...`), trimmed, lower-case, syntax-checked: the form
-    stored in `users.email` and compared at sign-in."""
-    text = unicodedata.normalize("NFKC", value).strip()
+    """The form stored in `users.email` and compared at sign-in: NFKC (fullwidth
+    `\\uff35\\uff33...` is `US...`), trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).strip().lower())
+
+
+def valid_email(value: str) -> str:
+    """The normal form of a syntactically valid address (an internationalized domain in one
+    spelling, punycode or not); ValueError says what is wrong."""
     try:
-        normalized = validate_email(text, check_deliverability=False).normalized
+        checked = validate_email(normalize_email(value), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"is not a valid email address: {exc}") from None
-    return unicodedata.normalize("NFKC", normalized.lower())
+    return normalize_email(checked.normalized)
 
 
 def refuse_look_alike(email: str) -> str:

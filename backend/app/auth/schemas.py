@@ -6,14 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.auth.emails import normalize_email, refuse_look_alike
+from app.auth.emails import refuse_look_alike, valid_email
 from app.core.types import TextIn, UnicodeText
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL_SCHEMA = WithJsonSchema({"type": "string", "format": "email", "maxLength": 320})
 
 # The normal form (app.auth.emails) of an address typed at sign-in.
-EmailIn = Annotated[UnicodeText, AfterValidator(normalize_email), _EMAIL_SCHEMA]
+EmailIn = Annotated[UnicodeText, AfterValidator(valid_email), _EMAIL_SCHEMA]
 # ... and of a new account's, which must not imitate another script.
 NewEmailIn = Annotated[EmailIn, AfterValidator(refuse_look_alike), _EMAIL_SCHEMA]
 

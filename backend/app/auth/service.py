@@ -50,20 +50,19 @@ ACCOUNT_EXISTS = "An account with this email already exists."
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     """The account of an address in any spelling that normalizes to it (app.auth.emails);
     `uq_users_email_lower` answers the query."""
-    try:
-        normal = normalize_email(email)
-    except ValueError:
-        return None
+    normal = normalize_email(email)
     result = await session.execute(select(User).where(func.lower(User.email) == normal))
     return result.scalar_one_or_none()
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
-    """`email` in its normal form (app.auth.emails), which is what is stored."""
+    """Stores `email` in its normal form (app.auth.emails)."""
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
-    user = User(email=email, full_name=full_name.strip(), password_hash=password_hash)
+    user = User(
+        email=normalize_email(email), full_name=full_name.strip(), password_hash=password_hash
+    )
     session.add(user)
     try:
         await session.flush()

@@ -41,10 +41,8 @@ NOTHING_FOUND = (
     "I could not find anything about this in your documents. "
     "Try rephrasing the question, or upload a document that covers it."
 )
-# Upstream error texts can quote keys and internal addresses: users get this, the log the rest.
-MODEL_FAILED = (
-    "The answer was interrupted: the language model service failed. Try again in a moment."
-)
+# `reason` is LLMError.message, which never quotes the provider (its detail goes to the log).
+MODEL_FAILED = "The answer was interrupted: {reason}"
 ANSWER_NOT_SAVED = "The answer could not be saved. Ask again in a moment."
 # A provider that ignores max_tokens still cannot stream more than this per token asked for.
 MAX_CHARS_PER_TOKEN = 8
@@ -250,12 +248,13 @@ async def stream_answer(
         yield stream.text_end()
         finished = True
     except LLMError as exc:
-        error = MODEL_FAILED
+        error = MODEL_FAILED.format(reason=exc.message)
         logger.warning(
             "llm_failed",
             extra={
                 "chat_id": str(prepared.chat_id),
                 "error": exc.message,
+                "detail": exc.detail,
                 "status_code": exc.status_code,
             },
         )

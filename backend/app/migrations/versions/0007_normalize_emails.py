@@ -43,10 +43,7 @@ def upgrade() -> None:
     ).all()
     look_alikes = 0
     for user_id, email in rows:
-        try:
-            normal = normalize_email(email)
-        except ValueError:
-            continue  # kept as it is; sign-in compares the same normal form
+        normal = normalize_email(email)
         if normal == email:
             continue
         if normal in claimed and normal != email.lower():
