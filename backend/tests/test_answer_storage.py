@@ -182,8 +182,7 @@ async def test_upstream_error_text_reaches_the_log_not_the_user(
     _, events = await ask(llm_client, headers, chat_id, QUESTION)
     error_text = by_type(events, "error")["errorText"]
     assert error_text == (
-        "The answer was interrupted: "
-        "The language model service rejected the API key (HTTP 401)."
+        "The answer was interrupted: The language model service rejected the API key (HTTP 401)."
     )
     detail = (await llm_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).text
     assert "sk-proj" not in detail
