@@ -11,9 +11,10 @@
 #
 # Environment:
 #   PORT                 listen port (default 8000; platforms set it)
-#   FORWARDED_ALLOW_IPS  proxy addresses trusted for X-Forwarded-For/-Proto
-#                        (default 127.0.0.1; "*" only where nothing but the platform's
-#                        proxy can reach the container, as on Render, Fly.io and Railway)
+#   CLIENT_IP_HEADER,    where the client address comes from behind the platform's proxy
+#   TRUSTED_PROXY_HOPS   (read by the app, docs/deploy.md "Client addresses"); uvicorn's
+#                        own X-Forwarded-For handling is off: with FORWARDED_ALLOW_IPS="*"
+#                        it took the left-most entry, which the client writes
 #   MIGRATE_ON_START     "false" skips `docchat migrate` in the web role, for platforms
 #                        that already run it as a release/pre-deploy step (default true;
 #                        running it twice is harmless: it is idempotent and takes an
@@ -51,8 +52,7 @@ case "${role}" in
     exec uvicorn app.main:app \
       --host 0.0.0.0 \
       --port "${PORT:-8000}" \
-      --proxy-headers \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+      --no-proxy-headers \
       --no-access-log \
       --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT_S:-20}" \
       "$@"

@@ -156,7 +156,9 @@ BENCH_JWT_SECRET = "bench-" + "k3Y9pQ2mZx7Lw4Rt8Vn1Bc6Hd0Jf5Gs" * 2
 def access_token(user_id: uuid.UUID) -> str:
     from app.core.security import create_access_token
 
-    return create_access_token(user_id, secret=BENCH_JWT_SECRET, ttl_s=24 * 3600)
+    return create_access_token(
+        user_id, session_id=uuid.uuid4(), secret=BENCH_JWT_SECRET, ttl_s=24 * 3600
+    )
 
 
 class InProcessServer:

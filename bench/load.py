@@ -4,14 +4,14 @@
 
 Starts `docchat serve` (uvicorn, embedded PostgreSQL in a temporary DATA_DIR, in-process
 worker, extractive answers, no API keys) on 127.0.0.1, gives every simulated user an account
-(own email, own X-Forwarded-For address trusted through FORWARDED_ALLOW_IPS=127.0.0.1, so the
-per-IP and per-email login limits apply as in production) and one seeded document, then runs
+(own email, own X-Forwarded-For address, read with TRUSTED_PROXY_HOPS=1 as behind one proxy, so
+the per-address and per-account limits apply as in production) and one seeded document, then runs
 every user as an asyncio task (httpx) doing a realistic mix with think time:
 
     sign in, then 25-50 steps of: list documents, search, ask a question in a chat (consuming
     the SSE stream to the end), list chats, upload a small text file, refresh the access token;
     then sign out and start the next session with a new sign-in (about 1.5 sign-ins per user
-    per minute: the per-email limit of 5/minute is for people, not for this loop).
+    per minute: the per-account-and-address limit of 5/minute is for people, not for this loop).
 
 After a warm-up round (every user does each operation once) it runs for --duration seconds or
 --max-requests requests. Per operation: requests, errors (HTTP >= 400 or transport errors),
@@ -265,7 +265,7 @@ class Server:
             "DATA_DIR": str(data_dir / "data"),
             "ENVIRONMENT": "development",
             "JWT_SECRET": secrets.token_urlsafe(48),
-            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "TRUSTED_PROXY_HOPS": "1",
             "LOG_LEVEL": "WARNING",
             "LLM_PROVIDER": "extractive",
             "RUN_WORKER": "true",

@@ -107,8 +107,8 @@ def serve(
         log_config=UVICORN_LOG_CONFIG,
         log_level=settings.log_level.lower(),
         access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # The app resolves the client address itself (app.core.client_address).
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

@@ -14,6 +14,7 @@ from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
 from app.core import metrics
 from app.core.body_limit import BodySizeLimitMiddleware
+from app.core.client_address import ClientAddressMiddleware
 from app.core.cors import StrictCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker, resolve_database_url
 from app.core.errors import install_error_handlers
@@ -36,7 +37,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = await asyncio.to_thread(resolve_database_url, settings)
     engine = create_engine(
-        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_s=settings.db_pool_timeout_s,
     )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -51,6 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with (
         open_originals(settings, app.state.sessionmaker) as app.state.originals,
         run_worker_in_background(app, settings),
+        metrics.private_server(settings),
     ):
         logger.info(
             "startup", extra={"version": settings.git_sha, "environment": settings.environment}
@@ -66,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     sentry_enabled = init_sentry(settings)
 
-    app = FastAPI(title="DocChat API", version=settings.git_sha, lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="DocChat API",
+        version=settings.git_sha,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.router.route_class = TemplatedRoute
     app.state.settings = settings
     app.state.limiter = create_limiter(
@@ -85,10 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(
         BodySizeLimitMiddleware,
-        max_bytes=settings.max_upload_bytes,
-        path_prefixes=("/api/v1/documents",),
+        max_bytes=settings.max_request_body_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+        upload_prefixes=("/api/v1/documents",),
     )
     app.add_middleware(RequestContextMiddleware, sentry_enabled=sentry_enabled)
+    if settings.client_ip_header or settings.trusted_proxy_hops:
+        app.add_middleware(
+            ClientAddressMiddleware,
+            client_ip_header=settings.client_ip_header,
+            trusted_proxy_hops=settings.trusted_proxy_hops,
+        )
     if settings.frontend_origin:
         # Outermost, so that every response (a 500 included) carries the CORS headers.
         app.add_middleware(

@@ -101,9 +101,9 @@ def test_migrate_applies_all_migrations(
 def test_create_user(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
     returncode, stdout, stderr = cli_runs["create"]
     assert returncode == 0, stdout + stderr
-    assert "created user Cli@example.com" in stdout
+    assert "created user cli@example.com" in stdout  # stored in its normal form
     users = _users(cli_database)
-    assert [email for email, _ in users] == ["Cli@example.com"]
+    assert [email for email, _ in users] == ["cli@example.com"]
     assert users[0][1].startswith("$argon2")  # stored hashed
     assert PASSWORD not in stdout + stderr
 

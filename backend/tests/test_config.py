@@ -336,6 +336,16 @@ def test_get_settings_turns_malformed_values_into_config_error(
         get_settings.cache_clear()
 
 
+def test_a_malformed_rate_limit_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHAT_RATE_LIMIT", "twenty a minute")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="^CHAT_RATE_LIMIT is invalid"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -231,14 +231,16 @@ def test_entrypoint_is_strict_executable_bash() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_entrypoint_web_role_serves_with_proxy_headers_and_no_access_log() -> None:
+def test_entrypoint_web_role_leaves_proxy_headers_to_the_app_and_has_no_access_log() -> None:
     text = ENTRYPOINT.read_text(encoding="utf-8")
     web = text[text.index("  web)") : text.index(";;", text.index("  web)"))]
     assert web.index("docchat migrate") < web.index("exec uvicorn app.main:app")
-    for flag in ("--host 0.0.0.0", "--proxy-headers", "--no-access-log"):
+    for flag in ("--host 0.0.0.0", "--no-proxy-headers", "--no-access-log"):
         assert flag in web
     assert '--port "${PORT' in web
-    assert '--forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"' in web
+    # uvicorn with FORWARDED_ALLOW_IPS="*" takes the client-written left-most X-Forwarded-For.
+    assert "forwarded-allow-ips" not in web
+    assert "--proxy-headers" not in web.replace("--no-proxy-headers", "")
     assert {"web", "worker", "migrate"} <= _entrypoint_roles()
 
 

@@ -68,7 +68,14 @@ async def test_forged_access_tokens_are_401(client: httpx.AsyncClient) -> None:
     bob_id = (await client.get(f"{API}/auth/me", headers=bob)).json()["id"]
     kid = security.key_id(TEST_SECRET)
     now = int(time.time())
-    claims = {"sub": alice_id, "type": "access", "iat": now, "exp": now + 300}
+    # sid: a sign-in (refresh-token family) that was never logged out.
+    claims = {
+        "sub": alice_id,
+        "sid": str(uuid.uuid4()),
+        "type": "access",
+        "iat": now,
+        "exp": now + 300,
+    }
 
     valid = jwt.encode(claims, TEST_SECRET, algorithm="HS256", headers={"kid": kid})
     assert (await _me(client, f"Bearer {valid}")).status_code == 200  # the control

@@ -135,9 +135,10 @@ async def test_client_errors_are_not_retried(server: FakeOpenAI, llm: OpenAIChat
     server.push(http_error(400, message="This model's maximum context length is 8192 tokens."))
     with pytest.raises(LLMError) as info:
         await _collect(llm)
-    assert info.value.message == (
-        "The language model refused the request (HTTP 400). "
-        "It said: This model's maximum context length is 8192 tokens."
+    assert info.value.message == "The language model refused the request (HTTP 400)."
+    # What the provider said is for the log, never the user (it can quote key fragments).
+    assert info.value.detail == (
+        f"{server.base_url}: This model's maximum context length is 8192 tokens."
     )
     assert len(server.requests) == 1
 
@@ -216,8 +217,10 @@ async def test_connection_refused(server: FakeOpenAI) -> None:
     finally:
         await client.aclose()
     assert info.value.message == (
-        f"The language model service could not be reached at {url} after 2 attempts."
+        "The language model service could not be reached after 2 attempts."
     )
+    assert info.value.detail is not None
+    assert info.value.detail.startswith(url)
 
 
 async def test_aclose_closes_upstream(server: FakeOpenAI, llm: OpenAIChatLLM) -> None:

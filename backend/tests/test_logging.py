@@ -284,6 +284,7 @@ def test_access_lines_carry_request_context(logged_session: Session) -> None:
         assert entry["duration_ms"] >= 0
     [me] = [entry for entry in access if entry["request_id"] == "my-request-0001"]
     assert me["path"] == "/api/v1/auth/me"
+    assert me["client"] == "127.0.0.1"  # the address rate limits key on
     assert me["user_id"] == logged_session.user_id
     [rejected] = [
         entry for entry in access if entry["request_id"] == logged_session.generated_request_id

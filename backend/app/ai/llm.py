@@ -47,15 +47,23 @@ class ChatMessage:
 class LLMError(Exception):
     """The language model failed; ``message`` is a sentence to show the user.
 
-    ``partial`` is True when some text had already been yielded before the failure.
-    ``status_code`` is the upstream HTTP status when there was one.
+    ``message`` never quotes the provider or names its address (error texts can carry key
+    fragments, "Incorrect API key provided: sk-proj-AbCd…", and internal URLs): that goes in
+    ``detail``, for the log. ``partial`` is True when some text had already been yielded before
+    the failure. ``status_code`` is the upstream HTTP status when there was one.
     """
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, partial: bool = False
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        status_code: int | None = None,
+        partial: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
         self.status_code = status_code
         self.partial = partial
 
@@ -92,6 +100,10 @@ class _Retry(Exception):
     def __init__(self, delay: float) -> None:
         super().__init__(delay)
         self.delay = delay
+
+
+def _api_error_text(err: openai.APIError) -> str:
+    return " ".join(str(err.message).split())[:300]
 
 
 def _plural(n: int) -> str:
@@ -141,9 +153,6 @@ class OpenAIChatLLM:
         await self._client.close()
 
     # ------------------------------------------------------------------ helpers
-
-    def _where(self) -> str:
-        return f" at {self.base_url}" if self.base_url else ""
 
     def _payload(
         self, messages: Sequence[ChatMessage], max_tokens: int | None, temperature: float
@@ -206,12 +215,13 @@ class OpenAIChatLLM:
                 )
                 raise _Retry(delay) from err
             raise LLMError(
-                f"The language model service could not be reached{self._where()} "
-                f"after {_plural(attempt)}."
+                f"The language model service could not be reached after {_plural(attempt)}.",
+                detail=f"{self.base_url or 'api.openai.com'}: {err.__cause__ or err}",
             ) from err
         if isinstance(err, openai.APIError):  # error event inside the stream
-            detail = " ".join(str(err.message).split())[:300]
-            raise LLMError(f"The language model reported an error: {detail}") from err
+            raise LLMError(
+                "The language model reported an error.", detail=_api_error_text(err)
+            ) from err
         raise LLMError("The language model sent a response that could not be read.") from err
 
     def _backoff(self, attempt: int) -> float:
@@ -219,16 +229,15 @@ class OpenAIChatLLM:
 
     def _client_error(self, err: openai.APIStatusError) -> LLMError:
         status = err.status_code
-        detail = api_error_detail(err)
         if status in (401, 403):
             msg = f"The language model service rejected the API key (HTTP {status})."
         elif status == 404:
-            msg = f"The language model {self.model!r} was not found{self._where()} (HTTP 404)."
+            msg = f"The language model {self.model!r} was not found (HTTP 404)."
         else:
             msg = f"The language model refused the request (HTTP {status})."
-        if detail:
-            msg = f"{msg} It said: {detail}"
-        return LLMError(msg, status_code=status)
+        detail = api_error_detail(err)
+        where = f"{self.base_url}: " if self.base_url else ""
+        return LLMError(msg, detail=f"{where}{detail}" if detail else None, status_code=status)
 
     @staticmethod
     def _read_chunk(chunk: Any) -> tuple[str, bool, bool]:
@@ -300,9 +309,9 @@ class OpenAIChatLLM:
                             partial=True,
                         ) from err
                     except openai.APIError as err:
-                        detail = " ".join(str(err.message).split())[:300]
                         raise LLMError(
-                            f"The language model stopped mid-answer with an error: {detail}",
+                            "The language model stopped mid-answer with an error.",
+                            detail=_api_error_text(err),
                             partial=True,
                         ) from err
                     except Exception as err:

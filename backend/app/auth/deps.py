@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.auth import service
 from app.auth.models import User
 from app.core import security
 from app.core.db import SessionDep
@@ -42,8 +43,10 @@ async def get_current_user(
         )
     except security.InvalidToken:
         raise Unauthorized("The access token is invalid or has expired.") from None
-    user = await session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    user = await service.get_session_user(
+        session, user_id=claims.user_id, session_id=claims.session_id
+    )
+    if user is None:
         raise Unauthorized("The access token is invalid or has expired.")
     request.state.user_id = str(user.id)
     user_id_var.set(str(user.id))

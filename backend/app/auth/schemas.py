@@ -2,28 +2,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.core.types import TextIn
+from app.auth.emails import refuse_look_alike, valid_email
+from app.core.types import TextIn, UnicodeText
 
 MIN_PASSWORD_LENGTH = 10
+_EMAIL_SCHEMA = WithJsonSchema({"type": "string", "format": "email", "maxLength": 320})
+
+# The normal form (app.auth.emails) of an address typed at sign-in.
+EmailIn = Annotated[UnicodeText, AfterValidator(valid_email), _EMAIL_SCHEMA]
+# ... and of a new account's, which must not imitate another script.
+NewEmailIn = Annotated[EmailIn, AfterValidator(refuse_look_alike), _EMAIL_SCHEMA]
 
 
 class RegisterIn(BaseModel):
-    email: EmailStr
-    password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
+    email: NewEmailIn
+    password: UnicodeText = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
     full_name: TextIn = Field(min_length=1, max_length=200)
 
 
 class LoginIn(BaseModel):
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
+    email: EmailIn
+    password: UnicodeText = Field(min_length=1, max_length=1024)
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: UnicodeText = Field(min_length=1, max_length=512)
 
 
 class UserOut(BaseModel):

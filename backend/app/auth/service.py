@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.emails import normalize_email
 from app.auth.models import RefreshToken, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
@@ -42,19 +44,51 @@ T = TypeVar("T")
 INVALID_REFRESH = "The session has expired or was revoked; sign in again."
 
 
+ACCOUNT_EXISTS = "An account with this email already exists."
+
+
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
-    result = await session.execute(select(User).where(func.lower(User.email) == email.lower()))
+    """The account of an address in any spelling that normalizes to it (app.auth.emails);
+    `uq_users_email_lower` answers the query."""
+    normal = normalize_email(email)
+    result = await session.execute(select(User).where(func.lower(User.email) == normal))
     return result.scalar_one_or_none()
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
+    """Stores `email` in its normal form (app.auth.emails)."""
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
-        raise Conflict("An account with this email already exists.")
-    user = User(email=email.strip(), full_name=full_name.strip(), password_hash=password_hash)
+        raise Conflict(ACCOUNT_EXISTS)
+    user = User(
+        email=normalize_email(email), full_name=full_name.strip(), password_hash=password_hash
+    )
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same address registered at the same moment
+        raise Conflict(ACCOUNT_EXISTS) from None
     return user
+
+
+# Built once: every authenticated request runs it, and building and keying a new statement
+# costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
+_SESSION_USER = select(User).where(
+    User.id == bindparam("user_id"),
+    User.is_active.is_(True),
+    ~exists().where(
+        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
+    ),
+)
+
+
+async def get_session_user(
+    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> User | None:
+    """The active user of an access token, unless its sign-in was logged out (or its
+    refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
+    result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
+    return result.scalar_one_or_none()
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
@@ -95,17 +129,21 @@ async def issue_tokens(
     session: AsyncSession, *, user: User, settings: Settings, family_id: uuid.UUID | None = None
 ) -> IssuedTokens:
     refresh_token = security.new_refresh_token()
+    family_id = family_id or uuid.uuid4()
     session.add(
         RefreshToken(
             user_id=user.id,
-            family_id=family_id or uuid.uuid4(),
+            family_id=family_id,
             token_hash=security.hash_refresh_token(refresh_token),
             expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
         )
     )
     await session.flush()
     access_token = security.create_access_token(
-        user.id, secret=settings.signing_secret, ttl_s=settings.access_token_ttl_s
+        user.id,
+        session_id=family_id,
+        secret=settings.signing_secret,
+        ttl_s=settings.access_token_ttl_s,
     )
     return IssuedTokens(access_token, refresh_token, settings.access_token_ttl_s)
 
@@ -145,7 +183,8 @@ async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
 
 
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
-    """Log out: the token's whole family ends, so no rotated descendant survives."""
+    """Log out: the token's whole family ends, so no rotated descendant survives, and the
+    access tokens of that sign-in stop working at once (get_session_user)."""
     result = await session.execute(
         select(RefreshToken.family_id).where(
             RefreshToken.token_hash == security.hash_refresh_token(refresh_token)

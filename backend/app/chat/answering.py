@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from app.ai.factory import get_embedder, get_llm
 from app.ai.llm import LLM, LLMError
 from app.chat import prompting, service, stream
 from app.chat.schemas import Citation, MessageIn
+from app.core.errors import is_database_unavailable
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.retrieval import Hit, is_relevant
@@ -39,7 +41,13 @@ NOTHING_FOUND = (
     "I could not find anything about this in your documents. "
     "Try rephrasing the question, or upload a document that covers it."
 )
+# `reason` is LLMError.message, which never quotes the provider (its detail goes to the log).
 MODEL_FAILED = "The answer was interrupted: {reason}"
+ANSWER_NOT_SAVED = "The answer could not be saved. Ask again in a moment."
+# A provider that ignores max_tokens still cannot stream more than this per token asked for.
+MAX_CHARS_PER_TOKEN = 8
+STORE_RETRY_FIRST_S = 0.05
+STORE_RETRY_MAX_S = 2.0
 _EXTRACTIVE_PIECE = re.compile(r"\S+\s*")
 
 
@@ -116,7 +124,12 @@ async def prepare_answer(
     return prepared
 
 
-async def _llm_deltas(llm: LLM, prepared: PreparedAnswer) -> AsyncIterator[str]:
+def _storable(text: str) -> str:
+    """Text PostgreSQL (and JSON) can hold: no NUL, no lone surrogates from a model."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+async def _llm_deltas(llm: LLM, prepared: PreparedAnswer, *, max_tokens: int) -> AsyncIterator[str]:
     sources = [
         prompting.Source(
             n=c.n,
@@ -129,7 +142,7 @@ async def _llm_deltas(llm: LLM, prepared: PreparedAnswer) -> AsyncIterator[str]:
         for c, hit in zip(prepared.citations, prepared.hits, strict=True)
     ]
     messages = prompting.grounded_messages(prepared.question, sources, prepared.history)
-    async with contextlib.aclosing(llm.stream(messages)) as deltas:
+    async with contextlib.aclosing(llm.stream(messages, max_tokens=max_tokens)) as deltas:
         async for delta in deltas:
             yield delta
 
@@ -153,31 +166,48 @@ async def _store_answer(
     sessionmaker: async_sessionmaker[AsyncSession],
     prepared: PreparedAnswer,
     *,
+    timeout_s: float,
     content: str,
     cited: Sequence[int],
     extractive: bool,
     partial: bool,
     error: str | None,
-) -> None:
+) -> bool:
+    """Store the answer, waiting and retrying while the database is unavailable or its pool is
+    exhausted (up to `timeout_s`); False when it could not be stored."""
     by_number = {c.n: c for c in prepared.citations}
     citations: list[dict[str, Any]] = [
         by_number[n].model_dump(mode="json") for n in cited if n in by_number
     ]
+    deadline = time.monotonic() + timeout_s
+    delay = STORE_RETRY_FIRST_S
     with anyio.CancelScope(shield=True):  # persist even when the client went away
-        async with sessionmaker() as session:
-            await service.add_message(
-                session,
-                user_id=prepared.user_id,
-                chat_id=prepared.chat_id,
-                role="assistant",
-                content=content,
-                message_id=prepared.answer_id,
-                citations=citations,
-                extractive=extractive,
-                partial=partial,
-                error=error,
-            )
-            await session.commit()
+        while True:
+            try:
+                async with sessionmaker() as session:
+                    await service.add_message(
+                        session,
+                        user_id=prepared.user_id,
+                        chat_id=prepared.chat_id,
+                        role="assistant",
+                        content=content,
+                        message_id=prepared.answer_id,
+                        citations=citations,
+                        extractive=extractive,
+                        partial=partial,
+                        error=error,
+                    )
+                    await session.commit()
+                return True
+            except Exception as exc:
+                log_extra = {"chat_id": str(prepared.chat_id), "error": type(exc).__name__}
+                if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
+                    logger.error("answer_not_stored", exc_info=exc, extra=log_extra)
+                    return False
+                logger.warning("answer_store_retry", extra=log_extra)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX_S)
+    return False  # reached only if the shielded scope itself had been cancelled
 
 
 async def stream_answer(
@@ -188,6 +218,7 @@ async def stream_answer(
     valid = {c.n for c in prepared.citations}
     citation_filter = CitationFilter(valid)
     text_parts: list[str] = []
+    budget = settings.llm_max_tokens * MAX_CHARS_PER_TOKEN
     error: str | None = None
     finished = False
     try:
@@ -200,35 +231,50 @@ async def stream_answer(
         elif llm is None:
             deltas = _extractive_deltas(settings, prepared)
         else:
-            deltas = _llm_deltas(llm, prepared)
+            deltas = _llm_deltas(llm, prepared, max_tokens=settings.llm_max_tokens)
         async with contextlib.aclosing(deltas):  # type: ignore[type-var]
             async for delta in deltas:
-                cleaned = citation_filter.feed(delta)
+                cleaned = citation_filter.feed(_storable(delta))[:budget]
                 if cleaned:
+                    budget -= len(cleaned)
                     text_parts.append(cleaned)
                     yield stream.text_delta(cleaned)
-        tail = citation_filter.flush()
+                if budget <= 0:
+                    break  # closes the upstream stream
+        tail = citation_filter.flush()[: max(budget, 0)]
         if tail:
             text_parts.append(tail)
             yield stream.text_delta(tail)
         yield stream.text_end()
         finished = True
     except LLMError as exc:
-        error = exc.message
-        logger.warning("llm_failed", extra={"chat_id": str(prepared.chat_id), "error": exc.message})
+        error = MODEL_FAILED.format(reason=exc.message)
+        logger.warning(
+            "llm_failed",
+            extra={
+                "chat_id": str(prepared.chat_id),
+                "error": exc.message,
+                "detail": exc.detail,
+                "status_code": exc.status_code,
+            },
+        )
     finally:
         content = "".join(text_parts)
-        await _store_answer(
+        stored = await _store_answer(
             sessionmaker,
             prepared,
+            timeout_s=settings.answer_store_timeout_s,
             content=content,
             cited=citation_filter.cited,
             extractive=extractive and bool(prepared.hits),
             partial=not finished,
             error=error,
         )
+    if not stored:
+        yield stream.error(ANSWER_NOT_SAVED)
+        return
     if error is not None:
-        yield stream.error(MODEL_FAILED.format(reason=error))
+        yield stream.error(error)
         return
     yield stream.data(
         "citations",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, Response, status
+from fastapi import Depends, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser, SettingsDep
@@ -13,6 +13,8 @@ from app.chat.schemas import ChatCreate, ChatDetail, ChatOut, ChatUpdate, Messag
 from app.chat.stream import STREAM_HEADERS
 from app.core.db import SessionDep
 from app.core.openapi import ERROR_RESPONSE
+from app.core.pagination import Page, page_params
+from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 
 router = api_router(
@@ -34,10 +36,9 @@ async def create_chat(body: ChatCreate, user: CurrentUser, session: SessionDep) 
 async def list_chats(
     user: CurrentUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[Page, Depends(page_params(default_limit=100))],
 ) -> list[ChatOut]:
-    chats = await service.list_chats(session, user_id=user.id, limit=limit, offset=offset)
+    chats = await service.list_chats(session, user_id=user.id, limit=page.limit, offset=page.offset)
     return [ChatOut.model_validate(c) for c in chats]
 
 
@@ -75,7 +76,9 @@ async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The answer stream"},
         404: ERROR_RESPONSE,
+        429: ERROR_RESPONSE,
     },
+    dependencies=[per_user_limit("chat", lambda settings: settings.chat_rate_limit)],
 )
 async def send_message(
     chat_id: uuid.UUID,

@@ -67,13 +67,15 @@ def database_error(exc: BaseException) -> str:
 PSYCOPG_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None, "connect_timeout": 5}
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout_s: float = 5
+) -> AsyncEngine:
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=True,
-        pool_timeout=5,
+        pool_timeout=pool_timeout_s,
         pool_recycle=1800,
         connect_args=PSYCOPG_CONNECT_ARGS,
     )

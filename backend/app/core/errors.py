@@ -98,7 +98,8 @@ def error_response(
     )
 
 
-def _is_database_down(exc: BaseException) -> bool:
+def is_database_unavailable(exc: BaseException) -> bool:
+    """The database is down or out of connections (worth retrying), not a bad statement."""
     if isinstance(exc, PoolTimeoutError):
         return True
     if isinstance(exc, DBAPIError):
@@ -128,7 +129,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     details = [
         {
             "loc": list(err.get("loc", ())),
-            "message": err.get("msg", "invalid"),
+            # Pydantic prefixes the sentence a validator raised with "Value error, ".
+            "message": str(err.get("msg", "invalid")).removeprefix("Value error, "),
             "type": err.get("type"),
         }
         for err in exc.errors()
@@ -144,7 +146,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    if _is_database_down(exc):
+    if is_database_unavailable(exc):
         logger.warning("database_unavailable", extra={"error": type(exc).__name__})
         return error_response(
             503,

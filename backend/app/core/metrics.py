@@ -1,16 +1,36 @@
-"""Prometheus metrics: request count and latency by route template."""
+"""Prometheus metrics: request count and latency by route template.
+
+They show memory, versions and traffic per route: never public in production. `/metrics` on
+the API port needs `Authorization: Bearer <METRICS_TOKEN>` (open without a token only in
+development); METRICS_PORT serves them instead on a port of their own, for a scraper on the
+platform's private network (Fly's `[metrics]`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
+
+from app.core.errors import error_response
+from app.core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 REQUESTS = Counter("docchat_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -104,6 +124,41 @@ def observe_request(method: str, route: str, status: int, duration_s: float) -> 
     histogram.observe(duration_s)
 
 
+def _authorized(request: Request, settings: Settings) -> bool:
+    if settings.metrics_token:
+        expected = f"Bearer {settings.metrics_token}".encode()
+        given = request.headers.get("authorization", "").encode()
+        return hmac.compare_digest(given, expected)
+    return not settings.is_production and settings.metrics_port is None
+
+
 async def metrics_endpoint(request: Request) -> Response:
+    if not _authorized(request, request.app.state.settings):
+        # As if there were nothing here: no hint that metrics exist.
+        return error_response(404, "not_found", "Not found.")
     await refresh_queue_metrics(request.app.state.engine)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@contextlib.asynccontextmanager
+async def private_server(settings: Settings) -> AsyncIterator[None]:
+    """Serve /metrics on METRICS_PORT (all interfaces, IPv6 included where there is IPv6)
+    while the app runs."""
+    if settings.metrics_port is None:
+        yield
+        return
+    try:
+        server, thread = await asyncio.to_thread(start_http_server, settings.metrics_port, "::")
+    except OSError:  # no IPv6 on this host
+        server, thread = await asyncio.to_thread(
+            start_http_server,
+            settings.metrics_port,
+            "0.0.0.0",  # noqa: S104
+        )
+    logger.info("metrics_server_started", extra={"port": settings.metrics_port})
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.shutdown)
+        server.server_close()
+        thread.join(timeout=5)

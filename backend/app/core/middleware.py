@@ -114,6 +114,7 @@ class RequestContextMiddleware:
             status = status_holder["status"]
             metrics.observe_request(scope["method"], route, status, duration)
             user_id = scope["state"].get("user_id")
+            client = scope.get("client")
             if path not in _QUIET_PATHS or status >= 400:
                 logger.info(
                     "request",
@@ -123,6 +124,8 @@ class RequestContextMiddleware:
                         "route": route,
                         "status": status,
                         "duration_ms": round(duration * 1000, 2),
+                        # As ClientAddressMiddleware resolved it: what rate limits key on.
+                        **({"client": client[0]} if client else {}),
                         **({"user_id": user_id} if user_id else {}),
                     },
                 )

@@ -1,16 +1,23 @@
-"""Rate limits on slowapi's limiter (moving window, memory or RATE_LIMIT_STORAGE_URI)."""
+"""Rate limits on slowapi's limiter (moving window, memory or RATE_LIMIT_STORAGE_URI).
+
+Limits are strings in the `limits` notation from the settings ("5/minute", several separated
+by ";"); docs/runbook.md lists them and how to raise them."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
-from limits import parse
+from fastapi import Depends, Request, params
+from limits import RateLimitItem, parse_many
 from slowapi import Limiter
 
+from app.auth.deps import CurrentUser, SettingsDep
 from app.core.errors import AppError
+from app.core.settings import Settings
 
 
 class RateLimited(AppError):
@@ -18,8 +25,12 @@ class RateLimited(AppError):
     code = "rate_limited"
 
 
+TOO_MANY_ATTEMPTS = "Too many attempts; try again later."
+TOO_MANY_REQUESTS = "Too many requests; try again in a moment."
+
+
 def client_ip(request: Request) -> str:
-    # uvicorn rewrites the client address from X-Forwarded-For only for FORWARDED_ALLOW_IPS.
+    # The client address as ClientAddressMiddleware resolved it (never a client-written one).
     return request.client.host if request.client else "unknown"
 
 
@@ -29,24 +40,54 @@ def create_limiter(storage_uri: str, *, enabled: bool) -> Limiter:
     )
 
 
+@lru_cache(maxsize=64)
+def rate_items(limit: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(limit))
+
+
 class RateLimitGate:
-    """Counts one hit against `limit` for each key; raises 429 with Retry-After when exceeded."""
+    """Counts hits per key against limits; raises 429 with Retry-After when one is exceeded."""
 
     def __init__(self, limiter: Limiter) -> None:
         self._limiter = limiter
 
-    def hit(self, limit: str, scope: str, *keys: str) -> None:
-        if not self._limiter.enabled:
+    @property
+    def enabled(self) -> bool:
+        return bool(self._limiter.enabled)
+
+    def hit(self, limit: str, scope: str, *keys: str, message: str = TOO_MANY_ATTEMPTS) -> None:
+        """One hit for each key; 429 as soon as one key is over any of the limit's windows."""
+        if not self.enabled:
             return
-        item = parse(limit)
         for key in keys:
-            if not self._limiter.limiter.hit(item, scope, key):
-                reset_at, _ = self._limiter.limiter.get_window_stats(item, scope, key)
-                retry_after = max(1, math.ceil(reset_at - time.time()))
-                raise RateLimited(
-                    "Too many attempts; try again later.",
-                    headers={"Retry-After": str(retry_after)},
-                )
+            for item in rate_items(limit):
+                if not self._limiter.limiter.hit(item, scope, key):
+                    raise self._limited(item, scope, key, message)
+
+    def record(self, limit: str, scope: str, key: str) -> None:
+        """Count one event (e.g. a failed sign-in) without refusing anything."""
+        if self.enabled:
+            for item in rate_items(limit):
+                self._limiter.limiter.hit(item, scope, key)
+
+    def exhausted(self, limit: str, scope: str, key: str) -> bool:
+        """Whether the key has used up one of the limit's windows (counts nothing)."""
+        return self.enabled and any(
+            not self._limiter.limiter.test(item, scope, key) for item in rate_items(limit)
+        )
+
+    def check(self, limit: str, scope: str, key: str, *, message: str = TOO_MANY_ATTEMPTS) -> None:
+        """429 when the key has used up one of the limit's windows (counts nothing)."""
+        if not self.enabled:
+            return
+        for item in rate_items(limit):
+            if not self._limiter.limiter.test(item, scope, key):
+                raise self._limited(item, scope, key, message)
+
+    def _limited(self, item: RateLimitItem, scope: str, key: str, message: str) -> RateLimited:
+        reset_at, _ = self._limiter.limiter.get_window_stats(item, scope, key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        return RateLimited(message, headers={"Retry-After": str(retry_after)})
 
 
 def get_rate_limit_gate(request: Request) -> RateLimitGate:
@@ -54,3 +95,12 @@ def get_rate_limit_gate(request: Request) -> RateLimitGate:
 
 
 RateLimitDep = Annotated[RateLimitGate, Depends(get_rate_limit_gate)]
+
+
+def per_user_limit(scope: str, limit_of: Callable[[Settings], str]) -> params.Depends:
+    """A route dependency that counts one request against the signed-in user's budget."""
+
+    async def check(user: CurrentUser, settings: SettingsDep, gate: RateLimitDep) -> None:
+        gate.hit(limit_of(settings), scope, str(user.id), message=TOO_MANY_REQUESTS)
+
+    return params.Depends(check)

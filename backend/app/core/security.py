@@ -40,6 +40,8 @@ def key_id(secret: str) -> str:
 @dataclass(frozen=True)
 class AccessClaims:
     user_id: uuid.UUID
+    # The sign-in this token belongs to (its refresh-token family): logging out ends it.
+    session_id: uuid.UUID
     expires_at: datetime
 
 
@@ -47,10 +49,13 @@ class InvalidToken(Exception):
     pass
 
 
-def create_access_token(user_id: uuid.UUID, *, secret: str, ttl_s: int) -> str:
+def create_access_token(
+    user_id: uuid.UUID, *, session_id: uuid.UUID, secret: str, ttl_s: int
+) -> str:
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
+        "sid": str(session_id),
         "type": ACCESS_TOKEN_TYPE,
         "iat": now,
         "nbf": now,
@@ -71,13 +76,14 @@ def decode_access_token(token: str, *, secrets_by_kid: dict[str, str]) -> Access
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp", "sub", "iat"]},
+            options={"require": ["exp", "sub", "iat", "sid"]},
             leeway=5,
         )
         if payload.get("type") != ACCESS_TOKEN_TYPE:
             raise InvalidToken("not an access token")
         return AccessClaims(
             user_id=uuid.UUID(payload["sub"]),
+            session_id=uuid.UUID(payload["sid"]),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
         )
     except (jwt.PyJWTError, ValueError, KeyError) as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -80,6 +81,7 @@ class Settings(BaseSettings):
 
     frontend_origin: Annotated[list[str], NoDecode] = Field(default_factory=list)
     frontend_dist: Path | None = None
+    # No longer used, only detected: startup refuses it (validate_for_startup).
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     rate_limit_storage_uri: str = "memory://"
@@ -120,12 +122,55 @@ class Settings(BaseSettings):
     # Path-style URLs (https://host/bucket/key): MinIO and most self-hosted servers need them.
     s3_force_path_style: bool = False
 
+    # Limits against abuse (docs/runbook.md, "Limits"). Rates are in the `limits` notation:
+    # "5/minute", "10 per 15 minutes", several separated by ";".
+    max_request_body_kb: int = Field(default=1024, ge=1)
+    # Where the client address comes from (docs/deploy.md): a header that the platform's edge
+    # sets itself (Fly-Client-IP, True-Client-IP), else the entry this many places from the
+    # right of X-Forwarded-For (the one the outermost trusted proxy appended), else the peer.
+    client_ip_header: str | None = None
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+    login_rate_limit_per_ip: str = "20/minute"
+    login_rate_limit_per_account_ip: str = "5/minute"
+    login_rate_limit_per_account: str = "10/hour"
+    login_rate_limit_guarded_account_ip: str = "3/hour"
+    register_rate_limit_per_ip: str = "10/hour;30/day"
+    chat_rate_limit: str = "20/minute;300/hour"
+    search_rate_limit: str = "60/minute"
+    upload_rate_limit: str = "30/minute;500/day"
+    download_rate_limit: str = "120/minute"
+    llm_max_tokens: int = Field(default=1024, ge=16)
+    answer_store_timeout_s: float = Field(default=60.0, gt=0)
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    # Empty: /docs, /redoc and /openapi.json in development only.
+    api_docs_enabled: bool | None = None
+    # /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; METRICS_PORT serves it instead on
+    # a port of its own for a private-network scraper. Neither in production: no metrics.
+    metrics_token: str | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         return _comma_list(value)
+
+    @field_validator(
+        "login_rate_limit_per_ip",
+        "login_rate_limit_per_account_ip",
+        "login_rate_limit_per_account",
+        "login_rate_limit_guarded_account_ip",
+        "register_rate_limit_per_ip",
+        "chat_rate_limit",
+        "search_rate_limit",
+        "upload_rate_limit",
+        "download_rate_limit",
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        parse_many(value)  # ValueError names what is wrong
+        return value
 
     @property
     def is_production(self) -> bool:
@@ -134,6 +179,14 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_request_body_bytes(self) -> int:
+        return self.max_request_body_kb * 1024
+
+    @property
+    def api_docs(self) -> bool:
+        return not self.is_production if self.api_docs_enabled is None else self.api_docs_enabled
 
     @property
     def signing_secret(self) -> str:
@@ -146,6 +199,13 @@ class Settings(BaseSettings):
         message starts with the variable's name. Processes that serve no HTTP (worker,
         migrate, create-user) do not need JWT_SECRET or FRONTEND_ORIGIN, but still refuse
         weak or malformed values of them."""
+        if self.forwarded_allow_ips:
+            # uvicorn trusts it for X-Forwarded-For and, with "*", takes the left-most entry,
+            # which the client writes: a forged address for every rate limit.
+            raise ConfigError(
+                "FORWARDED_ALLOW_IPS is no longer used: remove it and set CLIENT_IP_HEADER or "
+                "TRUSTED_PROXY_HOPS for your platform (docs/deploy.md, 'Client addresses')"
+            )
         self._check_direct_database_url()
         self._check_embeddings()
         self._check_originals_storage()

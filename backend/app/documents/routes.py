@@ -4,13 +4,15 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import BackgroundTasks, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import BackgroundTasks, Depends, File, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.openapi import ERROR_RESPONSE
+from app.core.pagination import Page, page_params
+from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
 from app.documents.schemas import DocumentOut
@@ -37,7 +39,8 @@ OriginalsDep = Annotated[Originals, Depends(get_originals)]
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=list[DocumentOut],
-    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE},
+    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    dependencies=[per_user_limit("upload", lambda settings: settings.upload_rate_limit)],
 )
 async def upload_documents(
     user: CurrentUser,
@@ -58,10 +61,11 @@ async def upload_documents(
 async def list_documents(
     user: CurrentUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[Page, Depends(page_params(default_limit=200))],
 ) -> list[DocumentOut]:
-    documents = await service.list_documents(session, user_id=user.id, limit=limit, offset=offset)
+    documents = await service.list_documents(
+        session, user_id=user.id, limit=page.limit, offset=page.offset
+    )
     return [DocumentOut.model_validate(d) for d in documents]
 
 
@@ -79,7 +83,9 @@ async def get_document(
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "The original"},
         404: ERROR_RESPONSE,
+        429: ERROR_RESPONSE,
     },
+    dependencies=[per_user_limit("download", lambda settings: settings.download_rate_limit)],
 )
 async def get_document_file(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep, originals: OriginalsDep

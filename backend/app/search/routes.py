@@ -3,6 +3,7 @@ from __future__ import annotations
 from app.auth.deps import CurrentUser, SettingsDep
 from app.core.db import SessionDep
 from app.core.openapi import ERROR_RESPONSE
+from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.search import service
 from app.search.schemas import SearchHitOut, SearchIn, SearchOut, passage_fields
@@ -14,7 +15,12 @@ router = api_router(
 )
 
 
-@router.post("", response_model=SearchOut)
+@router.post(
+    "",
+    response_model=SearchOut,
+    responses={429: ERROR_RESPONSE},
+    dependencies=[per_user_limit("search", lambda settings: settings.search_rate_limit)],
+)
 async def search(
     body: SearchIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> SearchOut:

@@ -5,12 +5,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.core.types import UnicodeText
 from app.search.retrieval import Hit
 from app.search.snippets import make_snippet
 
 
 class SearchIn(BaseModel):
-    query: str = Field(min_length=1, max_length=2000)
+    # NULs allowed: search treats them as spaces.
+    query: UnicodeText = Field(min_length=1, max_length=2000)
     k: int = Field(default=10, ge=1, le=50)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
 
