@@ -28,8 +28,10 @@ _SOFT_HYPHEN = "\u00ad"
 _BLOCK_SPLIT_RE = re.compile(r"\n[ \t]*\n\s*")
 _LINE_RE = re.compile(r"[^\n]*")
 _WS_RE = re.compile(r"\s+")
-# "Author: Michelle Poirier", "Version: 1.0": a short key, a colon, a value.
-KEY_VALUE = re.compile(r"^[•\-+*]?\s*([A-Z][\w /&()'\u2019.-]{0,40}?)\s*:\s+(\S.*)$")
+# "Author: Michelle Poirier", "Version: 1.0": a key of at most three words, a colon, a value.
+KEY_VALUE = re.compile(
+    r"^[•\-+*]?\s*([A-Z][\w/&()'\u2019.-]*(?: [\w/&()'\u2019.-]+){0,2})\s*:\s+(\S.*)$"
+)
 # Bullets (•, ◦, ▪, ■, ●, ○, ‣, hyphen bullet, ∙, ·, *, +, dashes) or "1." / "2)".
 _LIST_ITEM = re.compile(r"^\s*(?:[•◦▪■●○‣\u2043∙·*+\u2013\u2014-]|\d{1,3}[.)])\s")
 

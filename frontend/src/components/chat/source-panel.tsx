@@ -53,7 +53,7 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
     <aside
       aria-labelledby="source-panel-heading"
       data-testid="source-panel"
-      className="fixed inset-x-0 bottom-0 top-14 z-40 flex flex-col border-l border-slate-200 bg-white shadow-xl lg:static lg:z-auto lg:w-[44rem] lg:shrink-0 lg:shadow-none"
+      className="fixed inset-x-0 bottom-0 top-14 z-40 flex flex-col border-l border-slate-200 bg-white shadow-xl lg:static lg:z-auto lg:w-[34rem] lg:shrink-0 lg:shadow-none 2xl:w-[48rem]"
     >
       <div className="border-b border-slate-200 p-3">
         <div className="flex items-start justify-between gap-3">
@@ -85,6 +85,7 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
           <blockquote
             className="mt-1 max-h-40 overflow-y-auto whitespace-pre-wrap rounded-md border-l-4 border-blue-600 bg-slate-50 p-2 text-sm leading-relaxed text-slate-800"
             data-testid="source-snippet"
+            tabIndex={0}
           >
             <Snippet citation={citation} />
           </blockquote>

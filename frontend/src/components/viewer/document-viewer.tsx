@@ -12,7 +12,8 @@ import type { HighlightRange, ViewerTarget } from "@/lib/viewer/link";
 import { PdfPage, usePdfDocument } from "./pdf-page";
 import { TextPage } from "./text-page";
 
-const PDF_ZOOMS = [0.75, 1, 1.25, 1.5, 2];
+/** Relative to the page fitted to the viewer's width. */
+const PDF_ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const TEXT_ZOOMS = [0.875, 1, 1.125, 1.25, 1.5];
 const DEFAULT_ZOOM = 1;
 
@@ -153,12 +154,18 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
         </div>
       </div>
       {downloadError ? <ErrorAlert className="m-3">{downloadError}</ErrorAlert> : null}
-      <div className="min-h-0 flex-1 overflow-auto bg-slate-100 p-3" data-testid="viewer-scroll">
+      <div
+        className="min-h-0 flex-1 overflow-auto bg-slate-100 p-3"
+        data-testid="viewer-scroll"
+        role="region"
+        aria-label={`${document.filename}, page ${page}`}
+        tabIndex={0}
+      >
         {isPdf ? (
           <PdfView
             documentId={document.id}
             page={page}
-            scale={zoom}
+            zoom={zoom}
             pageText={pageQuery.data}
             pageTextMissing={pageQuery.isError}
             highlights={pageHighlights}
@@ -184,14 +191,14 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
 type PdfViewProps = {
   documentId: string;
   page: number;
-  scale: number;
+  zoom: number;
   pageText: DocumentPage | undefined;
   pageTextMissing: boolean;
   highlights: HighlightRange[];
   onPageCount: (count: number) => void;
 };
 
-function PdfView({ documentId, page, scale, pageText, pageTextMissing, highlights, onPageCount }: PdfViewProps) {
+function PdfView({ documentId, page, zoom, pageText, pageTextMissing, highlights, onPageCount }: PdfViewProps) {
   const { pdf, error } = usePdfDocument(documentId);
   const [notFound, setNotFound] = useState(false);
   const texts = pageText ? highlights.map(({ start, end }) => pageText.text.slice(start, end)) : [];
@@ -212,7 +219,7 @@ function PdfView({ documentId, page, scale, pageText, pageTextMissing, highlight
         <p className="mb-2 text-sm text-slate-700">Reindex this document to see the cited sentence highlighted.</p>
       ) : null}
       {notFound ? <p className="mb-2 text-sm text-slate-700">The cited sentence could not be located on this page.</p> : null}
-      <PdfPage pdf={pdf} pageNumber={Math.min(page, pdf.numPages)} scale={scale} highlightTexts={texts} onRendered={onRendered} />
+      <PdfPage pdf={pdf} pageNumber={Math.min(page, pdf.numPages)} zoom={zoom} highlightTexts={texts} onRendered={onRendered} />
     </>
   );
 }

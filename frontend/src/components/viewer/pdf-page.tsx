@@ -9,6 +9,9 @@ import { findInItems, type ItemRange } from "@/lib/viewer/text-match";
 
 /** pdf.js's worker, fonts and maps are served from our own origin (scripts/copy-pdfjs-assets.mjs). */
 const PDFJS_ASSETS = "/pdfjs";
+/** Room left beside a page fitted to the viewer's width; below MIN_FIT_PX the page keeps its own size. */
+const FIT_MARGIN_PX = 8;
+const MIN_FIT_PX = 200;
 
 async function loadPdfJs() {
   const pdfjs = await import("pdfjs-dist");
@@ -51,14 +54,15 @@ export function usePdfDocument(documentId: string) {
 type PdfPageProps = {
   pdf: PDFDocumentProxy;
   pageNumber: number;
-  scale: number;
+  /** 1 fits the page to the width of the viewer. */
+  zoom: number;
   /** Texts to mark on the page's text layer (the cited sentences). */
   highlightTexts: string[];
   onRendered?: (found: number) => void;
 };
 
 /** One page: the canvas, pdf.js's text layer over it, and the cited sentences marked there. */
-export function PdfPage({ pdf, pageNumber, scale, highlightTexts, onRendered }: PdfPageProps) {
+export function PdfPage({ pdf, pageNumber, zoom, highlightTexts, onRendered }: PdfPageProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const textLayerRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
@@ -71,10 +75,13 @@ export function PdfPage({ pdf, pageNumber, scale, highlightTexts, onRendered }: 
     (async () => {
       const pdfjs = await loadPdfJs();
       const page = await pdf.getPage(pageNumber);
-      const viewport = page.getViewport({ scale });
       const canvas = canvasRef.current;
       const container = textLayerRef.current;
       if (cancelled || !canvas || !container) return;
+      const available = (canvas.parentElement?.parentElement?.clientWidth ?? 0) - FIT_MARGIN_PX;
+      const natural = page.getViewport({ scale: 1 }).width;
+      const scale = (available > MIN_FIT_PX ? available / natural : 1) * zoom;
+      const viewport = page.getViewport({ scale });
       const ratio = window.devicePixelRatio || 1;
       canvas.width = Math.floor(viewport.width * ratio);
       canvas.height = Math.floor(viewport.height * ratio);
@@ -106,7 +113,7 @@ export function PdfPage({ pdf, pageNumber, scale, highlightTexts, onRendered }: 
       cancelled = true;
       cleanup();
     };
-  }, [pdf, pageNumber, scale, highlightKey, onRendered]);
+  }, [pdf, pageNumber, zoom, highlightKey, onRendered]);
 
   if (failed) return <p className="p-4 text-sm text-red-800">{failed}</p>;
   return (
