@@ -24,6 +24,7 @@ understood without the conversation. Keep names, numbers and key terms. Answer w
 _PRONOUN = re.compile(
     r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|former|latter)\b"
     r"|\b(this|that|these|those)\b(?=\s*(?:[?.!,]|$|is\b|was\b|are\b|were\b|one\b|ones\b))"
+    r"|^\s*(?:is|was|are|were)\s+(?:this|that|these|those)\b"
     r"|\bthe (?:same|above|previous|first|second|third|last) one\b",
     re.IGNORECASE,
 )

@@ -19,11 +19,12 @@ from difflib import SequenceMatcher
 
 from app.documents.parsing import Block, Page
 
-# Lines examined at each end of a page.
+# Lines examined at each end of a page; longer lines are sentences, not running heads.
 EDGE_LINES = 3
+MAX_WORDS = 12
 # A line is furniture when it (or a near copy) is at the edges of this share of the pages
 # that have text, and of at least MIN_PAGES of them.
-MIN_SHARE = 0.4
+MIN_SHARE = 0.5
 MIN_PAGES = 2
 SIMILAR = 0.85
 # Shorter keys (after digits are dropped) are too unspecific to compare, unless the line is a
@@ -69,9 +70,9 @@ def _edge_lines(page: Page) -> list[tuple[int, int, str]]:
         for match in _LINE.finditer(page.text)
         if match.group().strip()
     ]
-    if len(lines) <= 2 * EDGE_LINES:
-        return lines
-    return lines[:EDGE_LINES] + lines[-EDGE_LINES:]
+    if len(lines) > 2 * EDGE_LINES:
+        lines = lines[:EDGE_LINES] + lines[-EDGE_LINES:]
+    return [line for line in lines if len(line[2].split()) <= MAX_WORDS]
 
 
 def _furniture_keys(pages: list[Page]) -> list[str]:
