@@ -1,4 +1,5 @@
-"""`docchat ingest PATH... --user EMAIL`: upload files and folders, then wait with progress."""
+"""`docchat ingest PATH... --user EMAIL`: upload files and folders, then wait with progress.
+`docchat reindex --all` (or `--user EMAIL`): queue documents for indexing again, likewise."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.service import get_user_by_email
 from app.core.db import create_engine, create_sessionmaker
@@ -52,8 +54,6 @@ async def ingest_paths(
     run_worker: bool,
     console: Console,
 ) -> IngestReport:
-    from app.worker import WorkerDeps, create_job_app, worker_options
-
     engine = create_engine(database_url, pool_size=2, max_overflow=2)
     sessionmaker = create_sessionmaker(engine)
     report = IngestReport()
@@ -81,32 +81,89 @@ async def ingest_paths(
                     continue
             document_ids.append(document.id)
             report.queued += 1
-
-        job_app = create_job_app(queue_url)
-        async with job_app.open_async():
-            worker: asyncio.Task[None] | None = None
-            if run_worker:
-                deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
-                options = worker_options(deps, concurrency=1, install_signal_handlers=False)
-                worker = asyncio.create_task(job_app.run_worker_async(**options))
-            try:
-                await _wait_with_progress(sessionmaker, document_ids, report, console)
-            finally:
-                if worker is not None:
-                    worker.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await worker
+        await _process(settings, sessionmaker, queue_url, document_ids, report, run_worker, console)
     finally:
         await engine.dispose()
     return report
 
 
-async def _wait_with_progress(
-    sessionmaker: object, document_ids: list[uuid.UUID], report: IngestReport, console: Console
-) -> None:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+async def reindex_documents(
+    settings: Settings,
+    *,
+    database_url: str,
+    queue_url: str,
+    email: str | None,
+    run_worker: bool,
+    console: Console,
+) -> IngestReport:
+    """Queue every document (of one user, or of everyone) for indexing again, so it gets
+    what ingestion does today (page text, page spans, furniture removal), and wait."""
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    sessionmaker = create_sessionmaker(engine)
+    report = IngestReport()
+    try:
+        async with sessionmaker() as session:
+            statement = select(Document.id, Document.user_id).order_by(Document.created_at)
+            if email is not None:
+                user = await get_user_by_email(session, email=email)
+                if user is None:
+                    raise AppError(f"No account with email {email}.")
+                statement = statement.where(Document.user_id == user.id)
+            documents = (await session.execute(statement)).all()
+        for document_id, user_id in documents:
+            async with sessionmaker() as session:
+                await service.request_reindex(session, user_id=user_id, document_id=document_id)
+                await session.commit()
+        report.queued = len(documents)
+        await _process(
+            settings,
+            sessionmaker,
+            queue_url,
+            [document_id for document_id, _ in documents],
+            report,
+            run_worker,
+            console,
+        )
+    finally:
+        await engine.dispose()
+    return report
 
-    assert isinstance(sessionmaker, async_sessionmaker)
+
+async def _process(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue_url: str,
+    document_ids: list[uuid.UUID],
+    report: IngestReport,
+    run_worker: bool,
+    console: Console,
+) -> None:
+    """Wait, with a progress bar, until the documents are processed (by a worker in this
+    process when ``run_worker``, else by the running workers)."""
+    from app.worker import WorkerDeps, create_job_app, worker_options
+
+    job_app = create_job_app(queue_url)
+    async with job_app.open_async():
+        worker: asyncio.Task[None] | None = None
+        if run_worker:
+            deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker)
+            options = worker_options(deps, concurrency=1, install_signal_handlers=False)
+            worker = asyncio.create_task(job_app.run_worker_async(**options))
+        try:
+            await _wait_with_progress(sessionmaker, document_ids, report, console)
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+
+
+async def _wait_with_progress(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    document_ids: list[uuid.UUID],
+    report: IngestReport,
+    console: Console,
+) -> None:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -117,7 +174,6 @@ async def _wait_with_progress(
         task = progress.add_task("Indexing", total=len(document_ids) * 100)
         pending = set(document_ids)
         while pending:
-            session: AsyncSession
             async with sessionmaker() as session:
                 rows = (
                     await session.execute(
