@@ -39,10 +39,10 @@ test("sign up, upload a PDF, ask, follow a citation to the original page", async
   await expect(panel.getByTestId("source-filename")).toHaveText("crazyones.pdf");
   await expect(panel.getByTestId("source-page")).toHaveText(/Page 1\b/);
   await expect(panel.locator("blockquote")).not.toBeEmpty();
+  await expect(panel.getByTestId("pdf-page")).toHaveAttribute("data-page-number", "1", { timeout: 30_000 });
+  await expect(panel.locator(".textLayer mark.viewer-highlight").first()).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-source-panel.png"), fullPage: true });
   await expectAccessible(page, "the chat with its source panel");
-
-  await expect(panel.getByTestId("pdf-page")).toHaveAttribute("data-page-number", "1", { timeout: 30_000 });
 
   // The stored conversation reloads with its citations.
   await page.reload();

@@ -10,7 +10,7 @@ import { findInItems, type ItemRange } from "@/lib/viewer/text-match";
 /** pdf.js's worker, fonts and maps are served from our own origin (scripts/copy-pdfjs-assets.mjs). */
 const PDFJS_ASSETS = "/pdfjs";
 /** Room left beside a page fitted to the viewer's width; below MIN_FIT_PX the page keeps its own size. */
-const FIT_MARGIN_PX = 8;
+const FIT_MARGIN_PX = 32;
 const MIN_FIT_PX = 200;
 
 async function loadPdfJs() {
