@@ -334,6 +334,10 @@ async def test_llm_answer_grounded_and_invalid_markers_removed(
     final = by_type(events, "data-citations")["data"]
     assert final["extractive"] is False
     assert [c["n"] for c in final["citations"]] == [1]
+    # The source highlights the passage sentences that support the answer's sentences.
+    highlighted = [" ".join(h["text"].split()) for h in final["citations"][0]["highlights"]]
+    assert "The ones who see things differently." in highlighted
+    assert "Because they change things." in highlighted
     request = fake_llm.requests_to("chat")[-1]
     assert request.body["model"] == "gpt-fake"
     assert request.body["stream"] is True
