@@ -10,6 +10,7 @@ list items, which are answers of their own ("Author: Michelle Poirier").
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -27,7 +28,6 @@ _HYPHEN_BREAK_RE = re.compile(r"(\w)-[ \t]*\r?\n[ \t]*([a-z])")
 _SOFT_HYPHEN = "\u00ad"
 _BLOCK_SPLIT_RE = re.compile(r"\n[ \t]*\n\s*")
 _LINE_RE = re.compile(r"[^\n]*")
-_WS_RE = re.compile(r"\s+")
 # "Author: Michelle Poirier", "Version: 1.0": a key of at most three words, a colon, a value.
 KEY_VALUE = re.compile(
     r"^[•\-+*]?\s*([A-Z][\w/&()'\u2019.-]*(?: [\w/&()'\u2019.-]+){0,2})\s*:\s+(\S.*)$"
@@ -45,12 +45,16 @@ _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
 _BOUNDARY_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+")
 _NEXT_START_RE = re.compile(r"[\"'\u201c\u2018(\[]*[A-Z0-9]")
 _LAST_TOKEN_RE = re.compile(r"(\S+)$")
+# How far back from a full stop the token it ends is looked for.
+_LONGEST_TOKEN = 64
 
 
 def sentence_text(raw: str) -> str:
     """A sentence as a reader quotes it: hyphenation joined, whitespace collapsed."""
-    joined = _HYPHEN_BREAK_RE.sub(r"\1\2", raw.replace(_SOFT_HYPHEN, ""))
-    return _WS_RE.sub(" ", joined).strip()
+    joined = raw.replace(_SOFT_HYPHEN, "")
+    if "-" in joined and "\n" in joined:
+        joined = _HYPHEN_BREAK_RE.sub(r"\1\2", joined)
+    return " ".join(joined.split())
 
 
 def split_sentences(text: str) -> list[str]:
@@ -70,7 +74,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             punct = match.group(0).rstrip()
             if punct.endswith(".") or punct.rstrip("\"'\u201d\u2019)]").endswith("."):
                 dot = text.rfind(".", match.start(), match.end())
-                if _is_abbreviation(text[start : dot + 1]):
+                if _is_abbreviation(text[max(start, dot - _LONGEST_TOKEN) : dot + 1]):
                     continue
             spans.extend(_trimmed(text, start, end))
             start = end
@@ -183,6 +187,7 @@ _SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light stemmer: strips common English suffixes from longer words."""
     if word.isdigit() or len(word) <= 3:
