@@ -49,6 +49,11 @@ export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page
   return `pages ${start}–${end}`;
 }
 
+/** The name a citation shows for its document ("a deleted document" once it is gone). */
+export function sourceName(citation: Pick<Citation, "filename" | "source_deleted">): string {
+  return citation.source_deleted ? "a deleted document" : citation.filename;
+}
+
 export function formatDate(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";

@@ -66,9 +66,8 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
                     className="rounded-md border border-slate-300 px-2 py-1 text-left text-xs text-slate-800 hover:bg-slate-100"
                     onClick={() => onCite(citation)}
                   >
-                    <span className="font-semibold">[{citation.n}]</span> {citation.filename}
-                    {pageLabel(citation) ? `, ${pageLabel(citation)}` : ""}
-                    {citation.source_deleted ? <span className="text-slate-600"> (source deleted)</span> : null}
+                    <span className="font-semibold">[{citation.n}]</span>{" "}
+                    {citation.source_deleted ? "source deleted" : `${citation.filename}${pageLabel(citation) ? `, ${pageLabel(citation)}` : ""}`}
                   </button>
                 </li>
               ))}

@@ -3,7 +3,7 @@
 import { useEffect, useRef } from "react";
 import { DocumentViewer } from "@/components/viewer/document-viewer";
 import type { Citation } from "@/lib/api";
-import { pageLabel } from "@/lib/format";
+import { pageLabel, sourceName } from "@/lib/format";
 import { citationTarget, viewerHref } from "@/lib/viewer/link";
 
 type SourcePanelProps = {
@@ -68,10 +68,10 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
           <div className="flex gap-2">
             <dt className="w-20 shrink-0 text-slate-600">Document</dt>
             <dd className="min-w-0 break-words font-medium text-slate-900" data-testid="source-filename">
-              {citation.filename}
+              {sourceName(citation)}
             </dd>
           </div>
-          {page ? (
+          {page && !citation.source_deleted ? (
             <div className="flex gap-2">
               <dt className="w-20 shrink-0 text-slate-600">Location</dt>
               <dd className="text-slate-900" data-testid="source-page">
@@ -80,20 +80,22 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
             </div>
           ) : null}
         </dl>
-        <figure className="mt-2">
-          <figcaption className="text-xs font-medium uppercase tracking-wide text-slate-600">Cited passage</figcaption>
-          <blockquote
-            className="mt-1 max-h-40 overflow-y-auto whitespace-pre-wrap rounded-md border-l-4 border-blue-600 bg-slate-50 p-2 text-sm leading-relaxed text-slate-800"
-            data-testid="source-snippet"
-            tabIndex={0}
-          >
-            <Snippet citation={citation} />
-          </blockquote>
-        </figure>
+        {citation.snippet ? (
+          <figure className="mt-2">
+            <figcaption className="text-xs font-medium uppercase tracking-wide text-slate-600">Cited passage</figcaption>
+            <blockquote
+              className="mt-1 max-h-40 overflow-y-auto whitespace-pre-wrap rounded-md border-l-4 border-blue-600 bg-slate-50 p-2 text-sm leading-relaxed text-slate-800"
+              data-testid="source-snippet"
+              tabIndex={0}
+            >
+              <Snippet citation={citation} />
+            </blockquote>
+          </figure>
+        ) : null}
       </div>
       {citation.source_deleted ? (
         <p className="m-4 rounded-md border border-slate-300 bg-slate-50 p-3 text-sm text-slate-800" data-testid="source-deleted">
-          This document has been deleted: only the quoted passage remains.
+          Source deleted: this document was deleted after the answer was written, and its text with it.
         </p>
       ) : (
         <DocumentViewer key={`${citation.document_id}:${citation.n}`} target={target} fullViewHref={viewerHref(target)} />
