@@ -4,7 +4,7 @@
 #   make frontend-install   npm ci (only when node_modules is missing or older than the lockfile)
 #   make frontend-lint      eslint + tsc --noEmit (after `next typegen` for route types)
 #   make frontend-unit      vitest run (jsdom)
-#   make frontend-build     next build -> frontend/out, then the bundle secret scan
+#   make frontend-build     pdf.js assets into public/, next build -> frontend/out, bundle secret scan
 #   make frontend-e2e       Playwright against the real backend (scripts/e2e-server.sh), Debian chromium
 #   make frontend-vercel    vercel.json against the Vercel CLI's schema, then `vercel build` offline
 #                           (tools/vercel/check.mjs; the CLI is pinned in tools/vercel)
@@ -30,7 +30,7 @@ frontend-unit: frontend-install
 	cd $(FRONTEND) && npx vitest run
 
 frontend-build: frontend-install
-	cd $(FRONTEND) && npx next build && node scripts/check-bundle.mjs out
+	cd $(FRONTEND) && node scripts/copy-pdfjs-assets.mjs && npx next build && node scripts/check-bundle.mjs out
 
 frontend-e2e: frontend-install frontend-build
 	cd $(FRONTEND) && npx playwright test

@@ -1,4 +1,4 @@
-"""The `docchat` command: serve, migrate, worker, create-user, ingest, eval."""
+"""The `docchat` command: serve, migrate, worker, create-user, ingest, reindex, eval."""
 
 from __future__ import annotations
 
@@ -394,6 +394,47 @@ def ingest(
         f"(of {report.queued + report.rejected} files)"
     )
     if report.failed or report.rejected:
+        raise typer.Exit(1)
+
+
+@cli.command()
+def reindex(
+    all_documents: Annotated[
+        bool, typer.Option("--all", help="Every document of every account")
+    ] = False,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only the documents of this account (email)")
+    ] = None,
+    worker: Annotated[bool, typer.Option(help="Process the queue in this command too")] = True,
+) -> None:
+    """Index documents again with the current pipeline (after an upgrade that changes what
+    ingestion produces), and wait until they are done."""
+    from rich.console import Console
+
+    from app.core.errors import AppError
+    from app.documents.bulk import reindex_documents
+
+    if all_documents == (user is not None):
+        typer.echo("Say which documents to reindex: --all, or --user EMAIL.", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    console = Console(stderr=True)
+    try:
+        report = asyncio.run(
+            reindex_documents(
+                settings,
+                database_url=_database_url(settings, direct=False),
+                queue_url=_database_url(settings),
+                email=user,
+                run_worker=worker,
+                console=console,
+            )
+        )
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{report.ready} ready, {report.failed} failed (of {report.queued} documents)")
+    if report.failed:
         raise typer.Exit(1)
 
 

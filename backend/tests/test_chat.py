@@ -107,11 +107,19 @@ async def test_extractive_answer_streams_with_citations(
     assert sources[0]["document_id"] == document_id
     assert sources[0]["filename"] == "crazyones.pdf"
     assert sources[0]["page_start"] == 1
+    assert sources[0]["page"] == 1
+    assert by_type(events, "data-sources")["data"]["search_query"] == QUESTION
     text = answer_text(events)
-    assert text.startswith("Extracted from your documents")
+    assert "language model" not in text  # the mode is labelled by the UI, not in the answer
     assert "[1]" in text
     final = by_type(events, "data-citations")["data"]
     assert final["extractive"] is True
+    # Each cited source highlights the sentences the answer quotes from it.
+    for citation in final["citations"]:
+        assert citation["highlights"]
+        for highlight in citation["highlights"]:
+            assert highlight["page"] == 1
+            assert " ".join(highlight["text"].split()) in text
     assert final["message_id"] == by_type(events, "start")["messageId"]
     assert {c["n"] for c in final["citations"]} <= {s["n"] for s in sources}
 
@@ -124,6 +132,8 @@ async def test_extractive_answer_streams_with_citations(
     assert answer["content"] == text
     assert answer["partial"] is False
     assert answer["citations"][0]["filename"] == "crazyones.pdf"
+    assert answer["citations"] == final["citations"]
+    assert answer["search_query"] == QUESTION
 
 
 async def test_nothing_relevant_says_so(
@@ -159,6 +169,109 @@ async def test_follow_up_searched_with_previous_question(
             .all()
         )
     assert queries[1] == f"{QUESTION} and why are they called that?"
+
+
+async def _search_queries(app: FastAPI, chat_id: str) -> list[str | None]:
+    async with app.state.sessionmaker() as session:
+        return list(
+            (
+                await session.execute(
+                    select(ChatMessage.search_query)
+                    .where(ChatMessage.chat_id == uuid.UUID(chat_id), ChatMessage.role == "user")
+                    .order_by(ChatMessage.created_at)
+                )
+            )
+            .scalars()
+            .all()
+        )
+
+
+@pytest.mark.parametrize(
+    ("question", "refers_back"),
+    [
+        ("And 2023?", True),
+        ("Why?", True),
+        ("what about the second one?", True),
+        ("Is that true?", True),
+        ("Who wrote it?", True),
+        ("How much does this cost...", True),
+        ("Who is the author of the Toponymy model?", False),
+        ("What is the capital of Peru?", False),
+        ("What does this model describe about hydro events?", False),
+        ("Who said that the crazy ones change the world?", False),
+    ],
+)
+def test_only_questions_that_refer_back_are_rewritten(question: str, refers_back: bool) -> None:
+    from app.chat import prompting
+
+    assert prompting.refers_back(question) is refers_back
+    rewritten = prompting.heuristic_standalone_query(question, "Which packages form the model?")
+    assert rewritten == (f"Which packages form the model? {question}" if refers_back else question)
+
+
+async def test_follow_ups_never_chain(
+    worker_app: FastAPI, worker_client: httpx.AsyncClient, ready_pdf: tuple[dict[str, str], str]
+) -> None:
+    headers, _ = ready_pdf
+    chat_id = await new_chat(worker_client, headers)
+    questions = [QUESTION, "and why are they called that?", "And what do they invent?"]
+    for question in questions:
+        await ask(worker_client, headers, chat_id, question)
+    assert await _search_queries(worker_app, chat_id) == [
+        QUESTION,
+        f"{QUESTION} {questions[1]}",
+        f"{questions[1]} {questions[2]}",  # from the previous question as asked, not its rewrite
+    ]
+
+
+async def test_topic_change_gets_fresh_results_and_not_found(
+    worker_app: FastAPI, worker_client: httpx.AsyncClient, ready_pdf: tuple[dict[str, str], str]
+) -> None:
+    headers, crazy_id = ready_pdf
+    other = (
+        await upload(
+            worker_client,
+            headers,
+            ("lakes.txt", b"Lake Superior is the largest of the Great Lakes.", "text/plain"),
+        )
+    ).json()[0]
+    await wait_until_settled(worker_client, headers, other["id"])
+    chat_id = await new_chat(worker_client, headers)
+    turns = [
+        ("Which is the largest of the Great Lakes?", {other["id"]}),
+        ("What do we make tools for?", {crazy_id}),  # a new topic: only its own results
+        ("What is the boiling point of mercury?", set()),  # nothing about it: not found
+        # Refers back ("And"), but the rewrite with the mercury question finds nothing: the
+        # question is searched alone.
+        ("And the crazy ones?", {crazy_id}),
+    ]
+    for question, expected in turns:
+        _, events = await ask(worker_client, headers, chat_id, question)
+        sources = by_type(events, "data-sources")["data"]["sources"]
+        assert {s["document_id"] for s in sources} == expected, (question, sources)
+        if not expected:
+            assert "could not find" in answer_text(events)
+        assert by_type(events, "data-sources")["data"]["search_query"] == question
+    assert await _search_queries(worker_app, chat_id) == [question for question, _ in turns]
+
+
+async def test_citations_of_a_deleted_document_say_so(
+    worker_client: httpx.AsyncClient, ready_pdf: tuple[dict[str, str], str]
+) -> None:
+    headers, document_id = ready_pdf
+    chat_id = await new_chat(worker_client, headers)
+    await ask(worker_client, headers, chat_id, QUESTION)
+    deleted = await worker_client.delete(f"/api/v1/documents/{document_id}", headers=headers)
+    assert deleted.status_code == 204
+    for _ in range(2):  # reading the chat does not rewrite what it stored
+        answer = (await worker_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).json()[
+            "messages"
+        ][1]
+        assert answer["citations"]
+        assert all(c["source_deleted"] is True for c in answer["citations"])
+        assert all(c["snippet"] == c["filename"] == "" for c in answer["citations"])
+        assert all(c["highlights"] == [] for c in answer["citations"])
+        assert "[1]" in answer["content"]
 
 
 async def test_chat_restricted_to_documents(
@@ -222,6 +335,10 @@ async def test_llm_answer_grounded_and_invalid_markers_removed(
     final = by_type(events, "data-citations")["data"]
     assert final["extractive"] is False
     assert [c["n"] for c in final["citations"]] == [1]
+    # The source highlights the passage sentences that support the answer's sentences.
+    highlighted = [" ".join(h["text"].split()) for h in final["citations"][0]["highlights"]]
+    assert "The ones who see things differently." in highlighted
+    assert "Because they change things." in highlighted
     request = fake_llm.requests_to("chat")[-1]
     assert request.body["model"] == "gpt-fake"
     assert request.body["stream"] is True

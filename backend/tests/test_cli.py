@@ -126,6 +126,38 @@ def test_weak_password_fails(cli_runs: dict[str, tuple[int, str, str]], cli_data
     assert "weak@example.com" not in [email for email, _ in _users(cli_database)]
 
 
+def test_reindex_all_gives_old_documents_their_page_text(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str, tmp_path: Path
+) -> None:
+    """Documents indexed by an earlier release have no page text and no page spans:
+    `docchat reindex --all` gives them both, with a progress bar."""
+    assert cli_runs["migrate"][0] == 0
+    email = "reindex@example.com"
+    assert _finish(_start(_create_user(email, PASSWORD), cli_database, tmp_path))[0] == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lamp is trimmed at dawn.\n\nThe horn sounds twice a minute in fog.\n")
+    ingest = _start(["ingest", str(notes), "--user", email], cli_database, tmp_path)
+    stdout, stderr = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, stdout + stderr
+    with psycopg.connect(cli_database) as conn:
+        conn.execute("DELETE FROM document_pages")
+        conn.execute("UPDATE chunks SET spans = NULL")
+
+    returncode, _, stderr = _finish(_start(["reindex"], cli_database, tmp_path))
+    assert returncode == 2
+    assert "--all, or --user EMAIL" in stderr
+    reindex = _start(["reindex", "--all"], cli_database, tmp_path)
+    stdout, stderr = reindex.communicate(timeout=300)
+    assert reindex.returncode == 0, stdout + stderr
+    assert "1 ready, 0 failed (of 1 documents)" in stdout
+    assert "Indexing" in stderr  # the progress bar
+    with psycopg.connect(cli_database) as conn:
+        pages = conn.execute("SELECT number, text FROM document_pages").fetchall()
+        spans = conn.execute("SELECT spans FROM chunks").fetchall()
+    assert pages == [(1, "The lamp is trimmed at dawn.\n\nThe horn sounds twice a minute in fog.")]
+    assert spans and all(row[0] for row in spans)
+
+
 def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:
     """uvicorn re-raises SIGTERM after its graceful shutdown; `docchat serve` must still exit
     through its cleanup, or every stopped development server leaves PostgreSQL running."""

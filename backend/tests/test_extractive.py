@@ -9,12 +9,12 @@ import numpy as np
 
 from app.ai.citations import strip_invalid_markers
 from app.ai.extractive import (
-    EXTRACTIVE_LABEL,
     NO_ANSWER_TEXT,
+    ExtractiveAnswer,
     Passage,
     extractive_answer,
-    split_sentences,
 )
+from app.ai.sentences import sentence_text, split_sentences
 
 PHOTOSYNTHESIS = """Photosynthesis converts light energy into chemical energy. In plants, it takes \
 place in the chloro-
@@ -35,15 +35,18 @@ EIFFEL = "The Eiffel Tower is in Paris, France. It was completed in 1889 for the
 PASSAGES = [Passage(2, PHOTOSYNTHESIS, 0.82), Passage(5, CALVIN, 0.61), Passage(7, EIFFEL, 0.2)]
 
 
-def _answer_lines(answer: str) -> list[tuple[str, int]]:
-    lines = answer.splitlines()
-    assert lines[0] == EXTRACTIVE_LABEL
-    assert lines[1] == ""
+def _answer_lines(
+    answer: ExtractiveAnswer, passages: Sequence[Passage] = PASSAGES
+) -> list[tuple[str, int]]:
+    """The quoted sentences, best first, each checked to be in the answer's text with the
+    marker of its passage."""
+    by_n = {p.n: p for p in passages}
     out = []
-    for line in lines[2:]:
-        m = re.fullmatch(r"- (.+) \[(\d+)\]", line)
-        assert m, line
-        out.append((m.group(1), int(m.group(2))))
+    for quote in answer.quotes:
+        sentence = sentence_text(by_n[quote.n].text[quote.start : quote.end])
+        paragraph = next(p for p in answer.text.split("\n\n") if sentence in p)
+        assert paragraph.endswith(f"[{quote.n}]"), answer.text
+        out.append((sentence, quote.n))
     return out
 
 
@@ -96,8 +99,8 @@ def test_answer_is_verbatim_cited_and_relevant_first() -> None:
         assert sentence in by_n[n]  # copied verbatim from the passage it cites
     assert all(n != 7 for _, n in lines)  # the Eiffel Tower is irrelevant
     # Markers are valid for the citation checker.
-    cleaned, cited = strip_invalid_markers(answer, {p.n for p in PASSAGES})
-    assert cleaned == answer
+    cleaned, cited = strip_invalid_markers(answer.text, {p.n for p in PASSAGES})
+    assert cleaned == answer.text
     assert cited[0] == 2
 
 
@@ -122,7 +125,9 @@ def test_max_sentences_and_specific_question() -> None:
 def test_passage_rank_breaks_ties() -> None:
     a = Passage(1, "The warranty covers parts and labour for two years.", 0.3)
     b = Passage(4, "The warranty covers parts and labour for three years.", 0.9)
-    lines = _answer_lines(extractive_answer("How long is the warranty?", [a, b], embed=None))
+    lines = _answer_lines(
+        extractive_answer("How long is the warranty?", [a, b], embed=None), [a, b]
+    )
     assert lines[0][1] == 4
 
 
@@ -147,7 +152,7 @@ def test_embedding_similarity_is_used_and_failures_fall_back() -> None:
         return out
 
     answer = extractive_answer("How long do cats rest?", passages, embed=embed)
-    lines = _answer_lines(answer)
+    lines = _answer_lines(answer, passages)
     assert lines[0] == ("Felines sleep for most of the day, often up to sixteen hours.", 2)
     assert calls
     assert calls[0][0] == "How long do cats rest?"
@@ -156,10 +161,10 @@ def test_embedding_similarity_is_used_and_failures_fall_back() -> None:
         raise RuntimeError("embedding service down")
 
     answer = extractive_answer("When did the committee meet?", passages, embed=broken)
-    assert _answer_lines(answer)[0][1] == 1
+    assert _answer_lines(answer, passages)[0][1] == 1
 
 
 def test_no_usable_passages() -> None:
     answer = extractive_answer("Anything?", [Passage(1, "Page 3", 0.1)], embed=None)
-    assert answer == f"{EXTRACTIVE_LABEL}\n\n{NO_ANSWER_TEXT}"
-    assert extractive_answer("Anything?", [], embed=None).endswith(NO_ANSWER_TEXT)
+    assert answer == ExtractiveAnswer(NO_ANSWER_TEXT, ())
+    assert extractive_answer("Anything?", [], embed=None).text == NO_ANSWER_TEXT

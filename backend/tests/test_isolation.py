@@ -126,6 +126,12 @@ def of_type(events: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return next(e for e in events if e["type"] == kind)
 
 
+def without_searched_query(stream: str, question: str) -> str:
+    """An answer stream names the query it searched ("Searched for: …"), which is the
+    asker's own question: remove that echo before looking for someone else's words."""
+    return stream.replace(f'"search_query":{json.dumps(question)}', "")
+
+
 def answer_of(events: list[dict[str, Any]]) -> str:
     return "".join(e["delta"] for e in events if e["type"] == "text-delta")
 
@@ -253,6 +259,22 @@ async def _document_file(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) 
     ]
 
 
+async def _document_page(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [
+        await c.get(f"{API}/documents/{doc_id}/pages/1", headers=intruder.headers)
+        for doc_id in owner.documents.values()
+    ]
+
+
+async def _chunk_location(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    """The owner's passages, through the owner's documents and through the intruder's own."""
+    return [
+        await c.get(f"{API}/documents/{doc_id}/chunks/{chunk_id}", headers=intruder.headers)
+        for doc_id in [*owner.documents.values(), _first_doc(intruder)]
+        for chunk_id in sorted(owner.chunk_ids)[:3]
+    ]
+
+
 async def _reindex(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
     return [
         await c.post(f"{API}/documents/{doc_id}/reindex", headers=intruder.headers)
@@ -287,6 +309,8 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/documents/{{document_id}}"): _get_document,
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
     ("GET", f"{API}/documents/{{document_id}}/file"): _document_file,
+    ("GET", f"{API}/documents/{{document_id}}/pages/{{number}}"): _document_page,
+    ("GET", f"{API}/documents/{{document_id}}/chunks/{{chunk_id}}"): _chunk_location,
     ("POST", f"{API}/documents/{{document_id}}/reindex"): _reindex,
     ("GET", f"{API}/chats/{{chat_id}}"): _get_chat,
     ("PATCH", f"{API}/chats/{{chat_id}}"): _patch_chat,
@@ -383,7 +407,10 @@ async def test_listings_searches_and_answers_never_show_the_other_user(world: Wo
         response, events = await ask(client, intruder, chat_id, owner.question)
         assert response.status_code == 200
         assert events[-1]["type"] == "finish"
-        owner.assert_absent_from(response.text, f"{intruder.name}'s answer stream")
+        owner.assert_absent_from(
+            without_searched_query(response.text, owner.question),
+            f"{intruder.name}'s answer stream",
+        )
         detail = (await client.get(f"{API}/chats/{chat_id}", headers=intruder.headers)).json()
         # (The intruder's own question, and the title made from it, naturally echo the words.)
         answers = [(m["content"], m["citations"]) for m in detail["messages"]]
@@ -546,12 +573,17 @@ async def test_deleted_document_never_comes_back(world: World) -> None:
     for chat_id in (old_chat, new_chat):
         response, events = await ask(client, owner, chat_id, DOOMED_QUESTION)
         assert response.status_code == 200
-        gone.assert_absent_from(response.text, "a new answer after delete")
-    # The old answer keeps its text but no longer cites the deleted document.
+        gone.assert_absent_from(
+            without_searched_query(response.text, DOOMED_QUESTION), "a new answer after delete"
+        )
+    # The old answer keeps its text; its citation of the deleted document says "source
+    # deleted" and keeps nothing of the passage.
     detail = (await client.get(f"{API}/chats/{old_chat}", headers=headers)).json()
     first_answer = detail["messages"][1]
     assert first_answer["role"] == "assistant"
-    assert all(c["document_id"] != doomed_id for c in first_answer["citations"])
-    gone.assert_absent_from(
-        json.dumps([m["citations"] for m in detail["messages"]]), "old answers' citations"
-    )
+    doomed_citations = [c for c in first_answer["citations"] if c["document_id"] == doomed_id]
+    assert doomed_citations
+    assert all(c["source_deleted"] and not c["snippet"] for c in doomed_citations)
+    assert all(c["highlights"] == [] for c in doomed_citations)
+    stored = json.dumps([m["citations"] for m in detail["messages"]]).lower()
+    assert all(word not in stored for word in gone.words), stored

@@ -13,17 +13,17 @@ from app.ai.embeddings import (
     OpenAIEmbedder,
     embedder_from_config,
 )
-from app.ai.extractive import EXTRACTIVE_LABEL, Passage, extractive_answer
+from app.ai.extractive import ExtractiveAnswer, Passage, extractive_answer
 from app.ai.llm import LLM, ChatMessage, LLMError, OpenAIChatLLM
 
 __all__ = [
     "DEFAULT_LOCAL_MODEL_ID",
-    "EXTRACTIVE_LABEL",
     "LLM",
     "ChatMessage",
     "CitationFilter",
     "Embedder",
     "EmbeddingError",
+    "ExtractiveAnswer",
     "LLMError",
     "LocalEmbedder",
     "OpenAIChatLLM",

@@ -1,12 +1,22 @@
 """Extractive answers: the default answerer when no language model is configured.
 
 The answer is made only of sentences copied verbatim (after whitespace normalisation and
-joining of PDF line-break hyphenation) from the retrieved passages, each followed by the
-citation marker of its passage, most relevant first. Nothing is generated.
+joining of line-break hyphenation) from the retrieved passages, each group followed by the
+citation marker of its passage. Nothing is generated.
 
-Sentence relevance = lexical overlap with the question (idf-weighted, light stemming),
-optionally combined with embedding cosine similarity (``embed``), plus a prior from the
-passage's retrieval rank. Near-duplicate sentences are skipped.
+A sentence is chosen for how well it answers the question:
+
+* lexical overlap with the question (idf-weighted, light stemming), optionally combined
+  with embedding cosine similarity (``embed``), plus a small prior from the passage's
+  retrieval rank;
+* the shape the question asks for: a name for "who", a date for "when", a number for "how
+  many", a place for "where", a definition for "what is";
+* "Key: value" lines whose key the question names ("Author: Michelle Poirier" answers "Who
+  is the author …?");
+* never a table-of-contents line, a figure or table caption or a heading.
+
+Near-duplicates (the same sentence in two overlapping passages, or nearly the same words)
+are merged. The chosen sentences are grouped by passage, in the passage's own order.
 """
 
 from __future__ import annotations
@@ -20,17 +30,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.ai.sentences import KEY_VALUE, sentence_spans, sentence_text, terms
+
 __all__ = [
-    "EXTRACTIVE_LABEL",
     "NO_ANSWER_TEXT",
+    "ExtractiveAnswer",
     "Passage",
+    "Quote",
+    "best_sentence",
     "extractive_answer",
-    "split_sentences",
 ]
 
 logger = logging.getLogger(__name__)
 
-EXTRACTIVE_LABEL = "Extracted from your documents (no language model configured):"
 NO_ANSWER_TEXT = "No passage in your documents seems to answer this question."
 
 # Candidates embedded at most (bounds latency of the optional cosine scoring).
@@ -39,6 +51,8 @@ _MIN_WORDS = 4
 _HEADING_MAX_WORDS = 8
 _DUP_JACCARD = 0.6
 _DUP_COSINE = 0.92
+_SHAPE_BONUS = 0.2
+_KEY_BONUS = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,154 +64,113 @@ class Passage:
     score: float
 
 
-# --------------------------------------------------------------------------- text clean-up
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A quoted sentence: ``passage.text[start:end]`` of the passage numbered ``n``."""
 
-_HYPHEN_BREAK_RE = re.compile(r"(\w)-[ \t]*\r?\n[ \t]*([a-z])")
-_SOFT_HYPHEN_RE = re.compile("\u00ad")
-_BLOCK_SPLIT_RE = re.compile(r"\n[ \t]*\n\s*")
-_WS_RE = re.compile(r"\s+")
+    n: int
+    start: int
+    end: int
 
 
-def _is_heading(line: str, next_line: str) -> bool:
-    """A short line without end punctuation followed by a capitalised line ("Results")."""
-    line = line.strip()
-    return (
-        bool(line)
-        and len(line.split()) <= _HEADING_MAX_WORDS
-        and line[-1] not in ".!?:;,-\u2013\u2014"
-        and next_line.lstrip()[:1].isupper()
+@dataclass(frozen=True, slots=True)
+class ExtractiveAnswer:
+    text: str
+    quotes: tuple[Quote, ...]
+
+
+# --------------------------------------------------------------------------- question shape
+
+_WHO = re.compile(r"\b(who|whom|whose)\b", re.I)
+_WHEN = re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date)\b", re.I)
+_HOW_MANY = re.compile(
+    r"\bhow (?:many|much|long|old|far|big|large|often)\b|\bnumber of\b|"
+    r"\bwhat (?:percentage|percent|proportion|amount)\b",
+    re.I,
+)
+_WHERE = re.compile(r"\bwhere\b|\bwhich (?:city|country|place|town)\b", re.I)
+_WHAT_IS = re.compile(r"^\s*(?:what|which)\s+(?:is|are|was|were)\b|\bdefin|\bmean", re.I)
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_DATE = re.compile(
+    rf"\b(?:1[5-9]\d\d|20\d\d)\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_MONTHS})\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    re.I,
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    "fifty|sixty|hundred|thousand|million|billion|dozen|several|many|few"
+)
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:[A-Z]\.\s*)*[A-Z][a-z]+)+\b")
+_PLACE = re.compile(r"\b(?:in|at|near|from|on)\s+(?:the\s+)?[A-Z][a-z]+")
+_DEFINITION = re.compile(
+    r"\b(?:is|are|was|were|means|refers? to|consists? of|constitutes?|contains?|describes?)\b"
+)
+_PERSON_KEYS = frozenset(
+    {"author", "by", "owner", "creator", "editor", "contact", "writer", "prepar", "manag"}
+)
+_DATE_KEYS = frozenset({"date", "creat", "updat", "publish", "issu", "modifi", "year"})
+
+
+def _answer_shape(question: str) -> Callable[[str], bool] | None:
+    if _WHO.search(question):
+        return lambda s: _has_name(s) or _key_names(s, _PERSON_KEYS)
+    if _WHEN.search(question):
+        return lambda s: bool(_DATE.search(s) or _key_names(s, _DATE_KEYS))
+    if _HOW_MANY.search(question):
+        return lambda s: bool(_NUMBER.search(s))
+    if _WHERE.search(question):
+        return lambda s: bool(_PLACE.search(s))
+    if _WHAT_IS.search(question):
+        return lambda s: bool(_DEFINITION.search(s))
+    return None
+
+
+def _has_name(sentence: str) -> bool:
+    """Two or more capitalised words, not counting a sentence's capitalised first word."""
+    return any(
+        match.start() > 0 or len(match.group().split()) > 2 for match in _NAME.finditer(sentence)
     )
 
 
-def _normalise(text: str) -> list[str]:
-    """Join hyphenated line breaks, split into blocks (paragraphs, headings), normalise
-    whitespace."""
-    text = _SOFT_HYPHEN_RE.sub("", text)
-    text = _HYPHEN_BREAK_RE.sub(r"\1\2", text)
-    blocks: list[str] = []
-    for para in _BLOCK_SPLIT_RE.split(text):
-        lines = para.splitlines()
-        current: list[str] = []
-        for i, line in enumerate(lines):
-            current.append(line)
-            if i + 1 < len(lines) and _is_heading(line, lines[i + 1]):
-                blocks.append(" ".join(current))
-                current = []
-        blocks.append(" ".join(current))
-    return [b for b in (_WS_RE.sub(" ", blk).strip() for blk in blocks) if b]
+def _key_names(sentence: str, keys: frozenset[str]) -> bool:
+    match = KEY_VALUE.match(sentence)
+    return match is not None and bool(set(terms(match.group(1))) & keys)
 
 
-# --------------------------------------------------------------------------- sentence split
+# --------------------------------------------------------------------------- not quotable
 
-_ABBREVIATIONS_TEXT = """
-    e.g i.e etc vs cf al approx fig figs eq eqs tab sec ch vol no nos pp p ed eds
-    dr mr mrs ms prof sr jr st inc ltd co corp dept univ resp ca incl viz
-    jan feb mar apr jun jul aug sep sept oct nov dec mt ft est min max avg
-"""
-_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
-# Candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
-_BOUNDARY_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+")
-_NEXT_START_RE = re.compile(r"[\"'\u201c\u2018(\[]*[A-Z0-9]")
-_LAST_TOKEN_RE = re.compile(r"(\S+)$")
-
-
-def _is_abbreviation(before: str) -> bool:
-    """Whether the text ending in a '.' ends with an abbreviation or an initial."""
-    m = _LAST_TOKEN_RE.search(before)
-    if not m:
-        return False
-    token = m.group(1).lstrip("([\"'\u201c\u2018").rstrip(".").lower()
-    if not token:
-        return False
-    if token in _ABBREVIATIONS:
-        return True
-    # Single letters ("J. Smith", "p. 4") and dotted acronyms ("U.S.", "a.m.").
-    if len(token) == 1 and token.isalpha():
-        return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", token))
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences (whitespace normalised, hyphenation joined)."""
-    sentences: list[str] = []
-    for block in _normalise(text):
-        start = 0
-        for m in _BOUNDARY_RE.finditer(block):
-            end = m.end()
-            if not _NEXT_START_RE.match(block, end):
-                continue  # next word starts lowercase ("approx. three"): not a boundary
-            punct = m.group(0).rstrip()
-            if punct.endswith(".") or punct.rstrip("\"'\u201d\u2019)]").endswith("."):
-                dot = block.rfind(".", m.start(), m.end())
-                if _is_abbreviation(block[start : dot + 1]):
-                    continue
-            sentence = block[start:end].strip()
-            if sentence:
-                sentences.append(sentence)
-            start = end
-        tail = block[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return sentences
-
-
-# --------------------------------------------------------------------------- lexical scoring
-
-_STOPWORDS_TEXT = """
-    a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just me more most my myself no nor not now of off on once only or
-    other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up
-    very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves also may might must shall us via per whether within without
-    tell explain describe please give list show according document documents
-"""
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_SUFFIXES = (
-    "ational",
-    "ization",
-    "fulness",
-    "ousness",
-    "iveness",
-    "ations",
-    "ation",
-    "ments",
-    "ment",
-    "ings",
-    "ing",
-    "edly",
-    "ies",
-    "ied",
-    "ness",
-    "ly",
-    "ed",
-    "es",
-    "er",
-    "s",
+_TOC_LINE = re.compile(r"\.{4,}|(?:\. ){4,}|…{2,}|\btable of contents\b", re.I)
+_CAPTION = re.compile(
+    r"^(?:figure|fig\.?|table|tab\.|chart|diagram|plate|illustration|image|photo|map|exhibit)"
+    r"\s*(?:\d+|[ivxlc]+\b)",
+    re.I,
 )
+_NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+\S")
 
 
-def _stem(word: str) -> str:
-    """A deliberately light stemmer: strips common English suffixes from longer words."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            stem = word[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                stem += "y"
-            elif len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
-                stem = stem[:-1]  # "running" -> "runn" -> "run"
-            return stem
-    return word
+def _is_quotable(sentence: str) -> bool:
+    """Not a table-of-contents line, a caption, a heading or a fragment."""
+    if _TOC_LINE.search(sentence) or _CAPTION.match(sentence):
+        return False
+    words = sentence.split()
+    ends_sentence = sentence[-1] in ".!?\"')\u201d\u2019"
+    if KEY_VALUE.match(sentence):
+        return len(words) >= 2
+    if (
+        not ends_sentence
+        and len(words) <= _HEADING_MAX_WORDS
+        and (_NUMBERED_HEADING.match(sentence) or sentence.isupper())
+    ):
+        return False
+    return len(words) >= _MIN_WORDS
 
 
-def _terms(text: str) -> list[str]:
-    words = _WORD_RE.findall(text.lower().replace("\u2019", "'"))
-    return [_stem(w.split("'")[0]) for w in words if w not in _STOPWORDS]
+# --------------------------------------------------------------------------- scoring
 
 
 @dataclass(slots=True)
@@ -206,11 +179,34 @@ class _Candidate:
     n: int
     rank: int
     position: int
+    start: int
+    end: int
     terms: frozenset[str]
+    key_terms: frozenset[str]
     lexical: float = 0.0
     cosine: float = 0.0
+    bonus: float = 0.0
     score: float = 0.0
     vector: np.ndarray | None = None
+
+
+def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+    ranked = sorted(passages, key=lambda p: p.score, reverse=True)
+    candidates: list[_Candidate] = []
+    for rank, passage in enumerate(ranked):
+        for position, (start, end) in enumerate(sentence_spans(passage.text)):
+            sentence = sentence_text(passage.text[start:end])
+            sentence_terms = frozenset(terms(sentence))
+            if not sentence_terms or not _is_quotable(sentence):
+                continue
+            key = KEY_VALUE.match(sentence)
+            key_terms = frozenset(terms(key.group(1))) if key else frozenset()
+            candidates.append(
+                _Candidate(
+                    sentence, passage.n, rank, position, start, end, sentence_terms, key_terms
+                )
+            )
+    return candidates
 
 
 def _lexical_scores(question_terms: Counter[str], candidates: list[_Candidate]) -> None:
@@ -227,6 +223,22 @@ def _lexical_scores(question_terms: Counter[str], candidates: list[_Candidate]) 
         # Mild length normalisation so very long sentences don't win on coverage alone.
         length_penalty = 1.0 / (1.0 + max(0, len(c.terms) - 30) / 60.0)
         c.lexical = (matched / total) * length_penalty
+
+
+def _answer_bonuses(
+    question: str, question_terms: Counter[str], candidates: list[_Candidate]
+) -> None:
+    """Sentences shaped like the answer, and "Key: value" lines whose key the question
+    names. Only for sentences that share words with the question: a date alone does not
+    answer "when"."""
+    shape = _answer_shape(question)
+    for c in candidates:
+        if c.lexical <= 0:
+            continue
+        if shape is not None and shape(c.sentence):
+            c.bonus += _SHAPE_BONUS
+        if c.key_terms and c.key_terms <= set(question_terms):
+            c.bonus += _KEY_BONUS
 
 
 def _cosine_scores(
@@ -259,10 +271,35 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _format(chosen: list[_Candidate]) -> str:
-    lines = [EXTRACTIVE_LABEL, ""]
-    lines.extend(f"- {c.sentence} [{c.n}]" for c in chosen)
-    return "\n".join(lines)
+def _prior(c: _Candidate) -> float:
+    # Earlier passages (better retrieval rank) and earlier sentences get a small boost.
+    return 1.0 / (1.0 + c.rank) + 0.1 / (1.0 + c.position)
+
+
+def _is_duplicate(c: _Candidate, chosen: list[_Candidate]) -> bool:
+    return any(
+        c.sentence == o.sentence
+        or _jaccard(c.terms, o.terms) >= _DUP_JACCARD
+        or (
+            c.vector is not None
+            and o.vector is not None
+            and float(c.vector @ o.vector) >= _DUP_COSINE
+        )
+        for o in chosen
+    )
+
+
+def best_sentence(question: str, text: str) -> tuple[int, int] | None:
+    """``(start, end)`` in ``text`` of the sentence that best answers ``question``
+    (lexical and answer-shape scores only: cheap enough for every search hit)."""
+    candidates = _candidates([Passage(0, text, 0.0)])
+    if not candidates:
+        return None
+    question_terms = Counter(terms(question))
+    _lexical_scores(question_terms, candidates)
+    _answer_bonuses(question, question_terms, candidates)
+    best = max(candidates, key=lambda c: (c.lexical + c.bonus, -c.position))
+    return best.start, best.end
 
 
 def extractive_answer(
@@ -270,43 +307,33 @@ def extractive_answer(
     passages: Sequence[Passage],
     *,
     embed: Callable[[Sequence[str]], np.ndarray] | None,
-    max_sentences: int = 4,
-) -> str:
+    max_sentences: int = 3,
+) -> ExtractiveAnswer:
     """Answer ``question`` with up to ``max_sentences`` sentences copied from ``passages``.
 
     ``embed`` (e.g. ``Embedder.embed_documents``) adds cosine similarity to the lexical
     score; it is called once, blocking, with the question followed by candidate sentences.
     If it fails, lexical scoring alone is used.
     """
-    ranked = sorted(passages, key=lambda p: p.score, reverse=True)
-    candidates: list[_Candidate] = []
-    for rank, passage in enumerate(ranked):
-        for position, sentence in enumerate(split_sentences(passage.text)):
-            terms = frozenset(_terms(sentence))
-            if len(sentence.split()) < _MIN_WORDS or not terms:
-                continue  # headings, page numbers, fragments
-            candidates.append(_Candidate(sentence, passage.n, rank, position, terms))
+    candidates = _candidates(passages)
     if not candidates:
-        return f"{EXTRACTIVE_LABEL}\n\n{NO_ANSWER_TEXT}"
+        return ExtractiveAnswer(NO_ANSWER_TEXT, ())
 
-    question_terms = Counter(_terms(question))
+    question_terms = Counter(terms(question))
     _lexical_scores(question_terms, candidates)
-
-    def prior(c: _Candidate) -> float:
-        # Earlier passages (better retrieval rank) and earlier sentences get a small boost.
-        return 1.0 / (1.0 + c.rank) + 0.1 / (1.0 + c.position)
+    _answer_bonuses(question, question_terms, candidates)
 
     use_cosine = False
     if embed is not None:
-        candidates.sort(key=lambda c: c.lexical + 0.3 * prior(c), reverse=True)
+        candidates.sort(key=lambda c: c.lexical + c.bonus + 0.3 * _prior(c), reverse=True)
         candidates = candidates[:_MAX_EMBED_CANDIDATES]
         use_cosine = _cosine_scores(question, candidates, embed)
 
     for c in candidates:
         if use_cosine:
-            c.score = 0.45 * c.lexical + 0.40 * max(c.cosine, 0.0) + 0.15 * prior(c)
+            c.score = 0.45 * c.lexical + 0.40 * max(c.cosine, 0.0) + 0.15 * _prior(c) + c.bonus
         else:
-            c.score = 0.75 * c.lexical + 0.25 * prior(c)
+            c.score = 0.75 * c.lexical + 0.25 * _prior(c) + c.bonus
 
     candidates.sort(key=lambda c: c.score, reverse=True)
     best = candidates[0].score
@@ -315,18 +342,33 @@ def extractive_answer(
         if len(chosen) >= max_sentences:
             break
         # Keep the best sentence always; later ones must be reasonably relevant.
-        if chosen and (c.score < 0.5 * best or (c.lexical == 0.0 and c.cosine < 0.3)):
+        if chosen and (c.score < 0.6 * best or (c.lexical == 0.0 and c.cosine < 0.3)):
             break
-        if any(
-            c.sentence == o.sentence
-            or _jaccard(c.terms, o.terms) >= _DUP_JACCARD
-            or (
-                c.vector is not None
-                and o.vector is not None
-                and float(c.vector @ o.vector) >= _DUP_COSINE
-            )
-            for o in chosen
-        ):
-            continue
-        chosen.append(c)
-    return _format(chosen)
+        if not _is_duplicate(c, chosen):
+            chosen.append(c)
+    return ExtractiveAnswer(_format(chosen), tuple(Quote(c.n, c.start, c.end) for c in chosen))
+
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])(?=\s)")
+
+
+def _markdown_literal(sentence: str) -> str:
+    """The sentence as Markdown text that renders as itself."""
+    escaped = _MARKDOWN_INLINE.sub(r"\\\1", sentence)
+    return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def _format(chosen: list[_Candidate]) -> str:
+    """One paragraph per passage, in the order of each passage's best sentence, its
+    sentences in their own order, ending with the passage's marker."""
+    groups: dict[int, list[_Candidate]] = {}
+    for c in chosen:
+        groups.setdefault(c.n, []).append(c)
+    paragraphs = []
+    for n, group in groups.items():
+        sentences = " ".join(
+            _markdown_literal(c.sentence) for c in sorted(group, key=lambda c: c.start)
+        )
+        paragraphs.append(f"{sentences} [{n}]")
+    return "\n\n".join(paragraphs)

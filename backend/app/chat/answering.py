@@ -21,14 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.citations import CitationFilter
 from app.ai.embedding_process import interactive_embed
-from app.ai.extractive import EXTRACTIVE_LABEL, Passage, extractive_answer
+from app.ai.extractive import Passage, Quote, extractive_answer
 from app.ai.factory import get_embedder, get_llm
 from app.ai.llm import LLM, LLMError
+from app.ai.sentences import sentence_spans
 from app.chat import prompting, service, stream
 from app.chat.schemas import Citation, MessageIn
 from app.core.errors import is_database_unavailable
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
+from app.search.highlights import cite, cite_for_statements
 from app.search.retrieval import Hit, is_relevant
 from app.search.schemas import passage_fields
 from app.search.service import search
@@ -49,6 +51,8 @@ MAX_CHARS_PER_TOKEN = 8
 STORE_RETRY_FIRST_S = 0.05
 STORE_RETRY_MAX_S = 2.0
 _EXTRACTIVE_PIECE = re.compile(r"\S+\s*")
+_MARKER_GROUP = re.compile(r"\[[\d ,]+\]")
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass
@@ -62,10 +66,55 @@ class PreparedAnswer:
     history: list[tuple[str, str]]
     hits: list[Hit]
     citations: list[Citation] = field(default_factory=list)
+    quotes: tuple[Quote, ...] = ()  # what an extractive answer quoted
 
 
 def _citations(hits: Sequence[Hit], query: str) -> list[Citation]:
     return [Citation(n=n, **passage_fields(hit, query)) for n, hit in enumerate(hits, start=1)]
+
+
+def _answer_citations(
+    prepared: PreparedAnswer, answer: str, cited: Sequence[int]
+) -> list[Citation]:
+    """The cited sources, each highlighting what the answer took from it: the sentences an
+    extractive answer quoted, or those that best support the answer's sentences that
+    carry its marker."""
+    by_number = {c.n: (c, hit) for c, hit in zip(prepared.citations, prepared.hits, strict=True)}
+    statements = [answer[start:end] for start, end in sentence_spans(answer)]
+    citations = []
+    for n in cited:
+        if n not in by_number:
+            continue
+        citation, hit = by_number[n]
+        if prepared.quotes:
+            location = cite(hit, [(q.start, q.end) for q in prepared.quotes if q.n == n])
+        else:
+            location = cite_for_statements(hit, [s for s in statements if n in _markers(s)])
+        if location.highlights:
+            fields = passage_fields(hit, prepared.search_query, location)
+            citation = Citation(n=n, **fields)
+        citations.append(citation)
+    return citations
+
+
+def _markers(statement: str) -> set[int]:
+    return {int(n) for group in _MARKER_GROUP.findall(statement) for n in _NUMBER.findall(group)}
+
+
+async def _search_relevant(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    query: str,
+    document_ids: list[uuid.UUID] | None,
+) -> list[Hit]:
+    hits = await search(
+        session, settings=settings, user_id=user_id, query=query, k=RETRIEVE_K,
+        document_ids=document_ids,
+    )  # fmt: skip
+    params = get_retrieval_params()
+    return [hit for hit in hits if is_relevant(hit, params)][:MAX_SOURCES]
 
 
 async def prepare_answer(
@@ -80,17 +129,25 @@ async def prepare_answer(
     chat = await service.get_chat(session, user_id=user_id, chat_id=chat_id)
     history_rows = await service.recent_history(session, user_id=user_id, chat_id=chat_id)
     history = [(m.role, m.content) for m in history_rows if m.content]
-    previous_query = next(
-        (m.search_query or m.content for m in reversed(history_rows) if m.role == "user"), None
-    )
+    previous_question = next((m.content for m in reversed(history_rows) if m.role == "user"), None)
     question = body.content.strip()
     llm = get_llm(settings)
     search_query = question
-    if history and llm is not None and prompting.looks_like_follow_up(question):
-        search_query = await prompting.llm_standalone_query(llm, question, history) or question
-    elif llm is None:
-        search_query = prompting.heuristic_standalone_query(question, previous_query)
-
+    if previous_question and prompting.refers_back(question):
+        if llm is not None:
+            search_query = await prompting.llm_standalone_query(llm, question, history) or question
+        else:
+            search_query = prompting.heuristic_standalone_query(question, previous_question)
+    document_ids = body.document_ids if body.document_ids is not None else chat.document_ids
+    relevant = await _search_relevant(
+        session, settings=settings, user_id=user_id, query=search_query, document_ids=document_ids
+    )
+    if not relevant and search_query != question:
+        # The rewrite found nothing: the question may not have been a follow-up after all.
+        search_query = question
+        relevant = await _search_relevant(
+            session, settings=settings, user_id=user_id, query=question, document_ids=document_ids
+        )
     user_message = await service.add_message(
         session,
         user_id=user_id,
@@ -99,17 +156,6 @@ async def prepare_answer(
         content=question,
         search_query=search_query,
     )
-    document_ids = body.document_ids if body.document_ids is not None else chat.document_ids
-    hits = await search(
-        session,
-        settings=settings,
-        user_id=user_id,
-        query=search_query,
-        k=RETRIEVE_K,
-        document_ids=document_ids,
-    )
-    params = get_retrieval_params()
-    relevant = [hit for hit in hits if is_relevant(hit, params)][:MAX_SOURCES]
     prepared = PreparedAnswer(
         user_id=user_id,
         chat_id=chat_id,
@@ -158,7 +204,8 @@ async def _extractive_deltas(settings: Settings, prepared: PreparedAnswer) -> As
             prepared.search_query, passages, embed=interactive_embed(embedder)
         )
     )
-    for piece in _EXTRACTIVE_PIECE.findall(answer):
+    prepared.quotes = answer.quotes
+    for piece in _EXTRACTIVE_PIECE.findall(answer.text):
         yield piece
 
 
@@ -168,17 +215,14 @@ async def _store_answer(
     *,
     timeout_s: float,
     content: str,
-    cited: Sequence[int],
+    citations: Sequence[Citation],
     extractive: bool,
     partial: bool,
     error: str | None,
 ) -> bool:
     """Store the answer, waiting and retrying while the database is unavailable or its pool is
     exhausted (up to `timeout_s`); False when it could not be stored."""
-    by_number = {c.n: c for c in prepared.citations}
-    citations: list[dict[str, Any]] = [
-        by_number[n].model_dump(mode="json") for n in cited if n in by_number
-    ]
+    stored: list[dict[str, Any]] = [c.model_dump(mode="json") for c in citations]
     deadline = time.monotonic() + timeout_s
     delay = STORE_RETRY_FIRST_S
     with anyio.CancelScope(shield=True):  # persist even when the client went away
@@ -192,7 +236,8 @@ async def _store_answer(
                         role="assistant",
                         content=content,
                         message_id=prepared.answer_id,
-                        citations=citations,
+                        citations=stored,
+                        search_query=prepared.search_query,
                         extractive=extractive,
                         partial=partial,
                         error=error,
@@ -224,7 +269,7 @@ async def stream_answer(
     try:
         yield stream.start(str(prepared.answer_id))
         sources = [c.model_dump(mode="json") for c in prepared.citations]
-        yield stream.data("sources", {"sources": sources})
+        yield stream.data("sources", {"sources": sources, "search_query": prepared.search_query})
         yield stream.text_start()
         if not prepared.hits:
             deltas: AsyncIterator[str] = _single(NOTHING_FOUND)
@@ -260,12 +305,13 @@ async def stream_answer(
         )
     finally:
         content = "".join(text_parts)
+        cited = _answer_citations(prepared, content, citation_filter.cited)
         stored = await _store_answer(
             sessionmaker,
             prepared,
             timeout_s=settings.answer_store_timeout_s,
             content=content,
-            cited=citation_filter.cited,
+            citations=cited,
             extractive=extractive and bool(prepared.hits),
             partial=not finished,
             error=error,
@@ -279,11 +325,7 @@ async def stream_answer(
     yield stream.data(
         "citations",
         {
-            "citations": [
-                c.model_dump(mode="json")
-                for c in prepared.citations
-                if c.n in citation_filter.cited
-            ],
+            "citations": [c.model_dump(mode="json") for c in cited],
             "message_id": str(prepared.answer_id),
             "user_message_id": str(prepared.user_message_id),
             "extractive": extractive and bool(prepared.hits),
@@ -297,4 +339,4 @@ async def _single(text: str) -> AsyncIterator[str]:
     yield text
 
 
-__all__ = ["EXTRACTIVE_LABEL", "PreparedAnswer", "prepare_answer", "stream_answer"]
+__all__ = ["PreparedAnswer", "prepare_answer", "stream_answer"]

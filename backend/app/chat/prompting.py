@@ -19,13 +19,19 @@ Rules:
 REWRITE_PROMPT = """Rewrite the last user question as one standalone search query that can be \
 understood without the conversation. Keep names, numbers and key terms. Answer with the query only."""
 
-_ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|one|ones|former|latter|"
-    r"first|second|third|last|above|previous|same|there)\b",
+# Words that only make sense with the conversation before them. Demonstratives count when
+# they stand alone ("is that true?"), not before a noun ("this model").
+_PRONOUN = re.compile(
+    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|former|latter)\b"
+    r"|\b(this|that|these|those)\b(?=\s*(?:[?.!,]|$|is\b|was\b|are\b|were\b|one\b|ones\b))"
+    r"|^\s*(?:is|was|are|were)\s+(?:this|that|these|those)\b"
+    r"|\bthe (?:same|above|previous|first|second|third|last) one\b",
     re.IGNORECASE,
 )
-_CONTINUATION = re.compile(r"^\s*(and|or|but|also|what about|how about|why|so)\b", re.IGNORECASE)
-FOLLOW_UP_MAX_WORDS = 8
+_CONTINUATION = re.compile(r"^\s*(?:and|or|but|also|what about|how about|then|so)\b", re.IGNORECASE)
+# "Why?", "In 2004?", "Page 7?": too short to be a question of its own.
+ELLIPSIS_MAX_WORDS = 2
+_ELLIPSIS_TRAIL = re.compile(r"(?:\.\.\.|…)\s*\??\s*$")
 
 
 @dataclass(frozen=True)
@@ -47,21 +53,23 @@ class Source:
         return f"[{self.n}] {self.filename}, {pages}{section}"
 
 
-def looks_like_follow_up(question: str) -> bool:
-    """Heuristic: short questions, pronouns/ordinals pointing back, or a leading "and…"."""
-    words = question.split()
+def refers_back(question: str) -> bool:
+    """Whether the question points back at the conversation: a pronoun standing for
+    something said before, a leading "and …"/"what about …", or an elliptical fragment."""
     return (
-        len(words) <= FOLLOW_UP_MAX_WORDS
-        or bool(_ANAPHORA.search(question))
+        bool(_PRONOUN.search(question))
         or bool(_CONTINUATION.match(question))
+        or len(question.split()) <= ELLIPSIS_MAX_WORDS
+        or bool(_ELLIPSIS_TRAIL.search(question))
     )
 
 
-def heuristic_standalone_query(question: str, previous_query: str | None) -> str:
-    """Without a language model, a follow-up is searched together with the previous question's
-    standalone query, so "and the second one?" keeps the topic it refers to."""
-    if previous_query and looks_like_follow_up(question):
-        return f"{previous_query} {question}"
+def heuristic_standalone_query(question: str, previous_question: str | None) -> str:
+    """Without a language model, a question that refers back is searched together with the
+    previous question the user asked (as asked: rewrites never chain), so "and the second
+    one?" keeps its topic. Any other question is searched as it is."""
+    if previous_question and refers_back(question):
+        return f"{previous_question} {question}"
     return question
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.types import TextIn
+from app.search.schemas import PassageOut
 
 
 class ChatCreate(BaseModel):
@@ -29,18 +30,11 @@ class ChatOut(BaseModel):
     updated_at: datetime
 
 
-class Citation(BaseModel):
+class Citation(PassageOut):
     n: int
-    chunk_id: int
-    document_id: uuid.UUID
-    filename: str
-    content_type: str
-    page_start: int
-    page_end: int
-    snippet: str
-    char_start: int
-    char_end: int
-    score: float
+    source_deleted: bool = Field(
+        default=False, description="The cited document has been deleted since the answer"
+    )
 
 
 class MessageOut(BaseModel):
@@ -51,6 +45,9 @@ class MessageOut(BaseModel):
     content: str
     partial: bool
     extractive: bool
+    search_query: str | None = Field(
+        default=None, description="What was searched to answer (the question, or rewritten)"
+    )
     citations: list[Citation]
     created_at: datetime
 

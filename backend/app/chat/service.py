@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.chat.models import Chat, ChatMessage
 from app.core.errors import NotFound
@@ -16,6 +17,15 @@ from app.documents.models import Document
 CHAT_NOT_FOUND = "Chat not found."
 TITLE_CHARS = 60
 HISTORY_MESSAGES = 6
+# A citation of a deleted document keeps its number and says so; nothing of the document
+# (name, text) outlives the delete.
+DELETED_SOURCE = {
+    "source_deleted": True,
+    "filename": "",
+    "snippet": "",
+    "snippet_highlights": [],
+    "highlights": [],
+}
 
 
 async def create_chat(
@@ -84,7 +94,8 @@ async def delete_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uui
 async def list_messages(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ChatMessage]:
-    """Messages oldest first. Citations of documents deleted since are dropped."""
+    """Messages oldest first. Citations of documents deleted since say so and keep nothing
+    of the passage (set on the loaded objects only: reading never rewrites a stored answer)."""
     messages = list(
         (
             await session.execute(
@@ -110,7 +121,11 @@ async def list_messages(
             ).scalars()
         }
         for message in messages:
-            message.citations = [c for c in message.citations if c["document_id"] in existing]
+            citations = [
+                c if c["document_id"] in existing else {**c, **DELETED_SOURCE}
+                for c in message.citations
+            ]
+            set_committed_value(message, "citations", citations)
     return messages
 
 

@@ -1,4 +1,5 @@
-"""`docchat ingest PATH... --user EMAIL`: upload files and folders, then wait with progress."""
+"""`docchat ingest PATH... --user EMAIL`: upload files and folders, then wait with progress.
+`docchat reindex --all` (or `--user EMAIL`): queue documents for indexing again, likewise."""
 
 from __future__ import annotations
 
@@ -112,6 +113,50 @@ async def _upload_files(
         report.queued += 1
 
 
+async def reindex_documents(
+    settings: Settings,
+    *,
+    database_url: str,
+    queue_url: str,
+    email: str | None,
+    run_worker: bool,
+    console: Console,
+) -> IngestReport:
+    """Queue every document (of one user, or of everyone) for indexing again, so it gets
+    what ingestion does today (page text, page spans, furniture removal), and wait."""
+    engine = create_engine(database_url, pool_size=2, max_overflow=2)
+    sessionmaker = create_sessionmaker(engine)
+    report = IngestReport()
+    try:
+        async with sessionmaker() as session:
+            statement = select(Document.id, Document.user_id).order_by(Document.created_at)
+            if email is not None:
+                user = await get_user_by_email(session, email=email)
+                if user is None:
+                    raise AppError(f"No account with email {email}.")
+                statement = statement.where(Document.user_id == user.id)
+            documents = (await session.execute(statement)).all()
+        for document_id, user_id in documents:
+            async with sessionmaker() as session:
+                await service.request_reindex(session, user_id=user_id, document_id=document_id)
+                await session.commit()
+        report.queued = len(documents)
+        async with open_originals(settings, sessionmaker) as originals:
+            await _process(
+                settings,
+                sessionmaker,
+                originals,
+                queue_url,
+                run_worker,
+                [document_id for document_id, _ in documents],
+                report,
+                console,
+            )
+    finally:
+        await engine.dispose()
+    return report
+
+
 async def _process(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -122,6 +167,8 @@ async def _process(
     report: IngestReport,
     console: Console,
 ) -> None:
+    """Wait, with a progress bar, until the documents are processed (by a worker in this
+    process when ``run_worker``, else by the running workers)."""
     from app.worker import WorkerDeps, create_job_app, worker_options
 
     job_app = create_job_app(queue_url)

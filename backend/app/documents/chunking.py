@@ -14,10 +14,11 @@ How chunks are cut:
   sentences of the previous chunk whose token total is closest to ``overlap_tokens``
   (never more than twice that, and never the whole previous chunk).
 
-Text and offsets: a chunk's text is the exact slice ``page.text[char_start:char_end]``
-when it lies on one page. A chunk spanning pages is the slice of ``page_start``'s text
-from ``char_start`` to its end, the full text of every non-empty page in between, and the
-slice of ``page_end``'s text up to ``char_end``, joined by ``"\\n"``.
+Text and offsets: a chunk's text is its ``spans`` (page, start, end), the slices of the page
+texts it covers, joined by ``"\\n"``. A chunk on one page with no page furniture inside is
+the single slice ``page.text[char_start:char_end]``; a chunk spanning pages has a slice per
+page, and furniture between two of its sentences (``Page.furniture``, a running footer
+and the next page's header) is left out between two slices.
 
 ``token_count`` is what the counter reports for the final chunk text (no special tokens),
 always <= ``max_tokens``. Packing adds up per-unit counts, which is exact for WordPiece
@@ -54,6 +55,8 @@ class ChunkDraft:
     char_end: int  # into page_end's text
     heading_path: tuple[str, ...]
     token_count: int
+    # (page, start, end) slices of the page texts, in order: text is their "\n"-join.
+    spans: tuple[tuple[int, int, int], ...] = ()
 
 
 class TokenCounter(Protocol):
@@ -328,12 +331,25 @@ def _starts_sentence(unit: _Unit) -> bool:
     return unit.starts_sentence
 
 
+def _chunk_spans(units: list[_Unit]) -> list[tuple[Page, int, int]]:
+    """Contiguous runs of units: a new run starts on a new page or after furniture."""
+    spans: list[tuple[Page, int, int]] = []
+    for unit in units:
+        if spans:
+            page, start, end = spans[-1]
+            if page is unit.page and not _furniture_between(page, end, unit.start):
+                spans[-1] = (page, start, max(end, unit.end))
+                continue
+        spans.append((unit.page, unit.start, unit.end))
+    return spans
+
+
+def _furniture_between(page: Page, start: int, end: int) -> bool:
+    return any(start <= f_start and f_end <= end for f_start, f_end in page.furniture)
+
+
 def _chunk_text(units: list[_Unit]) -> str:
-    slices = []
-    for _, page_units in itertools.groupby(units, key=lambda unit: unit.page.number):
-        run = list(page_units)
-        slices.append(run[0].page.text[run[0].start : run[-1].end])
-    return PAGE_JOINER.join(slices)
+    return PAGE_JOINER.join(page.text[start:end] for page, start, end in _chunk_spans(units))
 
 
 def _draft(ordinal: int, units: list[_Unit], tokens: int) -> ChunkDraft:
@@ -347,4 +363,5 @@ def _draft(ordinal: int, units: list[_Unit], tokens: int) -> ChunkDraft:
         char_end=last.end,
         heading_path=last.heading_path,
         token_count=tokens,
+        spans=tuple((page.number, start, end) for page, start, end in _chunk_spans(units)),
     )

@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base
@@ -111,6 +111,30 @@ class Chunk(Base):
     embedding_model: Mapped[str] = mapped_column(String(255))
     # No fixed dimension: each model gets its own partial HNSW index over a cast expression.
     embedding: Mapped[list[float]] = mapped_column(Vector())
+    # [[page, start, end], ...]: the slices of document_pages.text the chunk's text joins
+    # (with "\n"). NULL for chunks written before page text was stored (reindex fills it).
+    spans: Mapped[list[list[int]] | None] = mapped_column(JSONB)
+
+
+class DocumentPage(Base):
+    """DocChat's extracted text of one page (or sheet, slide, section: any location a format
+    has), which chunk spans and citation highlights index. The document viewer shows it for
+    formats it does not render itself."""
+
+    __tablename__ = "document_pages"
+    __table_args__ = (CheckConstraint("number >= 1", name="number_positive"),)
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Denormalised for the owner filter every read carries; documents.user_id cascades.
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based, reading order
+    text: Mapped[str] = mapped_column(Text)
+    # [[start, end], ...] of text: running headers, footers and page numbers.
+    furniture: Mapped[list[list[int]]] = mapped_column(
+        JSONB, server_default=sql_text("'[]'::jsonb")
+    )
 
 
 class ChunkTerm(Base):

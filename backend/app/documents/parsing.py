@@ -10,6 +10,8 @@ Conventions every format follows:
   of the same or a higher level replaces it.
 * Text never contains NUL or other control characters besides ``\\n`` and ``\\t``.
 * PDFs stream one page at a time; DOCX, HTML, Markdown and text are a single page 1.
+* ``Page.furniture`` lists the spans of ``Page.text`` that are running headers, footers or
+  page numbers (``app.documents.furniture`` fills it and cuts them out of the blocks).
 * Errors surface as ``ParseError`` while iterating, with a sentence meant for the user.
 """
 
@@ -46,6 +48,7 @@ class Page:
     number: int
     text: str
     blocks: list[Block]
+    furniture: tuple[tuple[int, int], ...] = ()
 
 
 class ParseError(Exception):
@@ -203,23 +206,41 @@ def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> str:
 
 
 def _pdf_paragraphs(raw_text: str) -> Iterator[RawBlock]:
-    """Split a PDF page into paragraphs: at blank lines, and after a short line that ends
-    a sentence (the usual look of a paragraph's last line). No heading detection."""
-    lines = [line.strip() for line in clean_text(raw_text).split("\n")]
+    """Split a PDF page into paragraphs: at blank lines, before a list item, and after a
+    short line that ends a sentence (the usual look of a paragraph's last line). A word
+    hyphenated across a line end is joined. No heading detection."""
+    lines = [_pdf_line(line) for line in clean_text(raw_text).split("\n")]
     typical_length = _typical_line_length(lines)
     paragraph: list[str] = []
     for line in lines:
-        if not line:
+        if not line or (paragraph and LIST_ITEM.match(line)):
             if paragraph:
                 yield "\n".join(paragraph), None
                 paragraph = []
-            continue
-        paragraph.append(HORIZONTAL_SPACE.sub(" ", line))
+            if not line:
+                continue
+        if paragraph and LINE_END_HYPHEN.search(paragraph[-1]) and line[0].islower():
+            paragraph[-1] = paragraph[-1][:-1] + line
+        else:
+            paragraph.append(line)
         if line.endswith((".", "!", "?", ":", '."', ".”")) and len(line) < 0.7 * typical_length:
             yield "\n".join(paragraph), None
             paragraph = []
     if paragraph:
         yield "\n".join(paragraph), None
+
+
+# Symbol and Wingdings bullets land in the Private Use Area when a PDF has no Unicode map.
+PRIVATE_USE_BULLETS = str.maketrans(
+    dict.fromkeys("\uf0a7\uf0b7\uf076\uf0d8\uf0fc\uf06e\uf071", "•")
+)
+# Bullets (•, ◦, ▪, ▫, ■, □, ●, ○, ‣, hyphen bullet, ∙, ·, *, dashes), "1." / "2)", "a)".
+LIST_ITEM = re.compile(r"^(?:[•◦▪▫■□●○‣\u2043∙·*\u2013\u2014-]|\d{1,3}[.)]|[a-z][.)])\s")
+LINE_END_HYPHEN = re.compile(r"[^\W\d_]-$")
+
+
+def _pdf_line(line: str) -> str:
+    return HORIZONTAL_SPACE.sub(" ", line.strip().translate(PRIVATE_USE_BULLETS))
 
 
 def _typical_line_length(lines: list[str]) -> int:

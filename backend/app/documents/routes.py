@@ -4,7 +4,7 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import BackgroundTasks, Depends, File, Request, Response, UploadFile, status
+from fastapi import BackgroundTasks, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser
@@ -15,8 +15,10 @@ from app.core.pagination import Page, page_params
 from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
-from app.documents.schemas import DocumentOut
+from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut
 from app.documents.storage import Originals
+from app.search.highlights import cite
+from app.search.schemas import HighlightOut
 
 router = api_router(
     prefix=f"{API_PREFIX}/documents",
@@ -105,6 +107,52 @@ async def get_document_file(
             "sandbox; default-src 'none'; style-src 'unsafe-inline'"
         )
     return StreamingResponse(pieces, media_type=document.content_type, headers=headers)
+
+
+@router.get(
+    "/{document_id}/pages/{number}", response_model=PageOut, responses={404: ERROR_RESPONSE}
+)
+async def get_document_page(
+    document_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+    user: CurrentUser,
+    session: SessionDep,
+) -> PageOut:
+    document, page, page_count = await service.get_page(
+        session, user_id=user.id, document_id=document_id, number=number
+    )
+    return PageOut(
+        document_id=document.id,
+        number=page.number,
+        page_count=page_count,
+        text=page.text,
+        furniture=[SpanOut(start=start, end=end) for start, end in page.furniture],
+    )
+
+
+@router.get(
+    "/{document_id}/chunks/{chunk_id}",
+    response_model=ChunkLocationOut,
+    responses={404: ERROR_RESPONSE},
+)
+async def get_chunk_location(
+    document_id: uuid.UUID,
+    chunk_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    user: CurrentUser,
+    session: SessionDep,
+) -> ChunkLocationOut:
+    chunk = await service.get_chunk(
+        session, user_id=user.id, document_id=document_id, chunk_id=chunk_id
+    )
+    location = cite(chunk, [(0, len(chunk.text))])
+    return ChunkLocationOut(
+        chunk_id=chunk.id,
+        document_id=chunk.document_id,
+        page=location.page,
+        page_start=chunk.page_start,
+        page_end=chunk.page_end,
+        highlights=[HighlightOut(**vars(highlight)) for highlight in location.highlights],
+    )
 
 
 @router.delete(

@@ -4,7 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.search.schemas import HighlightOut
 
 
 class DocumentOut(BaseModel):
@@ -23,3 +25,31 @@ class DocumentOut(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+
+
+class PageOut(BaseModel):
+    """DocChat's extracted text of one page: what chunk spans and highlights index."""
+
+    document_id: uuid.UUID
+    number: int
+    page_count: int
+    text: str
+    furniture: list[SpanOut] = Field(
+        description="Running headers, footers and page numbers: kept out of search and answers"
+    )
+
+
+class ChunkLocationOut(BaseModel):
+    """Where a passage is printed: its slices of the page texts."""
+
+    chunk_id: int
+    document_id: uuid.UUID
+    page: int = Field(description="The page that holds most of the passage")
+    page_start: int
+    page_end: int
+    highlights: list[HighlightOut]

@@ -7,19 +7,29 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable, UnsupportedMediaType
 from app.documents.detect import CONTENT_TYPES, UnsupportedFileType, detect_kind, sanitize_filename
-from app.documents.models import Document, DocumentStatus
+from app.documents.models import Chunk, Document, DocumentFile, DocumentPage, DocumentStatus
 from app.documents.storage import Originals
 from app.search.indexing import remove_document_chunks
 
+if TYPE_CHECKING:
+    from app.documents.parsing import Page
+
 INGEST_TASK = "documents:ingest_document"
 DOCUMENT_NOT_FOUND = "Document not found."
+PAGE_NOT_STORED = (
+    "The text of this page is not available: the document was indexed before DocChat kept "
+    "page text. Reindex it to view it here."
+)
+PAGE_NOT_FOUND = "This document has no page {number}."
+PASSAGE_NOT_FOUND = "This passage is no longer in the document; it may have been reindexed."
 
 
 @dataclass(frozen=True)
@@ -170,3 +180,69 @@ async def request_reindex(
     )
     await enqueue_ingestion(session, document_id=document.id)
     return await get_document(session, user_id=user_id, document_id=document.id)
+
+
+async def replace_document_pages(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, pages: Sequence[Page]
+) -> None:
+    """Store the document's page texts (in the caller's transaction), replacing older ones."""
+    await session.execute(delete(DocumentPage).where(DocumentPage.document_id == document_id))
+    if pages:
+        await session.execute(
+            insert(DocumentPage),
+            [
+                {
+                    "document_id": document_id,
+                    "user_id": user_id,
+                    "number": page.number,
+                    "text": page.text,
+                    "furniture": [list(span) for span in page.furniture],
+                }
+                for page in pages
+            ],
+        )
+
+
+async def get_page(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, number: int
+) -> tuple[Document, DocumentPage, int]:
+    """A page of the user's document with the number of pages stored (404 otherwise)."""
+    document = await get_document(session, user_id=user_id, document_id=document_id)
+    stored = (
+        await session.execute(
+            select(func.count())
+            .select_from(DocumentPage)
+            .where(DocumentPage.document_id == document.id, DocumentPage.user_id == user_id)
+        )
+    ).scalar_one()
+    if stored == 0:
+        raise NotFound(PAGE_NOT_STORED)
+    page = (
+        await session.execute(
+            select(DocumentPage).where(
+                DocumentPage.document_id == document.id,
+                DocumentPage.user_id == user_id,
+                DocumentPage.number == number,
+            )
+        )
+    ).scalar_one_or_none()
+    if page is None:
+        raise NotFound(PAGE_NOT_FOUND.format(number=number))
+    return document, page, stored
+
+
+async def get_chunk(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, chunk_id: int
+) -> Chunk:
+    """A passage of the user's document (404 for a missing document or passage)."""
+    document = await get_document(session, user_id=user_id, document_id=document_id)
+    chunk = (
+        await session.execute(
+            select(Chunk).where(
+                Chunk.id == chunk_id, Chunk.document_id == document.id, Chunk.user_id == user_id
+            )
+        )
+    ).scalar_one_or_none()
+    if chunk is None:
+        raise NotFound(PASSAGE_NOT_FOUND)
+    return chunk

@@ -29,8 +29,10 @@ from app.ai.factory import get_embedder
 from app.core import metrics
 from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
+from app.documents.furniture import strip_furniture
 from app.documents.models import Document, DocumentStatus
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
+from app.documents.service import replace_document_pages
 from app.documents.storage import Originals
 from app.search.config import get_retrieval_params
 from app.search.indexing import (
@@ -127,8 +129,9 @@ _PDFIUM_LOCK = threading.Lock()
 
 def parse_and_chunk(
     data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
-) -> tuple[list[ChunkDraft], int]:
-    """Runs in a worker thread: pages are streamed, chunks collected (text only, small)."""
+) -> tuple[list[ChunkDraft], list[Page]]:
+    """Runs in a worker thread: pages are read, their furniture found, then chunked (text
+    only, small)."""
     lock = _PDFIUM_LOCK if kind == DocumentKind.PDF else contextlib.nullcontext()
     with lock:
         return _parse_and_chunk(data, kind, embedder, on_progress)
@@ -136,7 +139,7 @@ def parse_and_chunk(
 
 def _parse_and_chunk(
     data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
-) -> tuple[list[ChunkDraft], int]:
+) -> tuple[list[ChunkDraft], list[Page]]:
     counter = token_counter(embedder.tokenizer() or fallback_tokenizer())
     total_pages = count_pages(data, kind)
     pages_seen = 0
@@ -153,13 +156,14 @@ def _parse_and_chunk(
 
     max_tokens = max(64, embedder.max_tokens - 2 - HEADING_BUDGET_TOKENS)
     drafts: list[ChunkDraft] = []
-    # Pages stream through the chunker: the two stages interleave page by page.
+    # Running headers are known once every page has been read: chunking follows parsing.
+    clean_pages = list(strip_furniture(pages()))
     for draft in chunk_pages(
-        pages(), counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS
+        clean_pages, counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS
     ):
         drafts.append(draft)
         on_progress("chunk", fraction())
-    return drafts, pages_seen
+    return drafts, clean_pages
 
 
 async def embed_all(
@@ -214,7 +218,7 @@ async def _finish(
     document: Document,
     drafts: Sequence[ChunkDraft],
     vectors: np.ndarray,
-    page_count: int,
+    pages: Sequence[Page],
     embedder: Embedder,
 ) -> bool:
     async with sessionmaker() as session:
@@ -237,6 +241,9 @@ async def _finish(
             model_id=embedder.model_id,
             replace=existing_chunks > 0,
         )
+        await replace_document_pages(
+            session, user_id=document.user_id, document_id=document.id, pages=pages
+        )
         await queue_tenant_vector_index(
             session,
             user_id=document.user_id,
@@ -253,7 +260,7 @@ async def _finish(
                 progress=100,
                 error=None,
                 chunk_count=len(drafts),
-                page_count=page_count,
+                page_count=len(pages),
                 embedding_model=embedder.model_id,
                 processed_at=datetime.now(UTC),
             )
@@ -284,7 +291,7 @@ async def ingest(
                 low, high = PARSE_BAND
                 reporter.set(stage, low + (high - low) * fraction)
 
-            drafts, page_count = await to_thread.run_sync(
+            drafts, pages = await to_thread.run_sync(
                 parse_and_chunk, data, DocumentKind(document.kind), embedder, on_progress
             )
             del data
@@ -300,7 +307,7 @@ async def ingest(
             document=document,
             drafts=drafts,
             vectors=vectors,
-            page_count=page_count,
+            pages=pages,
             embedder=embedder,
         ):
             metrics.DOCUMENTS_PROCESSED.labels("ready").inc()

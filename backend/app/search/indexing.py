@@ -100,6 +100,7 @@ async def write_document_chunks(
                     "heading_path": list(row.heading_path),
                     "text": row.text,
                     "token_count": row.token_count,
+                    "spans": [list(span) for span in row.spans] or None,
                     "embedding_model": model_id,
                     "embedding": vector,
                 }

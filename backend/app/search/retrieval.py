@@ -85,6 +85,9 @@ class Hit:
     similarity: float | None
     bm25: float | None
     keyword_coverage: float
+    # (page, start, end) slices of the page texts that the text joins; None for chunks
+    # indexed before spans were kept.
+    spans: list[list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -431,7 +434,7 @@ async def load_hits(
     statement = text(
         """
         SELECT c.id, c.document_id, d.filename, d.content_type, c.page_start, c.page_end,
-               c.heading_path, c.text, c.char_start, c.char_end
+               c.heading_path, c.text, c.char_start, c.char_end, c.spans
         FROM chunks c JOIN documents d ON d.id = c.document_id
         WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
         """
@@ -461,6 +464,7 @@ async def load_hits(
                 similarity=candidate.similarity,
                 bm25=candidate.bm25,
                 keyword_coverage=candidate.keyword_coverage,
+                spans=row.spans,
             )
         )
     return hits

@@ -40,11 +40,18 @@ export function isDocumentBusy(doc: Pick<DocumentRecord, "status">): boolean {
   return doc.status === "queued" || doc.status === "processing";
 }
 
-export function pageLabel(citation: Pick<Citation, "page_start" | "page_end">): string | null {
+/** Where a citation points: the page of its cited sentence, else the passage's page range. */
+export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string | null {
+  if (citation.page != null) return `page ${citation.page}`;
   const { page_start: start, page_end: end } = citation;
   if (start == null) return null;
   if (end == null || end === start) return `page ${start}`;
   return `pages ${start}–${end}`;
+}
+
+/** The name a citation shows for its document ("a deleted document" once it is gone). */
+export function sourceName(citation: Pick<Citation, "filename" | "source_deleted">): string {
+  return citation.source_deleted ? "a deleted document" : citation.filename;
 }
 
 export function formatDate(iso: string): string {

@@ -33,6 +33,17 @@ describe("AnswerMarkdown citations", () => {
     expect(screen.getByText(/Here's to the crazy ones/)).toBeInTheDocument();
   });
 
+  it("keeps the marker of a deleted source, saying so", () => {
+    const onCite = vi.fn();
+    render(
+      <AnswerMarkdown text="The crazy ones [1]." sources={[citation(1, { filename: "", snippet: "", source_deleted: true })]} onCite={onCite} />,
+    );
+    const marker = screen.getByRole("button", { name: "Source 1: source deleted" });
+    expect(marker).toHaveAttribute("title", "Source deleted");
+    fireEvent.click(marker);
+    expect(onCite).toHaveBeenCalledWith(expect.objectContaining({ source_deleted: true }));
+  });
+
   it("handles adjacent markers and markers inside lists and emphasis", () => {
     render(<AnswerMarkdown text={"- first **point [1][2]**\n- second [2]"} sources={[citation(1), citation(2)]} onCite={() => {}} />);
     expect(screen.getAllByRole("button", { name: /Source 1/ })).toHaveLength(1);

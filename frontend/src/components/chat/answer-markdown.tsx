@@ -39,12 +39,17 @@ export const AnswerMarkdown = memo(function AnswerMarkdown({ text, sources, onCi
         const citation = n === null ? undefined : byNumber.get(n);
         if (!citation) return null;
         const page = pageLabel(citation);
+        const deleted = citation.source_deleted === true;
         return (
           <button
             type="button"
-            className="citation-marker mx-0.5 inline-flex h-5 min-w-5 -translate-y-0.5 items-center justify-center rounded-full bg-blue-100 px-1.5 align-baseline text-[0.7rem] font-semibold text-blue-900 hover:bg-blue-200"
-            aria-label={`Source ${citation.n}: ${citation.filename}${page ? `, ${page}` : ""}`}
+            className={`citation-marker mx-0.5 inline-flex h-5 min-w-5 -translate-y-0.5 items-center justify-center rounded-full px-1.5 align-baseline text-[0.7rem] font-semibold ${
+              deleted ? "bg-slate-200 text-slate-700 line-through hover:bg-slate-300" : "bg-blue-100 text-blue-900 hover:bg-blue-200"
+            }`}
+            aria-label={deleted ? `Source ${citation.n}: source deleted` : `Source ${citation.n}: ${citation.filename}${page ? `, ${page}` : ""}`}
+            title={deleted ? "Source deleted" : undefined}
             data-citation={citation.n}
+            data-source-deleted={deleted || undefined}
             onClick={() => onCite(citation)}
           >
             {citation.n}

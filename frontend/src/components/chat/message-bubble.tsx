@@ -34,10 +34,10 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
           {view.extractive ? (
             <span
               className="rounded bg-amber-100 px-1.5 py-0.5 text-xs font-medium text-amber-900"
-              title="No language model is configured: this answer quotes the most relevant passages."
+              title="This answer is made of sentences quoted word for word from your documents."
               data-testid="extractive-label"
             >
-              Extracted passages
+              Quotes from your documents
             </span>
           ) : null}
           {view.partial ? (
@@ -50,6 +50,11 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
           <p className="text-sm text-slate-600">Searching your documents…</p>
         ) : null}
         {streaming ? <span aria-hidden="true" className="ml-0.5 inline-block h-4 w-1.5 animate-pulse bg-slate-400 align-middle" /> : null}
+        {view.searchQuery && !streaming ? (
+          <p className="mt-2 text-xs text-slate-600" data-testid="searched-for">
+            Searched for: <q>{view.searchQuery}</q>
+          </p>
+        ) : null}
         {cited.length > 0 && !streaming ? (
           <div className="mt-3 border-t border-slate-200 pt-2">
             <h3 className="text-xs font-medium text-slate-600">Sources</h3>
@@ -61,8 +66,8 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
                     className="rounded-md border border-slate-300 px-2 py-1 text-left text-xs text-slate-800 hover:bg-slate-100"
                     onClick={() => onCite(citation)}
                   >
-                    <span className="font-semibold">[{citation.n}]</span> {citation.filename}
-                    {pageLabel(citation) ? `, ${pageLabel(citation)}` : ""}
+                    <span className="font-semibold">[{citation.n}]</span>{" "}
+                    {citation.source_deleted ? "source deleted" : `${citation.filename}${pageLabel(citation) ? `, ${pageLabel(citation)}` : ""}`}
                   </button>
                 </li>
               ))}

@@ -1,23 +1,41 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
-import { ErrorAlert } from "@/components/ui/alert";
-import { errorMessage, type Citation } from "@/lib/api";
-import { pageLabel } from "@/lib/format";
-import { openOriginal, presentationFor } from "@/lib/open-original";
+import { useEffect, useRef } from "react";
+import { DocumentViewer } from "@/components/viewer/document-viewer";
+import type { Citation } from "@/lib/api";
+import { pageLabel, sourceName } from "@/lib/format";
+import { citationTarget, viewerHref } from "@/lib/viewer/link";
 
 type SourcePanelProps = {
   citation: Citation;
   onClose: () => void;
 };
 
-/** The cited passage, its document and page, and a way to open the original there. */
+/** The snippet with the cited sentences marked; never cut inside them (the API keeps them whole). */
+function Snippet({ citation }: { citation: Citation }) {
+  const { snippet } = citation;
+  const marks = citation.snippet_highlights ?? [];
+  const pieces = [];
+  let offset = 0;
+  for (const [index, [start, end]] of marks.entries()) {
+    if (start < offset) continue;
+    pieces.push(snippet.slice(offset, start));
+    pieces.push(
+      <mark key={index} className="viewer-highlight" data-testid="snippet-highlight">
+        {snippet.slice(start, end)}
+      </mark>,
+    );
+    offset = end;
+  }
+  pieces.push(snippet.slice(offset));
+  return <>{pieces}</>;
+}
+
+/** The cited passage and the document itself at the cited page: a side panel on a desktop, full screen on a phone. */
 export function SourcePanel({ citation, onClose }: SourcePanelProps) {
   const headingRef = useRef<HTMLHeadingElement>(null);
-  const [opening, setOpening] = useState(false);
-  const [openError, setOpenError] = useState<string | null>(null);
   const page = pageLabel(citation);
-  const presentation = presentationFor(citation.content_type, citation.page_start);
+  const target = citationTarget(citation);
 
   useEffect(() => {
     headingRef.current?.focus();
@@ -31,66 +49,57 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
     return () => document.removeEventListener("keydown", onKeyDown);
   }, [onClose]);
 
-  const open = async () => {
-    setOpening(true);
-    setOpenError(null);
-    try {
-      await openOriginal({
-        id: citation.document_id,
-        filename: citation.filename,
-        contentType: citation.content_type,
-        page: citation.page_start,
-      });
-    } catch (error) {
-      setOpenError(errorMessage(error));
-    } finally {
-      setOpening(false);
-    }
-  };
-
-  const openLabel =
-    presentation.kind === "pdf" ? `Open PDF at ${page ?? "page 1"}` : presentation.kind === "text" ? "Open original" : "Download original";
-
   return (
     <aside
       aria-labelledby="source-panel-heading"
       data-testid="source-panel"
-      className="fixed inset-x-0 bottom-0 top-14 z-40 flex flex-col overflow-y-auto border-l border-slate-200 bg-white p-4 shadow-xl lg:static lg:z-auto lg:w-96 lg:shrink-0 lg:shadow-none"
+      className="fixed inset-x-0 bottom-0 top-14 z-40 flex flex-col border-l border-slate-200 bg-white shadow-xl lg:static lg:z-auto lg:w-[34rem] lg:shrink-0 lg:shadow-none 2xl:w-[48rem]"
     >
-      <div className="flex items-start justify-between gap-3">
-        <h2 ref={headingRef} id="source-panel-heading" tabIndex={-1} className="text-base font-semibold text-slate-900">
-          Source {citation.n}
-        </h2>
-        <button type="button" className="btn-ghost" onClick={onClose}>
-          Close<span className="sr-only"> source panel</span>
-        </button>
-      </div>
-      <dl className="mt-3 space-y-1 text-sm">
-        <div className="flex gap-2">
-          <dt className="w-20 shrink-0 text-slate-600">Document</dt>
-          <dd className="min-w-0 break-words font-medium text-slate-900" data-testid="source-filename">
-            {citation.filename}
-          </dd>
+      <div className="border-b border-slate-200 p-3">
+        <div className="flex items-start justify-between gap-3">
+          <h2 ref={headingRef} id="source-panel-heading" tabIndex={-1} className="text-base font-semibold text-slate-900">
+            Source {citation.n}
+          </h2>
+          <button type="button" className="btn-ghost" onClick={onClose}>
+            Close<span className="sr-only"> source panel</span>
+          </button>
         </div>
-        {page ? (
+        <dl className="mt-1 space-y-1 text-sm">
           <div className="flex gap-2">
-            <dt className="w-20 shrink-0 text-slate-600">Location</dt>
-            <dd className="text-slate-900" data-testid="source-page">
-              {page.charAt(0).toUpperCase() + page.slice(1)}
+            <dt className="w-20 shrink-0 text-slate-600">Document</dt>
+            <dd className="min-w-0 break-words font-medium text-slate-900" data-testid="source-filename">
+              {sourceName(citation)}
             </dd>
           </div>
+          {page && !citation.source_deleted ? (
+            <div className="flex gap-2">
+              <dt className="w-20 shrink-0 text-slate-600">Location</dt>
+              <dd className="text-slate-900" data-testid="source-page">
+                {page.charAt(0).toUpperCase() + page.slice(1)}
+              </dd>
+            </div>
+          ) : null}
+        </dl>
+        {citation.snippet ? (
+          <figure className="mt-2">
+            <figcaption className="text-xs font-medium uppercase tracking-wide text-slate-600">Cited passage</figcaption>
+            <blockquote
+              className="mt-1 max-h-40 overflow-y-auto whitespace-pre-wrap rounded-md border-l-4 border-blue-600 bg-slate-50 p-2 text-sm leading-relaxed text-slate-800"
+              data-testid="source-snippet"
+              tabIndex={0}
+            >
+              <Snippet citation={citation} />
+            </blockquote>
+          </figure>
         ) : null}
-      </dl>
-      <figure className="mt-4">
-        <figcaption className="text-xs font-medium uppercase tracking-wide text-slate-600">Cited passage</figcaption>
-        <blockquote className="mt-1 whitespace-pre-wrap rounded-md border-l-4 border-blue-600 bg-slate-50 p-3 text-sm leading-relaxed text-slate-800">
-          {citation.snippet}
-        </blockquote>
-      </figure>
-      <button type="button" className="btn-primary mt-4 self-start" onClick={open} disabled={opening}>
-        {opening ? "Opening…" : openLabel}
-      </button>
-      {openError ? <ErrorAlert className="mt-3">{openError}</ErrorAlert> : null}
+      </div>
+      {citation.source_deleted ? (
+        <p className="m-4 rounded-md border border-slate-300 bg-slate-50 p-3 text-sm text-slate-800" data-testid="source-deleted">
+          Source deleted: this document was deleted after the answer was written, and its text with it.
+        </p>
+      ) : (
+        <DocumentViewer key={`${citation.document_id}:${citation.n}`} target={target} fullViewHref={viewerHref(target)} />
+      )}
     </aside>
   );
 }

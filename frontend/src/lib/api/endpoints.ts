@@ -1,5 +1,5 @@
 import { api, tokenStore } from "./index";
-import type { Chat, ChatDetail, DocumentRecord, TokenPair, User } from "./types";
+import type { Chat, ChatDetail, ChunkLocation, DocumentPage, DocumentRecord, TokenPair, User } from "./types";
 
 export const authApi = {
   register: (body: { email: string; password: string; full_name: string }) =>
@@ -33,6 +33,10 @@ export const documentsApi = {
   reindex: (id: string) =>
     api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}/reindex`, { method: "POST" }),
   fileUrl: (id: string) => `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/file`,
+  page: (id: string, number: number) =>
+    api.request<DocumentPage>(`/api/v1/documents/${encodeURIComponent(id)}/pages/${encodeURIComponent(String(number))}`),
+  chunk: (id: string, chunkId: string | number) =>
+    api.request<ChunkLocation>(`/api/v1/documents/${encodeURIComponent(id)}/chunks/${encodeURIComponent(String(chunkId))}`),
 };
 
 export const chatsApi = {

@@ -33,6 +33,14 @@ export type DocumentRecord = {
   updated_at: string;
 };
 
+/** A span of a page's stored text (GET /documents/{id}/pages/{page}) to mark. */
+export type Highlight = {
+  page: number;
+  start: number;
+  end: number;
+  text: string;
+};
+
 export type Citation = {
   n: number;
   /** docs/api.md calls ids UUID strings; the chat schema currently sends chunk ids as integers. */
@@ -40,12 +48,36 @@ export type Citation = {
   document_id: string;
   filename: string;
   content_type: string;
+  /** The page where the cited sentence is printed (absent in answers stored before it existed). */
+  page?: number | null;
   page_start: number | null;
   page_end: number | null;
+  highlights?: Highlight[];
   snippet: string;
+  /** [start, end] of the cited sentences within the snippet. */
+  snippet_highlights?: [number, number][];
   char_start: number | null;
   char_end: number | null;
   score: number;
+  /** The document was deleted after the answer was written. */
+  source_deleted?: boolean;
+};
+
+export type DocumentPage = {
+  document_id: string;
+  number: number;
+  page_count: number;
+  text: string;
+  furniture: { start: number; end: number }[];
+};
+
+export type ChunkLocation = {
+  chunk_id: number;
+  document_id: string;
+  page: number;
+  page_start: number;
+  page_end: number;
+  highlights: Highlight[];
 };
 
 export type Chat = {
@@ -62,6 +94,7 @@ export type StoredMessage = {
   content: string;
   partial: boolean;
   extractive: boolean;
+  search_query?: string | null;
   citations: Citation[];
   created_at: string;
 };

@@ -22,12 +22,17 @@ describe("chat messages", () => {
       id: "m1",
       role: "assistant",
       parts: [
-        { type: "data-sources", data: { sources: [source(1), source(2)] } },
+        { type: "data-sources", data: { sources: [source(1), source(2)], search_query: "Who are they? And why?" } },
         { type: "text", text: "They see things differently [1]." },
       ],
     };
     const view = readMessage(streaming);
-    expect(view).toMatchObject({ text: "They see things differently [1].", complete: false, extractive: false });
+    expect(view).toMatchObject({
+      text: "They see things differently [1].",
+      complete: false,
+      extractive: false,
+      searchQuery: "Who are they? And why?",
+    });
     expect(view.sources.map((s) => s.n)).toEqual([1, 2]);
     expect(citedSources(view).map((s) => s.n)).toEqual([1]);
 
@@ -41,10 +46,24 @@ describe("chat messages", () => {
   it("converts stored messages with their citations", () => {
     const [question, answer] = toChatMessages([
       { id: "u", role: "user", content: "Who?", partial: false, extractive: false, citations: [], created_at: "" },
-      { id: "a", role: "assistant", content: "The crazy ones [1].", partial: true, extractive: false, citations: [source(1)], created_at: "" },
+      {
+        id: "a",
+        role: "assistant",
+        content: "The crazy ones [1].",
+        partial: true,
+        extractive: false,
+        search_query: "Who wrote it? Who?",
+        citations: [source(1)],
+        created_at: "",
+      },
     ]);
     expect(readMessage(question!).text).toBe("Who?");
-    expect(readMessage(answer!)).toMatchObject({ text: "The crazy ones [1].", partial: true, complete: true });
+    expect(readMessage(answer!)).toMatchObject({
+      text: "The crazy ones [1].",
+      partial: true,
+      complete: true,
+      searchQuery: "Who wrote it? Who?",
+    });
     expect(readMessage(answer!).sources).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import type { UIMessage } from "ai";
 import type { Citation, StoredMessage } from "@/lib/api/types";
 
 /** Payload of the `data-sources` stream part: every numbered source the answer may cite. */
-export type SourcesData = { sources: Citation[] };
+export type SourcesData = { sources: Citation[]; search_query?: string };
 
 /** Payload of the `data-citations` stream part, sent once the answer is complete. */
 export type CitationsData = {
@@ -11,6 +11,7 @@ export type CitationsData = {
   user_message_id?: string;
   extractive: boolean;
   partial: boolean;
+  search_query?: string | null;
 };
 
 export type DocChatDataParts = {
@@ -32,6 +33,7 @@ export function toChatMessages(stored: StoredMessage[]): DocChatMessage[] {
           message_id: message.id,
           extractive: message.extractive,
           partial: message.partial,
+          search_query: message.search_query ?? null,
         },
       });
     }
@@ -46,17 +48,22 @@ export type AnswerView = {
   extractive: boolean;
   partial: boolean;
   complete: boolean;
+  /** What was searched to answer: the question, or its rewrite when it referred back. */
+  searchQuery: string | null;
 };
 
 /** Everything a message bubble needs, read from a message's parts. */
 export function readMessage(message: DocChatMessage): AnswerView {
   let text = "";
   let announced: Citation[] = [];
+  let searchQuery: string | null = null;
   let final: CitationsData | null = null;
   for (const part of message.parts) {
     if (part.type === "text") text += part.text;
-    else if (part.type === "data-sources") announced = part.data.sources;
-    else if (part.type === "data-citations") final = part.data;
+    else if (part.type === "data-sources") {
+      announced = part.data.sources;
+      searchQuery = part.data.search_query ?? searchQuery;
+    } else if (part.type === "data-citations") final = part.data;
   }
   // Final citations are a subset of the announced sources; keep both so no marker is lost.
   const byNumber = new Map<number, Citation>();
@@ -68,6 +75,7 @@ export function readMessage(message: DocChatMessage): AnswerView {
     extractive: final?.extractive ?? false,
     partial: final?.partial ?? false,
     complete: final !== null,
+    searchQuery: searchQuery ?? final?.search_query ?? null,
   };
 }
 

@@ -1,0 +1,23 @@
+import { api } from "@/lib/api";
+import { apiErrorFromResponse } from "@/lib/api/errors";
+import { documentsApi } from "@/lib/api/endpoints";
+
+const BLOB_LIFETIME_MS = 60_000;
+
+/**
+ * Saves a document's original file. It is fetched with the Authorization header and handed
+ * to the browser as a download, never rendered on this origin (an uploaded HTML file could
+ * otherwise run script with the user's session).
+ */
+export async function downloadOriginal(document: { id: string; filename: string }): Promise<void> {
+  const response = await api.authorizedFetch(documentsApi.fileUrl(document.id));
+  if (!response.ok) throw await apiErrorFromResponse(response);
+  const bytes = await response.blob();
+  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  window.setTimeout(() => URL.revokeObjectURL(url), BLOB_LIFETIME_MS);
+  const link = window.document.createElement("a");
+  link.href = url;
+  link.download = document.filename;
+  link.rel = "noopener";
+  link.click();
+}
