@@ -230,8 +230,11 @@ async def test_every_string_of_every_json_body_refuses_lone_surrogates(
     headers = {**auth_headers, "Content-Type": "application/json"}
     checked = []
     for method, path, operation in _operations(app):
+        fields = _json_string_fields(app, operation)
+        if not fields:
+            continue
         url = path.format(**{name: uuid.uuid4() for name in ("chat_id", "document_id")})
-        for field in _json_string_fields(app, operation):
+        for field in fields:
             body = json.dumps({field: "\udfff x"})
             response = await client.request(method, url, headers=headers, content=body)
             error = _assert_error(response, 422, "validation_error")

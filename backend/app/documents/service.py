@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable, UnsupportedMediaType
 from app.documents.detect import CONTENT_TYPES, UnsupportedFileType, detect_kind, sanitize_filename
-from app.documents.models import Chunk, Document, DocumentFile, DocumentPage, DocumentStatus
+from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
 from app.documents.storage import Originals
 from app.search.indexing import remove_document_chunks
 
