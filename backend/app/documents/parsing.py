@@ -112,8 +112,8 @@ def clean_text(text: str) -> str:
     return CONTROL_CHARS.sub("", NEWLINES.sub("\n", text))
 
 
-def _parse_single_page(data: bytes, kind: DocumentKind) -> list[RawBlock]:
-    parsers: dict[DocumentKind, Callable[[bytes], list[RawBlock]]] = {
+def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock]:
+    parsers: dict[DocumentKind, Callable[[bytes], Iterable[RawBlock]]] = {
         DocumentKind.DOCX: _docx_blocks,
         DocumentKind.HTML: _html_blocks,
         DocumentKind.MARKDOWN: _markdown_blocks,
@@ -409,10 +409,14 @@ def _html_inline_depth_change(raw_tag: str) -> int:
 # --- Plain text --------------------------------------------------------------------------
 
 
-def _text_blocks(data: bytes) -> list[RawBlock]:
+def _text_blocks(data: bytes) -> Iterator[RawBlock]:
+    """Paragraphs one at a time (a list of them was one more copy of a 50 MB text)."""
     text = clean_text(_decode(data))
-    paragraphs = (_strip_line_ends(paragraph) for paragraph in BLANK_LINES.split(text))
-    return [(paragraph, None) for paragraph in paragraphs]
+    start = 0
+    for blank_lines in BLANK_LINES.finditer(text):
+        yield _strip_line_ends(text[start : blank_lines.start()]), None
+        start = blank_lines.end()
+    yield _strip_line_ends(text[start:]), None
 
 
 def _strip_line_ends(paragraph: str) -> str:
