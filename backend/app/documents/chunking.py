@@ -102,7 +102,12 @@ def hf_token_counter(tokenizer: FastTokenizer) -> TokenCounter:
     counts are never capped at the model's length and the caller's tokenizer is untouched.
     Embedders add [CLS]/[SEP]: pass ``max_tokens = model_max_length - 2`` to chunk_pages.
     """
-    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    return token_counter_from_json(tokenizer.backend_tokenizer.to_str())
+
+
+def token_counter_from_json(tokenizer_json: str) -> TokenCounter:
+    """``hf_token_counter`` for a tokenizer serialised with ``Tokenizer.to_str()``."""
+    backend = Tokenizer.from_str(tokenizer_json)
     backend.no_truncation()
     backend.no_padding()
     return _BackendTokenCounter(backend)

@@ -236,6 +236,8 @@ def _docx_blocks(data: bytes) -> list[RawBlock]:
     try:
         document = docx.Document(io.BytesIO(data))
         return list(_docx_body_blocks(document))
+    except MemoryError:
+        raise  # not damage: the reader's memory limit (app.documents.parse_process)
     except Exception as error:  # python-docx fails in many ways on malformed packages
         raise ParseError(DAMAGED_DOCX) from error
 
