@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import libpq_url
 from app.core.settings import Settings
+from app.documents.parse_process import get_parse_pool
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +117,4 @@ async def run_worker_in_background(app: FastAPI, settings: Settings) -> AsyncIte
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+                get_parse_pool(settings).close()

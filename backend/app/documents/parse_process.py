@@ -214,13 +214,15 @@ class _ParseProcess:
         self._documents += 1
         drafts: list[ChunkDraft] = []
         while True:
-            while not conn.poll(POLL_INTERVAL_S):
-                if cancelled.is_set():
-                    self.close()
-                    raise ParseCancelled
-                if time.monotonic() > deadline:
-                    self.close()
-                    raise ParseError(TIME_LIMIT.format(limit=_duration(self._limits.timeout_s)))
+            # Checked before every message: a busy child sends them back to back.
+            if cancelled.is_set():
+                self.close()
+                raise ParseCancelled
+            if time.monotonic() > deadline:
+                self.close()
+                raise ParseError(TIME_LIMIT.format(limit=_duration(self._limits.timeout_s)))
+            if not conn.poll(POLL_INTERVAL_S):
+                continue
             try:
                 message = conn.recv()
             except (EOFError, OSError):
