@@ -1,0 +1,439 @@
+"""Hostile uploads: the memory attacks of issue #12 replayed against the real stack.
+
+    python bench/hostile.py [--skip-full-ingest]
+
+Starts `docchat serve` (uvicorn, its in-process worker, embedded PostgreSQL in a temporary
+DATA_DIR, default PARSE_* limits) on 127.0.0.1, signs up one user, ingests a small document
+(so the embedding and parse processes are running), then, one after another, each attack
+(baseline = the process tree's memory just before it, after a few idle seconds):
+
+* ``one_line_49mb``: ``"lorem ipsum dolor sit amet " * n``, 49 MB on one line: uploaded,
+  parsed and chunked, embedded for 20 s, then deleted (a whole ingest takes an hour of
+  embedding); ``abort_s`` is delete → job no longer running.
+* ``one_line_5mb``: the same at 5 MB.
+* ``prose_5mb``: 5 MB of SciFact abstracts as plain text, ingested to ``ready`` (minutes;
+  ``--skip-full-ingest`` deletes it after 20 s of embedding instead).
+* ``lying_docx_500mb`` / ``lying_docx_2gb``: a DOCX whose ``word/document.xml`` declares
+  4 kB and inflates to 500 MB / 2 GB (510 kB / 2 MB files).
+* ``delete_mid_parse``: 20 MB of prose, deleted 3 s into its parse; ``abort_s`` as above,
+  ``parse_process_killed`` whether the parse process it ran in is gone.
+
+Memory is the whole process tree: the server, its children (embedding and parse processes)
+and the embedded PostgreSQL's processes, sampled every 100 ms, as the sum of RSS (what the
+issue measured) and of PSS (shared pages counted once: PostgreSQL's shared buffers appear in
+the RSS of every backend that touched them). `/health` is requested every 100 ms throughout.
+Targets: RSS growth <= 600 MB for every attack, `/health` p95 <= 200 ms overall.
+The LAST line printed is one JSON object. Not a test: it takes about ten minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "backend"))
+
+from load import API, Server, free_port  # noqa: E402
+
+from tests.hostile_files import lying_docx, one_line_text  # noqa: E402
+
+SCIFACT = ROOT.parent / "shared" / "bench" / "scifact" / "corpus.jsonl"
+MB = 1024 * 1024
+TARGET_RSS_GROWTH_MB = 600
+TARGET_HEALTH_P95_MS = 200
+HEALTH_INTERVAL_S = 0.1
+HEALTH_TIMEOUT_S = 10.0
+MEMORY_INTERVAL_S = 0.1
+IDLE_BEFORE_ATTACK_S = 5.0
+EMBED_BEFORE_DELETE_S = 20.0
+PASSWORD = "hostile-bench-password-1"
+
+
+def log(*parts: Any) -> None:
+    print(time.strftime("%H:%M:%S"), *parts, file=sys.stderr, flush=True)
+
+
+def prose(size_bytes: int) -> bytes:
+    abstracts = [json.loads(line)["text"] for line in SCIFACT.open(encoding="utf-8")]
+    parts: list[str] = []
+    size = 0
+    while size < size_bytes:
+        text = abstracts[len(parts) % len(abstracts)]
+        parts.append(text)
+        size += len(text.encode()) + 2
+    return "\n\n".join(parts).encode()
+
+
+class TreeMemory:
+    """RSS and PSS of the server's process tree and of PostgreSQL, sampled in a thread."""
+
+    def __init__(self, server_pid: int, pgdata: Path) -> None:
+        self._server = psutil.Process(server_pid)
+        self._pgdata = pgdata
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._lock = threading.Lock()
+        self.current = self.peak = (0, 0)
+
+    def processes(self) -> list[psutil.Process]:
+        found = [self._server, *self._server.children(recursive=True)]
+        postmaster_pid = (self._pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        postmaster = psutil.Process(int(postmaster_pid))
+        return [*found, postmaster, *postmaster.children(recursive=True)]
+
+    def sample(self) -> tuple[int, int]:
+        rss = pss = 0
+        for process in self.processes():
+            try:
+                rss += process.memory_info().rss
+                pss += _pss(process.pid)
+            except (psutil.Error, OSError):
+                continue
+        return rss, pss
+
+    def reset(self) -> tuple[int, int]:
+        with self._lock:
+            self.current = self.peak = self.sample()
+            return self.current
+
+    def _run(self) -> None:
+        while not self._stop.wait(MEMORY_INTERVAL_S):
+            rss, pss = self.sample()
+            with self._lock:
+                self.current = (rss, pss)
+                self.peak = (max(self.peak[0], rss), max(self.peak[1], pss))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+def _pss(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class HealthProbe:
+    """GET /health every 100 ms on its own connection; latencies labelled by attack."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base_url = base_url
+        self.label = "idle"
+        self.samples: list[tuple[str, float]] = []
+        self.errors = 0
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(base_url=self._base_url, timeout=HEALTH_TIMEOUT_S) as client:
+            while True:
+                started = time.perf_counter()
+                try:
+                    response = await client.get("/health")
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                self.samples.append((self.label, elapsed_ms))
+                self.errors += not ok
+                await asyncio.sleep(max(0.0, HEALTH_INTERVAL_S - elapsed_ms / 1000))
+
+    def summary(self, label: str | None = None) -> dict[str, float]:
+        values = sorted(ms for name, ms in self.samples if label is None or name == label)
+        if not values:
+            return {"n": 0}
+
+        def cut(q: float) -> float:
+            return round(values[min(len(values) - 1, int(q * len(values)))], 1)
+
+        return {
+            "p50_ms": cut(0.5),
+            "p95_ms": cut(0.95),
+            "p99_ms": cut(0.99),
+            "max_ms": round(values[-1], 1),
+            "n": len(values),
+        }
+
+
+class Bench:
+    def __init__(
+        self, client: httpx.AsyncClient, database_url: str, memory: TreeMemory, health: HealthProbe
+    ) -> None:
+        self.client = client
+        self.database_url = database_url
+        self.memory = memory
+        self.health = health
+        self.headers: dict[str, str] = {}
+
+    async def sign_up(self) -> None:
+        email = "hostile@example.com"
+        body = {"email": email, "password": PASSWORD, "full_name": "Hostile bench"}
+        (await self.client.post(f"{API}/auth/register", json=body)).raise_for_status()
+        response = await self.client.post(
+            f"{API}/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        response.raise_for_status()
+        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def upload(self, name: str, data: bytes) -> str:
+        response = await self.client.post(
+            f"{API}/documents",
+            headers=self.headers,
+            files=[("files", (name, data, "application/octet-stream"))],
+        )
+        response.raise_for_status()
+        return str(response.json()[0]["id"])
+
+    async def document(self, document_id: str) -> dict[str, Any]:
+        response = await self.client.get(f"{API}/documents/{document_id}", headers=self.headers)
+        response.raise_for_status()
+        return dict(response.json())
+
+    async def wait_until(
+        self, document_id: str, done: Callable[[dict[str, Any]], bool], limit_s: float = 1800
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + limit_s
+        while True:
+            body = await self.document(document_id)
+            if done(body):
+                return body
+            if body["status"] in ("ready", "failed") or time.monotonic() > deadline:
+                raise RuntimeError(f"unexpected document state: {body}")
+            await asyncio.sleep(0.2)
+
+    async def settled(self, document_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 1800
+        while True:
+            body = await self.document(document_id)
+            if body["status"] in ("ready", "failed"):
+                return body
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"never settled: {body}")
+            await asyncio.sleep(0.5)
+
+    async def delete_and_time_abort(self, document_id: str) -> float:
+        """Delete the document; seconds until its job is no longer running."""
+        started = time.monotonic()
+        response = await self.client.delete(f"{API}/documents/{document_id}", headers=self.headers)
+        assert response.status_code == 204, response.text
+        while self.job_running(document_id):
+            if time.monotonic() - started > 600:
+                raise RuntimeError("the job kept running 10 minutes after the delete")
+            await asyncio.sleep(0.1)
+        return round(time.monotonic() - started, 2)
+
+    def job_running(self, document_id: str) -> bool:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE lock = %s AND status = 'doing'",
+                (f"document:{document_id}",),
+            ).fetchone()
+        return bool(row and row[0])
+
+    def chunk_rows(self, document_id: str) -> int:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM chunks WHERE document_id = %s", (document_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    async def attack(
+        self, name: str, run: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        await asyncio.sleep(IDLE_BEFORE_ATTACK_S)
+        base_rss, base_pss = self.memory.reset()
+        self.health.label = name
+        log(f"{name}: baseline RSS {base_rss / MB:.0f} MB")
+        started = time.monotonic()
+        details = await run()
+        elapsed = time.monotonic() - started
+        self.health.label = "idle"
+        peak_rss, peak_pss = self.memory.peak
+        result = {
+            "rss_growth_mb": round((peak_rss - base_rss) / MB, 1),
+            "pss_growth_mb": round((peak_pss - base_pss) / MB, 1),
+            "peak_rss_mb": round(peak_rss / MB, 1),
+            "seconds": round(elapsed, 1),
+            "health_p95_ms": self.health.summary(name).get("p95_ms"),
+            **details,
+        }
+        log(f"{name}: {result}")
+        return result
+
+    async def parse_then_delete(self, name: str, data: bytes) -> dict[str, Any]:
+        """Upload, wait until parsed and chunked, embed for a while, delete."""
+        started = time.monotonic()
+        document_id = await self.upload(name, data)
+        uploaded = time.monotonic()
+        await self.wait_until(
+            document_id, lambda body: body["status"] == "processing" and body["stage"] == "embed"
+        )
+        parsed = time.monotonic()
+        await asyncio.sleep(EMBED_BEFORE_DELETE_S)
+        abort_s = await self.delete_and_time_abort(document_id)
+        return {
+            "upload_s": round(uploaded - started, 1),
+            "parse_s": round(parsed - uploaded, 1),
+            "abort_s": abort_s,
+            "chunks_left": self.chunk_rows(document_id),
+        }
+
+    async def full_ingest(self, name: str, data: bytes) -> dict[str, Any]:
+        started = time.monotonic()
+        document_id = await self.upload(name, data)
+        body = await self.settled(document_id)
+        return {
+            "outcome": body["status"],
+            "chunks": body["chunk_count"],
+            "ready_s": round(time.monotonic() - started, 1),
+        }
+
+    async def expect_failure(self, name: str, data: bytes) -> dict[str, Any]:
+        started = time.monotonic()
+        document_id = await self.upload(name, data)
+        body = await self.settled(document_id)
+        return {
+            "outcome": body["status"],
+            "error": body["error"],
+            "file_kb": round(len(data) / 1024),
+            "settled_s": round(time.monotonic() - started, 1),
+        }
+
+    async def delete_mid_parse(self, name: str, data: bytes) -> dict[str, Any]:
+        document_id = await self.upload(name, data)
+        await self.wait_until(
+            document_id,
+            lambda body: body["status"] == "processing" and body["stage"] in ("parse", "chunk"),
+        )
+        await asyncio.sleep(3)
+        parse_processes = self._parse_processes()
+        abort_s = await self.delete_and_time_abort(document_id)
+        await asyncio.sleep(1)
+        return {
+            "abort_s": abort_s,
+            "parse_process_killed": all(not p.is_running() for p in parse_processes),
+            "chunks_left": self.chunk_rows(document_id),
+        }
+
+    def _parse_processes(self) -> list[psutil.Process]:
+        return [
+            process
+            for process in self.memory.processes()
+            if "app.documents.parse_process" in " ".join(process.cmdline())
+        ]
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="docchat-hostile-"))
+    os.chmod(tmp, 0o755)  # the embedded server runs as another OS user when we are root
+    server = Server(tmp, free_port(), env={"RATE_LIMIT_ENABLED": "false"})
+    log(f"building the hostile files; server log: {server.log}")
+    files = {
+        "one_line_49mb": one_line_text(49 * 1000 * 1000),
+        "one_line_5mb": one_line_text(5 * 1000 * 1000),
+        "prose_5mb": prose(5 * 1000 * 1000),
+        "lying_docx_500mb": lying_docx(500_000_000),
+        "lying_docx_2gb": lying_docx(2_000_000_000),
+        "delete_mid_parse": prose(20 * 1000 * 1000),
+    }
+    health_task: asyncio.Task[None] | None = None
+    memory: TreeMemory | None = None
+    load_start = os.getloadavg()[0]
+    try:
+        await server.wait_ready()
+        pgdata = tmp / "data" / "pg"
+        database_url = f"postgresql://postgres:@/docchat?host={pgdata}"
+        memory = TreeMemory(server.process.pid, pgdata)
+        health = HealthProbe(server.base_url)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=600) as client:
+            bench = Bench(client, database_url, memory, health)
+            await bench.sign_up()
+            warm = await bench.upload("warm-up.md", b"# Warm-up\n\nThe canal opens at dawn.")
+            assert (await bench.settled(warm))["status"] == "ready"
+            memory.start()
+            health_task = asyncio.create_task(health.run())
+            attacks: dict[str, dict[str, Any]] = {}
+            for name in ("one_line_49mb", "one_line_5mb"):
+                attacks[name] = await bench.attack(
+                    name, lambda name=name: bench.parse_then_delete(f"{name}.txt", files[name])
+                )
+            if args.skip_full_ingest:
+                attacks["prose_5mb"] = await bench.attack(
+                    "prose_5mb", lambda: bench.parse_then_delete("prose.txt", files["prose_5mb"])
+                )
+            else:
+                attacks["prose_5mb"] = await bench.attack(
+                    "prose_5mb", lambda: bench.full_ingest("prose.txt", files["prose_5mb"])
+                )
+            for name in ("lying_docx_500mb", "lying_docx_2gb"):
+                attacks[name] = await bench.attack(
+                    name, lambda name=name: bench.expect_failure(f"{name}.docx", files[name])
+                )
+            attacks["delete_mid_parse"] = await bench.attack(
+                "delete_mid_parse",
+                lambda: bench.delete_mid_parse("prose-20mb.txt", files["delete_mid_parse"]),
+            )
+            overall = health.summary()
+        max_rss = max(attack["rss_growth_mb"] for attack in attacks.values())
+        max_pss = max(attack["pss_growth_mb"] for attack in attacks.values())
+        return {
+            "attacks": attacks,
+            "health": {**overall, "errors": health.errors},
+            "max_rss_growth_mb": max_rss,
+            "max_pss_growth_mb": max_pss,
+            "targets": {
+                "rss_growth_mb": TARGET_RSS_GROWTH_MB,
+                "health_p95_ms": TARGET_HEALTH_P95_MS,
+            },
+            "targets_met": max_rss <= TARGET_RSS_GROWTH_MB
+            and overall.get("p95_ms", float("inf")) <= TARGET_HEALTH_P95_MS,
+            "cpu_count": os.cpu_count(),
+            "loadavg_1m_start": round(load_start, 2),
+            "loadavg_1m_end": round(os.getloadavg()[0], 2),
+        }
+    except BaseException:
+        log("failed; the server log ends with:")
+        print(server.log.read_text(errors="replace")[-4000:], file=sys.stderr)
+        raise
+    finally:
+        if health_task is not None:
+            health_task.cancel()
+        if memory is not None:
+            memory.stop()
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--skip-full-ingest",
+        action="store_true",
+        help="delete the 5 MB prose after 20 s of embedding instead of ingesting it to the end",
+    )
+    result = asyncio.run(run(parser.parse_args()))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
