@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import psutil
 import psycopg
 import pytest
@@ -264,3 +266,57 @@ async def test_deleting_a_document_waiting_for_its_parse(
     assert (await http.delete(f"{API}/documents/{slow['id']}", headers=headers)).status_code == 204
     await wait_for_job_to_end(limits_database_url, slow["id"], timeout_s=10)
     await ingest_small_document(http, headers)
+
+
+async def test_a_large_documents_chunks_are_written_a_slice_at_a_time(database_url: str) -> None:
+    """75,000 chunks (a 49 MB text) once took ~750 MB of parameters in one statement."""
+    from sqlalchemy import text
+
+    from app.auth.service import create_user
+    from app.core.db import create_engine, create_sessionmaker
+    from app.documents.chunking import ChunkDraft
+    from app.search.indexing import write_document_chunks
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    sessionmaker = create_sessionmaker(engine)
+    document_id = uuid.uuid4()
+    async with sessionmaker() as session:
+        user = await create_user(
+            session, email="large@example.com", password="long-password-1", full_name="L"
+        )
+        await session.execute(
+            text(
+                "INSERT INTO documents (id, user_id, filename, content_type, kind, size_bytes, "
+                "sha256, status, stage) VALUES (:id, :user_id, 'large.txt', 'text/plain', "
+                "'text', 1, 'x', 'processing', 'embed')"
+            ),
+            {"id": document_id, "user_id": user.id},
+        )
+        await session.commit()
+    count = 6000
+    chunk_text = "lorem ipsum dolor sit amet " * 40
+    drafts = [
+        ChunkDraft(i, chunk_text, 1, 1, i, i + len(chunk_text), (), 230) for i in range(count)
+    ]
+    vectors = np.random.default_rng(7).random((count, 384), dtype=np.float32)
+    try:
+        async with sessionmaker() as session:
+            tracemalloc.start()
+            try:
+                await write_document_chunks(
+                    session,
+                    user_id=user.id,
+                    document_id=document_id,
+                    rows=drafts,
+                    vectors=vectors,
+                    model_id="test-model",
+                    replace=False,
+                )
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            await session.commit()
+    finally:
+        await engine.dispose()
+    assert chunk_rows(database_url, str(document_id)) == count
+    assert peak < 15 * MB, peak / MB
