@@ -78,7 +78,8 @@ def prose(size_bytes: int) -> bytes:
 
 
 class TreeMemory:
-    """RSS and PSS of the server's process tree and of PostgreSQL, sampled in a thread."""
+    """RSS and PSS of the server's process tree and of PostgreSQL, sampled in a thread; RSS
+    also per group (the server, its parse and embedding processes, PostgreSQL)."""
 
     def __init__(self, server_pid: int, pgdata: Path) -> None:
         self._server = psutil.Process(server_pid)
@@ -87,6 +88,8 @@ class TreeMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._lock = threading.Lock()
         self.current = self.peak = (0, 0)
+        self.group_baseline: dict[str, int] = {}
+        self.group_peak: dict[str, int] = {}
 
     def processes(self) -> list[psutil.Process]:
         found = [self._server, *self._server.children(recursive=True)]
@@ -94,27 +97,51 @@ class TreeMemory:
         postmaster = psutil.Process(int(postmaster_pid))
         return [*found, postmaster, *postmaster.children(recursive=True)]
 
-    def sample(self) -> tuple[int, int]:
+    def sample(self) -> tuple[int, int, dict[str, int]]:
         rss = pss = 0
+        groups: dict[str, int] = {}
         for process in self.processes():
             try:
-                rss += process.memory_info().rss
+                process_rss = process.memory_info().rss
                 pss += _pss(process.pid)
+                group = self._group(process)
             except (psutil.Error, OSError):
                 continue
-        return rss, pss
+            rss += process_rss
+            groups[group] = groups.get(group, 0) + process_rss
+        return rss, pss, groups
+
+    def _group(self, process: psutil.Process) -> str:
+        if process.pid == self._server.pid:
+            return "server"
+        command = " ".join(process.cmdline())
+        for name in ("parse", "embedding"):
+            if f"{name}_process" in command:
+                return name
+        return "postgres"
 
     def reset(self) -> tuple[int, int]:
+        rss, pss, groups = self.sample()
         with self._lock:
-            self.current = self.peak = self.sample()
+            self.current = self.peak = (rss, pss)
+            self.group_baseline, self.group_peak = dict(groups), dict(groups)
             return self.current
+
+    def group_growth_mb(self) -> dict[str, float]:
+        with self._lock:
+            return {
+                group: round((peak - self.group_baseline.get(group, 0)) / MB, 1)
+                for group, peak in self.group_peak.items()
+            }
 
     def _run(self) -> None:
         while not self._stop.wait(MEMORY_INTERVAL_S):
-            rss, pss = self.sample()
+            rss, pss, groups = self.sample()
             with self._lock:
                 self.current = (rss, pss)
                 self.peak = (max(self.peak[0], rss), max(self.peak[1], pss))
+                for group, value in groups.items():
+                    self.group_peak[group] = max(self.group_peak.get(group, 0), value)
 
     def start(self) -> None:
         self._thread.start()
@@ -281,6 +308,7 @@ class Bench:
             "rss_growth_mb": round((peak_rss - base_rss) / MB, 1),
             "pss_growth_mb": round((peak_pss - base_pss) / MB, 1),
             "peak_rss_mb": round(peak_rss / MB, 1),
+            "rss_growth_by_process_mb": self.memory.group_growth_mb(),
             "seconds": round(elapsed, 1),
             "health_p95_ms": self.health.summary(name).get("p95_ms"),
             **details,

@@ -254,6 +254,7 @@ async def ingest(
     if started is None:
         return
     document, data = started
+    del started  # it holds the file too: `del data` below must free it
     log_extra = {"document_id": str(document_id), "user_id": str(document.user_id)}
     reporter = ProgressReporter(sessionmaker, document_id)
     try:
