@@ -268,6 +268,20 @@ async def test_deleting_a_document_waiting_for_its_parse(
     await ingest_small_document(http, headers)
 
 
+async def test_a_job_whose_document_vanished_stops_at_the_next_stage(
+    http: httpx.AsyncClient, headers: dict[str, str], limits_database_url: str
+) -> None:
+    """The job's own check, for an abort request that never reaches the worker (here the
+    row is deleted behind the API's back): it stops between embedding batches."""
+    doc = await upload_one(http, headers, "prose.txt", prose(MB))
+    await wait_for_stage(http, headers, doc["id"], ("embed",))
+    with psycopg.connect(limits_database_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM documents WHERE id = %s", (doc["id"],))
+    assert await wait_for_job_to_end(limits_database_url, doc["id"], timeout_s=30) == "deleted"
+    assert chunk_rows(limits_database_url, doc["id"]) == 0
+    await ingest_small_document(http, headers)
+
+
 async def test_a_large_documents_chunks_are_written_a_slice_at_a_time(database_url: str) -> None:
     """75,000 chunks (a 49 MB text) once took ~750 MB of parameters in one statement."""
     from sqlalchemy import text

@@ -234,12 +234,12 @@ class _UnitSplitter:
         in halves, counted a batch of words at a time."""
         matches = WORD.finditer(text, start, end)
         while spans := [match.span() for match in itertools.islice(matches, WORD_BATCH)]:
-            counts = self._count_words([text[start:end] for start, end in spans])
-            for (start, end), tokens in zip(spans, counts, strict=True):
+            counts = self._count_words([text[left:right] for left, right in spans])
+            for (left, right), tokens in zip(spans, counts, strict=True):
                 if tokens <= self._max_tokens:
-                    yield start, end, tokens
+                    yield left, right, tokens
                 else:
-                    yield from self._halve_until_fits(text, start, end, tokens)
+                    yield from self._halve_until_fits(text, left, right, tokens)
 
     def _count_words(self, words: list[str]) -> list[int]:
         cache = self._word_counts

@@ -268,7 +268,6 @@ async def ingest(
             request = await to_thread.run_sync(parse_request, DocumentKind(document.kind), embedder)
             drafts, page_count = await parse_pool.parse_and_chunk(data, request, on_progress)
             del data
-            await reporter.flush()
             reporter.raise_if_deleted()
             if not drafts:
                 raise ParseError("The document contains no extractable text.")
