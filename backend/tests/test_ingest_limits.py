@@ -273,7 +273,7 @@ async def test_a_job_whose_document_vanished_stops_at_the_next_stage(
 ) -> None:
     """The job's own check, for an abort request that never reaches the worker (here the
     row is deleted behind the API's back): it stops between embedding batches."""
-    doc = await upload_one(http, headers, "prose.txt", prose(MB))
+    doc = await upload_one(http, headers, "prose.txt", prose(2 * MB))  # minutes to embed
     await wait_for_stage(http, headers, doc["id"], ("embed",))
     with psycopg.connect(limits_database_url, autocommit=True) as conn:
         conn.execute("DELETE FROM documents WHERE id = %s", (doc["id"],))
