@@ -119,7 +119,6 @@ class ParsePool:
     """``size`` parse children, each working on one document at a time."""
 
     def __init__(self, size: int, limits: ParseLimits) -> None:
-        self._limits = limits
         self._idle: queue.SimpleQueue[_ParseProcess] = queue.SimpleQueue()
         self._all = [_ParseProcess(limits) for _ in range(size)]
         for process in self._all:
