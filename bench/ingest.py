@@ -55,11 +55,12 @@ class RssSampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def current(self) -> int:
-        """This process and its children (the embedding process)."""
+        """This process and its children (the embedding and parse processes)."""
         total = self._process.memory_info().rss
         for child in self._process.children(recursive=True):
             try:
-                if "embedding_process" not in " ".join(child.cmdline()):
+                command = " ".join(child.cmdline())
+                if "embedding_process" not in command and "parse_process" not in command:
                     continue  # PostgreSQL is not ours to count
                 total += child.memory_info().rss
             except psutil.Error:
@@ -193,10 +194,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     )
     engine = create_engine(database_url, pool_size=4, max_overflow=4)
     sessionmaker = create_sessionmaker(engine)
-    result: dict[str, Any] = {
-        "concurrency": args.concurrency,
-        "cache_token_counter": args.cache_token_counter,
-    }
+    result: dict[str, Any] = {"concurrency": args.concurrency}
     try:
         from app.ai.factory import get_embedder
 
@@ -307,16 +305,6 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await engine.dispose()
 
 
-def cache_token_counter() -> None:
-    """The fix proposed for app.documents.tasks: hf_token_counter() copies the Rust tokenizer
-    through JSON (~50-150 ms) for every document; build it once per tokenizer instead."""
-    import functools
-
-    from app.documents import chunking, tasks
-
-    tasks.hf_token_counter = functools.lru_cache(maxsize=4)(chunking.hf_token_counter)  # type: ignore[assignment]
-
-
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="PDF pages (one abstract each)")
@@ -324,14 +312,7 @@ def cli() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=4, help="worker concurrency (the app's default: 4)"
     )
-    parser.add_argument(
-        "--cache-token-counter",
-        action="store_true",
-        help="measure the proposed fix: build the chunker's token counter once per tokenizer",
-    )
     args = parser.parse_args()
-    if args.cache_token_counter:
-        cache_token_counter()
     import logging
 
     logging.basicConfig(level=logging.WARNING)

@@ -257,7 +257,7 @@ class User:
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.port = port
         self.log = data_dir / "server.log"
         env = {
@@ -272,6 +272,7 @@ class Server:
             "FRONTEND_DIST": str(data_dir / "no-frontend"),
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
+            **(env or {}),
         }
         for name in ("DATABASE_URL", "DATABASE_DIRECT_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
             env.pop(name, None)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import models  # noqa: F401
 from app.core.db import libpq_url
 from app.core.settings import Settings
+from app.documents.parse_process import get_parse_pool
 from app.documents.storage import Originals
 
 logger = logging.getLogger(__name__)
@@ -124,3 +125,4 @@ async def run_worker_in_background(app: FastAPI, settings: Settings) -> AsyncIte
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+            get_parse_pool(settings).close()

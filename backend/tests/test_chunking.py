@@ -231,3 +231,57 @@ def test_rejects_unusable_budgets(max_tokens: int, overlap_tokens: int) -> None:
 
 def test_counter_excludes_special_tokens_and_is_not_truncated(counter: TokenCounter) -> None:
     assert counter.count(["hello world", "", "word " * 1000]) == [2, 0, 1000]
+
+
+class RecordingCounter:
+    """The real counter, remembering what it was asked to count."""
+
+    def __init__(self, inner: TokenCounter) -> None:
+        self.inner = inner
+        self.texts_counted = 0
+        self.chars_counted = 0
+        self.longest_text = 0
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        self.texts_counted += len(texts)
+        self.chars_counted += sum(len(text) for text in texts)
+        self.longest_text = max([self.longest_text, *(len(text) for text in texts)])
+        return self.inner.count(texts)
+
+
+def test_one_line_megabytes_are_counted_in_bounded_pieces(counter: TokenCounter) -> None:
+    """The 49 MB one-line attack, scaled down: the old chunker counted the whole line as one
+    text, then every word as its own text (millions of encodings at once)."""
+    line = "lorem ipsum dolor sit amet " * 80_000  # 2.2 MB, one sentence
+    (page,) = parse_document(line.encode(), DocumentKind.TEXT)
+    recording = RecordingCounter(counter)
+    chunks = chunk_pages([page], recording, max_tokens=230, overlap_tokens=32)
+    first = next(chunks)
+    # The first chunk comes out long before the page has been read through.
+    assert recording.chars_counted < len(page.text) // 10
+    rest = list(chunks)
+    assert_valid_chunks([first, *rest], [page], counter, 230)
+    assert recording.longest_text <= 64 * 1024
+    assert recording.texts_counted < len(rest) * 2  # chunk recounts, not one text per word
+    words = [word for chunk in [first, *rest] for word in chunk.text.split()]
+    assert words == page.text.split()
+    assert min(chunk.token_count for chunk in rest[:-1]) >= 230 * 7 // 8 - 4
+
+
+def test_a_giant_word_is_never_counted_whole(counter: TokenCounter) -> None:
+    page = page_from_paragraphs(1, ["a-b" * 300_000])  # one 900 kB "word" of punctuation
+    recording = RecordingCounter(counter)
+    chunks = list(chunk_pages([page], recording, max_tokens=64, overlap_tokens=0))
+    assert_valid_chunks(chunks, [page], counter, 64)
+    assert "".join(chunk.text for chunk in chunks) == page.text
+    assert recording.longest_text <= 64 * 1024
+
+
+def test_many_sentences_are_counted_in_batches(counter: TokenCounter) -> None:
+    page = page_from_paragraphs(1, [sentences(20) for _ in range(500)])  # 480 kB, one page
+    recording = RecordingCounter(counter)
+    chunks = chunk_pages([page], recording, max_tokens=100, overlap_tokens=20)
+    first = next(chunks)
+    assert recording.chars_counted < len(page.text) // 4
+    assert_valid_chunks([first, *chunks], [page], counter, 100)
+    assert recording.longest_text <= 64 * 1024

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.documents.chunking import PAGE_JOINER, chunk_pages
+from app.documents.chunking import PAGE_JOINER, chunk_pages, hf_token_counter
 from app.documents.detect import DocumentKind
 from app.documents.furniture import line_key, strip_furniture
 from app.documents.parsing import _build_page, _pdf_paragraphs, parse_document
-from app.documents.tasks import fallback_tokenizer, token_counter
+from app.documents.tasks import fallback_tokenizer
 from tests.conftest import CORPUS
 
 BODY = [
@@ -90,7 +90,7 @@ def test_pdf_lines_join_hyphenation_and_start_list_items() -> None:
 def test_chunks_keep_their_page_spans_and_leave_furniture_out() -> None:
     data = (CORPUS / "GeoBase_NHNC1_Data_Model_UML_EN.pdf").read_bytes()
     pages = {page.number: page for page in strip_furniture(parse_document(data, DocumentKind.PDF))}
-    counter = token_counter(fallback_tokenizer())
+    counter = hf_token_counter(fallback_tokenizer())
     drafts = list(chunk_pages(pages.values(), counter, max_tokens=230, overlap_tokens=32))
     crossing = [draft for draft in drafts if draft.page_start != draft.page_end]
     assert crossing  # some passages run across a page break

@@ -1,5 +1,6 @@
 import io
 import re
+import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from app.documents.detect import DocumentKind
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
+from tests.hostile_files import lying_docx
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 READABLE_PDFS = {
@@ -230,6 +232,22 @@ def test_docx_zip_bomb_by_compression_ratio() -> None:
     with pytest.raises(ParseError) as raised:
         parse(bomb, DocumentKind.DOCX)
     assert raised.value.message == ZIP_BOMB_MESSAGE
+
+
+def test_docx_that_lies_about_its_uncompressed_size_is_a_zip_bomb() -> None:
+    """document.xml declares 4 kB and inflates to 64 MB: refused after the first 64 kB
+    piece, as a zip bomb (the old check trusted the declared size, then zipfile inflated
+    it all and the document was reported as damaged)."""
+    bomb = lying_docx(64 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParseError) as raised:
+            parse(bomb, DocumentKind.DOCX)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert raised.value.message == ZIP_BOMB_MESSAGE
+    assert peak < 8 * 1024 * 1024
 
 
 def test_docx_zip_bomb_by_entry_count() -> None:

@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Documents are read (parsed and chunked) in child processes, one document each at a time,
+    # each within these limits: memory on top of the reader's own ~70 MB, and wall-clock time.
+    parse_processes: int = Field(default=1, ge=1)
+    parse_memory_limit_mb: int = Field(default=512, ge=64)
+    parse_timeout_s: float = Field(default=300.0, gt=0)
+
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
     )

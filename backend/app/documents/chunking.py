@@ -7,6 +7,9 @@ How chunks are cut:
   subsection, so a heading followed directly by a subheading never becomes a chunk alone.
 * Units are sentences (paragraph blocks split at sentence ends); a sentence longer than
   ``max_tokens`` falls back to words, and a word longer than that to character halves.
+  A sentence longer than ``LONG_RUN_CHARS`` goes to words without being counted whole, and
+  a longer word is cut into pieces of that length first, so no single text handed to the
+  counter is ever larger than a batch.
 * Units are packed greedily. When the next unit does not fit, the chunk is cut before it,
   or earlier at the last paragraph start (then sentence start) that keeps the chunk at
   least half full. A chunk at least half full is also cut where a new page begins.
@@ -24,6 +27,10 @@ and the next page's header) is left out between two slices.
 always <= ``max_tokens``. Packing adds up per-unit counts, which is exact for WordPiece
 tokenizers such as MiniLM's; each chunk is recounted anyway and split again if a
 tokenizer is not additive.
+
+Time and memory are linear in the document and bounded per page: sentences are counted in
+batches, units are produced lazily, and finished chunks are handed out every
+``FINISHED_BATCH`` chunks rather than at the end of the page.
 """
 
 import itertools
@@ -42,7 +49,17 @@ PAGE_JOINER = "\n"
 SENTENCE_END = re.compile(
     r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|[\u3002\uff01\uff1f]+[\"'\u201d\u2019\u300d\u300f)\]]*"
 )
-WORD = re.compile(r"\S+")
+# Sentences go to the counter in batches of about this many characters.
+COUNT_BATCH_CHARS = 64 * 1024
+# See the module docstring: no sentence this long fits a chunk of any usable budget.
+LONG_RUN_CHARS = 16 * 1024
+# A word, or a piece of LONG_RUN_CHARS of a longer one.
+WORD = re.compile(rf"\S{{1,{LONG_RUN_CHARS}}}")
+# Words of an over-long sentence are counted in batches of this many; each distinct word
+# once (they are counted alone, so a word's count never depends on its neighbours).
+WORD_BATCH = 4096
+WORD_COUNT_CACHE_SIZE = 65_536
+FINISHED_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,12 @@ def hf_token_counter(tokenizer: FastTokenizer) -> TokenCounter:
     counts are never capped at the model's length and the caller's tokenizer is untouched.
     Embedders add [CLS]/[SEP]: pass ``max_tokens = model_max_length - 2`` to chunk_pages.
     """
-    backend = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    return token_counter_from_json(tokenizer.backend_tokenizer.to_str())
+
+
+def token_counter_from_json(tokenizer_json: str) -> TokenCounter:
+    """``hf_token_counter`` for a tokenizer serialised with ``Tokenizer.to_str()``."""
+    backend = Tokenizer.from_str(tokenizer_json)
     backend.no_truncation()
     backend.no_padding()
     return _BackendTokenCounter(backend)
@@ -130,6 +152,8 @@ def chunk_pages(
     for page in pages:
         for unit in splitter.units(page):
             packer.add(unit)
+            if packer.finished_count >= FINISHED_BATCH:
+                yield from packer.take_finished()
         yield from packer.take_finished()
     packer.finish()
     yield from packer.take_finished()
@@ -140,25 +164,44 @@ class _UnitSplitter:
         self._counter = counter
         self._max_tokens = max_tokens
         self._previous_path: tuple[str, ...] | None = None
+        self._word_counts: dict[str, int] = {}
 
-    def units(self, page: Page) -> list[_Unit]:
-        sentences = [
-            (block, start, end, index == 0)
-            for block in page.blocks
-            for index, (start, end) in enumerate(_sentence_spans(block))
-        ]
+    def units(self, page: Page) -> Iterator[_Unit]:
+        batch: list[tuple[Block, int, int, bool]] = []
+        batch_chars = 0
+        for block in page.blocks:
+            for index, (start, end) in enumerate(_sentence_spans(block)):
+                if end - start > LONG_RUN_CHARS:
+                    yield from self._counted_units(page, batch)
+                    batch, batch_chars = [], 0
+                    yield from self._split_oversized(
+                        self._unit(page, block, start, end, index == 0)
+                    )
+                    continue
+                batch.append((block, start, end, index == 0))
+                batch_chars += end - start
+                if batch_chars >= COUNT_BATCH_CHARS:
+                    yield from self._counted_units(page, batch)
+                    batch, batch_chars = [], 0
+        yield from self._counted_units(page, batch)
+
+    def _counted_units(
+        self, page: Page, sentences: list[tuple[Block, int, int, bool]]
+    ) -> Iterator[_Unit]:
         counts = self._counter.count([page.text[start:end] for _, start, end, _ in sentences])
-        units: list[_Unit] = []
         for (block, start, end, starts_block), tokens in zip(sentences, counts, strict=True):
-            is_heading = starts_block and self._starts_section(block)
-            template = _Unit(
-                page, start, end, tokens, block.heading_path, is_heading, starts_block, True
-            )
+            unit = self._unit(page, block, start, end, starts_block, tokens)
             if tokens <= self._max_tokens:
-                units.append(template)
+                yield unit
             else:
-                units.extend(self._split_oversized(template))
-        return units
+                yield from self._split_oversized(unit)
+
+    def _unit(
+        self, page: Page, block: Block, start: int, end: int, starts_block: bool, tokens: int = 0
+    ) -> _Unit:
+        """A sentence unit (``tokens`` stays 0 for one that goes to words uncounted)."""
+        is_heading = starts_block and self._starts_section(block)
+        return _Unit(page, start, end, tokens, block.heading_path, is_heading, starts_block, True)
 
     def _starts_section(self, block: Block) -> bool:
         is_new_section = block.heading_path != self._previous_path
@@ -169,20 +212,16 @@ class _UnitSplitter:
             and " ".join(block.text.split()) == block.heading_path[-1]
         )
 
-    def _split_oversized(self, sentence: _Unit) -> list[_Unit]:
-        text = sentence.page.text
-        words = [
-            (sentence.start + match.start(), sentence.start + match.end())
-            for match in WORD.finditer(sentence.text)
-        ]
-        counts = self._counter.count([text[start:end] for start, end in words])
-        pieces = [
-            piece
-            for (start, end), tokens in zip(words, counts, strict=True)
-            for piece in self._halve_until_fits(text, start, end, tokens)
-        ]
-        return [
-            _Unit(
+    def _split_oversized(self, sentence: _Unit) -> Iterator[_Unit]:
+        """The sentence's words as units; in a sentence longer than LONG_RUN_CHARS, runs of
+        consecutive words of up to an eighth of the budget (a unit per word made a 50 MB line
+        cost minutes), which keeps its chunks at least 7/8 full."""
+        is_long = sentence.end - sentence.start > LONG_RUN_CHARS
+        pieces = self._word_pieces(sentence.page.text, sentence.start, sentence.end)
+        if is_long:
+            pieces = _grouped(pieces, self._max_tokens // 8)
+        for index, (start, end, tokens) in enumerate(pieces):
+            yield _Unit(
                 sentence.page,
                 start,
                 end,
@@ -192,8 +231,26 @@ class _UnitSplitter:
                 sentence.starts_block and index == 0,
                 index == 0,
             )
-            for index, (start, end, tokens) in enumerate(pieces)
-        ]
+
+    def _word_pieces(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+        """(start, end, tokens) of each word in ``text[start:end]``, a word over the budget
+        in halves, counted a batch of words at a time."""
+        matches = WORD.finditer(text, start, end)
+        while spans := [match.span() for match in itertools.islice(matches, WORD_BATCH)]:
+            counts = self._count_words([text[left:right] for left, right in spans])
+            for (left, right), tokens in zip(spans, counts, strict=True):
+                if tokens <= self._max_tokens:
+                    yield left, right, tokens
+                else:
+                    yield from self._halve_until_fits(text, left, right, tokens)
+
+    def _count_words(self, words: list[str]) -> list[int]:
+        cache = self._word_counts
+        unseen = list(dict.fromkeys(word for word in words if word not in cache))
+        if len(cache) + len(unseen) > WORD_COUNT_CACHE_SIZE:
+            cache.clear()
+        cache.update(zip(unseen, self._counter.count(unseen), strict=True))
+        return [cache[word] for word in words]
 
     def _halve_until_fits(
         self, text: str, start: int, end: int, tokens: int
@@ -205,6 +262,23 @@ class _UnitSplitter:
         return self._halve_until_fits(text, start, middle, left) + self._halve_until_fits(
             text, middle, end, right
         )
+
+
+def _grouped(
+    pieces: Iterable[tuple[int, int, int]], max_tokens: int
+) -> Iterator[tuple[int, int, int]]:
+    """Consecutive pieces merged while their token total stays within ``max_tokens``."""
+    group: tuple[int, int, int] | None = None
+    for start, end, tokens in pieces:
+        if group is None:
+            group = (start, end, tokens)
+        elif group[2] + tokens <= max_tokens:
+            group = (group[0], end, group[2] + tokens)
+        else:
+            yield group
+            group = (start, end, tokens)
+    if group is not None:
+        yield group
 
 
 def _sentence_spans(block: Block) -> Iterator[tuple[int, int]]:
@@ -251,6 +325,10 @@ class _ChunkPacker:
         if self._units:
             self._finished.append(self._units)
         self._units, self._tokens, self._overlap_length = [], 0, 0
+
+    @property
+    def finished_count(self) -> int:
+        return len(self._finished)
 
     def take_finished(self) -> Iterator[ChunkDraft]:
         finished, self._finished = self._finished, []

@@ -58,6 +58,19 @@ async def enqueue_ingestion(session: AsyncSession, *, document_id: uuid.UUID) ->
     )
 
 
+async def cancel_ingestion(session: AsyncSession, *, document_id: uuid.UUID) -> None:
+    """Stop the document's ingestion when the caller's transaction commits: a queued job is
+    deleted, and a running one is asked to abort (the worker hears of it at once through
+    LISTEN/NOTIFY, or when it polls, and cancels the job: its parse process is killed)."""
+    await session.execute(
+        text(
+            "SELECT procrastinate_cancel_job_v1(id, true, true) FROM procrastinate_jobs "
+            "WHERE lock = :lock AND task_name = :task AND status IN ('todo', 'doing')"
+        ),
+        {"lock": document_lock(document_id), "task": INGEST_TASK},
+    )
+
+
 def validate_upload(upload: Upload) -> tuple[str, str, str]:
     """(safe filename, kind, content type), or a 4xx naming the file."""
     filename = sanitize_filename(upload.filename or "document")
@@ -154,11 +167,13 @@ async def get_document_file(
 async def delete_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
 ) -> Document:
-    """File (in Postgres), chunks, vectors and postings go in the caller's single transaction;
-    an original in object storage is the caller's to forget once that commits."""
+    """File (in Postgres), chunks, vectors, postings and the ingestion job go in the caller's
+    single transaction; a job already running writes nothing after it (tasks._finish). An
+    original in object storage is the caller's to forget once that commits."""
     document = await get_document(
         session, user_id=user_id, document_id=document_id, for_update=True
     )
+    await cancel_ingestion(session, document_id=document.id)
     await remove_document_chunks(session, user_id=user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()

@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -21,17 +20,18 @@ import numpy as np
 from anyio import to_thread
 from procrastinate import Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import JobAborted
-from sqlalchemy import select, text, update
+from procrastinate.job_context import AbortReason
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.embeddings import Embedder, EmbeddingError
 from app.ai.factory import get_embedder
 from app.core import metrics
-from app.documents.chunking import ChunkDraft, chunk_pages, hf_token_counter
+from app.documents.chunking import ChunkDraft
 from app.documents.detect import DocumentKind
-from app.documents.furniture import strip_furniture
 from app.documents.models import Document, DocumentStatus
-from app.documents.parsing import Page, ParseError, count_pages, parse_document
+from app.documents.parse_process import ParsePool, ParseRequest, get_parse_pool, tokenizer_spec
+from app.documents.parsing import Page, ParseError
 from app.documents.service import replace_document_pages
 from app.documents.storage import Originals
 from app.search.config import get_retrieval_params
@@ -56,8 +56,13 @@ PARSE_BAND = (2, 20)
 EMBED_BAND = (20, 95)
 
 
+class DocumentDeleted(Exception):
+    """The document was deleted while it was being ingested: stop and write nothing."""
+
+
 class ProgressReporter:
-    """Collects progress (from any thread) and writes it to the document every 0.5 s."""
+    """Collects progress (from any thread) and writes it to the document every 0.5 s; a write
+    that finds no document tells the job it was deleted (``raise_if_deleted``)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID):
         self._sessionmaker = sessionmaker
@@ -65,6 +70,13 @@ class ProgressReporter:
         self._stage = "parse"
         self._progress = PARSE_BAND[0]
         self._written: tuple[str, int] | None = None
+        self._deleted = False
+
+    def raise_if_deleted(self) -> None:
+        """Between stages: the job's own check, in case the queue's abort request was missed
+        (a worker behind a transaction pooler hears it only when it polls)."""
+        if self._deleted:
+            raise DocumentDeleted
 
     def set(self, stage: str, progress: float) -> None:
         self._stage, self._progress = stage, int(progress)
@@ -77,7 +89,7 @@ class ProgressReporter:
             # Progress is a hint: a crash losing the latest value costs nothing, so it need not
             # wait for the WAL flush.
             await session.execute(text("SET LOCAL synchronous_commit = off"))
-            await session.execute(
+            result = await session.execute(
                 update(Document)
                 .where(
                     Document.id == self._document_id, Document.status == DocumentStatus.PROCESSING
@@ -86,6 +98,8 @@ class ProgressReporter:
             )
             await session.commit()
         self._written = current
+        # Only this job changes a processing document's status: no row means no document.
+        self._deleted = cast(CursorResult[Any], result).rowcount == 0
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[ProgressReporter]:
@@ -118,52 +132,10 @@ def fallback_tokenizer() -> Any:
     return AutoTokenizer.from_pretrained(get_model_path())
 
 
-# Building a counter copies the whole tokenizer (through JSON): do it once per tokenizer, not
-# per document (it was a fifth of the worker's CPU on small documents).
-token_counter = functools.lru_cache(maxsize=4)(hf_token_counter)
-
-
-# pdfium is not thread-safe: one PDF at a time per process.
-_PDFIUM_LOCK = threading.Lock()
-
-
-def parse_and_chunk(
-    data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
-) -> tuple[list[ChunkDraft], list[Page]]:
-    """Runs in a worker thread: pages are read, their furniture found, then chunked (text
-    only, small)."""
-    lock = _PDFIUM_LOCK if kind == DocumentKind.PDF else contextlib.nullcontext()
-    with lock:
-        return _parse_and_chunk(data, kind, embedder, on_progress)
-
-
-def _parse_and_chunk(
-    data: bytes, kind: DocumentKind, embedder: Embedder, on_progress: Callable[[str, float], None]
-) -> tuple[list[ChunkDraft], list[Page]]:
-    counter = token_counter(embedder.tokenizer() or fallback_tokenizer())
-    total_pages = count_pages(data, kind)
-    pages_seen = 0
-
-    def fraction() -> float:
-        return min(pages_seen / total_pages, 1.0) if total_pages else 0.5
-
-    def pages() -> Iterator[Page]:
-        nonlocal pages_seen
-        for page in parse_document(data, kind):
-            pages_seen += 1
-            on_progress("parse", fraction())
-            yield page
-
+def parse_request(kind: DocumentKind, embedder: Embedder) -> ParseRequest:
+    tokenizer = tokenizer_spec(embedder.tokenizer() or fallback_tokenizer())
     max_tokens = max(64, embedder.max_tokens - 2 - HEADING_BUDGET_TOKENS)
-    drafts: list[ChunkDraft] = []
-    # Running headers are known once every page has been read: chunking follows parsing.
-    clean_pages = list(strip_furniture(pages()))
-    for draft in chunk_pages(
-        clean_pages, counter, max_tokens=max_tokens, overlap_tokens=OVERLAP_TOKENS
-    ):
-        drafts.append(draft)
-        on_progress("chunk", fraction())
-    return drafts, clean_pages
+    return ParseRequest(kind, tokenizer, max_tokens, OVERLAP_TOKENS)
 
 
 async def embed_all(
@@ -172,6 +144,7 @@ async def embed_all(
     vectors: list[np.ndarray] = []
     low, high = EMBED_BAND
     for start in range(0, len(drafts), EMBED_BATCH):
+        reporter.raise_if_deleted()
         batch = [embedding_input(d) for d in drafts[start : start + EMBED_BATCH]]
         vectors.append(await to_thread.run_sync(embedder.embed_documents, batch))
         done = min(start + EMBED_BATCH, len(drafts))
@@ -272,6 +245,7 @@ async def _finish(
 async def ingest(
     sessionmaker: async_sessionmaker[AsyncSession],
     embedder_factory: Callable[[], Embedder],
+    parse_pool: ParsePool,
     document_id: uuid.UUID,
     *,
     originals: Originals,
@@ -291,10 +265,10 @@ async def ingest(
                 low, high = PARSE_BAND
                 reporter.set(stage, low + (high - low) * fraction)
 
-            drafts, pages = await to_thread.run_sync(
-                parse_and_chunk, data, DocumentKind(document.kind), embedder, on_progress
-            )
+            request = await to_thread.run_sync(parse_request, DocumentKind(document.kind), embedder)
+            drafts, pages = await parse_pool.parse_and_chunk(data, request, on_progress)
             del data
+            reporter.raise_if_deleted()
             if not drafts:
                 raise ParseError("The document contains no extractable text.")
             reporter.set("embed", EMBED_BAND[0])
@@ -312,6 +286,8 @@ async def ingest(
         ):
             metrics.DOCUMENTS_PROCESSED.labels("ready").inc()
             logger.info("document_ready", extra={**log_extra, "chunks": len(drafts)})
+    except DocumentDeleted:
+        logger.info("document_deleted_during_ingestion", extra=log_extra)
     except ParseError as exc:
         metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
         logger.info("document_failed", extra={**log_extra, "reason": exc.message})
@@ -347,13 +323,21 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
 
     deps = worker_deps(context)
     attempts = context.job.attempts if context.job else 0
-    await ingest(
-        deps.sessionmaker,
-        lambda: get_embedder(deps.settings),
-        uuid.UUID(document_id),
-        originals=deps.originals,
-        final_attempt=attempts + 1 >= MAX_ATTEMPTS,
-    )
+    try:
+        await ingest(
+            deps.sessionmaker,
+            lambda: get_embedder(deps.settings),
+            get_parse_pool(deps.settings),
+            uuid.UUID(document_id),
+            originals=deps.originals,
+            final_attempt=attempts + 1 >= MAX_ATTEMPTS,
+        )
+    except asyncio.CancelledError:
+        if context.abort_reason() is AbortReason.USER_REQUEST:
+            # The document was deleted (service.cancel_ingestion): aborted for good, where a
+            # cancellation by a worker shutdown is retried.
+            raise JobAborted from None
+        raise
 
 
 # CancelledError: a job cut short by a worker shutdown goes back to the queue.

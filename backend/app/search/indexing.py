@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 # Lexemes come from heading path + text (english stemming), so a section title also matches
 # its passages; the query side (app.search.retrieval) must use the same configuration.
 
+CHUNK_INSERT_BATCH = 1000
+
 _INDEX_POSTINGS = text("""
 WITH lex AS (
     SELECT c.id AS chunk_id, c.user_id, c.document_id, t.lexeme,
@@ -85,7 +87,9 @@ async def write_document_chunks(
     replacing any it has (``replace=False`` when the caller knows it has none)."""
     if replace:
         await remove_document_chunks(session, user_id=user_id, document_id=document_id)
-    if rows:
+    # In slices: the parameters of one statement for a 75,000-chunk document took ~750 MB.
+    for start in range(0, len(rows), CHUNK_INSERT_BATCH):
+        end = start + CHUNK_INSERT_BATCH
         await session.execute(
             insert(Chunk),
             [
@@ -104,7 +108,7 @@ async def write_document_chunks(
                     "embedding_model": model_id,
                     "embedding": vector,
                 }
-                for row, vector in zip(rows, vectors, strict=True)
+                for row, vector in zip(rows[start:end], vectors[start:end], strict=True)
             ],
         )
     params = {"user_id": user_id, "document_id": document_id}
