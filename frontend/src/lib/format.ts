@@ -42,12 +42,10 @@ export function isDocumentBusy(doc: Pick<DocumentRecord, "status">): boolean {
 }
 
 /** Where a citation points: the page of its cited sentence, else the passage's page range. */
-export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string | null {
+export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string {
   if (citation.page != null) return `page ${citation.page}`;
   const { page_start: start, page_end: end } = citation;
-  if (start == null) return null;
-  if (end == null || end === start) return `page ${start}`;
-  return `pages ${start}–${end}`;
+  return end === start ? `page ${start}` : `pages ${start}–${end}`;
 }
 
 /** The name a citation shows for its document ("a deleted document" once it is gone). */
