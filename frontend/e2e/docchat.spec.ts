@@ -220,19 +220,19 @@ test("deleting a document or a conversation asks first; Escape and Cancel keep i
   await expect(library.empty).toBeVisible();
   await expect(library.documentsHeading).toBeFocused();
 
-  // A conversation: Cancel keeps it, Delete removes it.
+  // A conversation (the API names it "New chat"): Cancel keeps it, Delete removes it.
   await chat.open();
   await chat.newChatButton.click();
   await expect(page).toHaveURL(/\/chat\/\?id=/);
-  await expect(chat.conversationLink("New conversation")).toBeVisible();
-  await chat.deleteButton("New conversation").click();
-  await expect(chat.deleteDialog).toHaveAccessibleDescription(/New conversation and all its messages will be deleted/);
+  await expect(chat.conversationLink("New chat")).toBeVisible();
+  await chat.deleteButton("New chat").click();
+  await expect(chat.deleteDialog).toHaveAccessibleDescription(/New chat and all its messages will be deleted/);
   await chat.deleteDialog.getByRole("button", { name: "Cancel" }).click();
   await expect(chat.deleteDialog).toBeHidden();
-  await expect(chat.deleteButton("New conversation")).toBeFocused();
-  await chat.deleteButton("New conversation").click();
+  await expect(chat.deleteButton("New chat")).toBeFocused();
+  await chat.deleteButton("New chat").click();
   await chat.deleteDialog.getByRole("button", { name: "Delete" }).click();
   await expect(chat.deleteDialog).toBeHidden();
-  await expect(chat.conversationLink("New conversation")).toHaveCount(0);
+  await expect(chat.conversationLink("New chat")).toHaveCount(0);
   await expect(page).toHaveURL(/\/chat\/$/);
 });

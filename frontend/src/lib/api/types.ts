@@ -12,7 +12,6 @@ export type RegisterBody = Schemas["RegisterIn"];
 export type LoginBody = Schemas["LoginIn"];
 
 export type DocumentRecord = Schemas["DocumentOut"];
-export type DocumentStatus = DocumentRecord["status"];
 export type DocumentPage = Schemas["PageOut"];
 export type ChunkLocation = Schemas["ChunkLocationOut"];
 /** A span of a page's stored text (GET /documents/{id}/pages/{page}) to mark. */
