@@ -23,7 +23,7 @@ export function TextField({ id, label, hint, error, ...input }: TextFieldProps) 
       <label htmlFor={id} className="block text-sm font-medium text-slate-800">
         {label}
       </label>
-      <input id={id} className="input" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
+      <input id={id} className="input aria-invalid:border-red-700" aria-invalid={error ? true : undefined} aria-describedby={describedBy} {...input} />
       {hint ? (
         <p id={hintId} className="text-xs text-slate-600">
           {hint}
