@@ -28,6 +28,35 @@ const routes = Object.keys(openapi.paths).map((template) => ({
 }));
 const validators = new Map<string, ValidateFunction>();
 
+type SchemaNode = { $ref?: string; items?: SchemaNode; properties?: Record<string, SchemaNode> };
+
+/** Follows `$ref`s within the document to the schema they name. */
+function dereference(node: SchemaNode | undefined): SchemaNode {
+  let current = node ?? {};
+  while (current.$ref) {
+    const target = current.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce<unknown>((value, key) => (value as Record<string, unknown>)[key.replaceAll("~1", "/").replaceAll("~0", "~")], openapi);
+    current = target as SchemaNode;
+  }
+  return current;
+}
+
+/**
+ * The stream's sources and citations are the objects a stored message lists as its citations
+ * (GET /chats/{id}): their schema is found there, whatever the backend names it.
+ */
+function streamedPassageRef(): string {
+  const chat = dereference(
+    (openapi.paths["/api/v1/chats/{chat_id}"]?.get?.responses?.["200"]?.content?.["application/json"]?.schema ?? {}) as SchemaNode,
+  );
+  const message = dereference(dereference(chat.properties?.messages).items);
+  const citation = dereference(message.properties?.citations).items;
+  if (!citation?.$ref) throw new Error("GET /api/v1/chats/{chat_id}: no schema for a message's citations");
+  return citation.$ref.replace(/^#\//, "");
+}
+
 function validator(ref: string): ValidateFunction {
   let validate = validators.get(ref);
   if (!validate) {
@@ -76,7 +105,7 @@ export function watchApiContract(page: Page) {
     const name = `${method.toUpperCase()} ${url.pathname} → ${response.status()}`;
     const type = response.headers()["content-type"] ?? "";
     if (type.startsWith("text/event-stream")) {
-      const validate = validator(pointer("components", "schemas", "Citation"));
+      const validate = validator(streamedPassageRef());
       const passages = streamedPassages(await response.text());
       const problems = passages.flatMap((passage) => (validate(passage) ? [] : [`${name} stream passage: ${describeErrors(validate)}`]));
       return { problems, checked: passages.length > 0 ? [`${name} (stream)`] : [] };

@@ -14,14 +14,16 @@ export type LoginBody = Schemas["LoginIn"];
 export type DocumentRecord = Schemas["DocumentOut"];
 export type DocumentPage = Schemas["PageOut"];
 export type ChunkLocation = Schemas["ChunkLocationOut"];
-/** A span of a page's stored text (GET /documents/{id}/pages/{page}) to mark. */
-export type Highlight = Schemas["HighlightOut"];
 
 export type Chat = Schemas["ChatOut"];
 export type ChatDetail = Schemas["ChatDetail"];
 export type ChatCreateBody = Schemas["ChatCreate"];
 export type ChatUpdateBody = Schemas["ChatUpdate"];
 export type StoredMessage = Schemas["MessageOut"];
-export type Citation = Schemas["Citation"];
+// The passage types are named by where they appear rather than by their schema names, which
+// follow the backend's Pydantic classes: the answer stream sends the same Citation objects.
+export type Citation = StoredMessage["citations"][number];
+/** A span of a page's stored text (GET /documents/{id}/pages/{page}) to mark. */
+export type Highlight = ChunkLocation["highlights"][number];
 /** The body of POST /chats/{id}/messages (answered as a stream, sent by the AI SDK). */
 export type MessageBody = Schemas["MessageIn"];
