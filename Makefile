@@ -39,7 +39,7 @@ backend-lint: backend-install
 backend-test: backend-install
 	cd backend && ../$(BIN)/pytest -q -p no:cacheprovider
 
-lint: backend-lint frontend-lint deploy-lint
+lint: backend-lint frontend-lint client-check deploy-lint
 
 test: lint backend-test frontend-unit frontend-build frontend-vercel frontend-e2e
 

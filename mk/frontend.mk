@@ -8,13 +8,17 @@
 #   make frontend-e2e       Playwright against the real backend (scripts/e2e-server.sh), Debian chromium
 #   make frontend-vercel    vercel.json against the Vercel CLI's schema, then `vercel build` offline
 #                           (tools/vercel/check.mjs; the CLI is pinned in tools/vercel)
+#   make client             the API's OpenAPI document (tools/openapi_schema.py) and the TypeScript
+#                           types generated from it (openapi-typescript) into frontend/src/lib/api/
+#   make client-check       fails when those committed files differ from what the code produces
+#                           (part of `make lint`)
 
 FRONTEND := frontend
 FRONTEND_STAMP := $(FRONTEND)/node_modules/.package-lock.json
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: frontend-install frontend-lint frontend-unit frontend-build frontend-e2e frontend-vercel \
-	frontend-clean
+	frontend-clean client client-check
 
 # npm ci rewrites node_modules/.package-lock.json, so it is newer than the lockfile afterwards.
 $(FRONTEND_STAMP): $(FRONTEND)/package-lock.json $(FRONTEND)/package.json
@@ -34,6 +38,28 @@ frontend-build: frontend-install
 
 frontend-e2e: frontend-install frontend-build
 	cd $(FRONTEND) && npx playwright test
+
+API_CLIENT_DIR := $(FRONTEND)/src/lib/api
+# Scratch space for client-check, inside the repository (gitignored) and removed on exit.
+CLIENT_CHECK_DIR := $(FRONTEND)/.client-check
+
+# $(1): directory that receives openapi.json and schema.d.ts.
+generate_client = $(PY) tools/openapi_schema.py $(1)/openapi.json && \
+	(cd $(FRONTEND) && npx openapi-typescript $(abspath $(1))/openapi.json -o $(abspath $(1))/schema.d.ts --silent)
+
+client: backend-install frontend-install
+	$(call generate_client,$(API_CLIENT_DIR))
+
+client-check: backend-install frontend-install
+	@rm -rf $(CLIENT_CHECK_DIR) && mkdir -p $(CLIENT_CHECK_DIR)
+	@trap 'rm -rf $(CLIENT_CHECK_DIR)' EXIT; \
+	{ $(call generate_client,$(CLIENT_CHECK_DIR)); } >/dev/null && \
+	for file in openapi.json schema.d.ts; do \
+		diff -u $(API_CLIENT_DIR)/$$file $(CLIENT_CHECK_DIR)/$$file || { \
+			echo "client-check: $(API_CLIENT_DIR)/$$file is stale: the API changed." \
+				"Run 'make client' and commit the result." >&2; exit 1; }; \
+	done
+	@echo "client-check: the generated API client matches the backend"
 
 VERCEL_STAMP := tools/vercel/node_modules/.package-lock.json
 

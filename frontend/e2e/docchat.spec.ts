@@ -1,54 +1,71 @@
 import { expect, test } from "@playwright/test";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { CORPUS_DIR, PASSWORD, SCREENSHOT_DIR, expectAccessible, signUp, upload, waitForStatus } from "./helpers";
+import { watchApiContract } from "./api-contract";
+import { CORPUS_DIR, PASSWORD, SCREENSHOT_DIR, expectAccessible, uniqueEmail } from "./helpers";
+import { AuthPages } from "./pages/auth";
+import { ChatPage } from "./pages/chat";
+import { LibraryPage } from "./pages/library";
 
 test.beforeAll(async () => {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 });
 
 test("sign up, upload a PDF, ask, follow a citation to the original page", async ({ page }) => {
-  await signUp(page, "flow");
-  await expect(page.getByTestId("library-empty")).toBeVisible();
+  const contract = watchApiContract(page);
+  const auth = new AuthPages(page);
+  const library = new LibraryPage(page);
+  const chat = new ChatPage(page);
+  await auth.signUp("flow");
+  await expect(library.empty).toBeVisible();
 
-  await upload(page, path.join(CORPUS_DIR, "crazyones.pdf"));
-  await expect(page.getByTestId("upload-item").filter({ hasText: "crazyones.pdf" })).toBeVisible();
-  const row = await waitForStatus(page, "crazyones.pdf", "ready");
+  await library.upload(path.join(CORPUS_DIR, "crazyones.pdf"));
+  await expect(library.uploadItem("crazyones.pdf")).toBeVisible();
+  const row = await library.waitForStatus("crazyones.pdf", "ready");
   await expect(row).toContainText("1 page");
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "library-ready.png"), fullPage: true });
   await expectAccessible(page, "the library");
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
+  await chat.open();
   await expect(page).toHaveURL(/\/chat\/$/);
-  const question = page.getByLabel("Your question");
-  await question.fill("What does the text say about the crazy ones?");
-  await question.press("Enter");
+  await chat.ask("What does the text say about the crazy ones?");
 
   await expect(page).toHaveURL(/\/chat\/\?id=/, { timeout: 15_000 });
-  await expect(page.getByTestId("user-message")).toContainText("crazy ones");
-  const answer = page.getByTestId("assistant-message").last();
+  await expect(chat.userMessages).toContainText("crazy ones");
+  const answer = chat.lastAnswer();
   await expect(answer).toBeVisible({ timeout: 60_000 });
-  const marker = answer.locator("button.citation-marker").first();
+  const marker = chat.citationMarkers(answer).first();
   await expect(marker).toBeVisible({ timeout: 180_000 });
-  await expect(page.getByTestId("chat-status")).toHaveText("Answer complete.", { timeout: 180_000 });
+  await chat.waitForAnswer();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-answer.png"), fullPage: true });
 
   await marker.click();
-  const panel = page.getByTestId("source-panel");
-  await expect(panel).toBeVisible();
-  await expect(panel.getByTestId("source-filename")).toHaveText("crazyones.pdf");
-  await expect(panel.getByTestId("source-page")).toHaveText(/Page 1\b/);
-  await expect(panel.locator("blockquote")).not.toBeEmpty();
-  await expect(panel.getByTestId("pdf-page")).toHaveAttribute("data-page-number", "1", { timeout: 30_000 });
-  await expect(panel.locator(".textLayer mark.viewer-highlight").first()).toBeVisible({ timeout: 30_000 });
+  const panel = chat.sourcePanel;
+  await expect(panel.root).toBeVisible();
+  await expect(panel.filename).toHaveText("crazyones.pdf");
+  await expect(panel.sourcePage).toHaveText(/Page 1\b/);
+  await expect(panel.snippet).not.toBeEmpty();
+  await expect(panel.pdfPage).toHaveAttribute("data-page-number", "1", { timeout: 30_000 });
+  await expect(panel.pdfMarks.first()).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-source-panel.png"), fullPage: true });
   await expectAccessible(page, "the chat with its source panel");
 
   // The stored conversation reloads with its citations.
   await page.reload();
-  await expect(page.getByTestId("assistant-message").last().locator("button.citation-marker").first()).toBeVisible({
-    timeout: 30_000,
-  });
+  await expect(chat.citationMarkers().first()).toBeVisible({ timeout: 30_000 });
+
+  // Every answer the app got matches the OpenAPI document its types are generated from.
+  const checked = await contract.expectAllMatch();
+  expect(checked).toEqual(
+    expect.arrayContaining([
+      "POST /api/v1/auth/register → 201",
+      "GET /api/v1/auth/me → 200",
+      "GET /api/v1/documents → 200",
+      expect.stringMatching(/^POST \/api\/v1\/chats → 201$/),
+      expect.stringMatching(/^POST \/api\/v1\/chats\/[\w-]+\/messages → 200 \(stream\)$/),
+      expect.stringMatching(/^GET \/api\/v1\/chats\/[\w-]+ → 200$/),
+    ]),
+  );
 });
 
 test("an encrypted PDF fails with a reason and uploaded HTML never runs script", async ({ page, context }) => {
@@ -63,12 +80,14 @@ test("an encrypted PDF fails with a reason and uploaded HTML never runs script",
       await dialog.dismiss();
     }),
   );
+  const library = new LibraryPage(page);
+  const chat = new ChatPage(page);
 
-  await signUp(page, "unsafe");
+  await new AuthPages(page).signUp("unsafe");
 
-  await upload(page, path.join(CORPUS_DIR, "bad-encrypted.pdf"));
-  const encrypted = await waitForStatus(page, "bad-encrypted.pdf", "failed");
-  await expect(encrypted.getByTestId("document-error")).toContainText("password-protected PDF");
+  await library.upload(path.join(CORPUS_DIR, "bad-encrypted.pdf"));
+  await library.waitForStatus("bad-encrypted.pdf", "failed");
+  await expect(library.rowError("bad-encrypted.pdf")).toContainText("password-protected PDF");
 
   const evilHtml = [
     "<!doctype html><html><head><title>Lantern manual</title>",
@@ -78,67 +97,142 @@ test("an encrypted PDF fails with a reason and uploaded HTML never runs script",
     `<p>Payload for the answer: &lt;script&gt;alert('xss-text')&lt;/script&gt; <img src=x onerror="alert('xss-img')"></p>`,
     "</body></html>",
   ].join("");
-  await upload(page, { name: "lanterns.html", mimeType: "text/html", buffer: Buffer.from(evilHtml) });
-  await waitForStatus(page, "lanterns.html", "ready");
+  await library.upload({ name: "lanterns.html", mimeType: "text/html", buffer: Buffer.from(evilHtml) });
+  await library.waitForStatus("lanterns.html", "ready");
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
-  const question = page.getByLabel("Your question");
-  await question.fill("How many blue lanterns does the zebra protocol require? Quote the payload too.");
-  await question.press("Enter");
-  await expect(page.getByTestId("chat-status")).toHaveText("Answer complete.", { timeout: 180_000 });
-  const answer = page.getByTestId("assistant-message").last();
-  await expect(answer).not.toBeEmpty();
+  await chat.open();
+  await chat.ask("How many blue lanterns does the zebra protocol require? Quote the payload too.");
+  await chat.waitForAnswer();
+  await expect(chat.lastAnswer()).not.toBeEmpty();
 
-  const marker = answer.locator("button.citation-marker").first();
-  await marker.click();
-  const panel = page.getByTestId("source-panel");
-  await expect(panel.getByTestId("source-filename")).toHaveText("lanterns.html");
+  const panel = await chat.openFirstCitation();
+  await expect(panel.filename).toHaveText("lanterns.html");
   // The viewer shows DocChat's extracted text: the markup of the upload is inert text.
-  const text = panel.getByTestId("text-page");
-  await expect(text).toContainText("seven blue lanterns");
-  await expect(panel.getByTestId("viewer-highlight").first()).toBeVisible();
-  expect(await text.locator("script, img").count()).toBe(0);
+  await expect(panel.textPage).toContainText("seven blue lanterns");
+  await expect(panel.textMarks.first()).toBeVisible();
+  expect(await panel.textPage.locator("script, img").count()).toBe(0);
 
   await page.waitForTimeout(500);
   expect(await page.evaluate(() => (window as unknown as { __docchatPwned?: boolean }).__docchatPwned)).toBeUndefined();
-  expect(await page.locator("[data-testid=messages] script, [data-testid=messages] img").count()).toBe(0);
+  expect(await chat.messages.locator("script, img").count()).toBe(0);
   expect(dialogs).toEqual([]);
 });
 
 test("sign out survives a reload, and the app works on a phone screen", async ({ browser }) => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await phone.newPage();
+  const auth = new AuthPages(page);
+  const chat = new ChatPage(page);
 
-  const email = await signUp(page, "phone");
+  const email = await auth.signUp("phone");
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "phone-library.png"), fullPage: true });
 
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
-  await expect(page.getByRole("heading", { name: "What would you like to know?" })).toBeVisible();
+  await chat.open();
+  await expect(chat.emptyHeading).toBeVisible();
   // The conversation list is collapsed behind a button on a phone.
-  const newChatButton = page.getByRole("button", { name: "New chat" });
-  await expect(newChatButton).toBeHidden();
-  await page.getByRole("button", { name: "Conversations" }).click();
-  await expect(newChatButton).toBeVisible();
+  await expect(chat.newChatButton).toBeHidden();
+  await chat.conversationsButton.click();
+  await expect(chat.newChatButton).toBeVisible();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "phone-conversations.png"), fullPage: true });
-  await page.getByRole("button", { name: "Back to the conversation" }).click();
+  await chat.backToConversationButton.click();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "phone-chat.png"), fullPage: true });
   await expectAccessible(page, "the chat on a phone");
 
   // Sign out, then reload: still signed out.
-  await page.getByRole("button", { name: /Account menu/ }).click();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/login\/$/);
+  await auth.signOut();
   await page.reload();
-  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await expect(auth.signInHeading).toBeVisible();
   await expectAccessible(page, "the sign-in page on a phone");
   await page.goto("/library/");
   await expect(page).toHaveURL(/\/login\/\?next=%2Flibrary%2F$/);
   expect(await page.evaluate(() => window.localStorage.getItem("docchat.refresh_token"))).toBeNull();
 
   // Signing in again returns to where the user was headed.
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await auth.signIn(email);
   await expect(page).toHaveURL(/\/library\/$/);
   await phone.close();
+});
+
+test("the register and sign-in forms say what is wrong, next to the field", async ({ page }) => {
+  const auth = new AuthPages(page);
+  await auth.gotoRegister();
+  await auth.fillRegister({ name: " ", email: "not-an-email", password: "short", confirm: "different" });
+
+  const password = page.getByLabel("Password", { exact: true });
+  await expect(page.getByLabel("Full name")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("Full name")).toHaveAccessibleDescription("Enter your name.");
+  await expect(page.getByLabel("Email")).toHaveAccessibleDescription("Enter a valid email address.");
+  await expect(password).toHaveAccessibleDescription("At least 10 characters. Use at least 10 characters.");
+  await expect(page.getByLabel("Confirm password")).toHaveAccessibleDescription("The passwords do not match.");
+  await expect(page.getByLabel("Full name")).toBeFocused();
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "register-errors.png"), fullPage: true });
+  await expectAccessible(page, "the register form with its errors");
+
+  // Fixed, the account is created; a wrong password then gets the API's message above the form.
+  const email = uniqueEmail("forms");
+  await auth.fillRegister({ name: "E2E Tester", email, password: PASSWORD, confirm: PASSWORD });
+  await expect(page).toHaveURL(/\/library\/$/, { timeout: 30_000 });
+  await auth.signOut();
+  await auth.signIn(email, "wrong-password-123");
+  await expect(page.getByRole("form", { name: "Sign in" }).getByRole("alert")).toHaveText("Incorrect email or password.");
+  await expect(page.getByLabel("Password")).not.toHaveAttribute("aria-invalid");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "sign-in-error.png"), fullPage: true });
+  await expectAccessible(page, "the sign-in form with the API's error");
+});
+
+test("deleting a document or a conversation asks first; Escape and Cancel keep it", async ({ page }) => {
+  const library = new LibraryPage(page);
+  const chat = new ChatPage(page);
+  await new AuthPages(page).signUp("confirm");
+  await library.upload({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("Lanterns are lit at dusk.\n") });
+  await library.waitForStatus("notes.txt", "ready");
+
+  // Escape cancels, and the focus goes back to the button that asked.
+  const deleteNotes = library.deleteButton("notes.txt");
+  await deleteNotes.click();
+  await expect(library.deleteDialog).toBeVisible();
+  await expect(library.deleteDialog).toHaveAccessibleDescription(/notes\.txt and its passages will be removed/);
+  await expect(library.deleteDialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "confirm-delete-document.png") });
+  await expectAccessible(page, "the delete confirmation");
+  // The page behind the modal dialog is inert: Tab never reaches it.
+  await page.keyboard.press("Tab");
+  await expect(library.deleteDialog.getByRole("button", { name: "Delete" })).toBeFocused();
+  for (let press = 0; press < 3; press += 1) {
+    await page.keyboard.press("Tab");
+    const outside = await page.evaluate(() => {
+      const focused = document.activeElement;
+      return focused !== null && focused !== document.body && focused.closest("dialog") === null;
+    });
+    expect(outside, "the focus left the dialog for the page behind it").toBe(false);
+  }
+  await library.deleteDialog.getByRole("button", { name: "Cancel" }).focus();
+  await page.keyboard.press("Escape");
+  await expect(library.deleteDialog).toBeHidden();
+  await expect(deleteNotes).toBeFocused();
+  await expect(library.row("notes.txt")).toBeVisible();
+
+  // Confirming deletes it; the focus moves to the list, since the row is gone.
+  await deleteNotes.click();
+  await library.deleteDialog.getByRole("button", { name: "Delete" }).click();
+  await expect(library.deleteDialog).toBeHidden();
+  await expect(library.row("notes.txt")).toHaveCount(0);
+  await expect(library.empty).toBeVisible();
+  await expect(library.documentsHeading).toBeFocused();
+
+  // A conversation (the API names it "New chat"): Cancel keeps it, Delete removes it.
+  await chat.open();
+  await chat.newChatButton.click();
+  await expect(page).toHaveURL(/\/chat\/\?id=/);
+  await expect(chat.conversationLink("New chat")).toBeVisible();
+  await chat.deleteButton("New chat").click();
+  await expect(chat.deleteDialog).toHaveAccessibleDescription(/New chat and all its messages will be deleted/);
+  await chat.deleteDialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(chat.deleteDialog).toBeHidden();
+  await expect(chat.deleteButton("New chat")).toBeFocused();
+  await chat.deleteButton("New chat").click();
+  await chat.deleteDialog.getByRole("button", { name: "Delete" }).click();
+  await expect(chat.deleteDialog).toBeHidden();
+  await expect(chat.conversationLink("New chat")).toHaveCount(0);
+  await expect(page).toHaveURL(/\/chat\/$/);
 });

@@ -1,9 +1,14 @@
-import { expect, test, type Locator, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CORPUS_DIR, PASSWORD, SCREENSHOT_DIR, expectAccessible, signUp, upload, waitForStatus } from "./helpers";
+import { watchApiContract } from "./api-contract";
+import { CORPUS_DIR, SCREENSHOT_DIR, expectAccessible } from "./helpers";
+import { AuthPages } from "./pages/auth";
+import { ChatPage } from "./pages/chat";
+import { LibraryPage } from "./pages/library";
+import { ViewerPane } from "./pages/viewer";
 
 const FRONTEND_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const PYTHON = path.resolve(FRONTEND_DIR, "..", ".venv", "bin", "python");
@@ -37,39 +42,39 @@ test.afterAll(async () => {
   await rm(DOCX_DIR, { recursive: true, force: true });
 });
 
-async function askAndOpenCitation(page: Page, question: string): Promise<Locator> {
-  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
-  const input = page.getByLabel("Your question");
-  await input.fill(question);
-  await input.press("Enter");
-  await expect(page.getByTestId("chat-status")).toHaveText("Answer complete.", { timeout: 180_000 });
-  const answer = page.getByTestId("assistant-message").last();
-  await expect(answer.getByTestId("extractive-label")).toHaveText("Quotes from your documents");
-  await expect(answer.getByTestId("searched-for")).toContainText(question);
-  await answer.locator("button.citation-marker").first().click();
-  const panel = page.getByTestId("source-panel");
-  await expect(panel).toBeVisible();
-  return panel;
+/** Signs up, uploads one file and waits until it is ready. */
+async function signUpWith(page: Page, label: string, file: string): Promise<{ email: string; library: LibraryPage }> {
+  const email = await new AuthPages(page).signUp(label);
+  const library = new LibraryPage(page);
+  await library.upload(file);
+  await library.waitForStatus(path.basename(file), "ready");
+  return { email, library };
 }
 
-/** The text of every mark, joined: a sentence is marked in pieces, one per text-layer span. */
-async function markedText(marks: Locator): Promise<string> {
-  return (await marks.allTextContents()).join(" ").replace(/\s+/g, " ");
+async function askAndOpenCitation(page: Page, question: string): Promise<ViewerPane> {
+  const chat = new ChatPage(page);
+  await chat.open();
+  await chat.ask(question);
+  await chat.waitForAnswer();
+  const answer = chat.lastAnswer();
+  await expect(chat.extractiveLabel(answer)).toHaveText("Quotes from your documents");
+  await expect(chat.searchedFor(answer)).toContainText(question);
+  return chat.openFirstCitation();
 }
+
+const { markedText } = ViewerPane;
 
 test("a citation opens the PDF at the cited page with the answering sentence marked on the page", async ({ page }) => {
-  const email = await signUp(page, "viewer-pdf");
-  await upload(page, path.join(CORPUS_DIR, "GeoBase_NHNC1_Data_Model_UML_EN.pdf"));
-  await waitForStatus(page, "GeoBase_NHNC1_Data_Model_UML_EN.pdf", "ready");
+  const { email } = await signUpWith(page, "viewer-pdf", path.join(CORPUS_DIR, "GeoBase_NHNC1_Data_Model_UML_EN.pdf"));
 
   // The answer is printed on page 7; the passage that holds it begins on page 6.
   const panel = await askAndOpenCitation(page, "What does the Hydro Event package contain?");
-  await expect(panel.getByTestId("source-page")).toHaveText("Page 7");
-  await expect.poll(() => markedText(panel.getByTestId("snippet-highlight"))).toContain("Hydro Event package contains attributive information");
-  const pdfPage = panel.getByTestId("pdf-page");
+  await expect(panel.sourcePage).toHaveText("Page 7");
+  await expect.poll(() => markedText(panel.snippetHighlights)).toContain("Hydro Event package contains attributive information");
+  const pdfPage = panel.pdfPage;
   await expect(pdfPage).toHaveAttribute("data-page-number", "7", { timeout: 60_000 });
-  await expect(panel.getByTestId("viewer-page-label")).toHaveText("Page 7 of 19");
-  const marks = pdfPage.locator(".textLayer mark.viewer-highlight");
+  await expect(panel.pageLabel).toHaveText("Page 7 of 19");
+  const marks = panel.pdfMarks;
   await expect(marks.first()).toBeVisible({ timeout: 30_000 });
   await expect.poll(() => markedText(marks)).toContain("The Hydro Event package contains attributive information");
   await expect(marks.first()).toBeInViewport();
@@ -77,69 +82,64 @@ test("a citation opens the PDF at the cited page with the answering sentence mar
   await expectAccessible(page, "the chat with the document viewer");
 
   // Page navigation and zoom.
-  await panel.getByRole("button", { name: "Next page" }).click();
+  await panel.nextPageButton.click();
   await expect(pdfPage).toHaveAttribute("data-page-number", "8");
-  await panel.getByRole("button", { name: "Previous page" }).click();
+  await panel.previousPageButton.click();
   await expect(pdfPage).toHaveAttribute("data-page-number", "7");
   const width = (await pdfPage.boundingBox())!.width;
-  await panel.getByRole("button", { name: "Zoom in" }).click();
+  await panel.zoomInButton.click();
   await expect.poll(async () => (await pdfPage.boundingBox())!.width).toBeGreaterThan(width * 1.2);
 
   // "Download original" saves the file under its name.
   const download = page.waitForEvent("download");
-  await panel.getByRole("button", { name: "Download original" }).click();
+  await panel.downloadButton.click();
   expect((await download).suggestedFilename()).toBe("GeoBase_NHNC1_Data_Model_UML_EN.pdf");
 
   // The deep link reopens the same view, also after signing in again.
-  const href = await panel.getByRole("link", { name: "Full view" }).getAttribute("href");
+  const href = await panel.fullViewLink.getAttribute("href");
   expect(href).toMatch(/^\/viewer\/\?document=[\w-]+&page=7&chunk=\d+&hl=7%3A\d+-\d+/);
-  await page.getByRole("button", { name: /Account menu/ }).click();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/login\/$/);
+  const auth = new AuthPages(page);
+  await auth.signOut();
   await page.goto(href!);
   await expect(page).toHaveURL(/\/login\/\?next=%2Fviewer%2F/);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await auth.signIn(email);
   await expect(page).toHaveURL(/\/viewer\/\?document=/);
-  const reopened = page.getByTestId("pdf-page");
-  await expect(reopened).toHaveAttribute("data-page-number", "7", { timeout: 60_000 });
+  const reopened = ViewerPane.page(page);
+  await expect(reopened.pdfPage).toHaveAttribute("data-page-number", "7", { timeout: 60_000 });
   await expect
-    .poll(() => markedText(reopened.locator(".textLayer mark.viewer-highlight")), { timeout: 30_000 })
+    .poll(() => markedText(reopened.pdfMarks), { timeout: 30_000 })
     .toContain("The Hydro Event package contains attributive information");
 
   // A document that is gone (or someone else's) says so.
   await page.goto("/viewer/?document=00000000-0000-4000-8000-000000000000&page=2");
-  await expect(page.getByRole("main").getByRole("alert")).toHaveText("This document has been deleted, or you do not have access to it.");
+  await expect(ViewerPane.page(page).alert).toHaveText("This document has been deleted, or you do not have access to it.");
 });
 
 test("a citation opens a Word document's text with the answering sentence marked", async ({ page }) => {
-  await signUp(page, "viewer-docx");
-  await upload(page, DOCX_PATH);
-  await waitForStatus(page, "lighthouse-keeping.docx", "ready");
+  const contract = watchApiContract(page);
+  await signUpWith(page, "viewer-docx", DOCX_PATH);
 
   const panel = await askAndOpenCitation(page, "How often does the keeper sound the horn in fog?");
-  await expect(panel.getByTestId("source-filename")).toHaveText("lighthouse-keeping.docx");
-  const text = panel.getByTestId("text-page");
+  await expect(panel.filename).toHaveText("lighthouse-keeping.docx");
+  const text = panel.textPage;
   await expect(text).toContainText("Paraffin for the lamp");
-  const mark = text.getByTestId("viewer-highlight");
+  const mark = panel.textMarks;
   await expect(mark).toHaveText("In thick fog the keeper sounds the horn twice every minute until the fog lifts.");
   await expect(mark).toBeInViewport();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "viewer-docx-highlight.png") });
+  expect(await contract.expectAllMatch()).toContainEqual(expect.stringMatching(/^GET \/api\/v1\/documents\/[\w-]+\/pages\/\d+ → 200$/));
 });
 
 test("on a phone the viewer takes the whole screen", async ({ browser }) => {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await phone.newPage();
-  await signUp(page, "viewer-phone");
-  await upload(page, path.join(CORPUS_DIR, "Seige_of_Vicksburg_Sample_OCR.pdf"));
-  await waitForStatus(page, "Seige_of_Vicksburg_Sample_OCR.pdf", "ready");
+  await signUpWith(page, "viewer-phone", path.join(CORPUS_DIR, "Seige_of_Vicksburg_Sample_OCR.pdf"));
   const panel = await askAndOpenCitation(page, "How close to Fort Hill was the regiment?");
-  await expect(panel.getByTestId("source-page")).toHaveText("Page 5");
-  const box = (await panel.boundingBox())!;
+  await expect(panel.sourcePage).toHaveText("Page 5");
+  const box = (await panel.root.boundingBox())!;
   expect(box.width).toBeGreaterThanOrEqual(389);
   await expect
-    .poll(() => markedText(panel.locator(".textLayer mark.viewer-highlight")), { timeout: 60_000 })
+    .poll(() => markedText(panel.pdfMarks), { timeout: 60_000 })
     .toContain("so close to Fort Hill");
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "viewer-phone.png") });
   await phone.close();

@@ -15,6 +15,8 @@ describe("document status polling", () => {
 
   it("describes progress and failures in words", () => {
     expect(documentStatusText(doc("processing", { stage: "embed", error: null }))).toBe("Computing search vectors");
+    // The API's stage is a plain string: a stage this build does not know reads as "Processing".
+    expect(documentStatusText(doc("processing", { stage: "transcribe", error: null }))).toBe("Processing");
     expect(documentStatusText(doc("failed", { stage: null, error: "This is a password-protected PDF." }))).toBe(
       "Failed: This is a password-protected PDF.",
     );

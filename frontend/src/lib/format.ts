@@ -13,7 +13,8 @@ export function formatBytes(bytes: number): string {
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
-const STAGE_LABELS: Record<NonNullable<DocumentRecord["stage"]>, string> = {
+/** The pipeline's stages (`stage` is a plain string in the API: an unknown one reads "Processing"). */
+const STAGE_LABELS: Partial<Record<string, string>> = {
   queued: "Waiting to be processed",
   parse: "Reading the text",
   chunk: "Splitting into passages",
@@ -28,7 +29,7 @@ export function documentStatusText(doc: Pick<DocumentRecord, "status" | "stage" 
     case "queued":
       return "Waiting to be processed";
     case "processing":
-      return doc.stage ? STAGE_LABELS[doc.stage] : "Processing";
+      return (doc.stage && STAGE_LABELS[doc.stage]) || "Processing";
     case "ready":
       return "Ready";
     case "failed":
@@ -41,12 +42,10 @@ export function isDocumentBusy(doc: Pick<DocumentRecord, "status">): boolean {
 }
 
 /** Where a citation points: the page of its cited sentence, else the passage's page range. */
-export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string | null {
+export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string {
   if (citation.page != null) return `page ${citation.page}`;
   const { page_start: start, page_end: end } = citation;
-  if (start == null) return null;
-  if (end == null || end === start) return `page ${start}`;
-  return `pages ${start}–${end}`;
+  return end === start ? `page ${start}` : `pages ${start}–${end}`;
 }
 
 /** The name a citation shows for its document ("a deleted document" once it is gone). */

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { ErrorAlert } from "@/components/ui/alert";
-import { FormField } from "@/components/ui/form-field";
+import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "./auth-provider";
 
@@ -38,32 +38,22 @@ export function LoginForm() {
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label="Sign in">
       {serverError ? <ErrorAlert>{serverError}</ErrorAlert> : null}
-      <FormField id="login-email" label="Email" error={errors.email?.message}>
-        {(describedBy) => (
-          <input
-            id="login-email"
-            type="email"
-            autoComplete="email"
-            className="input"
-            aria-invalid={errors.email ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("email")}
-          />
-        )}
-      </FormField>
-      <FormField id="login-password" label="Password" error={errors.password?.message}>
-        {(describedBy) => (
-          <input
-            id="login-password"
-            type="password"
-            autoComplete="current-password"
-            className="input"
-            aria-invalid={errors.password ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("password")}
-          />
-        )}
-      </FormField>
+      <TextField
+        id="login-email"
+        label="Email"
+        type="email"
+        autoComplete="email"
+        error={errors.email?.message}
+        {...register("email")}
+      />
+      <TextField
+        id="login-password"
+        label="Password"
+        type="password"
+        autoComplete="current-password"
+        error={errors.password?.message}
+        {...register("password")}
+      />
       <button type="submit" className="btn-primary w-full" disabled={isSubmitting}>
         {isSubmitting ? "Signing in…" : "Sign in"}
       </button>

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { ErrorAlert } from "@/components/ui/alert";
-import { FormField } from "@/components/ui/form-field";
+import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import { useAuth } from "./auth-provider";
 
@@ -47,62 +47,38 @@ export function RegisterForm() {
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label="Create account">
       {serverError ? <ErrorAlert>{serverError}</ErrorAlert> : null}
-      <FormField id="register-name" label="Full name" error={errors.full_name?.message}>
-        {(describedBy) => (
-          <input
-            id="register-name"
-            autoComplete="name"
-            className="input"
-            aria-invalid={errors.full_name ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("full_name")}
-          />
-        )}
-      </FormField>
-      <FormField id="register-email" label="Email" error={errors.email?.message}>
-        {(describedBy) => (
-          <input
-            id="register-email"
-            type="email"
-            autoComplete="email"
-            className="input"
-            aria-invalid={errors.email ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("email")}
-          />
-        )}
-      </FormField>
-      <FormField
+      <TextField
+        id="register-name"
+        label="Full name"
+        autoComplete="name"
+        error={errors.full_name?.message}
+        {...register("full_name")}
+      />
+      <TextField
+        id="register-email"
+        label="Email"
+        type="email"
+        autoComplete="email"
+        error={errors.email?.message}
+        {...register("email")}
+      />
+      <TextField
         id="register-password"
         label="Password"
+        type="password"
+        autoComplete="new-password"
         hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
         error={errors.password?.message}
-      >
-        {(describedBy) => (
-          <input
-            id="register-password"
-            type="password"
-            autoComplete="new-password"
-            className="input"
-            aria-invalid={errors.password ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("password")}
-          />
-        )}
-      </FormField>
-      <FormField id="register-confirm" label="Confirm password" error={errors.confirm?.message}>
-        {(describedBy) => (
-          <input
-            id="register-confirm"
-            type="password"
-            autoComplete="new-password"
-            className="input"
-            aria-invalid={errors.confirm ? true : undefined}
-            aria-describedby={describedBy}
-            {...register("confirm")}
-          />
-        )}
-      </FormField>
+        {...register("password")}
+      />
+      <TextField
+        id="register-confirm"
+        label="Confirm password"
+        type="password"
+        autoComplete="new-password"
+        error={errors.confirm?.message}
+        {...register("confirm")}
+      />
       <button type="submit" className="btn-primary w-full" disabled={isSubmitting}>
         {isSubmitting ? "Creating your account…" : "Create account"}
       </button>

@@ -6,7 +6,7 @@ import { AnswerMarkdown } from "./answer-markdown";
 function citation(n: number, overrides: Partial<Citation> = {}): Citation {
   return {
     n,
-    chunk_id: `chunk-${n}`,
+    chunk_id: 100 + n,
     document_id: `doc-${n}`,
     filename: `file-${n}.pdf`,
     content_type: "application/pdf",
@@ -16,6 +16,7 @@ function citation(n: number, overrides: Partial<Citation> = {}): Citation {
     char_start: 0,
     char_end: 10,
     score: 0.5,
+    source_deleted: false,
     ...overrides,
   };
 }

@@ -46,7 +46,7 @@ export const AnswerMarkdown = memo(function AnswerMarkdown({ text, sources, onCi
             className={`citation-marker mx-0.5 inline-flex h-5 min-w-5 -translate-y-0.5 items-center justify-center rounded-full px-1.5 align-baseline text-[0.7rem] font-semibold ${
               deleted ? "bg-slate-200 text-slate-700 line-through hover:bg-slate-300" : "bg-blue-100 text-blue-900 hover:bg-blue-200"
             }`}
-            aria-label={deleted ? `Source ${citation.n}: source deleted` : `Source ${citation.n}: ${citation.filename}${page ? `, ${page}` : ""}`}
+            aria-label={deleted ? `Source ${citation.n}: source deleted` : `Source ${citation.n}: ${citation.filename}, ${page}`}
             title={deleted ? "Source deleted" : undefined}
             data-citation={citation.n}
             data-source-deleted={deleted || undefined}

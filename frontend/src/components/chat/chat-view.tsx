@@ -28,7 +28,7 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
   const updateChat = useUpdateChat();
   const chats = useChats();
   // The list holds the latest title (renamed here, in the list, or named after the first question).
-  const title = (chats.data?.find((item) => item.id === chat.id) ?? chat).title?.trim() || UNTITLED_CHAT;
+  const title = (chats.data?.find((item) => item.id === chat.id) ?? chat).title.trim() || UNTITLED_CHAT;
   const [transport] = useState(() => createChatTransport(chat.id));
   const [initialMessages] = useState(() => toChatMessages(chat.messages));
   const [scope, setScope] = useState<string[]>(chat.document_ids ?? []);

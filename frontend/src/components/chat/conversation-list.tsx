@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Spinner } from "@/components/ui/spinner";
@@ -20,7 +20,7 @@ type ConversationListProps = {
 
 function RenameForm({ chat, onDone }: { chat: Chat; onDone: () => void }) {
   const updateChat = useUpdateChat();
-  const [title, setTitle] = useState(chat.title ?? "");
+  const [title, setTitle] = useState(chat.title);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const trimmed = title.trim();
@@ -62,28 +62,21 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
   const deleteChat = useDeleteChat();
   const [renamingId, setRenamingId] = useState<string | null>(null);
   const [pendingDelete, setPendingDelete] = useState<Chat | null>(null);
+  const newChatButton = useRef<HTMLButtonElement>(null);
 
-  const confirmDelete = () => {
-    if (!pendingDelete) return;
-    const id = pendingDelete.id;
-    deleteChat.mutate(id, {
-      onSuccess: () => {
-        setPendingDelete(null);
-        onDeleted(id);
-      },
-      onError: () => setPendingDelete(null),
-    });
+  const deleteConversation = async (chat: Chat) => {
+    await deleteChat.mutateAsync(chat.id);
+    onDeleted(chat.id);
   };
 
   return (
     <nav aria-label="Conversations" className="flex h-full flex-col">
       <div className="p-3">
-        <button type="button" className="btn-primary w-full" onClick={onNewChat} disabled={creating}>
+        <button ref={newChatButton} type="button" className="btn-primary w-full" onClick={onNewChat} disabled={creating}>
           {creating ? <Spinner className="h-4 w-4" /> : <span aria-hidden="true">+</span>}
           New chat
         </button>
       </div>
-      {deleteChat.isError ? <ErrorAlert className="mx-3">{errorMessage(deleteChat.error)}</ErrorAlert> : null}
       <div className="min-h-0 flex-1 overflow-y-auto px-2 pb-3">
         {chats.isPending ? (
           <p className="p-2 text-sm text-slate-600">Loading conversations…</p>
@@ -95,7 +88,7 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
           <ul className="space-y-0.5">
             {chats.data.map((chat) => {
               const active = chat.id === activeId;
-              const title = chat.title?.trim() || UNTITLED_CHAT;
+              const title = chat.title.trim() || UNTITLED_CHAT;
               if (renamingId === chat.id) {
                 return (
                   <li key={chat.id}>
@@ -127,17 +120,19 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
         )}
       </div>
       <ConfirmDialog
-        open={pendingDelete !== null}
+        subject={pendingDelete}
         title="Delete this conversation?"
         confirmLabel="Delete"
-        busy={deleteChat.isPending}
-        onConfirm={confirmDelete}
-        onCancel={() => setPendingDelete(null)}
+        onConfirm={deleteConversation}
+        onClose={() => setPendingDelete(null)}
+        fallbackFocus={newChatButton}
       >
-        <p>
-          <strong>{pendingDelete?.title?.trim() || UNTITLED_CHAT}</strong> and all its messages will be deleted. Your
-          documents are not affected.
-        </p>
+        {(chat) => (
+          <p>
+            <strong>{chat.title.trim() || UNTITLED_CHAT}</strong> and all its messages will be deleted. Your documents are
+            not affected.
+          </p>
+        )}
       </ConfirmDialog>
     </nav>
   );

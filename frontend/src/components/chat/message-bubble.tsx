@@ -67,7 +67,7 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
                     onClick={() => onCite(citation)}
                   >
                     <span className="font-semibold">[{citation.n}]</span>{" "}
-                    {citation.source_deleted ? "source deleted" : `${citation.filename}${pageLabel(citation) ? `, ${pageLabel(citation)}` : ""}`}
+                    {citation.source_deleted ? "source deleted" : `${citation.filename}, ${pageLabel(citation)}`}
                   </button>
                 </li>
               ))}

@@ -71,7 +71,7 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
               {sourceName(citation)}
             </dd>
           </div>
-          {page && !citation.source_deleted ? (
+          {!citation.source_deleted ? (
             <div className="flex gap-2">
               <dt className="w-20 shrink-0 text-slate-600">Location</dt>
               <dd className="text-slate-900" data-testid="source-page">

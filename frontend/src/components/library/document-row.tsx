@@ -30,7 +30,7 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
   const facts = [
     formatBytes(document.size_bytes),
     document.page_count != null ? pluralize(document.page_count, "page") : null,
-    document.chunk_count != null && document.status === "ready" ? pluralize(document.chunk_count, "passage") : null,
+    document.status === "ready" ? pluralize(document.chunk_count, "passage") : null,
     formatDate(document.created_at),
   ].filter(Boolean);
 

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { PageLoading } from "@/components/ui/spinner";
@@ -36,21 +36,10 @@ export function LibraryView() {
   const reindexDocument = useReindexDocument();
   const [pendingDelete, setPendingDelete] = useState<DocumentRecord | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  const documentsHeading = useRef<HTMLHeadingElement>(null);
 
   const list = documents.data ?? [];
   const busyCount = list.filter(isDocumentBusy).length;
-
-  const confirmDelete = () => {
-    if (!pendingDelete) return;
-    setActionError(null);
-    deleteDocument.mutate(pendingDelete.id, {
-      onSuccess: () => setPendingDelete(null),
-      onError: (error) => {
-        setPendingDelete(null);
-        setActionError(errorMessage(error));
-      },
-    });
-  };
 
   const retry = (document: DocumentRecord) => {
     setActionError(null);
@@ -76,7 +65,7 @@ export function LibraryView() {
 
       <section aria-labelledby="documents-heading" className="space-y-2">
         <div className="flex items-baseline justify-between">
-          <h2 id="documents-heading" className="text-base font-semibold text-slate-900">
+          <h2 id="documents-heading" ref={documentsHeading} tabIndex={-1} className="text-base font-semibold text-slate-900">
             Your documents
           </h2>
           <p className="text-xs text-slate-600" aria-live="polite">
@@ -111,17 +100,19 @@ export function LibraryView() {
       </section>
 
       <ConfirmDialog
-        open={pendingDelete !== null}
+        subject={pendingDelete}
         title="Delete this document?"
         confirmLabel="Delete"
-        busy={deleteDocument.isPending}
-        onConfirm={confirmDelete}
-        onCancel={() => setPendingDelete(null)}
+        onConfirm={(document) => deleteDocument.mutateAsync(document.id)}
+        onClose={() => setPendingDelete(null)}
+        fallbackFocus={documentsHeading}
       >
-        <p>
-          <strong className="break-all">{pendingDelete?.filename}</strong> and its passages will be removed. Answers
-          already given keep their text but will no longer cite it.
-        </p>
+        {(document) => (
+          <p>
+            <strong className="break-all">{document.filename}</strong> and its passages will be removed. Answers
+            already given keep their text but will no longer cite it.
+          </p>
+        )}
       </ConfirmDialog>
     </div>
   );

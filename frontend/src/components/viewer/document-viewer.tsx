@@ -35,7 +35,7 @@ export function DocumentViewer({ target, fullViewHref }: DocumentViewerProps) {
   const needsChunk = target.highlights.length === 0 && target.chunkId !== null;
   const chunkQuery = useQuery({
     queryKey: ["chunk", target.documentId, target.chunkId],
-    queryFn: () => documentsApi.chunk(target.documentId, target.chunkId!),
+    queryFn: () => documentsApi.chunk(target.documentId, Number(target.chunkId)),
     enabled: needsChunk,
     retry: false,
   });

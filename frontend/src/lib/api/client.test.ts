@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import { createApiClient, type FetchLike } from "./client";
+import { createApiClient, dataOf, type FetchLike } from "./client";
 import { ApiError, apiErrorFromBody, errorMessage } from "./errors";
 import { createTokenStore } from "./tokens";
+import type { Chat, DocumentRecord } from "./types";
 
 const BASE = "http://api.test";
 
@@ -16,6 +17,13 @@ const errorBody = (code: string, message: string) => ({ error: { code, message, 
 
 function authHeader(init: RequestInit | undefined): string | null {
   return new Headers(init?.headers).get("Authorization");
+}
+
+/** The JSON body a request was sent with (the typed client sends it as bytes). */
+function sentJson(init: RequestInit | undefined): unknown {
+  const body = init?.body;
+  if (body == null) return undefined;
+  return JSON.parse(typeof body === "string" ? body : new TextDecoder().decode(body as ArrayBuffer));
 }
 
 /** A fake API: /documents wants the current valid token; /auth/refresh rotates tokens. */
@@ -33,8 +41,7 @@ function setup(options: { refreshStatus?: number; refreshDelayMs?: number } = {}
       if (options.refreshDelayMs) await new Promise((resolve) => setTimeout(resolve, options.refreshDelayMs));
       const status = options.refreshStatus ?? 200;
       if (status !== 200) return json(status, errorBody("unauthorized", "Refresh token is invalid."));
-      const body = JSON.parse(String(init?.body)) as { refresh_token: string };
-      expect(body.refresh_token).toBe("refresh-1");
+      expect(sentJson(init)).toEqual({ refresh_token: "refresh-1" });
       validAccess = "new-access";
       return json(200, { access_token: validAccess, refresh_token: "refresh-2", token_type: "bearer", expires_in: 900 });
     }
@@ -44,14 +51,15 @@ function setup(options: { refreshStatus?: number; refreshDelayMs?: number } = {}
 
   const onSessionExpired = vi.fn();
   const client = createApiClient({ baseUrl: BASE, tokens, fetch: fetchMock, onSessionExpired });
-  return { client, tokens, calls, fetchMock, onSessionExpired, refreshCount: () => refreshCalls };
+  const listDocuments = () => dataOf<DocumentRecord[]>(client.http.GET("/api/v1/documents"));
+  return { client, listDocuments, tokens, calls, fetchMock, onSessionExpired, refreshCount: () => refreshCalls };
 }
 
 describe("api client: expired access token", () => {
   it("refreshes once on a 401 and retries with the new token", async () => {
-    const { client, tokens, calls, onSessionExpired, refreshCount } = setup();
+    const { listDocuments, tokens, calls, onSessionExpired, refreshCount } = setup();
 
-    await expect(client.request("/api/v1/documents")).resolves.toEqual([{ id: "doc-1" }]);
+    await expect(listDocuments()).resolves.toEqual([{ id: "doc-1" }]);
 
     expect(refreshCount()).toBe(1);
     expect(calls.map((call) => [call.url.replace(BASE, ""), call.auth])).toEqual([
@@ -64,13 +72,42 @@ describe("api client: expired access token", () => {
     expect(onSessionExpired).not.toHaveBeenCalled();
   });
 
+  it("sends the same JSON body again when it retries after the refresh", async () => {
+    const { client, fetchMock } = setup();
+    const created: Chat = {
+      id: "chat-1",
+      title: "Budget",
+      document_ids: ["doc-1"],
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+    };
+    fetchMock.mockResolvedValueOnce(json(401, errorBody("unauthorized", "Expired.")));
+    fetchMock.mockResolvedValueOnce(json(200, { access_token: "new-access", refresh_token: "refresh-2", token_type: "bearer", expires_in: 900 }));
+    fetchMock.mockResolvedValueOnce(json(201, created));
+
+    const chat = await dataOf<Chat>(client.http.POST("/api/v1/chats", { body: { title: "Budget", document_ids: ["doc-1"] } }));
+
+    expect(chat).toEqual(created);
+    expect(fetchMock.mock.calls.map(([url, init]) => [url.replace(BASE, ""), authHeader(init)])).toEqual([
+      ["/api/v1/chats", "Bearer old-access"],
+      ["/api/v1/auth/refresh", null],
+      ["/api/v1/chats", "Bearer new-access"],
+    ]);
+    const chatCalls = fetchMock.mock.calls.filter(([url]) => url.endsWith("/api/v1/chats"));
+    expect(chatCalls.map(([, init]) => sentJson(init))).toEqual([
+      { title: "Budget", document_ids: ["doc-1"] },
+      { title: "Budget", document_ids: ["doc-1"] },
+    ]);
+    expect(new Headers(chatCalls[1]?.[1]?.headers).get("Content-Type")).toBe("application/json");
+  });
+
   it("shares one refresh between concurrent 401s (single flight)", async () => {
-    const { client, refreshCount } = setup({ refreshDelayMs: 20 });
+    const { listDocuments, refreshCount } = setup({ refreshDelayMs: 20 });
 
     const results = await Promise.all([
-      client.request("/api/v1/documents"),
-      client.request("/api/v1/documents"),
-      client.request("/api/v1/documents"),
+      listDocuments(),
+      listDocuments(),
+      listDocuments(),
     ]);
 
     expect(results).toHaveLength(3);
@@ -78,16 +115,16 @@ describe("api client: expired access token", () => {
   });
 
   it("does not refresh again when another request already rotated the token", async () => {
-    const { client, refreshCount } = setup();
-    await client.request("/api/v1/documents");
-    await client.request("/api/v1/documents");
+    const { listDocuments, refreshCount } = setup();
+    await listDocuments();
+    await listDocuments();
     expect(refreshCount()).toBe(1);
   });
 
   it("ends the session and sends the user to sign in when the refresh is refused", async () => {
-    const { client, tokens, onSessionExpired, refreshCount } = setup({ refreshStatus: 401 });
+    const { listDocuments, tokens, onSessionExpired, refreshCount } = setup({ refreshStatus: 401 });
 
-    const failure = client.request("/api/v1/documents");
+    const failure = listDocuments();
 
     await expect(failure).rejects.toBeInstanceOf(ApiError);
     await expect(failure).rejects.toMatchObject({ status: 401, code: "unauthorized" });
@@ -101,19 +138,18 @@ describe("api client: expired access token", () => {
     const { client, fetchMock, onSessionExpired } = setup();
     fetchMock.mockResolvedValueOnce(json(401, errorBody("unauthorized", "Incorrect email or password.")));
 
-    await expect(client.request("/api/v1/auth/login", { method: "POST", json: {}, auth: false })).rejects.toThrow(
-      "Incorrect email or password.",
-    );
+    const login = client.anonymous.POST("/api/v1/auth/login", { body: { email: "a@example.com", password: "wrong-password" } });
+    await expect(login).rejects.toThrow("Incorrect email or password.");
     expect(fetchMock).toHaveBeenCalledTimes(1);
     expect(onSessionExpired).not.toHaveBeenCalled();
   });
 
   it("keeps the session when the refresh cannot reach the server", async () => {
-    const { client, tokens, fetchMock, onSessionExpired } = setup();
+    const { listDocuments, tokens, fetchMock, onSessionExpired } = setup();
     fetchMock.mockResolvedValueOnce(json(401, errorBody("unauthorized", "Expired.")));
     fetchMock.mockRejectedValueOnce(new TypeError("Failed to fetch"));
 
-    await expect(client.request("/api/v1/documents")).rejects.toMatchObject({ status: 0, code: "network_error" });
+    await expect(listDocuments()).rejects.toMatchObject({ status: 0, code: "network_error" });
     expect(onSessionExpired).not.toHaveBeenCalled();
     expect(tokens.getRefreshToken()).toBe("refresh-1");
   });
@@ -121,12 +157,12 @@ describe("api client: expired access token", () => {
 
 describe("api client: errors", () => {
   it("shows the API's message from the {error: {code, message, request_id}} shape", async () => {
-    const { client, fetchMock } = setup();
+    const { listDocuments, fetchMock } = setup();
     fetchMock.mockResolvedValueOnce(
       json(413, errorBody("payload_too_large", "The file is larger than 50 MB."), { "X-Request-ID": "req-9" }),
     );
 
-    const error = await client.request("/api/v1/documents").catch((caught: unknown) => caught);
+    const error = await listDocuments().catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 413, code: "payload_too_large", message: "The file is larger than 50 MB.", requestId: "req-1" });
@@ -162,6 +198,9 @@ describe("api client: errors", () => {
   it("returns undefined for 204 answers", async () => {
     const { client, fetchMock } = setup();
     fetchMock.mockResolvedValueOnce(new Response(null, { status: 204 }));
-    await expect(client.request("/api/v1/documents/x", { method: "DELETE" })).resolves.toBeUndefined();
+    const removal = client.http.DELETE("/api/v1/documents/{document_id}", { params: { path: { document_id: "x" } } });
+    await expect(dataOf<undefined>(removal)).resolves.toBeUndefined();
+    expect(fetchMock.mock.calls[0]?.[0]).toBe(`${BASE}/api/v1/documents/x`);
+    expect(fetchMock.mock.calls[0]?.[1]?.method).toBe("DELETE");
   });
 });

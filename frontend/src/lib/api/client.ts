@@ -1,4 +1,7 @@
+import createClient, { type Middleware } from "openapi-fetch";
+import type { Readable } from "openapi-typescript-helpers";
 import { ApiError, apiErrorFromResponse, networkError } from "./errors";
+import type { paths } from "./schema";
 import type { TokenStore } from "./tokens";
 import type { TokenPair } from "./types";
 
@@ -12,17 +15,6 @@ export type ApiClientOptions = {
   onSessionExpired: () => void;
   /** Cross-tab mutual exclusion for the refresh call; defaults to the Web Locks API when present. */
   withRefreshLock?: <T>(task: () => Promise<T>) => Promise<T>;
-};
-
-export type RequestOptions = {
-  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-  /** JSON-serialised into the body. */
-  json?: unknown;
-  body?: BodyInit;
-  /** Send the Authorization header and renew the session on 401 (default true). */
-  auth?: boolean;
-  signal?: AbortSignal;
-  headers?: Record<string, string>;
 };
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -42,6 +34,38 @@ function withAuthorization(init: RequestInit, token: string | null): RequestInit
   return { ...init, headers };
 }
 
+/**
+ * openapi-fetch hands over a Request, whose body can be sent once; its body is read into
+ * memory so that the retry after a token refresh can send it again (API bodies are small
+ * JSON; uploads go through XMLHttpRequest, see lib/upload.ts).
+ */
+async function requestInit(request: Request): Promise<RequestInit> {
+  return {
+    method: request.method,
+    headers: request.headers,
+    body: request.body === null ? undefined : await request.arrayBuffer(),
+    signal: request.signal,
+  };
+}
+
+/** Non-2xx answers become an ApiError carrying the API's message, so callers only see data. */
+const throwApiErrors: Middleware = {
+  async onResponse({ response }) {
+    if (!response.ok) throw await apiErrorFromResponse(response);
+    return undefined;
+  },
+};
+
+/**
+ * The data of an openapi-fetch call (errors were thrown by throwApiErrors), as the schema's
+ * type `T`. The compiler checks `T` against the call: openapi-fetch reports it as Readable<T>,
+ * which is `T` with tuples widened to arrays (snippet_highlights' `[start, end]` pairs).
+ */
+export async function dataOf<T>(call: Promise<{ data?: Readable<T>; response: Response }>): Promise<T> {
+  const { data } = await call;
+  return data as T;
+}
+
 export function createApiClient(options: ApiClientOptions) {
   const { baseUrl, tokens, onSessionExpired } = options;
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -49,6 +73,15 @@ export function createApiClient(options: ApiClientOptions) {
 
   /** The refresh in progress in this tab: concurrent 401s all wait for this one promise. */
   let refreshInFlight: Promise<string> | null = null;
+
+  async function send(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await doFetch(url, init);
+    } catch (cause) {
+      if (init.signal?.aborted) throw cause;
+      throw networkError(cause);
+    }
+  }
 
   async function callRefreshEndpoint(failedToken: string | null): Promise<string> {
     return withRefreshLock(async () => {
@@ -58,18 +91,7 @@ export function createApiClient(options: ApiClientOptions) {
       if (current && current !== failedToken) return current;
       const refreshToken = tokens.getRefreshToken();
       if (!refreshToken) throw new ApiError({ status: 401, code: "unauthorized", message: "You are signed out." });
-      let response: Response;
-      try {
-        response = await doFetch(`${baseUrl}${REFRESH_PATH}`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ refresh_token: refreshToken }),
-        });
-      } catch (cause) {
-        throw networkError(cause);
-      }
-      if (!response.ok) throw await apiErrorFromResponse(response);
-      const pair = (await response.json()) as TokenPair;
+      const pair = await dataOf<TokenPair>(anonymous.POST(REFRESH_PATH, { body: { refresh_token: refreshToken } }));
       tokens.setTokens(pair);
       return pair.access_token;
     });
@@ -93,17 +115,11 @@ export function createApiClient(options: ApiClientOptions) {
   /**
    * fetch() with the access token; on a 401 renews the token once (shared by concurrent
    * callers), retries once, and ends the session if the retry is refused too.
-   * Returns the raw Response (used for JSON, file downloads and the answer stream).
+   * Returns the raw Response (used by the typed client, file downloads and the answer stream).
    */
   async function authorizedFetch(url: string, init: RequestInit = {}): Promise<Response> {
     const sentToken = tokens.getAccessToken();
-    let response: Response;
-    try {
-      response = await doFetch(url, withAuthorization(init, sentToken));
-    } catch (cause) {
-      if (init.signal?.aborted) throw cause;
-      throw networkError(cause);
-    }
+    let response = await send(url, withAuthorization(init, sentToken));
     if (response.status !== 401) return response;
 
     let freshToken: string;
@@ -115,41 +131,26 @@ export function createApiClient(options: ApiClientOptions) {
       expireSession();
       return response;
     }
-    try {
-      response = await doFetch(url, withAuthorization(init, freshToken));
-    } catch (cause) {
-      if (init.signal?.aborted) throw cause;
-      throw networkError(cause);
-    }
+    response = await send(url, withAuthorization(init, freshToken));
     if (response.status === 401) expireSession();
     return response;
   }
 
-  /** A JSON API call; throws ApiError with the server's message on failure. */
-  async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
-    let body = opts.body;
-    if (opts.json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(opts.json);
-    }
-    const init: RequestInit = { method: opts.method ?? "GET", headers, body, signal: opts.signal };
-    const url = `${baseUrl}${path}`;
-    let response: Response;
-    if (opts.auth === false) {
-      try {
-        response = await doFetch(url, init);
-      } catch (cause) {
-        throw networkError(cause);
-      }
-    } else {
-      response = await authorizedFetch(url, init);
-    }
-    if (!response.ok) throw await apiErrorFromResponse(response);
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
+  /** Typed calls with the session's token (renewed on a 401); failures throw ApiError. */
+  const http = createClient<paths>({
+    baseUrl,
+    headers: { Accept: "application/json" },
+    fetch: async (request) => authorizedFetch(request.url, await requestInit(request)),
+  });
+  http.use(throwApiErrors);
 
-  return { baseUrl, tokens, request, authorizedFetch, refreshAccessToken };
+  /** Typed calls made without a session (sign in, register, refresh, sign out). */
+  const anonymous = createClient<paths>({
+    baseUrl,
+    headers: { Accept: "application/json" },
+    fetch: async (request) => send(request.url, await requestInit(request)),
+  });
+  anonymous.use(throwApiErrors);
+
+  return { baseUrl, tokens, http, anonymous, authorizedFetch, refreshAccessToken };
 }

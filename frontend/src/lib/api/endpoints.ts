@@ -1,12 +1,27 @@
+import { dataOf } from "./client";
 import { api, tokenStore } from "./index";
-import type { Chat, ChatDetail, ChunkLocation, DocumentPage, DocumentRecord, TokenPair, User } from "./types";
+import type {
+  Chat,
+  ChatCreateBody,
+  ChatDetail,
+  ChatUpdateBody,
+  ChunkLocation,
+  DocumentPage,
+  DocumentRecord,
+  LoginBody,
+  RegisterBody,
+  TokenPair,
+  User,
+} from "./types";
+
+const documentPath = (id: string) => ({ path: { document_id: id } });
+const chatPath = (id: string) => ({ path: { chat_id: id } });
 
 export const authApi = {
-  register: (body: { email: string; password: string; full_name: string }) =>
-    api.request<User>("/api/v1/auth/register", { method: "POST", json: body, auth: false }),
+  register: (body: RegisterBody) => dataOf<User>(api.anonymous.POST("/api/v1/auth/register", { body })),
 
-  async login(body: { email: string; password: string }): Promise<TokenPair> {
-    const pair = await api.request<TokenPair>("/api/v1/auth/login", { method: "POST", json: body, auth: false });
+  async login(body: LoginBody): Promise<TokenPair> {
+    const pair = await dataOf<TokenPair>(api.anonymous.POST("/api/v1/auth/login", { body }));
     tokenStore.setTokens(pair);
     return pair;
   },
@@ -15,37 +30,40 @@ export const authApi = {
   async logout(): Promise<void> {
     const refreshToken = tokenStore.getRefreshToken();
     try {
-      if (refreshToken) {
-        await api.request<void>("/api/v1/auth/logout", { method: "POST", json: { refresh_token: refreshToken }, auth: false });
-      }
+      if (refreshToken) await api.anonymous.POST("/api/v1/auth/logout", { body: { refresh_token: refreshToken } });
     } finally {
       tokenStore.clear();
     }
   },
 
-  me: () => api.request<User>("/api/v1/auth/me"),
+  me: () => dataOf<User>(api.http.GET("/api/v1/auth/me")),
 };
 
 export const documentsApi = {
-  list: () => api.request<DocumentRecord[]>("/api/v1/documents"),
-  get: (id: string) => api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}`),
-  remove: (id: string) => api.request<void>(`/api/v1/documents/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  list: () => dataOf<DocumentRecord[]>(api.http.GET("/api/v1/documents")),
+  get: (id: string) => dataOf<DocumentRecord>(api.http.GET("/api/v1/documents/{document_id}", { params: documentPath(id) })),
+  remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/documents/{document_id}", { params: documentPath(id) })),
   reindex: (id: string) =>
-    api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}/reindex`, { method: "POST" }),
+    dataOf<DocumentRecord>(api.http.POST("/api/v1/documents/{document_id}/reindex", { params: documentPath(id) })),
   fileUrl: (id: string) => `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/file`,
   page: (id: string, number: number) =>
-    api.request<DocumentPage>(`/api/v1/documents/${encodeURIComponent(id)}/pages/${encodeURIComponent(String(number))}`),
-  chunk: (id: string, chunkId: string | number) =>
-    api.request<ChunkLocation>(`/api/v1/documents/${encodeURIComponent(id)}/chunks/${encodeURIComponent(String(chunkId))}`),
+    dataOf<DocumentPage>(
+      api.http.GET("/api/v1/documents/{document_id}/pages/{number}", { params: { path: { document_id: id, number } } }),
+    ),
+  chunk: (id: string, chunkId: number) =>
+    dataOf<ChunkLocation>(
+      api.http.GET("/api/v1/documents/{document_id}/chunks/{chunk_id}", {
+        params: { path: { document_id: id, chunk_id: chunkId } },
+      }),
+    ),
 };
 
 export const chatsApi = {
-  list: () => api.request<Chat[]>("/api/v1/chats"),
-  get: (id: string) => api.request<ChatDetail>(`/api/v1/chats/${encodeURIComponent(id)}`),
-  create: (body: { title?: string; document_ids?: string[] | null } = {}) =>
-    api.request<Chat>("/api/v1/chats", { method: "POST", json: body }),
-  update: (id: string, body: { title?: string; document_ids?: string[] | null }) =>
-    api.request<Chat>(`/api/v1/chats/${encodeURIComponent(id)}`, { method: "PATCH", json: body }),
-  remove: (id: string) => api.request<void>(`/api/v1/chats/${encodeURIComponent(id)}`, { method: "DELETE" }),
+  list: () => dataOf<Chat[]>(api.http.GET("/api/v1/chats")),
+  get: (id: string) => dataOf<ChatDetail>(api.http.GET("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
+  create: (body: ChatCreateBody = {}) => dataOf<Chat>(api.http.POST("/api/v1/chats", { body })),
+  update: (id: string, body: ChatUpdateBody) =>
+    dataOf<Chat>(api.http.PATCH("/api/v1/chats/{chat_id}", { params: chatPath(id), body })),
+  remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
   messagesUrl: (id: string) => `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages`,
 };

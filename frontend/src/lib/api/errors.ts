@@ -1,4 +1,15 @@
-import type { ApiErrorBody } from "./types";
+/**
+ * Every API error: `{"error": {"code", "message", "request_id"}}`, with `details` on 422s.
+ * Written by hand: the OpenAPI document leaves `details` untyped.
+ */
+export type ApiErrorBody = {
+  error: {
+    code: string;
+    message: string;
+    request_id?: string;
+    details?: { loc: (string | number)[]; message: string }[];
+  };
+};
 
 /** An error answered by the API (or a network failure, with status 0). */
 export class ApiError extends Error {

@@ -1,111 +1,29 @@
-/** Shapes of the DocChat HTTP API v1 (see docs/api.md). */
+/**
+ * Names for the API's shapes. They are aliases of the types generated from the backend's
+ * OpenAPI document (schema.d.ts, `make client`), so they cannot drift from what it sends.
+ */
+import type { components } from "./schema";
 
-export type User = {
-  id: string;
-  email: string;
-  full_name: string;
-  created_at: string;
-};
+type Schemas = components["schemas"];
 
-export type TokenPair = {
-  access_token: string;
-  refresh_token: string;
-  token_type: "bearer";
-  expires_in: number;
-};
+export type User = Schemas["UserOut"];
+export type TokenPair = Schemas["TokenPair"];
+export type RegisterBody = Schemas["RegisterIn"];
+export type LoginBody = Schemas["LoginIn"];
 
-export type DocumentStatus = "queued" | "processing" | "ready" | "failed";
-export type DocumentStage = "queued" | "parse" | "chunk" | "embed" | "index" | "done";
+export type DocumentRecord = Schemas["DocumentOut"];
+export type DocumentPage = Schemas["PageOut"];
+export type ChunkLocation = Schemas["ChunkLocationOut"];
 
-export type DocumentRecord = {
-  id: string;
-  filename: string;
-  content_type: string;
-  size_bytes: number;
-  sha256: string;
-  page_count: number | null;
-  chunk_count: number | null;
-  status: DocumentStatus;
-  progress: number;
-  stage: DocumentStage | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-};
-
+export type Chat = Schemas["ChatOut"];
+export type ChatDetail = Schemas["ChatDetail"];
+export type ChatCreateBody = Schemas["ChatCreate"];
+export type ChatUpdateBody = Schemas["ChatUpdate"];
+export type StoredMessage = Schemas["MessageOut"];
+// The passage types are named by where they appear rather than by their schema names, which
+// follow the backend's Pydantic classes: the answer stream sends the same Citation objects.
+export type Citation = StoredMessage["citations"][number];
 /** A span of a page's stored text (GET /documents/{id}/pages/{page}) to mark. */
-export type Highlight = {
-  page: number;
-  start: number;
-  end: number;
-  text: string;
-};
-
-export type Citation = {
-  n: number;
-  /** docs/api.md calls ids UUID strings; the chat schema currently sends chunk ids as integers. */
-  chunk_id: string | number;
-  document_id: string;
-  filename: string;
-  content_type: string;
-  /** The page where the cited sentence is printed (absent in answers stored before it existed). */
-  page?: number | null;
-  page_start: number | null;
-  page_end: number | null;
-  highlights?: Highlight[];
-  snippet: string;
-  /** [start, end] of the cited sentences within the snippet. */
-  snippet_highlights?: [number, number][];
-  char_start: number | null;
-  char_end: number | null;
-  score: number;
-  /** The document was deleted after the answer was written. */
-  source_deleted?: boolean;
-};
-
-export type DocumentPage = {
-  document_id: string;
-  number: number;
-  page_count: number;
-  text: string;
-  furniture: { start: number; end: number }[];
-};
-
-export type ChunkLocation = {
-  chunk_id: number;
-  document_id: string;
-  page: number;
-  page_start: number;
-  page_end: number;
-  highlights: Highlight[];
-};
-
-export type Chat = {
-  id: string;
-  title: string | null;
-  document_ids: string[] | null;
-  created_at: string;
-  updated_at: string;
-};
-
-export type StoredMessage = {
-  id: string;
-  role: "user" | "assistant";
-  content: string;
-  partial: boolean;
-  extractive: boolean;
-  search_query?: string | null;
-  citations: Citation[];
-  created_at: string;
-};
-
-export type ChatDetail = Chat & { messages: StoredMessage[] };
-
-export type ApiErrorBody = {
-  error: {
-    code: string;
-    message: string;
-    request_id?: string;
-    details?: { loc: (string | number)[]; message: string }[];
-  };
-};
+export type Highlight = ChunkLocation["highlights"][number];
+/** The body of POST /chats/{id}/messages (answered as a stream, sent by the AI SDK). */
+export type MessageBody = Schemas["MessageIn"];

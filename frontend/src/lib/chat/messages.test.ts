@@ -4,7 +4,7 @@ import { citedSources, readMessage, toChatMessages, type DocChatMessage } from "
 
 const source = (n: number): Citation => ({
   n,
-  chunk_id: `c${n}`,
+  chunk_id: n,
   document_id: "d",
   filename: "crazyones.pdf",
   content_type: "application/pdf",
@@ -14,6 +14,7 @@ const source = (n: number): Citation => ({
   char_start: 0,
   char_end: 20,
   score: 1,
+  source_deleted: false,
 });
 
 describe("chat messages", () => {

@@ -2,6 +2,7 @@ import { DefaultChatTransport } from "ai";
 import { api } from "@/lib/api";
 import { apiErrorFromResponse } from "@/lib/api/errors";
 import { chatsApi } from "@/lib/api/endpoints";
+import type { MessageBody } from "@/lib/api/types";
 import type { DocChatMessage } from "./messages";
 
 function urlOf(input: RequestInfo | URL): string {
@@ -28,11 +29,10 @@ export function createChatTransport(chatId: string): DefaultChatTransport<DocCha
     prepareSendMessagesRequest: ({ messages, body, headers }) => {
       const documentIds = (body as { document_ids?: unknown } | undefined)?.document_ids;
       const token = api.tokens.getAccessToken();
+      const message: MessageBody = { content: lastUserText(messages) };
+      if (Array.isArray(documentIds) && documentIds.length > 0) message.document_ids = documentIds.map(String);
       return {
-        body: {
-          content: lastUserText(messages),
-          ...(Array.isArray(documentIds) && documentIds.length > 0 ? { document_ids: documentIds } : {}),
-        },
+        body: message,
         headers: {
           ...Object.fromEntries(new Headers(headers).entries()),
           Accept: "text/event-stream",

@@ -16,6 +16,7 @@ const citation: Citation = {
   char_start: 900,
   char_end: 300,
   score: 0.8,
+  source_deleted: false,
 };
 
 describe("viewer links", () => {

@@ -18,7 +18,7 @@ const RANGE = /^(\d{1,7}):(\d{1,9})-(\d{1,9})$/;
 export function citationTarget(citation: Citation): ViewerTarget {
   return {
     documentId: citation.document_id,
-    page: citation.page ?? citation.page_start ?? null,
+    page: citation.page ?? citation.page_start,
     chunkId: String(citation.chunk_id),
     highlights: (citation.highlights ?? []).map(({ page, start, end }) => ({ page, start, end })),
   };

@@ -1,0 +1,80 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+import { ViewerPane } from "./viewer";
+
+/** The chat: the conversation list, the composer, the answers and their citations. */
+export class ChatPage {
+  readonly question: Locator;
+  readonly status: Locator;
+  readonly userMessages: Locator;
+  readonly answers: Locator;
+  readonly messages: Locator;
+  readonly emptyHeading: Locator;
+  readonly conversations: Locator;
+  readonly newChatButton: Locator;
+  readonly conversationsButton: Locator;
+  readonly backToConversationButton: Locator;
+  readonly deleteDialog: Locator;
+  readonly sourcePanel: ViewerPane;
+
+  constructor(readonly page: Page) {
+    this.question = page.getByLabel("Your question");
+    this.status = page.getByTestId("chat-status");
+    this.userMessages = page.getByTestId("user-message");
+    this.answers = page.getByTestId("assistant-message");
+    this.messages = page.getByTestId("messages");
+    this.emptyHeading = page.getByRole("heading", { name: "What would you like to know?" });
+    this.conversations = page.getByRole("navigation", { name: "Conversations" });
+    this.newChatButton = page.getByRole("button", { name: "New chat" });
+    this.conversationsButton = page.getByRole("button", { name: "Conversations" });
+    this.backToConversationButton = page.getByRole("button", { name: "Back to the conversation" });
+    this.deleteDialog = page.getByRole("dialog", { name: "Delete this conversation?" });
+    this.sourcePanel = new ViewerPane(page.getByTestId("source-panel"));
+  }
+
+  async open(): Promise<void> {
+    await this.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Chat" }).click();
+    await expect(this.page).toHaveURL(/\/chat\/(\?id=.*)?$/);
+  }
+
+  /** Types a question and sends it with Enter. */
+  async ask(text: string): Promise<void> {
+    await this.question.fill(text);
+    await this.question.press("Enter");
+  }
+
+  async waitForAnswer(): Promise<void> {
+    await expect(this.status).toHaveText("Answer complete.", { timeout: 180_000 });
+  }
+
+  lastAnswer(): Locator {
+    return this.answers.last();
+  }
+
+  /** "Quotes from your documents" on an answer made of quotes (no language model). */
+  extractiveLabel(answer: Locator = this.lastAnswer()): Locator {
+    return answer.getByTestId("extractive-label");
+  }
+
+  searchedFor(answer: Locator = this.lastAnswer()): Locator {
+    return answer.getByTestId("searched-for");
+  }
+
+  citationMarkers(answer: Locator = this.lastAnswer()): Locator {
+    return answer.locator("button.citation-marker");
+  }
+
+  /** Opens the first source the last answer cites; returns the side panel. */
+  async openFirstCitation(): Promise<ViewerPane> {
+    await this.citationMarkers().first().click();
+    await expect(this.sourcePanel.root).toBeVisible();
+    return this.sourcePanel;
+  }
+
+  conversationLink(title: string): Locator {
+    return this.conversations.getByRole("link", { name: title });
+  }
+
+  deleteButton(title: string): Locator {
+    return this.conversations.getByRole("button", { name: `Delete ${title}` });
+  }
+}
