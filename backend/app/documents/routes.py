@@ -136,6 +136,8 @@ async def get_document_page(
         page_count=page_count,
         text=page.text,
         furniture=[SpanOut(start=start, end=end) for start, end in page.furniture],
+        title=page.title,
+        row_numbers=page.row_numbers,
     )
 
 
@@ -160,6 +162,9 @@ async def get_chunk_location(
         page=location.page,
         page_start=chunk.page_start,
         page_end=chunk.page_end,
+        sheet=chunk.sheet,
+        row_start=chunk.row_start,
+        row_end=chunk.row_end,
         highlights=[HighlightOut(**vars(highlight)) for highlight in location.highlights],
     )
 

@@ -23,6 +23,9 @@ class DocumentOut(BaseModel):
     progress: int
     stage: str | None
     error: str | None
+    source_url: str | None = Field(
+        default=None, description="The address a document imported from the web came from"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -42,6 +45,16 @@ class PageOut(BaseModel):
     furniture: list[SpanOut] = Field(
         description="Running headers, footers and page numbers: kept out of search and answers"
     )
+    title: str | None = Field(
+        default=None, description="The sheet's, slide's or chapter's title, if it has one"
+    )
+    row_numbers: list[int] | None = Field(
+        default=None,
+        description=(
+            "A spreadsheet page: each row of text (rows are separated by a blank line, cells "
+            "by ' | ') with its row number in the sheet; the first row is the header"
+        ),
+    )
 
 
 class ChunkLocationOut(BaseModel):
@@ -52,4 +65,7 @@ class ChunkLocationOut(BaseModel):
     page: int = Field(description="The page that holds most of the passage")
     page_start: int
     page_end: int
+    sheet: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
     highlights: list[HighlightOut]

@@ -212,6 +212,8 @@ async def replace_document_pages(
                     "number": page.number,
                     "text": page.text,
                     "furniture": [list(span) for span in page.furniture],
+                    "title": page.title,
+                    "row_numbers": list(page.row_numbers) or None,
                 }
                 for page in pages
             ],
