@@ -30,6 +30,15 @@ class DocumentOut(BaseModel):
     updated_at: datetime
 
 
+class UrlImportIn(BaseModel):
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="An http(s) address of a web page (text/html) or a PDF",
+        examples=["https://example.com/article"],
+    )
+
+
 class SpanOut(BaseModel):
     start: int
     end: int

@@ -229,11 +229,25 @@ def csv_pages(data: bytes, limits: FormatLimits) -> Iterator[Page]:
     dialect = _sniff_dialect(text[:SNIFF_CHARS])
     # A field may not be longer than a row; the csv module's own limit is module-wide.
     csv.field_size_limit(limits.max_row_chars)
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    lines = _bounded_lines(io.StringIO(text, newline=""), limits.max_row_chars)
+    reader = csv.reader(lines, dialect)
     budget = RowBudget(limits)
     page = table_page(1, None, _csv_rows(reader, limits), budget)
     if page is not None:
         yield page
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+def _bounded_lines(lines: Iterable[str], max_chars: int) -> Iterator[str]:
+    """The file's lines, stopping at one longer than a row may be (before the csv module
+    splits it into millions of fields)."""
+    for line in lines:
+        if len(line) > max_chars + 2:  # the line break
+            raise _LineTooLong
+        yield line
 
 
 def _csv_rows(reader: Iterator[list[str]], limits: FormatLimits) -> Iterator[tuple[int, list[str]]]:
@@ -244,8 +258,8 @@ def _csv_rows(reader: Iterator[list[str]], limits: FormatLimits) -> Iterator[tup
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error as error:
-            if "field larger than field limit" in str(error):
+        except (csv.Error, _LineTooLong) as error:
+            if isinstance(error, _LineTooLong) or "field larger than field limit" in str(error):
                 raise ParseError(
                     ROW_TOO_LONG.format(limit=limits.max_row_chars, where=f"Row {number:,}")
                 ) from None
