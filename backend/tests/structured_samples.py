@@ -3,10 +3,12 @@ with (openpyxl, python-pptx, ebooklib), plus hostile variants (decompression bom
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 
 import openpyxl
+import xlwt
 from ebooklib import epub
 from pptx import Presentation
 from pptx.util import Inches
@@ -38,6 +40,26 @@ def xlsx_two_sheets() -> bytes:
     for index in range(2, KEEPER_ROW):
         second.append((f"Keeper {index}", f"Station {index}", 1800 + index, "Routine watch"))
     second.append(("Grace Darling", "Longstone", 1838, KEEPER_SENTENCE))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xls_workbook() -> bytes:
+    """An Excel 97-2003 workbook (xlwt): sheet "Tides" with a date column and a blank row."""
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Tides")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    sheet.write(0, 0, "Date")
+    sheet.write(0, 1, "Harbour")
+    sheet.write(0, 2, "High water")
+    sheet.write(1, 0, dt.date(2026, 3, 14), date_style)
+    sheet.write(1, 1, "Arbroath")
+    sheet.write(1, 2, 4.5)
+    # Row 3 is left blank.
+    sheet.write(3, 0, dt.date(2026, 3, 15), date_style)
+    sheet.write(3, 1, "Stromness")
+    sheet.write(3, 2, "Spring tide floods the slipway")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -21,6 +21,7 @@ from tests.structured_samples import (
     SECOND_SHEET,
     epub_two_chapters,
     pptx_with_notes_and_table,
+    xls_workbook,
     xlsx_two_sheets,
     zip_bomb_like,
 )
@@ -113,6 +114,26 @@ async def test_xlsx_passage_cites_its_sheet_and_rows_with_the_header(
     )
     assert first_sheet["sheet"] == "Lighthouses"
     assert first_sheet["row_start"] <= 5 <= first_sheet["row_end"]
+
+
+async def test_xls_rows_keep_their_sheet_numbers_and_dates(
+    worker_client: httpx.AsyncClient,
+) -> None:
+    headers = await register(worker_client)
+    document = await _settled(
+        worker_client, headers, "tides.xls", xls_workbook(), "application/vnd.ms-excel"
+    )
+    assert document["status"] == "ready", document
+    assert document["content_type"] == "application/vnd.ms-excel"
+    hit = await _top_hit(worker_client, headers, "Which tide floods the slipway?", document["id"])
+    assert hit["sheet"] == "Tides"
+    assert (hit["row_start"], hit["row_end"]) == (2, 4)
+    page = await _page(worker_client, headers, document["id"], 1)
+    assert page["row_numbers"] == [1, 2, 4]  # the blank row 3 is skipped, not renumbered
+    assert page["text"] == (
+        "Date | Harbour | High water\n\n2026-03-14 | Arbroath | 4.5\n\n"
+        "2026-03-15 | Stromness | Spring tide floods the slipway"
+    )
 
 
 async def test_csv_and_tsv_in_legacy_encodings_keep_their_columns(
