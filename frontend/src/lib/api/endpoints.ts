@@ -29,6 +29,7 @@ export const authApi = {
 export const documentsApi = {
   list: () => api.request<DocumentRecord[]>("/api/v1/documents"),
   get: (id: string) => api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}`),
+  importUrl: (url: string) => api.request<DocumentRecord>("/api/v1/documents/url", { method: "POST", json: { url } }),
   remove: (id: string) => api.request<void>(`/api/v1/documents/${encodeURIComponent(id)}`, { method: "DELETE" }),
   reindex: (id: string) =>
     api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}/reindex`, { method: "POST" }),

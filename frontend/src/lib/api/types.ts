@@ -29,6 +29,8 @@ export type DocumentRecord = {
   progress: number;
   stage: DocumentStage | null;
   error: string | null;
+  /** The address a document imported from the web was fetched from. */
+  source_url?: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -52,6 +54,10 @@ export type Citation = {
   page?: number | null;
   page_start: number | null;
   page_end: number | null;
+  /** A spreadsheet passage: its sheet (none for CSV/TSV) and the sheet rows it quotes. */
+  sheet?: string | null;
+  row_start?: number | null;
+  row_end?: number | null;
   highlights?: Highlight[];
   snippet: string;
   /** [start, end] of the cited sentences within the snippet. */
@@ -69,6 +75,10 @@ export type DocumentPage = {
   page_count: number;
   text: string;
   furniture: { start: number; end: number }[];
+  /** The sheet's, slide's or chapter's title. */
+  title?: string | null;
+  /** A spreadsheet page: the sheet's row number of each row of `text` (rows separated by a blank line, cells by " | "). */
+  row_numbers?: number[] | null;
 };
 
 export type ChunkLocation = {
@@ -77,6 +87,9 @@ export type ChunkLocation = {
   page: number;
   page_start: number;
   page_end: number;
+  sheet?: string | null;
+  row_start?: number | null;
+  row_end?: number | null;
   highlights: Highlight[];
 };
 
