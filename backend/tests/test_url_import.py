@@ -257,6 +257,10 @@ async def test_hostile_addresses_and_answers_are_refused_with_a_reason(
         "ftp://example.com/file.html",
         "http://user:secret@example.com/",
         "not a url",
+        "http://exa mple.com/",
+        "http://[::1/",
+        "http://\u2603.invalid/page",
+        "http://xn--/",
     ],
 )
 async def test_addresses_that_are_never_fetched(client: httpx.AsyncClient, url: str) -> None:

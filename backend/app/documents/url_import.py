@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import anyio
 import certifi
@@ -65,6 +65,10 @@ HEADERS = [
 TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
 MAX_URL_CHARS = 2048
 TITLE_SNIFF_BYTES = 256 * 1024
+INVALID_URL = "This is not a valid web address."
+UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+# Kept as they are when the path and query are percent-encoded (RFC 3986 reserved and "%").
+URL_SAFE_CHARS = "/%:@!$&'()*+,;=-._~"
 
 
 class UrlImportError(Exception):
@@ -122,14 +126,18 @@ def address_allowed(address: IPAddress, *, allow_private: bool) -> bool:
 
 
 def check_url(url: str) -> str:
-    """The URL if it may be fetched at all (scheme, host, no credentials); raises otherwise."""
+    """The URL, in ASCII and without its fragment, if it may be fetched at all (scheme,
+    host, no credentials); raises otherwise."""
+    url = url.strip()
     if len(url) > MAX_URL_CHARS:
         raise UrlImportError(f"This address is longer than {MAX_URL_CHARS:,} characters.")
+    if UNSAFE_URL_CHARS.search(url):
+        raise UrlImportError(INVALID_URL)
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise UrlImportError("This is not a valid web address.") from None
+        raise UrlImportError(INVALID_URL) from None
     if parts.scheme not in ("http", "https"):
         raise UrlImportError("Only http:// and https:// addresses can be imported.")
     if not parts.hostname:
@@ -137,8 +145,17 @@ def check_url(url: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise UrlImportError("Addresses with a user name or password cannot be imported.")
     if port == 0:
-        raise UrlImportError("This is not a valid web address.")
-    return parts.geturl()
+        raise UrlImportError(INVALID_URL)
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UrlImportError(INVALID_URL) from None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    path = quote(parts.path or "/", safe=URL_SAFE_CHARS)
+    query = quote(parts.query, safe=URL_SAFE_CHARS + "?")
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 class _CheckedNetwork(httpcore.AsyncNetworkBackend):
@@ -199,7 +216,7 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
         return [literal]
     try:
         infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):
         raise UrlImportError(f"The host name {host} could not be found.") from None
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
@@ -260,7 +277,9 @@ async def fetch_document(url: str, limits: FetchLimits) -> FetchedDocument:
         raise UrlImportError(
             f"The secure connection to {urlsplit(current).hostname} failed (certificate or TLS)."
         ) from None
-    except (httpcore.ProtocolError, httpcore.ReadError, httpcore.RemoteProtocolError):
+    except (httpcore.UnsupportedProtocol, httpcore.LocalProtocolError):
+        raise UrlImportError(INVALID_URL) from None
+    except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.TimeoutException):
         raise UrlImportError(
             f"{urlsplit(current).hostname} sent a response that could not be read."
         ) from None
