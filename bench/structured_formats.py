@@ -85,14 +85,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         samples = write_samples(Path(directory), args.rows)
         for kind, path in samples.items():
-            output = subprocess.run(
-                [sys.executable, "-c", CHILD, str(path), kind],
-                cwd=backend,
-                check=True,
-                capture_output=True,
-                text=True,
-                env={"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PATH": ""},
-            ).stdout.strip().splitlines()[-1]
+            output = (
+                subprocess.run(
+                    [sys.executable, "-c", CHILD, str(path), kind],
+                    cwd=backend,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env={"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PATH": ""},
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             measured = json.loads(output)
             print(f"{kind}: {measured}", file=sys.stderr)
             results[f"{kind}_file_mb"] = round(path.stat().st_size / 1e6, 1)
