@@ -60,12 +60,12 @@ export function TablePage({ text, rowNumbers, marks, fontScale }: TablePageProps
       <table className="w-full border-collapse text-left">
         <thead>
           <tr className="bg-slate-100">
-            <th scope="col" className="sticky top-0 border border-slate-300 bg-slate-100 px-2 py-1 text-right font-normal text-slate-600">
+            <th scope="col" className="sticky -top-3 border border-slate-300 bg-slate-100 px-2 py-1 text-right font-normal text-slate-600">
               <span className="sr-only">Row</span>
               {header.number}
             </th>
             {pad(header.cells).map((cell, index) => (
-              <th key={index} scope="col" className="sticky top-0 border border-slate-300 bg-slate-100 px-2 py-1 font-semibold text-slate-900">
+              <th key={index} scope="col" className="sticky -top-3 border border-slate-300 bg-slate-100 px-2 py-1 font-semibold text-slate-900">
                 {cell}
               </th>
             ))}
