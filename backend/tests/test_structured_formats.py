@@ -310,3 +310,12 @@ def _rewrite_member(data: bytes, name: str, change: Any) -> bytes:
                 content = changed
             target.writestr(info.filename, content)
     return buffer.getvalue()
+
+
+def test_a_model_is_told_a_spreadsheet_passage_by_its_sheet_and_rows() -> None:
+    from app.chat.prompting import Source
+
+    rows = Source(1, "lights.xlsx", 2, 2, ["Keepers"], "…", row_start=21, row_end=42)
+    assert rows.label() == "[1] lights.xlsx, sheet “Keepers”, rows 21-42"
+    slide = Source(2, "fog.pptx", 3, 3, ["Questions", "Speaker notes"], "…")
+    assert slide.label() == "[2] fog.pptx, page 3, section “Questions / Speaker notes”"
