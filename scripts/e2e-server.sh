@@ -15,5 +15,7 @@ export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
 # The browser tests sign up and in far more often per minute than a person, all from 127.0.0.1;
 # the limits themselves are tested in backend/tests/test_auth.py.
 export RATE_LIMIT_ENABLED=false
+# "Import from URL" is tested with a page served by the test itself on 127.0.0.1.
+export URL_IMPORT_ALLOW_PRIVATE=true
 unset DATABASE_URL DATABASE_DIRECT_URL OPENAI_API_KEY OPENAI_BASE_URL
 exec .venv/bin/docchat serve --host 127.0.0.1 --port "${E2E_PORT:-8123}"

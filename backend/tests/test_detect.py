@@ -65,7 +65,8 @@ def test_png_renamed_to_pdf_is_rejected_with_a_readable_message() -> None:
         detect_kind(PNG_HEADER + b"\x00" * 100, "invoice.pdf")
     assert raised.value.message == (
         "Unsupported file type: this looks like a PNG image. "
-        "Upload PDF, Word (.docx), HTML, Markdown or plain text."
+        "Upload PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), "
+        "EPUB, HTML, Markdown or plain text."
     )
 
 
@@ -99,9 +100,39 @@ def test_zip_renamed_docx_without_word_document_is_rejected() -> None:
 
 
 def test_other_office_zips_are_named() -> None:
-    data = zip_bytes({"xl/workbook.xml": b"<workbook/>"})
-    with pytest.raises(UnsupportedFileType, match="Excel workbook"):
+    data = zip_bytes({"content.xml": b"<office:document-content/>"})
+    with pytest.raises(UnsupportedFileType, match="OpenDocument"):
         detect_kind(data, "sheet.docx")
+
+
+def test_workbooks_slides_and_ebooks_are_detected_from_content() -> None:
+    assert detect_kind(zip_bytes({"xl/workbook.xml": b"<workbook/>"}), "a.bin") is DocumentKind.XLSX
+    presentation = zip_bytes({"ppt/presentation.xml": b"<p/>"})
+    assert detect_kind(presentation, "deck.docx") is DocumentKind.PPTX
+    # EPUB: the stored "mimetype" member first, as the format requires, whatever the name.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/container.xml", "<container/>")
+    assert detect_kind(buffer.getvalue(), "book.zip") is DocumentKind.EPUB
+    assert (
+        detect_kind(zip_bytes({"META-INF/container.xml": b"<c/>"}), "b.epub") is DocumentKind.EPUB
+    )
+
+
+def test_delimited_text_is_csv_by_its_extension() -> None:
+    rows = b"name,port\nBell Rock,Arbroath\n"
+    for name in ("lights.csv", "lights.TSV", "lights.tab"):
+        assert detect_kind(rows, name) is DocumentKind.CSV
+    assert detect_kind(rows, "lights.txt") is DocumentKind.TEXT
+
+
+def test_old_excel_workbooks_are_xls_other_old_office_files_are_refused() -> None:
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+    assert detect_kind(ole, "budget.xls") is DocumentKind.XLS
+    assert detect_kind(ole + "Workbook".encode("utf-16-le"), "budget") is DocumentKind.XLS
+    with pytest.raises(UnsupportedFileType, match="old Office file"):
+        detect_kind(ole, "letter.doc")
 
 
 def test_damaged_zip_is_docx_only_when_named_docx() -> None:
@@ -170,6 +201,14 @@ def test_content_types() -> None:
         DocumentKind.HTML: "text/html",
         DocumentKind.MARKDOWN: "text/markdown",
         DocumentKind.TEXT: "text/plain",
+        DocumentKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        DocumentKind.XLS: "application/vnd.ms-excel",
+        DocumentKind.CSV: "text/csv",
+        DocumentKind.PPTX: (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+        ),
+        DocumentKind.EPUB: "application/epub+zip",
+        DocumentKind.WEBPAGE: "text/html",
     }
 
 

@@ -436,7 +436,7 @@ async def test_spoofed_content_types(http: httpx.AsyncClient, bystander: dict[st
         ("photo.docx", PNG, "application/vnd.openxmlformats-officedocument.wordprocessingml"),
         ("readme.txt", PE, "text/plain"),
         ("page.html", GZIP, "text/html"),
-        ("sheet.docx", _zip({"xl/workbook.xml": b"<workbook/>"}), "application/msword"),
+        ("sheet.docx", _zip({"content.xml": b"<office:document/>"}), "application/msword"),
         ("diagram.md", SVG, "text/markdown"),
         ("blob.txt", bytes(range(256)) * 4, "text/plain"),
     ]

@@ -184,6 +184,8 @@ async def _llm_deltas(llm: LLM, prepared: PreparedAnswer, *, max_tokens: int) ->
             page_end=c.page_end,
             heading_path=hit.heading_path,
             text=hit.text,
+            row_start=hit.row_start,
+            row_end=hit.row_end,
         )
         for c, hit in zip(prepared.citations, prepared.hits, strict=True)
     ]

@@ -42,8 +42,14 @@ class Source:
     page_end: int
     heading_path: Sequence[str]
     text: str
+    row_start: int | None = None
+    row_end: int | None = None
 
     def label(self) -> str:
+        if self.row_start is not None:
+            # A spreadsheet passage: its sheet is the heading path.
+            sheet = f", sheet “{' / '.join(self.heading_path)}”" if self.heading_path else ""
+            return f"[{self.n}] {self.filename}{sheet}, rows {self.row_start}-{self.row_end}"
         pages = (
             f"page {self.page_start}"
             if self.page_start == self.page_end

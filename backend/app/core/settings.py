@@ -154,6 +154,20 @@ class Settings(BaseSettings):
     parse_processes: int = Field(default=1, ge=1)
     parse_memory_limit_mb: int = Field(default=512, ge=64)
     parse_timeout_s: float = Field(default=300.0, gt=0)
+    # Spreadsheets (XLSX, XLS, CSV/TSV): rows and cells of a whole workbook, characters of
+    # one row; a file past a bound fails with a sentence naming it (docs/formats.md).
+    spreadsheet_max_rows: int = Field(default=200_000, ge=1)
+    spreadsheet_max_cells: int = Field(default=5_000_000, ge=1)
+    spreadsheet_max_row_chars: int = Field(default=100_000, ge=1_000)
+
+    # Import from URL (POST /api/v1/documents/url; docs/url-import.md).
+    url_import_rate_limit: str = "10/minute;200/day"
+    url_import_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    url_import_max_mb: int = Field(default=20, ge=1)
+    url_import_max_redirects: int = Field(default=5, ge=0, le=20)
+    # Lets imports reach private and loopback addresses (a server on your own network);
+    # link-local and cloud metadata addresses stay blocked whatever this says.
+    url_import_allow_private: bool = False
 
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
@@ -172,6 +186,7 @@ class Settings(BaseSettings):
         "search_rate_limit",
         "upload_rate_limit",
         "download_rate_limit",
+        "url_import_rate_limit",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:

@@ -74,6 +74,10 @@ class ChunkDraft:
     token_count: int
     # (page, start, end) slices of the page texts, in order: text is their "\n"-join.
     spans: tuple[tuple[int, int, int], ...] = ()
+    # A spreadsheet passage: its sheet (None for CSV/TSV) and the sheet rows it quotes.
+    sheet: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
 
 
 class TokenCounter(Protocol):

@@ -1,8 +1,9 @@
 """Decide what kind of document an upload is, from its bytes rather than its name.
 
-The filename only breaks ties the content cannot settle: Markdown vs plain text, and a
-damaged zip that claims to be ``.docx`` (accepted so that parsing reports it as a
-damaged Word document rather than an unknown file).
+The filename only breaks ties the content cannot settle: Markdown vs plain text, CSV/TSV
+(``.csv``, ``.tsv``, ``.tab``) vs plain text, an old Office file named ``.xls``, and a
+damaged zip that claims to be ``.docx``, ``.xlsx``, ``.pptx`` or ``.epub`` (accepted so that
+parsing reports it as a damaged file of that format rather than an unknown file).
 
 A file whose bytes are plain text is accepted as text (or Markdown/HTML) whatever its
 extension says, so ``notes.pdf`` holding UTF-8 prose is indexed as text: the content is
@@ -26,6 +27,12 @@ class DocumentKind(StrEnum):
     HTML = "html"
     MARKDOWN = "markdown"
     TEXT = "text"
+    XLSX = "xlsx"
+    XLS = "xls"
+    CSV = "csv"  # CSV and TSV: the dialect is sniffed
+    PPTX = "pptx"
+    EPUB = "epub"
+    WEBPAGE = "webpage"  # HTML fetched from a URL: its main content is extracted
 
 
 CONTENT_TYPES: dict[DocumentKind, str] = {
@@ -34,9 +41,18 @@ CONTENT_TYPES: dict[DocumentKind, str] = {
     DocumentKind.HTML: "text/html",
     DocumentKind.MARKDOWN: "text/markdown",
     DocumentKind.TEXT: "text/plain",
+    DocumentKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    DocumentKind.XLS: "application/vnd.ms-excel",
+    DocumentKind.CSV: "text/csv",
+    DocumentKind.PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    DocumentKind.EPUB: "application/epub+zip",
+    DocumentKind.WEBPAGE: "text/html",
 }
 
-SUPPORTED_TYPES_HINT = "Upload PDF, Word (.docx), HTML, Markdown or plain text."
+SUPPORTED_TYPES_HINT = (
+    "Upload PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), "
+    "EPUB, HTML, Markdown or plain text."
+)
 
 
 class UnsupportedFileType(Exception):
@@ -55,6 +71,11 @@ DOCX_MAIN_PART = "word/document.xml"
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown", ".mdown", ".mkd", ".mkdn"})
 LIKELIEST_LEGACY_ENCODING = "cp1252"
 PLAIN_TEXT_EXTENSIONS = frozenset({".txt", ".text"})
+DELIMITED_TEXT_EXTENSIONS = frozenset({".csv", ".tsv", ".tab"})
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The name of an Excel 97-2003 workbook's stream in the OLE directory (UTF-16LE).
+XLS_WORKBOOK_STREAM = "Workbook".encode("utf-16-le")
+EPUB_MIMETYPE = b"mimetypeapplication/epub+zip"
 
 BINARY_MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -113,6 +134,10 @@ def detect_kind(data: bytes, filename: str) -> DocumentKind:
         return DocumentKind.PDF
     if data.startswith(ZIP_MAGICS):
         return _detect_zip(data, filename)
+    if data.startswith(OLE_MAGIC) and (
+        extension_of(filename) == ".xls" or XLS_WORKBOOK_STREAM in data
+    ):
+        return DocumentKind.XLS
     head = data[:SNIFF_BYTES]
     for magic, description in BINARY_MAGICS:
         if head.startswith(magic):
@@ -179,15 +204,25 @@ def _detect_zip(data: bytes, filename: str) -> DocumentKind:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError):
-        if extension_of(filename) == ".docx":
-            return DocumentKind.DOCX
+        damaged_as = {
+            ".docx": DocumentKind.DOCX,
+            ".xlsx": DocumentKind.XLSX,
+            ".pptx": DocumentKind.PPTX,
+            ".epub": DocumentKind.EPUB,
+        }
+        if extension_of(filename) in damaged_as:
+            return damaged_as[extension_of(filename)]
         raise UnsupportedFileType("this looks like a damaged ZIP archive") from None
     if DOCX_MAIN_PART in names:
         return DocumentKind.DOCX
     if "xl/workbook.xml" in names:
-        raise UnsupportedFileType("this looks like an Excel workbook")
+        return DocumentKind.XLSX
     if "ppt/presentation.xml" in names:
-        raise UnsupportedFileType("this looks like a PowerPoint presentation")
+        return DocumentKind.PPTX
+    if data[30:58] == EPUB_MIMETYPE or (
+        "META-INF/container.xml" in names and extension_of(filename) == ".epub"
+    ):
+        return DocumentKind.EPUB
     if any(name == "content.xml" for name in names):
         raise UnsupportedFileType("this looks like an OpenDocument file")
     raise UnsupportedFileType("this looks like a ZIP archive")
@@ -210,6 +245,8 @@ def _is_riff_or_iso_media(head: bytes) -> bool:
 
 def _classify_text(text: str, filename: str) -> DocumentKind:
     extension = extension_of(filename)
+    if extension in DELIMITED_TEXT_EXTENSIONS:
+        return DocumentKind.CSV
     if HTML_START.match(text) or (
         extension not in MARKDOWN_EXTENSIONS and _looks_like_html_fragment(text)
     ):

@@ -69,6 +69,8 @@ class Document(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The store holding the original (app.documents.storage); NULL = Postgres.
     original_storage: Mapped[str | None] = mapped_column(String(16))
+    # The address a document imported from the web was fetched from (after redirects).
+    source_url: Mapped[str | None] = mapped_column(Text)
 
 
 class DocumentFile(Base):
@@ -114,6 +116,10 @@ class Chunk(Base):
     # [[page, start, end], ...]: the slices of document_pages.text the chunk's text joins
     # (with "\n"). NULL for chunks written before page text was stored (reindex fills it).
     spans: Mapped[list[list[int]] | None] = mapped_column(JSONB)
+    # A spreadsheet passage: its sheet (NULL for CSV/TSV) and the sheet rows it quotes.
+    sheet: Mapped[str | None] = mapped_column(Text)
+    row_start: Mapped[int | None] = mapped_column(Integer)
+    row_end: Mapped[int | None] = mapped_column(Integer)
 
 
 class DocumentPage(Base):
@@ -135,6 +141,10 @@ class DocumentPage(Base):
     furniture: Mapped[list[list[int]]] = mapped_column(
         JSONB, server_default=sql_text("'[]'::jsonb")
     )
+    # The sheet's, slide's or chapter's title.
+    title: Mapped[str | None] = mapped_column(Text)
+    # A sheet: the row number in the sheet of each row of text (rows are "\n\n"-separated).
+    row_numbers: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
 
 class ChunkTerm(Base):

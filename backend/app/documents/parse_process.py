@@ -40,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 
-from app.documents.chunking import ChunkDraft, TokenCounter, chunk_pages, token_counter_from_json
+from app.documents.chunking import ChunkDraft, TokenCounter, token_counter_from_json
 from app.documents.detect import DocumentKind
-from app.documents.furniture import strip_furniture
+from app.documents.formats import FormatLimits, chunk_document, read_pages, without_furniture
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
 
 if TYPE_CHECKING:
@@ -86,10 +86,16 @@ class ParseCancelled(Exception):
 class ParseLimits:
     memory_bytes: int
     timeout_s: float
+    formats: FormatLimits = dataclasses.field(default_factory=FormatLimits)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseLimits:
-        return cls(settings.parse_memory_limit_mb * 1024 * 1024, settings.parse_timeout_s)
+        formats = FormatLimits(
+            max_sheet_rows=settings.spreadsheet_max_rows,
+            max_sheet_cells=settings.spreadsheet_max_cells,
+            max_row_chars=settings.spreadsheet_max_row_chars,
+        )
+        return cls(settings.parse_memory_limit_mb * 1024 * 1024, settings.parse_timeout_s, formats)
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ class _ParseProcess:
             request.max_tokens,
             request.overlap_tokens,
             self._limits.timeout_s,
+            self._limits.formats,
         )
         deadline = time.monotonic() + self._limits.timeout_s
         try:
@@ -344,7 +351,7 @@ def serve(conn: Connection, memory_bytes: int) -> None:
     conn.send(("ready",))
     while True:
         try:
-            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s = conn.recv()
+            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s, formats = conn.recv()
             data = conn.recv_bytes()
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone or closed the pipe
@@ -354,7 +361,7 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             if tokenizer_json is not None:
                 counters[key] = token_counter_from_json(tokenizer_json)
             page_count = _parse_and_chunk(
-                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens
+                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens, formats
             )
             outcome = ("done", page_count, _address_space() - start_size)
         except ParseError as exc:
@@ -374,6 +381,7 @@ def _parse_and_chunk(
     counter: TokenCounter,
     max_tokens: int,
     overlap_tokens: int,
+    formats: FormatLimits,
 ) -> int:
     """Pages are read, their furniture (running headers and footers) found once every page is
     in, then chunked; drafts go to the parent in batches as they come, then the pages' text."""
@@ -391,15 +399,15 @@ def _parse_and_chunk(
 
     def pages() -> Iterator[Page]:
         nonlocal pages_seen
-        for page in parse_document(data, kind):
+        for page in read_pages(data, kind, formats):
             pages_seen += 1
             progress("parse")
             yield page
 
-    clean_pages = list(strip_furniture(pages()))
+    clean_pages = list(without_furniture(pages(), kind))
     batch: list[ChunkDraft] = []
-    for draft in chunk_pages(
-        clean_pages, counter, max_tokens=max_tokens, overlap_tokens=overlap_tokens
+    for draft in chunk_document(
+        clean_pages, kind, counter, max_tokens=max_tokens, overlap_tokens=overlap_tokens
     ):
         batch.append(draft)
         if len(batch) >= DRAFT_BATCH:
@@ -434,6 +442,15 @@ def _warm_up() -> None:
     }
     for kind, sample in samples.items():
         list(parse_document(sample, kind))
+    formats = FormatLimits()
+    list(read_pages(b"a,b\n1,2\n", DocumentKind.CSV, formats))
+    list(read_pages(b"<h1>Warm-up</h1><p>Text.</p>", DocumentKind.WEBPAGE, formats))
+    import ebooklib.epub
+    import openpyxl
+    import pptx
+    import xlrd
+
+    del ebooklib, openpyxl, pptx, xlrd
     with contextlib.suppress(ParseError):
         list(parse_document(b"%PDF-1.4\n%%EOF", DocumentKind.PDF))
 

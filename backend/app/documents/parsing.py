@@ -10,6 +10,8 @@ Conventions every format follows:
   of the same or a higher level replaces it.
 * Text never contains NUL or other control characters besides ``\\n`` and ``\\t``.
 * PDFs stream one page at a time; DOCX, HTML, Markdown and text are a single page 1.
+  Spreadsheets (a page per sheet), slides (a page per slide), EPUB (a page per chapter)
+  and web pages are read by ``app.documents.formats``.
 * ``Page.furniture`` lists the spans of ``Page.text`` that are running headers, footers or
   page numbers (``app.documents.furniture`` fills it and cuts them out of the blocks).
 * Errors surface as ``ParseError`` while iterating, with a sentence meant for the user.
@@ -49,6 +51,10 @@ class Page:
     text: str
     blocks: list[Block]
     furniture: tuple[tuple[int, int], ...] = ()
+    # What the viewer names the location: a sheet's, slide's or chapter's title.
+    title: str | None = None
+    # A table page (a sheet, a CSV): the spreadsheet row number of each line of ``text``.
+    row_numbers: tuple[int, ...] = ()
 
 
 class ParseError(Exception):

@@ -16,7 +16,7 @@ from fastapi import (
 )
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentUser
+from app.auth.deps import CurrentUser, SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.openapi import ERROR_RESPONSE
@@ -24,7 +24,7 @@ from app.core.pagination import Page, page_params
 from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
-from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut
+from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut, UrlImportIn
 from app.documents.storage import Originals
 from app.search.highlights import cite
 from app.search.schemas import HighlightOut
@@ -66,6 +66,31 @@ async def upload_documents(
         session, user_id=user.id, uploads=uploads, originals=originals
     )
     return [DocumentOut.model_validate(d) for d in documents]
+
+
+@router.post(
+    "/url",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DocumentOut,
+    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    dependencies=[per_user_limit("url_import", lambda settings: settings.url_import_rate_limit)],
+)
+async def import_document_from_url(
+    body: UrlImportIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    originals: OriginalsDep,
+) -> DocumentOut:
+    """Fetch a web page or PDF (its main content is indexed; the fetched original is kept)."""
+    document = await service.import_url(
+        session,
+        user_id=user.id,
+        url=body.url,
+        limits=service.fetch_limits(settings),
+        originals=originals,
+    )
+    return DocumentOut.model_validate(document)
 
 
 @router.get("", response_model=list[DocumentOut])
@@ -136,6 +161,8 @@ async def get_document_page(
         page_count=page_count,
         text=page.text,
         furniture=[SpanOut(start=start, end=end) for start, end in page.furniture],
+        title=page.title,
+        row_numbers=page.row_numbers,
     )
 
 
@@ -160,6 +187,9 @@ async def get_chunk_location(
         page=location.page,
         page_start=chunk.page_start,
         page_end=chunk.page_end,
+        sheet=chunk.sheet,
+        row_start=chunk.row_start,
+        row_end=chunk.row_end,
         highlights=[HighlightOut(**vars(highlight)) for highlight in location.highlights],
     )
 

@@ -23,8 +23,20 @@ class DocumentOut(BaseModel):
     progress: int
     stage: str | None
     error: str | None
+    source_url: str | None = Field(
+        default=None, description="The address a document imported from the web came from"
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class UrlImportIn(BaseModel):
+    url: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="An http(s) address of a web page (text/html) or a PDF",
+        examples=["https://example.com/article"],
+    )
 
 
 class SpanOut(BaseModel):
@@ -42,6 +54,16 @@ class PageOut(BaseModel):
     furniture: list[SpanOut] = Field(
         description="Running headers, footers and page numbers: kept out of search and answers"
     )
+    title: str | None = Field(
+        default=None, description="The sheet's, slide's or chapter's title, if it has one"
+    )
+    row_numbers: list[int] | None = Field(
+        default=None,
+        description=(
+            "A spreadsheet page: each row of text (rows are separated by a blank line, cells "
+            "by ' | ') with its row number in the sheet; the first row is the header"
+        ),
+    )
 
 
 class ChunkLocationOut(BaseModel):
@@ -52,4 +74,7 @@ class ChunkLocationOut(BaseModel):
     page: int = Field(description="The page that holds most of the passage")
     page_start: int
     page_end: int
+    sheet: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
     highlights: list[HighlightOut]

@@ -13,13 +13,27 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound, Unprocessable, UnsupportedMediaType
-from app.documents.detect import CONTENT_TYPES, UnsupportedFileType, detect_kind, sanitize_filename
+from app.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from app.documents.detect import (
+    CONTENT_TYPES,
+    DocumentKind,
+    UnsupportedFileType,
+    detect_kind,
+    sanitize_filename,
+)
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
 from app.documents.storage import Originals
+from app.documents.url_import import (
+    FetchLimits,
+    TooLarge,
+    UnsupportedContent,
+    UrlImportError,
+    fetch_document,
+)
 from app.search.indexing import remove_document_chunks
 
 if TYPE_CHECKING:
+    from app.core.settings import Settings
     from app.documents.parsing import Page
 
 INGEST_TASK = "documents:ingest_document"
@@ -36,6 +50,9 @@ PASSAGE_NOT_FOUND = "This passage is no longer in the document; it may have been
 class Upload:
     filename: str
     data: bytes
+    # Set by an import from the web: the kind is known from the response, not detected.
+    kind: DocumentKind | None = None
+    source_url: str | None = None
 
 
 def document_lock(document_id: uuid.UUID) -> str:
@@ -76,6 +93,8 @@ def validate_upload(upload: Upload) -> tuple[str, str, str]:
     filename = sanitize_filename(upload.filename or "document")
     if not upload.data:
         raise Unprocessable(f"{filename} is empty.")
+    if upload.kind is not None:
+        return filename, upload.kind.value, CONTENT_TYPES[upload.kind]
     try:
         kind = detect_kind(upload.data, filename)
     except UnsupportedFileType as exc:
@@ -109,6 +128,7 @@ async def create_documents(
                 status=DocumentStatus.QUEUED.value,
                 stage="queued",
                 original_storage=originals.default.kind,
+                source_url=upload.source_url,
             )
             .on_conflict_do_nothing(index_elements=["user_id", "sha256"])
             .returning(Document.id)
@@ -125,6 +145,42 @@ async def create_documents(
             document_id = existing.scalar_one()
         documents.append(await get_document(session, user_id=user_id, document_id=document_id))
     return documents
+
+
+def fetch_limits(settings: Settings) -> FetchLimits:
+    return FetchLimits(
+        timeout_s=settings.url_import_timeout_s,
+        max_bytes=settings.url_import_max_mb * 1024 * 1024,
+        max_redirects=settings.url_import_max_redirects,
+        allow_private=settings.url_import_allow_private,
+    )
+
+
+async def import_url(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    url: str,
+    limits: FetchLimits,
+    originals: Originals,
+) -> Document:
+    """Fetch the page or PDF at ``url`` (url_import's safety rules) and queue it like an
+    upload; a failed fetch is a 4xx with the reason."""
+    try:
+        fetched = await fetch_document(url, limits)
+    except TooLarge as exc:
+        raise PayloadTooLarge(exc.message) from None
+    except UnsupportedContent as exc:
+        raise UnsupportedMediaType(exc.message) from None
+    except UrlImportError as exc:
+        raise Unprocessable(exc.message) from None
+    upload = Upload(
+        filename=fetched.filename, data=fetched.data, kind=fetched.kind, source_url=fetched.url
+    )
+    [document] = await create_documents(
+        session, user_id=user_id, uploads=[upload], originals=originals
+    )
+    return document
 
 
 async def list_documents(
@@ -212,6 +268,8 @@ async def replace_document_pages(
                     "number": page.number,
                     "text": page.text,
                     "furniture": [list(span) for span in page.furniture],
+                    "title": page.title,
+                    "row_numbers": list(page.row_numbers) or None,
                 }
                 for page in pages
             ],

@@ -105,6 +105,9 @@ async def write_document_chunks(
                     "text": row.text,
                     "token_count": row.token_count,
                     "spans": [list(span) for span in row.spans] or None,
+                    "sheet": row.sheet,
+                    "row_start": row.row_start,
+                    "row_end": row.row_end,
                     "embedding_model": model_id,
                     "embedding": vector,
                 }

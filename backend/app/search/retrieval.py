@@ -88,6 +88,10 @@ class Hit:
     # (page, start, end) slices of the page texts that the text joins; None for chunks
     # indexed before spans were kept.
     spans: list[list[int]] | None = None
+    # A spreadsheet passage's sheet and rows (None for other formats).
+    sheet: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -434,7 +438,8 @@ async def load_hits(
     statement = text(
         """
         SELECT c.id, c.document_id, d.filename, d.content_type, c.page_start, c.page_end,
-               c.heading_path, c.text, c.char_start, c.char_end, c.spans
+               c.heading_path, c.text, c.char_start, c.char_end, c.spans,
+               c.sheet, c.row_start, c.row_end
         FROM chunks c JOIN documents d ON d.id = c.document_id
         WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
         """
@@ -465,6 +470,9 @@ async def load_hits(
                 bm25=candidate.bm25,
                 keyword_coverage=candidate.keyword_coverage,
                 spans=row.spans,
+                sheet=row.sheet,
+                row_start=row.row_start,
+                row_end=row.row_end,
             )
         )
     return hits

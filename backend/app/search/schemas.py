@@ -39,6 +39,13 @@ class PassageOut(BaseModel):
     )
     page_start: int
     page_end: int
+    sheet: str | None = Field(
+        default=None, description="A spreadsheet passage's sheet (none for CSV/TSV files)"
+    )
+    row_start: int | None = Field(
+        default=None, description="A spreadsheet passage's first row (the sheet's numbering)"
+    )
+    row_end: int | None = Field(default=None, description="A spreadsheet passage's last row")
     highlights: list[HighlightOut] = Field(
         default_factory=list, description="The cited sentences, as spans of page texts"
     )
@@ -73,6 +80,9 @@ def passage_fields(hit: Hit, query: str, location: CitedLocation | None = None) 
         "page": location.page,
         "page_start": hit.page_start,
         "page_end": hit.page_end,
+        "sheet": hit.sheet,
+        "row_start": hit.row_start,
+        "row_end": hit.row_end,
         "highlights": [vars(highlight) for highlight in location.highlights],
         "snippet": snippet,
         "snippet_highlights": marks,

@@ -6,12 +6,20 @@ export class LibraryPage {
   readonly documentsHeading: Locator;
   readonly empty: Locator;
   readonly deleteDialog: Locator;
+  readonly importUrlField: Locator;
+  readonly importUrlButton: Locator;
+  readonly importUrlStatus: Locator;
+  readonly importUrlError: Locator;
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole("heading", { name: "Library" });
     this.documentsHeading = page.getByRole("heading", { name: "Your documents" });
     this.empty = page.getByTestId("library-empty");
     this.deleteDialog = page.getByRole("dialog", { name: "Delete this document?" });
+    this.importUrlField = page.getByLabel("Web page or PDF address");
+    this.importUrlButton = page.getByRole("button", { name: "Import", exact: true });
+    this.importUrlStatus = page.getByTestId("import-url-status");
+    this.importUrlError = page.locator("#import-url-error");
   }
 
   async open(): Promise<void> {
@@ -22,6 +30,12 @@ export class LibraryPage {
   /** Uploads files through the file input behind "Choose files". */
   async upload(files: Parameters<Page["setInputFiles"]>[1]): Promise<void> {
     await this.page.locator("#upload-input").setInputFiles(files);
+  }
+
+  /** "Import from URL": the server fetches the address. */
+  async importUrl(url: string): Promise<void> {
+    await this.importUrlField.fill(url);
+    await this.importUrlButton.click();
   }
 
   uploadItem(filename: string): Locator {

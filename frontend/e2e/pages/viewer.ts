@@ -19,6 +19,11 @@ export class ViewerPane {
   readonly textPage: Locator;
   readonly textMarks: Locator;
   readonly pageLabel: Locator;
+  /** The sheet's, slide's or chapter's title. */
+  readonly pageTitle: Locator;
+  /** A spreadsheet page: the sheet as a table. */
+  readonly tablePage: Locator;
+  readonly tableHighlightRows: Locator;
   readonly alert: Locator;
   readonly nextPageButton: Locator;
   readonly previousPageButton: Locator;
@@ -36,6 +41,9 @@ export class ViewerPane {
     this.textPage = root.getByTestId("text-page");
     this.textMarks = root.getByTestId("viewer-highlight");
     this.pageLabel = root.getByTestId("viewer-page-label");
+    this.pageTitle = root.getByTestId("viewer-page-title");
+    this.tablePage = root.getByTestId("table-page");
+    this.tableHighlightRows = this.tablePage.getByTestId("viewer-highlight-row");
     this.alert = root.getByRole("alert");
     this.nextPageButton = root.getByRole("button", { name: "Next page" });
     this.previousPageButton = root.getByRole("button", { name: "Previous page" });

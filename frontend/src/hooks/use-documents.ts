@@ -43,3 +43,16 @@ export function useReindexDocument() {
     },
   });
 }
+
+export function useImportUrl() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (url: string) => documentsApi.importUrl(url),
+    onSuccess: (imported) => {
+      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) =>
+        documents ? [imported, ...documents.filter((doc) => doc.id !== imported.id)] : [imported],
+      );
+      void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
+    },
+  });
+}

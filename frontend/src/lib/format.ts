@@ -41,11 +41,39 @@ export function isDocumentBusy(doc: Pick<DocumentRecord, "status">): boolean {
   return doc.status === "queued" || doc.status === "processing";
 }
 
-/** Where a citation points: the page of its cited sentence, else the passage's page range. */
-export function pageLabel(citation: Pick<Citation, "page" | "page_start" | "page_end">): string {
-  if (citation.page != null) return `page ${citation.page}`;
+type LocatedCitation = Pick<Citation, "page" | "page_start" | "page_end"> &
+  Partial<Pick<Citation, "content_type" | "sheet" | "row_start" | "row_end">>;
+
+/** What a page of a document is called: a sheet, a slide, a chapter or a page. */
+export function locationNoun(contentType: string | undefined): "sheet" | "slide" | "chapter" | "page" {
+  const type = contentType?.split(";")[0]?.trim();
+  if (type && SPREADSHEET_TYPES.has(type)) return "sheet";
+  if (type === PPTX_TYPE) return "slide";
+  if (type === "application/epub+zip") return "chapter";
+  return "page";
+}
+
+export const PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+export const SPREADSHEET_TYPES = new Set([
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/vnd.ms-excel",
+  "text/csv",
+]);
+
+/** Where a citation points: a spreadsheet's sheet and rows; else the page (slide, chapter) of its cited sentence, else the passage's page range. */
+export function pageLabel(citation: LocatedCitation): string {
+  if (citation.row_start != null) {
+    const rows =
+      citation.row_end == null || citation.row_end === citation.row_start
+        ? `row ${citation.row_start}`
+        : `rows ${citation.row_start}–${citation.row_end}`;
+    return citation.sheet ? `sheet “${citation.sheet}”, ${rows}` : rows;
+  }
+  const noun = locationNoun(citation.content_type);
+  if (citation.page != null) return `${noun} ${citation.page}`;
   const { page_start: start, page_end: end } = citation;
-  return end === start ? `page ${start}` : `pages ${start}–${end}`;
+  if (end === start) return `${noun} ${start}`;
+  return `${noun}s ${start}–${end}`;
 }
 
 /** The name a citation shows for its document ("a deleted document" once it is gone). */

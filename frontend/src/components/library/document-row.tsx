@@ -2,7 +2,16 @@
 
 import { ProgressBar } from "@/components/ui/progress-bar";
 import type { DocumentRecord } from "@/lib/api";
-import { documentStatusText, formatBytes, formatDate, isDocumentBusy, pluralize } from "@/lib/format";
+import { documentStatusText, formatBytes, formatDate, isDocumentBusy, locationNoun, pluralize } from "@/lib/format";
+
+function sourceHost(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
+}
 
 const STATUS_BADGE: Record<DocumentRecord["status"], string> = {
   queued: "bg-slate-100 text-slate-800",
@@ -29,9 +38,10 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
   const busy = isDocumentBusy(document);
   const facts = [
     formatBytes(document.size_bytes),
-    document.page_count != null ? pluralize(document.page_count, "page") : null,
+    document.page_count != null ? pluralize(document.page_count, locationNoun(document.content_type)) : null,
     document.status === "ready" ? pluralize(document.chunk_count, "passage") : null,
     formatDate(document.created_at),
+    sourceHost(document.source_url) ? `from ${sourceHost(document.source_url)}` : null,
   ].filter(Boolean);
 
   return (

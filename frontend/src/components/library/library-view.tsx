@@ -10,6 +10,7 @@ import { isDocumentBusy, pluralize } from "@/lib/format";
 import { useDeleteDocument, useDocuments, useReindexDocument } from "@/hooks/use-documents";
 import { useUploads } from "@/hooks/use-uploads";
 import { DocumentRow } from "./document-row";
+import { ImportUrlForm } from "./import-url-form";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadList } from "./upload-list";
 
@@ -18,7 +19,7 @@ function EmptyLibrary() {
     <div className="card p-8 text-center" data-testid="library-empty">
       <h2 className="text-base font-semibold text-slate-900">No documents yet</h2>
       <p className="mx-auto mt-2 max-w-md text-sm text-slate-700">
-        Add PDFs, Word files, web pages, Markdown or text files above. Each one is read, split into passages and
+        Add PDFs, Word files, spreadsheets, slides, e-books, web pages, Markdown or text files above. Each one is read, split into passages and
         indexed; once it shows <strong>Ready</strong>, ask questions about it in{" "}
         <Link href="/chat/" className="text-blue-700 underline">
           Chat
@@ -54,6 +55,7 @@ export function LibraryView() {
       </div>
 
       <UploadDropzone onFiles={uploads.addFiles} onRejected={uploads.addRejected} />
+      <ImportUrlForm />
       <UploadList
         items={uploads.items}
         onCancel={uploads.cancel}

@@ -9,11 +9,19 @@ export const ACCEPTED_TYPES = {
   "text/html": [".html", ".htm"],
   "text/markdown": [".md", ".markdown"],
   "text/plain": [".txt"],
+  "text/csv": [".csv"],
+  "text/tab-separated-values": [".tsv", ".tab"],
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+  "application/vnd.ms-excel": [".xls"],
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation": [".pptx"],
+  "application/epub+zip": [".epub"],
 };
+
+const SUPPORTED_FORMATS = "PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), EPUB, HTML, Markdown or plain text";
 
 function rejectionMessage(rejection: FileRejection): string {
   const code = rejection.errors[0]?.code;
-  if (code === "file-invalid-type") return "This file type is not supported. Use PDF, Word (.docx), HTML, Markdown or text.";
+  if (code === "file-invalid-type") return `This file type is not supported. Use ${SUPPORTED_FORMATS}.`;
   return rejection.errors[0]?.message ?? "This file cannot be uploaded.";
 }
 
@@ -54,7 +62,7 @@ export function UploadDropzone({ onFiles, onRejected }: UploadDropzoneProps) {
       <button type="button" className="btn-primary mt-3" onClick={open}>
         Choose files
       </button>
-      <p className="mt-2 text-xs text-slate-600">PDF, Word (.docx), HTML, Markdown or plain text. Several at once is fine.</p>
+      <p className="mt-2 text-xs text-slate-600">{SUPPORTED_FORMATS}. Several at once is fine.</p>
     </section>
   );
 }

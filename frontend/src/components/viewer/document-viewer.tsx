@@ -10,6 +10,8 @@ import { documentsApi } from "@/lib/api/endpoints";
 import { downloadOriginal } from "@/lib/download-original";
 import type { HighlightRange, ViewerTarget } from "@/lib/viewer/link";
 import { PdfPage, usePdfDocument } from "./pdf-page";
+import { locationNoun } from "@/lib/format";
+import { TablePage } from "./table-page";
 import { TextPage } from "./text-page";
 
 /** Relative to the page fitted to the viewer's width. */
@@ -94,6 +96,9 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
   });
   const storedCount = pageQuery.data?.page_count;
   const count = isPdf ? pageCount : (storedCount ?? pageCount);
+  const noun = locationNoun(document.content_type);
+  const Noun = noun.charAt(0).toUpperCase() + noun.slice(1);
+  const title = pageQuery.data?.number === page ? pageQuery.data.title : null;
 
   const download = async () => {
     setDownloadError(null);
@@ -110,12 +115,17 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
         <nav aria-label="Pages" className="flex items-center gap-1">
           <button type="button" className="btn-ghost px-2" onClick={() => setPage(page - 1)} disabled={page <= 1}>
             <span aria-hidden="true">‹</span>
-            <span className="sr-only">Previous page</span>
+            <span className="sr-only">Previous {noun}</span>
           </button>
           <span data-testid="viewer-page-label" aria-live="polite">
-            Page {page}
+            {Noun} {page}
             {count ? ` of ${count}` : ""}
           </span>
+          {title ? (
+            <span className="max-w-[16rem] truncate font-medium text-slate-900" data-testid="viewer-page-title" title={title}>
+              {title}
+            </span>
+          ) : null}
           <button
             type="button"
             className="btn-ghost px-2"
@@ -123,7 +133,7 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
             disabled={count !== null && page >= count}
           >
             <span aria-hidden="true">›</span>
-            <span className="sr-only">Next page</span>
+            <span className="sr-only">Next {noun}</span>
           </button>
         </nav>
         <div className="flex items-center gap-1" role="group" aria-label="Zoom">
@@ -158,7 +168,7 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
         className="min-h-0 flex-1 overflow-auto bg-slate-100 p-3"
         data-testid="viewer-scroll"
         role="region"
-        aria-label={`${document.filename}, page ${page}`}
+        aria-label={`${document.filename}, ${noun} ${page}`}
         tabIndex={0}
       >
         {isPdf ? (
@@ -173,6 +183,13 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
           />
         ) : pageQuery.isError ? (
           <ErrorAlert>{errorMessage(pageQuery.error)}</ErrorAlert>
+        ) : pageQuery.data?.row_numbers ? (
+          <TablePage
+            text={pageQuery.data.text}
+            rowNumbers={pageQuery.data.row_numbers}
+            marks={pageHighlights.map(({ start, end }) => [start, end])}
+            fontScale={zoom}
+          />
         ) : pageQuery.data ? (
           <TextPage
             text={pageQuery.data.text}

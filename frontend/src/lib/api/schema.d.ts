@@ -107,6 +107,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Document From Url
+         * @description Fetch a web page or PDF (its main content is indexed; the fetched original is kept).
+         */
+        post: operations["import_document_from_url_api_v1_documents_url_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -357,6 +377,12 @@ export interface components {
             page_start: number;
             /** Page End */
             page_end: number;
+            /** Sheet */
+            sheet?: string | null;
+            /** Row Start */
+            row_start?: number | null;
+            /** Row End */
+            row_end?: number | null;
             /** Highlights */
             highlights: components["schemas"]["HighlightOut"][];
         };
@@ -382,6 +408,21 @@ export interface components {
             page_start: number;
             /** Page End */
             page_end: number;
+            /**
+             * Sheet
+             * @description A spreadsheet passage's sheet (none for CSV/TSV files)
+             */
+            sheet?: string | null;
+            /**
+             * Row Start
+             * @description A spreadsheet passage's first row (the sheet's numbering)
+             */
+            row_start?: number | null;
+            /**
+             * Row End
+             * @description A spreadsheet passage's last row
+             */
+            row_end?: number | null;
             /**
              * Highlights
              * @description The cited sentences, as spans of page texts
@@ -442,6 +483,11 @@ export interface components {
             stage: string | null;
             /** Error */
             error: string | null;
+            /**
+             * Source Url
+             * @description The address a document imported from the web came from
+             */
+            source_url?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -536,6 +582,16 @@ export interface components {
              * @description Running headers, footers and page numbers: kept out of search and answers
              */
             furniture: components["schemas"]["SpanOut"][];
+            /**
+             * Title
+             * @description The sheet's, slide's or chapter's title, if it has one
+             */
+            title?: string | null;
+            /**
+             * Row Numbers
+             * @description A spreadsheet page: each row of text (rows are separated by a blank line, cells by ' | ') with its row number in the sheet; the first row is the header
+             */
+            row_numbers?: number[] | null;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -576,6 +632,21 @@ export interface components {
             page_start: number;
             /** Page End */
             page_end: number;
+            /**
+             * Sheet
+             * @description A spreadsheet passage's sheet (none for CSV/TSV files)
+             */
+            sheet?: string | null;
+            /**
+             * Row Start
+             * @description A spreadsheet passage's first row (the sheet's numbering)
+             */
+            row_start?: number | null;
+            /**
+             * Row End
+             * @description A spreadsheet passage's last row
+             */
+            row_end?: number | null;
             /**
              * Highlights
              * @description The cited sentences, as spans of page texts
@@ -640,6 +711,15 @@ export interface components {
             token_type: "bearer";
             /** Expires In */
             expires_in: number;
+        };
+        /** UrlImportIn */
+        UrlImportIn: {
+            /**
+             * Url
+             * @description An http(s) address of a web page (text/html) or a PDF
+             * @example https://example.com/article
+             */
+            url: string;
         };
         /** UserOut */
         UserOut: {
@@ -1240,6 +1320,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    import_document_from_url_api_v1_documents_url_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrlImportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
                 };
             };
             /** @description Error */
