@@ -69,6 +69,10 @@ class Document(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The store holding the original (app.documents.storage); NULL = Postgres.
     original_storage: Mapped[str | None] = mapped_column(String(16))
+    # Pages whose text was read by OCR (NULL: none), and what the owner should know about a
+    # ready document, such as the pages OCR could not read.
+    ocr_pages: Mapped[int | None] = mapped_column(Integer)
+    notice: Mapped[str | None] = mapped_column(Text)
 
 
 class DocumentFile(Base):
@@ -135,6 +139,9 @@ class DocumentPage(Base):
     furniture: Mapped[list[list[int]]] = mapped_column(
         JSONB, server_default=sql_text("'[]'::jsonb")
     )
+    # A page read by OCR: [[start, end, left, top, right, bottom], ...], a box per word of text
+    # (offsets into text; the box in fractions of the page's width and height). NULL otherwise.
+    words: Mapped[list[list[float]] | None] = mapped_column(JSONB)
 
 
 class ChunkTerm(Base):

@@ -43,6 +43,7 @@ from anyio import to_thread
 from app.documents.chunking import ChunkDraft, TokenCounter, chunk_pages, token_counter_from_json
 from app.documents.detect import DocumentKind
 from app.documents.furniture import strip_furniture
+from app.documents.ocr import OcrOptions
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
 
 if TYPE_CHECKING:
@@ -74,7 +75,13 @@ START_TIMEOUT_S = 60.0
 RECYCLE_AFTER_DOCUMENTS = 500
 # Rust's allocator and glibc reserve address space generously per thread; the child has one
 # thread, and these keep the reservations it does make small.
-CHILD_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2", "TOKENIZERS_PARALLELISM": "false"}
+# Tesseract (OCR, started by the child) runs one thread: its OpenMP threads only fight the
+# other work on a small machine.
+CHILD_ENVIRONMENT = {
+    "MALLOC_ARENA_MAX": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+    "OMP_THREAD_LIMIT": "1",
+}
 _IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -86,10 +93,23 @@ class ParseCancelled(Exception):
 class ParseLimits:
     memory_bytes: int
     timeout_s: float
+    ocr: OcrOptions = dataclasses.field(default_factory=OcrOptions)
+    # Time spent on OCR extends timeout_s by up to this much (a scan of many pages is slow).
+    ocr_timeout_s: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseLimits:
-        return cls(settings.parse_memory_limit_mb * 1024 * 1024, settings.parse_timeout_s)
+        return cls(
+            settings.parse_memory_limit_mb * 1024 * 1024,
+            settings.parse_timeout_s,
+            OcrOptions(
+                languages=settings.ocr_languages,
+                dpi=settings.ocr_dpi,
+                page_timeout_s=settings.ocr_page_timeout_s,
+                max_pixels=settings.max_image_pixels,
+            ),
+            settings.ocr_timeout_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -205,9 +225,11 @@ class _ParseProcess:
             None if spec.key in self._tokenizers else spec.json,
             request.max_tokens,
             request.overlap_tokens,
-            self._limits.timeout_s,
+            self._limits.timeout_s + self._limits.ocr_timeout_s,
+            self._limits.ocr,
         )
         deadline = time.monotonic() + self._limits.timeout_s
+        ocr_credit = self._limits.ocr_timeout_s
         try:
             conn.send(header)
             conn.send_bytes(data)
@@ -224,7 +246,9 @@ class _ParseProcess:
                 raise ParseCancelled
             if time.monotonic() > deadline:
                 self.close()
-                raise ParseError(TIME_LIMIT.format(limit=_duration(self._limits.timeout_s)))
+                spent = self._limits.ocr_timeout_s - ocr_credit
+                limit = _duration(self._limits.timeout_s + spent)
+                raise ParseError(TIME_LIMIT.format(limit=limit))
             if not conn.poll(POLL_INTERVAL_S):
                 continue
             try:
@@ -234,6 +258,10 @@ class _ParseProcess:
             match message:
                 case ("progress", str(stage), float(fraction)):
                     on_progress(stage, fraction)
+                case ("ocr", float(seconds)):
+                    extension = min(seconds, ocr_credit)
+                    ocr_credit -= extension
+                    deadline += extension
                 case ("drafts", list(batch)):
                     drafts.extend(batch)
                 case ("pages", list(batch)):
@@ -344,7 +372,7 @@ def serve(conn: Connection, memory_bytes: int) -> None:
     conn.send(("ready",))
     while True:
         try:
-            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s = conn.recv()
+            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s, ocr = conn.recv()
             data = conn.recv_bytes()
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone or closed the pipe
@@ -354,7 +382,7 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             if tokenizer_json is not None:
                 counters[key] = token_counter_from_json(tokenizer_json)
             page_count = _parse_and_chunk(
-                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens
+                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens, ocr
             )
             outcome = ("done", page_count, _address_space() - start_size)
         except ParseError as exc:
@@ -374,9 +402,11 @@ def _parse_and_chunk(
     counter: TokenCounter,
     max_tokens: int,
     overlap_tokens: int,
+    ocr: OcrOptions,
 ) -> int:
     """Pages are read, their furniture (running headers and footers) found once every page is
-    in, then chunked; drafts go to the parent in batches as they come, then the pages' text."""
+    in, then chunked; drafts go to the parent in batches as they come, then the pages' text.
+    The time each OCR page took goes to the parent, which extends the time limit by it."""
     total_pages = count_pages(data, kind)
     pages_seen = 0
     last_progress = 0.0
@@ -391,10 +421,14 @@ def _parse_and_chunk(
 
     def pages() -> Iterator[Page]:
         nonlocal pages_seen
-        for page in parse_document(data, kind):
+        started = time.monotonic()
+        for page in parse_document(data, kind, ocr=ocr):
             pages_seen += 1
-            progress("parse")
+            if page.ocr:
+                conn.send(("ocr", time.monotonic() - started))
+            progress("ocr" if page.ocr else "parse")
             yield page
+            started = time.monotonic()
 
     clean_pages = list(strip_furniture(pages()))
     batch: list[ChunkDraft] = []

@@ -10,11 +10,17 @@ Conventions every format follows:
   of the same or a higher level replaces it.
 * Text never contains NUL or other control characters besides ``\\n`` and ``\\t``.
 * PDFs stream one page at a time; DOCX, HTML, Markdown and text are a single page 1.
+* A PDF page without a usable text layer, and every page of an image, is read by OCR when
+  ``ocr`` options are given (``app.documents.ocr``): its ``Page.words`` box every word, and a
+  page OCR could not read is an empty page whose ``ocr_error`` says why.
+* Table rows are blocks of their own with a ``table`` mark (``app.documents.tables``), so
+  chunking keeps them together with their header row.
 * ``Page.furniture`` lists the spans of ``Page.text`` that are running headers, footers or
   page numbers (``app.documents.furniture`` fills it and cuts them out of the blocks).
 * Errors surface as ``ParseError`` while iterating, with a sentence meant for the user.
 """
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +39,17 @@ from markdown_it.token import Token
 
 from app.documents.bounded_zip import ArchiveError, ArchiveLimits, ArchiveTooLarge, BoundedZip
 from app.documents.detect import DocumentKind, decode_text
+from app.documents.images import ImageError, image_page_count, image_pages
+from app.documents.ocr import (
+    OcrError,
+    OcrOptions,
+    OcrText,
+    WordBox,
+    needs_ocr,
+    recognize,
+    recognize_pdf_page,
+)
+from app.documents.tables import TableMark, TableRow, docx_table_rows
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class Block:
     heading_path: tuple[str, ...]
     char_start: int
     char_end: int
+    table: TableMark | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,9 @@ class Page:
     text: str
     blocks: list[Block]
     furniture: tuple[tuple[int, int], ...] = ()
+    ocr: bool = False  # the text was read from the page image
+    ocr_error: str | None = None  # why OCR found nothing on this page
+    words: tuple[WordBox, ...] = ()
 
 
 class ParseError(Exception):
@@ -60,6 +81,7 @@ class ParseError(Exception):
 ENCRYPTED_PDF = "This is a password-protected PDF; remove the password and upload it again."
 DAMAGED_PDF = "This PDF is damaged or incomplete and could not be read."
 SCANNED_PDF = "No extractable text (scanned PDF; OCR not enabled)."
+NO_TEXT_AFTER_OCR = "No text was found in this document, not even by OCR of its pages."
 NO_TEXT = "The document contains no extractable text."
 DAMAGED_DOCX = "This Word document is damaged and could not be read."
 DOCX_ZIP_BOMB = "This Word document is too large when uncompressed (possible zip bomb)."
@@ -79,16 +101,24 @@ RawBlock = tuple[str, int | None]
 
 
 def parse_document(
-    data: bytes, kind: DocumentKind, *, max_pages: int | None = None
+    data: bytes,
+    kind: DocumentKind,
+    *,
+    max_pages: int | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Iterator[Page]:
     """Yield the document's pages in order; raise ParseError with a user-facing message.
 
     ``max_pages`` rejects longer PDFs before any page is read (the other formats are one
     page). A document whose pages are all empty raises after its (empty) pages were
-    yielded, so callers must treat the error as final for the whole document.
+    yielded, so callers must treat the error as final for the whole document. Without
+    ``ocr``, scanned pages stay empty and images cannot be read.
     """
     if kind is DocumentKind.PDF:
-        yield from _parse_pdf(data, max_pages)
+        yield from _parse_pdf(data, max_pages, ocr)
+        return
+    if kind is DocumentKind.IMAGE:
+        yield from _parse_image(data, ocr or OcrOptions())
         return
     page = _build_page(1, _parse_single_page(data, kind))
     if not page.blocks:
@@ -97,7 +127,10 @@ def parse_document(
 
 
 def count_pages(data: bytes, kind: DocumentKind) -> int | None:
-    """Page count of a PDF without extracting text; None for unpaged formats or unreadable PDFs."""
+    """Page count of a PDF or image without extracting text; None for unpaged formats or
+    unreadable files."""
+    if kind is DocumentKind.IMAGE:
+        return image_page_count(data)
     if kind is not DocumentKind.PDF:
         return None
     try:
@@ -115,8 +148,8 @@ def clean_text(text: str) -> str:
     return CONTROL_CHARS.sub("", NEWLINES.sub("\n", text))
 
 
-def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock]:
-    parsers: dict[DocumentKind, Callable[[bytes], Iterable[RawBlock]]] = {
+def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock | TableRow]:
+    parsers: dict[DocumentKind, Callable[[bytes], Iterable[RawBlock | TableRow]]] = {
         DocumentKind.DOCX: _docx_blocks,
         DocumentKind.HTML: _html_blocks,
         DocumentKind.MARKDOWN: _markdown_blocks,
@@ -125,12 +158,14 @@ def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock]:
     return parsers[kind](data)
 
 
-def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
+def _build_page(number: int, raw_blocks: Iterable[RawBlock | TableRow]) -> Page:
     """Join cleaned paragraphs into the page text and record where each one sits."""
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
     offset = 0
-    for raw_text, level in raw_blocks:
+    for raw in raw_blocks:
+        raw_text, level = raw[0], raw[1]
+        table = raw.table if isinstance(raw, TableRow) else None
         text = clean_text(raw_text).strip()
         if not text:
             continue
@@ -142,7 +177,7 @@ def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
         if blocks:
             offset += len(PARAGRAPH_SEPARATOR)
         path = tuple(heading for _, heading in headings)
-        blocks.append(Block(text, path, offset, offset + len(text)))
+        blocks.append(Block(text, path, offset, offset + len(text), table))
         offset += len(text)
     return Page(number, PARAGRAPH_SEPARATOR.join(block.text for block in blocks), blocks)
 
@@ -150,7 +185,7 @@ def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
 # --- PDF ---------------------------------------------------------------------------------
 
 
-def _parse_pdf(data: bytes, max_pages: int | None) -> Iterator[Page]:
+def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> Iterator[Page]:
     """Stream PDF pages with pdfium, closing each page as soon as its text is read.
 
     pdfium repairs many broken cross-reference tables, but a file cut short before its
@@ -165,14 +200,52 @@ def _parse_pdf(data: bytes, max_pages: int | None) -> Iterator[Page]:
                 f"This PDF has {page_count:,} pages; the limit is {max_pages:,} pages."
             )
         found_text = False
+        ocr_errors: list[str] = []
         for index in range(page_count):
-            page = _build_page(index + 1, _pdf_paragraphs(_pdf_page_text(document, index)))
+            text = _pdf_page_text(document, index)
+            if ocr is not None and needs_ocr(document, index, text):
+                page = _ocr_page(
+                    index + 1, functools.partial(recognize_pdf_page, document, index, ocr)
+                )
+                ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
+            else:
+                page = _build_page(index + 1, _pdf_paragraphs(text))
             found_text = found_text or bool(page.blocks)
             yield page
         if not found_text:
-            raise ParseError(SCANNED_PDF)
+            raise ParseError(
+                ocr_errors[0] if ocr_errors else NO_TEXT_AFTER_OCR if ocr else SCANNED_PDF
+            )
     finally:
         document.close()
+
+
+def _ocr_page(number: int, read: Callable[[], OcrText]) -> Page:
+    """The page as OCR reads it, or an empty page that says why OCR could not."""
+    try:
+        result = read()
+    except OcrError as error:
+        return Page(number, "", [], ocr=True, ocr_error=error.message)
+    blocks = [Block(result.text[start:end], (), start, end) for start, end in result.paragraphs]
+    return Page(number, result.text, blocks, ocr=True, words=result.words)
+
+
+# --- Images ------------------------------------------------------------------------------
+
+
+def _parse_image(data: bytes, ocr: OcrOptions) -> Iterator[Page]:
+    found_text = False
+    ocr_errors: list[str] = []
+    try:
+        for index, image in enumerate(image_pages(data, max_pixels=ocr.max_pixels)):
+            page = _ocr_page(index + 1, functools.partial(recognize, image, ocr))
+            ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
+            found_text = found_text or bool(page.blocks)
+            yield page
+    except ImageError as error:
+        raise ParseError(error.message) from error
+    if not found_text:
+        raise ParseError(ocr_errors[0] if ocr_errors else "No text was found in this image.")
 
 
 def _open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -252,7 +325,7 @@ DOCX_TITLE_LEVEL = 0
 MAX_STYLE_INHERITANCE = 5
 
 
-def _docx_blocks(data: bytes) -> list[RawBlock]:
+def _docx_blocks(data: bytes) -> list[RawBlock | TableRow]:
     _reject_zip_bomb(data)
     try:
         document = docx.Document(io.BytesIO(data))
@@ -273,20 +346,14 @@ def _reject_zip_bomb(data: bytes) -> None:
         raise ParseError(DAMAGED_DOCX) from error
 
 
-def _docx_body_blocks(document: DocxDocument) -> Iterator[RawBlock]:
+def _docx_body_blocks(document: DocxDocument) -> Iterator[RawBlock | TableRow]:
+    tables = 0
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             yield item.text, _docx_heading_level(item)
         elif isinstance(item, Table):
-            yield from _docx_table_rows(item)
-
-
-def _docx_table_rows(table: Table) -> Iterator[RawBlock]:
-    for row in table.rows:
-        cells = [ANY_WHITESPACE.sub(" ", cell.text).strip() for cell in row.cells]
-        # Merged cells are repeated by python-docx once per grid column they span.
-        distinct = [cell for index, cell in enumerate(cells) if cell and cell not in cells[:index]]
-        yield " | ".join(distinct), None
+            tables += 1
+            yield from docx_table_rows(item, tables)
 
 
 def _docx_heading_level(paragraph: Paragraph) -> int | None:

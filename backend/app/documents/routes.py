@@ -16,7 +16,7 @@ from fastapi import (
 )
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentUser
+from app.auth.deps import CurrentUser, SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.openapi import ERROR_RESPONSE
@@ -24,7 +24,7 @@ from app.core.pagination import Page, page_params
 from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
-from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut
+from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut, WordBoxOut
 from app.documents.storage import Originals
 from app.search.highlights import cite
 from app.search.schemas import HighlightOut
@@ -136,7 +136,43 @@ async def get_document_page(
         page_count=page_count,
         text=page.text,
         furniture=[SpanOut(start=start, end=end) for start, end in page.furniture],
+        ocr=page.words is not None,
+        words=[
+            WordBoxOut(
+                start=int(start), end=int(end), left=left, top=top, right=right, bottom=bottom
+            )
+            for start, end, left, top, right, bottom in page.words or []
+        ],
     )
+
+
+@router.get(
+    "/{document_id}/pages/{number}/image",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The page of an image document"},
+        404: ERROR_RESPONSE,
+        429: ERROR_RESPONSE,
+    },
+    dependencies=[per_user_limit("download", lambda settings: settings.download_rate_limit)],
+)
+async def get_document_page_image(
+    document_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+    user: CurrentUser,
+    session: SessionDep,
+    originals: OriginalsDep,
+    settings: SettingsDep,
+) -> Response:
+    png = await service.get_page_image(
+        session,
+        user_id=user.id,
+        document_id=document_id,
+        number=number,
+        originals=originals,
+        max_pixels=settings.max_image_pixels,
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get(

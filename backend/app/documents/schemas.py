@@ -23,6 +23,10 @@ class DocumentOut(BaseModel):
     progress: int
     stage: str | None
     error: str | None
+    ocr_pages: int | None = Field(description="Pages whose text was read by OCR (null: none)")
+    notice: str | None = Field(
+        description="What the owner should know about a ready document (pages OCR left out)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -30,6 +34,18 @@ class DocumentOut(BaseModel):
 class SpanOut(BaseModel):
     start: int
     end: int
+
+
+class WordBoxOut(BaseModel):
+    """A word of an OCR page: its offsets in the page text, and its box in fractions of the
+    page's width and height (origin top left)."""
+
+    start: int
+    end: int
+    left: float
+    top: float
+    right: float
+    bottom: float
 
 
 class PageOut(BaseModel):
@@ -41,6 +57,10 @@ class PageOut(BaseModel):
     text: str
     furniture: list[SpanOut] = Field(
         description="Running headers, footers and page numbers: kept out of search and answers"
+    )
+    ocr: bool = Field(description="The text was read from the page image by OCR")
+    words: list[WordBoxOut] = Field(
+        description="OCR pages: a box per word of text, to mark a span of it on the page image"
     )
 
 

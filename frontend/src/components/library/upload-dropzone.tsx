@@ -9,11 +9,15 @@ export const ACCEPTED_TYPES = {
   "text/html": [".html", ".htm"],
   "text/markdown": [".md", ".markdown"],
   "text/plain": [".txt"],
+  "image/png": [".png"],
+  "image/jpeg": [".jpg", ".jpeg"],
+  "image/tiff": [".tif", ".tiff"],
+  "image/webp": [".webp"],
 };
 
 function rejectionMessage(rejection: FileRejection): string {
   const code = rejection.errors[0]?.code;
-  if (code === "file-invalid-type") return "This file type is not supported. Use PDF, Word (.docx), HTML, Markdown or text.";
+  if (code === "file-invalid-type") return "This file type is not supported. Use PDF, Word (.docx), HTML, Markdown, text or an image (PNG, JPEG, TIFF, WebP).";
   return rejection.errors[0]?.message ?? "This file cannot be uploaded.";
 }
 

@@ -33,6 +33,8 @@ export const documentsApi = {
   reindex: (id: string) =>
     api.request<DocumentRecord>(`/api/v1/documents/${encodeURIComponent(id)}/reindex`, { method: "POST" }),
   fileUrl: (id: string) => `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/file`,
+  pageImageUrl: (id: string, number: number) =>
+    `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/pages/${encodeURIComponent(String(number))}/image`,
   page: (id: string, number: number) =>
     api.request<DocumentPage>(`/api/v1/documents/${encodeURIComponent(id)}/pages/${encodeURIComponent(String(number))}`),
   chunk: (id: string, chunkId: string | number) =>

@@ -15,7 +15,7 @@ export type TokenPair = {
 };
 
 export type DocumentStatus = "queued" | "processing" | "ready" | "failed";
-export type DocumentStage = "queued" | "parse" | "chunk" | "embed" | "index" | "done";
+export type DocumentStage = "queued" | "parse" | "ocr" | "chunk" | "embed" | "index" | "done";
 
 export type DocumentRecord = {
   id: string;
@@ -29,6 +29,10 @@ export type DocumentRecord = {
   progress: number;
   stage: DocumentStage | null;
   error: string | null;
+  /** Pages whose text was read by OCR (null: none). */
+  ocr_pages?: number | null;
+  /** What the owner should know about a ready document (pages OCR left out). */
+  notice?: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -69,7 +73,13 @@ export type DocumentPage = {
   page_count: number;
   text: string;
   furniture: { start: number; end: number }[];
+  /** The text was read from the page image by OCR; `words` box each word of it. */
+  ocr?: boolean;
+  words?: WordBox[];
 };
+
+/** A word of an OCR page: offsets into the page text, box in fractions of the page (origin top left). */
+export type WordBox = { start: number; end: number; left: number; top: number; right: number; bottom: number };
 
 export type ChunkLocation = {
   chunk_id: number;
