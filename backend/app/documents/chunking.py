@@ -19,8 +19,8 @@ How chunks are cut:
 * Tables (blocks with a ``table`` mark, one per row): a chunk that continues a table starts
   with the table's header rows instead of an overlap, a chunk never ends on a header row
   whose first data row went to the next chunk, and a table is not cut where a new page
-  begins. A header row a PDF repeats at the top of the next page is left out (the chunk
-  already starts with the header).
+  begins. A header row a PDF repeats at the top of the next page is left out of the chunk
+  it falls in (which has the header already); later chunks start with that copy.
 
 Text and offsets: a chunk's text is its ``spans`` (page, start, end), the slices of the page
 texts it covers, joined by ``"\\n"``. A chunk on one page with no page furniture inside is
@@ -332,6 +332,7 @@ class _ChunkPacker:
         # The header rows of the table being read, and whether a data row followed them.
         self._table_header: list[_Unit] = []
         self._table_has_rows = False
+        self._header_repeating = False  # the last unit was a header repeated on a new page
 
     def add(self, unit: _Unit) -> None:
         if not self._track_table(unit):
@@ -360,9 +361,13 @@ class _ChunkPacker:
             return True
         if self._header_table() != table.table:
             self._table_header, self._table_has_rows = [], False
+        repeating, self._header_repeating = self._header_repeating, False
         if not table.header:
             self._table_has_rows = True
         elif self._table_has_rows:
+            # The next chunks repeat this copy: the header on the page their rows are on.
+            self._table_header = [*self._table_header, unit] if repeating else [unit]
+            self._header_repeating = True
             return False
         else:
             self._table_header.append(unit)

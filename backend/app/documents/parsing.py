@@ -49,7 +49,15 @@ from app.documents.ocr import (
     recognize,
     recognize_pdf_page,
 )
-from app.documents.tables import TableMark, TableRow, docx_table_rows
+from app.documents.tables import (
+    PdfTable,
+    PdfTableMarker,
+    TableMark,
+    TableRow,
+    docx_table_rows,
+    pdf_tables,
+    row_key,
+)
 
 
 @dataclass(frozen=True)
@@ -201,15 +209,17 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
             )
         found_text = False
         ocr_errors: list[str] = []
+        tables = PdfTableMarker()
         for index in range(page_count):
-            text = _pdf_page_text(document, index)
+            text, page_tables = _pdf_page_text(document, index)
             if ocr is not None and needs_ocr(document, index, text):
                 page = _ocr_page(
                     index + 1, functools.partial(recognize_pdf_page, document, index, ocr)
                 )
                 ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
             else:
-                page = _build_page(index + 1, _pdf_paragraphs(text))
+                rows = tables.page_rows(page_tables)
+                page = _build_page(index + 1, _pdf_paragraphs(text, rows))
             found_text = found_text or bool(page.blocks)
             yield page
         if not found_text:
@@ -260,7 +270,7 @@ def _open_pdf(data: bytes) -> pdfium.PdfDocument:
         raise ParseError(DAMAGED_PDF) from error
 
 
-def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> str:
+def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> tuple[str, list[PdfTable]]:
     try:
         page = document[index]
     except pdfium.PdfiumError as error:
@@ -268,21 +278,31 @@ def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> str:
     try:
         text_page = page.get_textpage()
         try:
-            return str(text_page.get_text_bounded())
+            return str(text_page.get_text_bounded()), pdf_tables(text_page)
         finally:
             text_page.close()
     finally:
         page.close()
 
 
-def _pdf_paragraphs(raw_text: str) -> Iterator[RawBlock]:
+def _pdf_paragraphs(
+    raw_text: str, table_rows: dict[str, list[TableRow]] | None = None
+) -> Iterator[RawBlock | TableRow]:
     """Split a PDF page into paragraphs: at blank lines, before a list item, and after a
     short line that ends a sentence (the usual look of a paragraph's last line). A word
-    hyphenated across a line end is joined. No heading detection."""
+    hyphenated across a line end is joined. No heading detection. A line that is a row of
+    one of ``table_rows`` (by ``row_key``) is that row, a block of its own."""
     lines = [_pdf_line(line) for line in clean_text(raw_text).split("\n")]
     typical_length = _typical_line_length(lines)
     paragraph: list[str] = []
     for line in lines:
+        rows = table_rows.get(row_key(line)) if table_rows and line else None
+        if rows:
+            if paragraph:
+                yield "\n".join(paragraph), None
+                paragraph = []
+            yield rows.pop(0)
+            continue
         if not line or (paragraph and LIST_ITEM.match(line)):
             if paragraph:
                 yield "\n".join(paragraph), None
