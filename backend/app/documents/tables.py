@@ -63,7 +63,9 @@ CELL_GAP_LINE_HEIGHTS = 1.0
 MIN_TABLE_ROWS = 3  # the header and two rows
 # Longer cells are prose (two text columns side by side), not a table.
 MAX_CELL_CHARS = 60
-MAX_MEAN_CELL_CHARS = 30
+MAX_MEAN_CELL_CHARS = 24
+# A first column of bullets ("-", "+", "•") is a list; one of labels ("Author:") a form.
+LIST_MARKER = re.compile(r"^\W{1,2}$")
 # A table that ends within this many lines of a page's end continues on the next page when
 # that page starts (within as many lines) with rows of as many columns.
 PAGE_EDGE_LINES = 3
@@ -151,12 +153,7 @@ def _cells(runs: list[_Run]) -> list[_Run]:
 
 
 def _is_row(cells: list[_Run]) -> bool:
-    lengths = [len(cell.text) for cell in cells]
-    return (
-        len(cells) >= 2
-        and max(lengths) <= MAX_CELL_CHARS
-        and sum(lengths) / len(lengths) <= MAX_MEAN_CELL_CHARS
-    )
+    return len(cells) >= 2 and max(len(cell.text) for cell in cells) <= MAX_CELL_CHARS
 
 
 def _aligned(above: list[_Run], below: list[_Run]) -> bool:
@@ -166,9 +163,19 @@ def _aligned(above: list[_Run], below: list[_Run]) -> bool:
 
 
 def _close(run: list[tuple[int, list[_Run]]], tables: list[PdfTable], line_count: int) -> None:
-    if len(run) >= MIN_TABLE_ROWS:
-        rows = [[cell.text for cell in cells] for _, cells in run]
+    rows = [[cell.text for cell in cells] for _, cells in run]
+    if len(rows) >= MIN_TABLE_ROWS and _looks_like_table(rows):
         tables.append(PdfTable(rows, run[0][0], run[-1][0], line_count))
+
+
+def _looks_like_table(rows: list[list[str]]) -> bool:
+    cells = [cell for row in rows for cell in row]
+    first_column = [row[0] for row in rows]
+    return (
+        sum(len(cell) for cell in cells) / len(cells) <= MAX_MEAN_CELL_CHARS
+        and not all(LIST_MARKER.match(cell) for cell in first_column)
+        and sum(cell.endswith(":") for cell in first_column) * 2 < len(first_column)
+    )
 
 
 class PdfTableMarker:
