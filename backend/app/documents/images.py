@@ -60,7 +60,14 @@ def image_page_count(data: bytes) -> int | None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             return int(getattr(image, "n_frames", 1))
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        Image.DecompressionBombError,  # reading the pages fails it with its size
+    ):
         return None
 
 
