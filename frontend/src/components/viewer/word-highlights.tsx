@@ -56,7 +56,7 @@ export function WordHighlights({ words, marks, text }: WordHighlightsProps) {
       {boxes.map((box, index) => (
         <mark
           key={index}
-          className="viewer-highlight absolute overflow-hidden whitespace-nowrap rounded-sm bg-yellow-300/40 text-transparent outline outline-2 outline-yellow-500/70"
+          className="ocr-highlight absolute rounded-sm"
           data-testid="ocr-highlight"
           style={{
             left: `${box.left * 100}%`,
@@ -65,7 +65,7 @@ export function WordHighlights({ words, marks, text }: WordHighlightsProps) {
             height: `${(box.bottom - box.top) * 100}%`,
           }}
         >
-          {box.text}
+          <span className="sr-only">{box.text}</span>
         </mark>
       ))}
     </div>
