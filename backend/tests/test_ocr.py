@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,20 @@ import httpx
 import pytest
 from PIL import Image
 
+from app.documents.detect import DocumentKind
+from app.documents.ocr import OcrOptions
+from app.documents.parse_process import ParseLimits, ParsePool, ParseRequest, tokenizer_spec
+from app.documents.parsing import ParseError
+from app.documents.tasks import fallback_tokenizer
 from app.main import create_app
 from tests.conftest import make_settings, register, upload, wait_until_settled
-from tests.ocr_samples import PILOT_SENTENCE, image_file, mixed_pdf, scanned_pdf
+from tests.ocr_samples import (
+    LIGHTHOUSE_PAGES,
+    PILOT_SENTENCE,
+    image_file,
+    mixed_pdf,
+    scanned_pdf,
+)
 
 PDF = "application/pdf"
 
@@ -230,3 +242,28 @@ async def test_ocr_over_its_time_or_without_its_language_fails_clearly(
         "OCR language pack 'zzz' is not installed on this server (OCR_LANGUAGES=eng+zzz); ask "
         "the administrator to install it (Debian: tesseract-ocr-zzz)."
     )
+
+
+async def test_ocr_time_comes_from_its_own_budget_not_the_parse_time_limit() -> None:
+    """Three pages of OCR take seconds; the reader's own limit here is one second."""
+    scan = scanned_pdf([*LIGHTHOUSE_PAGES, LIGHTHOUSE_PAGES[0]])
+    request = ParseRequest(DocumentKind.PDF, tokenizer_spec(fallback_tokenizer()), 230, 32)
+    stages: list[str] = []
+    budgeted = ParsePool(1, ParseLimits(512 * 1024 * 1024, 1.0, OcrOptions(), 120.0))
+    try:
+        started = time.monotonic()
+        drafts, pages = await budgeted.parse_and_chunk(
+            scan, request, lambda stage, fraction: stages.append(stage)
+        )
+        assert time.monotonic() - started > 1.0
+        assert [page.ocr for page in pages] == [True, True, True]
+        assert drafts
+        assert "ocr" in stages
+    finally:
+        budgeted.close()
+    unbudgeted = ParsePool(1, ParseLimits(512 * 1024 * 1024, 1.0, OcrOptions(), 0.0))
+    try:
+        with pytest.raises(ParseError, match=r"takes longer than this server allows \(1 second\)"):
+            await unbudgeted.parse_and_chunk(scan, request, lambda stage, fraction: None)
+    finally:
+        unbudgeted.close()

@@ -13,7 +13,8 @@ can draw them over the page at any zoom; each word also has its offsets in the p
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -57,6 +58,9 @@ class OcrOptions:
     dpi: int = 300
     page_timeout_s: float = 60.0
     max_pixels: int = 50_000_000
+    # Called before each page is rendered and read (the parse process tells its parent, which
+    # gives the page time beyond PARSE_TIMEOUT_S); set in the process that reads.
+    before_page: Callable[[], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

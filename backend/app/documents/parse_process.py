@@ -72,6 +72,8 @@ PAGE_BATCH = 64
 PROGRESS_INTERVAL_S = 0.25
 POLL_INTERVAL_S = 0.1
 START_TIMEOUT_S = 60.0
+# Time an OCR page gets beyond its Tesseract timeout: rendering it, starting Tesseract.
+OCR_PAGE_SLACK_S = 10.0
 RECYCLE_AFTER_DOCUMENTS = 500
 # Rust's allocator and glibc reserve address space generously per thread; the child has one
 # thread, and these keep the reservations it does make small.
@@ -229,7 +231,10 @@ class _ParseProcess:
             self._limits.ocr,
         )
         deadline = time.monotonic() + self._limits.timeout_s
+        # OCR time is granted page by page from its own budget: a page's worst case when it
+        # starts, the unused part given back when it ends.
         ocr_credit = self._limits.ocr_timeout_s
+        ocr_reserved = 0.0
         try:
             conn.send(header)
             conn.send_bytes(data)
@@ -258,10 +263,17 @@ class _ParseProcess:
             match message:
                 case ("progress", str(stage), float(fraction)):
                     on_progress(stage, fraction)
+                case ("ocr_start",):
+                    ocr_reserved = min(
+                        self._limits.ocr.page_timeout_s + OCR_PAGE_SLACK_S, ocr_credit
+                    )
+                    ocr_credit -= ocr_reserved
+                    deadline += ocr_reserved
                 case ("ocr", float(seconds)):
-                    extension = min(seconds, ocr_credit)
-                    ocr_credit -= extension
-                    deadline += extension
+                    unused = max(0.0, ocr_reserved - seconds)
+                    ocr_credit += unused
+                    deadline -= unused
+                    ocr_reserved = 0.0
                 case ("drafts", list(batch)):
                     drafts.extend(batch)
                 case ("pages", list(batch)):
@@ -382,7 +394,13 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             if tokenizer_json is not None:
                 counters[key] = token_counter_from_json(tokenizer_json)
             page_count = _parse_and_chunk(
-                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens, ocr
+                conn,
+                data,
+                DocumentKind(kind),
+                counters[key],
+                max_tokens,
+                overlap_tokens,
+                dataclasses.replace(ocr, before_page=lambda: conn.send(("ocr_start",))),
             )
             outcome = ("done", page_count, _address_space() - start_size)
         except ParseError as exc:

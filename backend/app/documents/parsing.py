@@ -214,7 +214,7 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
             text, page_tables = _pdf_page_text(document, index)
             if ocr is not None and needs_ocr(document, index, text):
                 page = _ocr_page(
-                    index + 1, functools.partial(recognize_pdf_page, document, index, ocr)
+                    index + 1, functools.partial(recognize_pdf_page, document, index, ocr), ocr
                 )
                 ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
             else:
@@ -230,8 +230,10 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
         document.close()
 
 
-def _ocr_page(number: int, read: Callable[[], OcrText]) -> Page:
+def _ocr_page(number: int, read: Callable[[], OcrText], options: OcrOptions) -> Page:
     """The page as OCR reads it, or an empty page that says why OCR could not."""
+    if options.before_page is not None:
+        options.before_page()
     try:
         result = read()
     except OcrError as error:
@@ -248,7 +250,7 @@ def _parse_image(data: bytes, ocr: OcrOptions) -> Iterator[Page]:
     ocr_errors: list[str] = []
     try:
         for index, image in enumerate(image_pages(data, max_pixels=ocr.max_pixels)):
-            page = _ocr_page(index + 1, functools.partial(recognize, image, ocr))
+            page = _ocr_page(index + 1, functools.partial(recognize, image, ocr), ocr)
             ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
             found_text = found_text or bool(page.blocks)
             yield page
