@@ -216,7 +216,8 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
                 page = _ocr_page(
                     index + 1, functools.partial(recognize_pdf_page, document, index, ocr), ocr
                 )
-                ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
+                if page.ocr_error:
+                    ocr_errors.append(page.ocr_error)
             else:
                 rows = tables.page_rows(page_tables)
                 page = _build_page(index + 1, _pdf_paragraphs(text, rows))
@@ -251,7 +252,8 @@ def _parse_image(data: bytes, ocr: OcrOptions) -> Iterator[Page]:
     try:
         for index, image in enumerate(image_pages(data, max_pixels=ocr.max_pixels)):
             page = _ocr_page(index + 1, functools.partial(recognize, image, ocr), ocr)
-            ocr_errors.extend([page.ocr_error] if page.ocr_error else [])
+            if page.ocr_error:
+                ocr_errors.append(page.ocr_error)
             found_text = found_text or bool(page.blocks)
             yield page
     except ImageError as error:
