@@ -71,8 +71,7 @@ def _edge_lines(page: Page) -> list[tuple[int, int, str]]:
     lines = [
         (match.start(), match.end(), match.group())
         for match in _LINE.finditer(page.text)
-        if match.group().strip()
-        and not any(start <= match.start() < end for start, end in rows)
+        if match.group().strip() and not any(start <= match.start() < end for start, end in rows)
     ]
     if len(lines) > 2 * EDGE_LINES:
         lines = lines[:EDGE_LINES] + lines[-EDGE_LINES:]
