@@ -215,6 +215,12 @@ async def test_hostile_images_fail_with_a_sentence_and_the_worker_goes_on(
     assert blank["status"] == "failed"
     assert blank["error"] == "No text was found in this image."
 
+    blank_scan = await _settled(worker_client, headers, "blank.pdf", scanned_pdf([[]]), PDF)
+    assert blank_scan["status"] == "failed"
+    assert blank_scan["error"] == (
+        "No text was found in this PDF, not even by OCR of its scanned pages."
+    )
+
     after = await _settled(
         worker_client, headers, "after.txt", b"The worker is still reading.", "text/plain"
     )

@@ -89,7 +89,7 @@ class ParseError(Exception):
 ENCRYPTED_PDF = "This is a password-protected PDF; remove the password and upload it again."
 DAMAGED_PDF = "This PDF is damaged or incomplete and could not be read."
 SCANNED_PDF = "No extractable text (scanned PDF; OCR not enabled)."
-NO_TEXT_AFTER_OCR = "No text was found in this document, not even by OCR of its pages."
+NO_TEXT_AFTER_OCR = "No text was found in this PDF, not even by OCR of its scanned pages."
 NO_TEXT = "The document contains no extractable text."
 DAMAGED_DOCX = "This Word document is damaged and could not be read."
 DOCX_ZIP_BOMB = "This Word document is too large when uncompressed (possible zip bomb)."
@@ -207,7 +207,7 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
             raise ParseError(
                 f"This PDF has {page_count:,} pages; the limit is {max_pages:,} pages."
             )
-        found_text = False
+        found_text = ocr_ran = False
         ocr_errors: list[str] = []
         tables = PdfTableMarker()
         for index in range(page_count):
@@ -216,6 +216,7 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
                 page = _ocr_page(
                     index + 1, functools.partial(recognize_pdf_page, document, index, ocr), ocr
                 )
+                ocr_ran = True
                 if page.ocr_error:
                     ocr_errors.append(page.ocr_error)
             else:
@@ -224,11 +225,17 @@ def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> It
             found_text = found_text or bool(page.blocks)
             yield page
         if not found_text:
-            raise ParseError(
-                ocr_errors[0] if ocr_errors else NO_TEXT_AFTER_OCR if ocr else SCANNED_PDF
-            )
+            raise ParseError(_no_text_reason(ocr, ocr_ran, ocr_errors))
     finally:
         document.close()
+
+
+def _no_text_reason(ocr: OcrOptions | None, ocr_ran: bool, ocr_errors: list[str]) -> str:
+    if ocr is None:
+        return SCANNED_PDF
+    if ocr_errors:
+        return ocr_errors[0]
+    return NO_TEXT_AFTER_OCR if ocr_ran else NO_TEXT
 
 
 def _ocr_page(number: int, read: Callable[[], OcrText], options: OcrOptions) -> Page:
