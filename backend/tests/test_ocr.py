@@ -56,7 +56,8 @@ async def _top_hit(
 
 @pytest.fixture
 async def custom_worker(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
-    """A worker app with setting overrides (each set of limits gets its own parse process)."""
+    """A worker app with setting overrides (each set of limits gets its own parse process).
+    Start one per test: every worker app takes jobs from the same database."""
     started: list[Any] = []
 
     async def start(**overrides: Any) -> httpx.AsyncClient:
@@ -227,7 +228,7 @@ async def test_hostile_images_fail_with_a_sentence_and_the_worker_goes_on(
     assert after["status"] == "ready"
 
 
-async def test_ocr_over_its_time_or_without_its_language_fails_clearly(
+async def test_ocr_over_its_time_fails_clearly_and_the_worker_goes_on(
     custom_worker: Any,
 ) -> None:
     slow = await custom_worker(ocr_page_timeout_s=0.001)
@@ -240,6 +241,9 @@ async def test_ocr_over_its_time_or_without_its_language_fails_clearly(
     after = await _settled(slow, headers, "after.txt", b"Still reading text.", "text/plain")
     assert after["status"] == "ready"
 
+
+async def test_ocr_without_its_language_pack_fails_clearly(custom_worker: Any) -> None:
+    # One worker app per test: two would share the database's job queue.
     foreign = await custom_worker(ocr_languages="eng+zzz")
     headers = await register(foreign)
     document = await _settled(foreign, headers, "scan.png", image_file("PNG"), "image/png")
