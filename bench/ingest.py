@@ -1,6 +1,6 @@
 """Ingestion throughput: the real pipeline end to end vs. the raw embedding model.
 
-    python bench/ingest.py [--pages 300] [--docs 1000] [--concurrency 4]
+    python bench/ingest.py [--pages 300] [--docs 1000] [--scanned-pages 20] [--concurrency 4]
 
 In a fresh embedded PostgreSQL (temporary DATA_DIR) this
 
@@ -8,12 +8,17 @@ In a fresh embedded PostgreSQL (temporary DATA_DIR) this
    title as a heading line) and ingests it through the real pipeline (create_documents →
    procrastinate job → parse → chunk → embed → index), sampling this process's RSS;
 2. ingests ``--docs`` further abstracts as small Markdown documents (``# title`` + text);
+2b. renders ``--scanned-pages`` abstracts as page images (Pillow, about 36 lines of 12 pt text at
+   200 DPI, no text layer) into one PDF and ingests it: every page goes through OCR
+   (Tesseract), sampling the RSS of this process, the parse process and Tesseract;
 3. embeds exactly the chunk texts the pipeline embedded (heading path + text, as
    app.documents.tasks.embedding_input) with ``LocalEmbedder().embed_documents`` in calls of
    the pipeline's batch size (EMBED_BATCH), the raw model speed.
 
 The last line is one JSON object: chunks_per_s (whole run), model_chunks_per_s,
-ratio_to_model, pages_per_s (PDF phase), per-phase figures, peak_rss_mb and RSS growth.
+ratio_to_model, pages_per_s (PDF phase), ocr_pages_per_s and ocr_rss_growth_mb (scanned phase),
+table_detection_share and _ms_per_page (finding tables, against reading the text), per-phase
+figures, peak_rss_mb and RSS growth.
 Not a test: it takes minutes. The machine's other load affects every number.
 """
 
@@ -44,6 +49,8 @@ SCIFACT = ROOT.parent / "shared" / "bench" / "scifact"
 
 import psutil  # noqa: E402
 
+OUR_PROCESSES = ("embedding_process", "parse_process", "tesseract")
+
 
 class RssSampler:
     """Peak resident memory of this process and its children, sampled every 50 ms."""
@@ -60,7 +67,7 @@ class RssSampler:
         for child in self._process.children(recursive=True):
             try:
                 command = " ".join(child.cmdline())
-                if "embedding_process" not in command and "parse_process" not in command:
+                if not any(name in command for name in OUR_PROCESSES):
                     continue  # PostgreSQL is not ours to count
                 total += child.memory_info().rss
             except psutil.Error:
@@ -114,6 +121,52 @@ def render_pdf(abstracts: list[tuple[str, str, str]], pages: int) -> bytes:
         # Keep every page to one page (abstracts are at most ~4,000 characters).
         pdf.multi_cell(0, 4.2, _latin1(text)[:5000])
     return bytes(pdf.output())
+
+
+SCAN_LINE_CHARS = 80
+SCAN_LINES = 36
+
+
+def render_scanned_pdf(abstracts: list[tuple[str, str, str]], pages: int) -> bytes:
+    """One abstract per page image (title, then the text wrapped), saved as a PDF of images."""
+    import io
+    import textwrap
+
+    from tests.ocr_samples import page_image
+
+    images = []
+    for page in range(pages):
+        _, title, text = abstracts[page % len(abstracts)]
+        lines = [title[:SCAN_LINE_CHARS], "", *textwrap.wrap(text, SCAN_LINE_CHARS)]
+        images.append(page_image(lines[:SCAN_LINES]))
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=200)
+    return buffer.getvalue()
+
+
+def table_detection(pdf_bytes: bytes) -> tuple[float, float]:
+    """(share of the time to read every page's text and find its tables that pdf_tables
+    takes, its milliseconds per page)."""
+    import pypdfium2 as pdfium
+
+    from app.documents.tables import pdf_tables
+
+    document = pdfium.PdfDocument(pdf_bytes)
+    text_s = tables_s = 0.0
+    for index in range(len(document)):
+        page = document[index]
+        text_page = page.get_textpage()
+        started = time.perf_counter()
+        text_page.get_text_bounded()
+        text_s += time.perf_counter() - started
+        started = time.perf_counter()
+        pdf_tables(text_page)
+        tables_s += time.perf_counter() - started
+        text_page.close()
+        page.close()
+    pages = len(document)
+    document.close()
+    return tables_s / (text_s + tables_s), 1000 * tables_s / pages
 
 
 async def ingest_phase(
@@ -205,10 +258,13 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         pdf_bytes = render_pdf(pdf_abstracts, args.pages)
         result["pdf_pages"] = args.pages
         result["pdf_mb"] = round(len(pdf_bytes) / 1e6, 2)
+        share, per_page_ms = table_detection(pdf_bytes)
+        result["table_detection_share"] = round(share, 3)
+        result["table_detection_ms_per_page"] = round(per_page_ms, 2)
 
         with RssSampler() as rss:
             async with sessionmaker() as session:
-                pdf_user, docs_user = [
+                pdf_user, docs_user, scanned_user = [
                     (
                         await auth.create_user(
                             session,
@@ -217,7 +273,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                             full_name="bench",
                         )
                     ).id
-                    for phase in ("pdf", "docs")
+                    for phase in ("pdf", "docs", "scanned")
                 ]
                 await session.commit()
 
@@ -260,6 +316,26 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 result["docs_chunks_per_s"] = round(doc_chunks / docs_s, 2)
             result["peak_rss_mb"] = round(rss.peak / 1e6, 1)
             result["rss_growth_mb"] = round((rss.peak - baseline) / 1e6, 1)
+
+            if args.scanned_pages:
+                scanned = render_scanned_pdf(load_abstracts(args.scanned_pages), args.scanned_pages)
+                result["scanned_pages"] = args.scanned_pages
+                result["scanned_mb"] = round(len(scanned) / 1e6, 2)
+                before_scan = rss.reset()
+                scanned_s = await ingest_phase(
+                    settings,
+                    sessionmaker,
+                    database_url,
+                    scanned_user,
+                    [Upload(filename="scanned.pdf", data=scanned)],
+                    args.concurrency,
+                )
+                result["scanned_s"] = round(scanned_s, 1)
+                result["ocr_pages_per_s"] = round(args.scanned_pages / scanned_s, 3)
+                result["ocr_s_per_page"] = round(scanned_s / args.scanned_pages, 2)
+                result["ocr_rss_growth_mb"] = round((rss.peak - before_scan) / 1e6, 1)
+                result["ocr_peak_rss_mb"] = round(rss.peak / 1e6, 1)
+                result["scanned_chunks"], _ = await chunk_stats(sessionmaker, scanned_user)
 
         # The raw model on exactly the same texts and call size as the pipeline.
         from app.ai.embeddings import LocalEmbedder
@@ -309,6 +385,9 @@ def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=300, help="PDF pages (one abstract each)")
     parser.add_argument("--docs", type=int, default=1000, help="abstracts as small documents")
+    parser.add_argument(
+        "--scanned-pages", type=int, default=20, help="pages of a scanned PDF (OCR); 0 skips"
+    )
     parser.add_argument(
         "--concurrency", type=int, default=4, help="worker concurrency (the app's default: 4)"
     )

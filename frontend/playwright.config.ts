@@ -5,7 +5,8 @@ import { defineConfig, devices } from "@playwright/test";
  * embedded Postgres in a temporary DATA_DIR, serving the built static export (out/) on :8123.
  * Browsers are never downloaded: Debian's /usr/bin/chromium is used.
  */
-const PORT = 8123;
+/** E2E_PORT (also read by e2e-server.sh) lets several clones run their browser tests at once. */
+const PORT = Number(process.env.E2E_PORT ?? 8123);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({

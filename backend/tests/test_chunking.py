@@ -62,12 +62,14 @@ def sentences(count: int, prefix: str = "Sentence") -> str:
 
 
 def expected_text(chunk: ChunkDraft, pages: dict[int, Page]) -> str:
-    if chunk.page_start == chunk.page_end:
-        return pages[chunk.page_start].text[chunk.char_start : chunk.char_end]
-    slices = [pages[chunk.page_start].text[chunk.char_start :]]
-    slices += [pages[number].text for number in range(chunk.page_start + 1, chunk.page_end)]
-    slices.append(pages[chunk.page_end].text[: chunk.char_end])
-    return "\n".join(piece for piece in slices if piece)
+    """The chunk's page slices joined; each slice is whole sentences of its page."""
+    assert chunk.spans[0][0] == chunk.page_start and chunk.spans[-1][0] == chunk.page_end
+    assert (chunk.spans[0][1], chunk.spans[-1][2]) == (chunk.char_start, chunk.char_end)
+    text = "\n".join(pages[number].text[start:end] for number, start, end in chunk.spans)
+    if not any(block.table for page in pages.values() for block in page.blocks):
+        # Without tables (and furniture), a chunk is one run of text from start to end.
+        assert len({number for number, _, _ in chunk.spans}) == len(chunk.spans)
+    return text
 
 
 def assert_valid_chunks(

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from PIL import Image
 
 from app.documents.detect import (
     CONTENT_TYPES,
@@ -12,6 +13,7 @@ from app.documents.detect import (
     detect_kind,
     sanitize_filename,
 )
+from app.documents.images import image_content_type
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02"
@@ -60,14 +62,33 @@ def test_pdf_header_beyond_first_kilobyte_is_not_pdf() -> None:
     assert detect_kind(data, "fake.pdf") is DocumentKind.TEXT
 
 
-def test_png_renamed_to_pdf_is_rejected_with_a_readable_message() -> None:
+def test_damaged_png_renamed_to_pdf_is_rejected_with_a_readable_message() -> None:
     with pytest.raises(UnsupportedFileType) as raised:
         detect_kind(PNG_HEADER + b"\x00" * 100, "invoice.pdf")
     assert raised.value.message == (
-        "Unsupported file type: this looks like a PNG image. "
+        "Unsupported file type: this looks like a damaged PNG image. "
         "Upload PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), "
-        "EPUB, HTML, Markdown or plain text."
+        "EPUB, HTML, Markdown, plain text or an image (PNG, JPEG, TIFF, WebP)."
     )
+
+
+@pytest.mark.parametrize(
+    ("save", "content_type"),
+    [
+        ({"format": "PNG"}, "image/png"),
+        ({"format": "JPEG"}, "image/jpeg"),
+        ({"format": "TIFF", "compression": "tiff_deflate"}, "image/tiff"),
+        ({"format": "WEBP"}, "image/webp"),
+    ],
+)
+def test_images_are_detected_from_content_whatever_their_name(
+    save: dict[str, str], content_type: str
+) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, **save)
+    data = buffer.getvalue()
+    assert detect_kind(data, "scan.pdf") is DocumentKind.IMAGE
+    assert image_content_type(data) == content_type
 
 
 @pytest.mark.parametrize(
@@ -209,6 +230,7 @@ def test_content_types() -> None:
         ),
         DocumentKind.EPUB: "application/epub+zip",
         DocumentKind.WEBPAGE: "text/html",
+        DocumentKind.IMAGE: "image/png",
     }
 
 

@@ -116,7 +116,9 @@ async def test_bad_pdfs_fail_with_reason_and_worker_keeps_going(
     assert (await wait_until_settled(worker_client, headers, good["id"]))["status"] == "ready"
 
 
-async def test_pdf_without_text_layer_fails_clearly(worker_client: httpx.AsyncClient) -> None:
+async def test_pdf_with_neither_text_nor_images_fails_clearly(
+    worker_client: httpx.AsyncClient,
+) -> None:
     from fpdf import FPDF
 
     document = FPDF()
@@ -127,7 +129,8 @@ async def test_pdf_without_text_layer_fails_clearly(worker_client: httpx.AsyncCl
     doc = (await upload(worker_client, headers, ("scan.pdf", data, "application/pdf"))).json()[0]
     failed = await wait_until_settled(worker_client, headers, doc["id"])
     assert failed["status"] == "failed"
-    assert failed["error"] == "No extractable text (scanned PDF; OCR not enabled)."
+    # Nothing to OCR either: a drawing is not a scan.
+    assert failed["error"] == "The document contains no extractable text."
 
 
 async def test_empty_file_422(client: httpx.AsyncClient, auth_headers: dict[str, str]) -> None:

@@ -266,6 +266,13 @@ async def _document_page(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) 
     ]
 
 
+async def _page_image(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [
+        await c.get(f"{API}/documents/{doc_id}/pages/1/image", headers=intruder.headers)
+        for doc_id in owner.documents.values()
+    ]
+
+
 async def _chunk_location(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
     """The owner's passages, through the owner's documents and through the intruder's own."""
     return [
@@ -310,6 +317,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
     ("GET", f"{API}/documents/{{document_id}}/file"): _document_file,
     ("GET", f"{API}/documents/{{document_id}}/pages/{{number}}"): _document_page,
+    ("GET", f"{API}/documents/{{document_id}}/pages/{{number}}/image"): _page_image,
     ("GET", f"{API}/documents/{{document_id}}/chunks/{{chunk_id}}"): _chunk_location,
     ("POST", f"{API}/documents/{{document_id}}/reindex"): _reindex,
     ("GET", f"{API}/chats/{{chat_id}}"): _get_chat,

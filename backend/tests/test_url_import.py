@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -75,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/picture":
             self._send(200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
         elif path == "/redirect":
-            self._send(302, "text/plain", b"", {"Location": query.removeprefix("to=")})
+            self._send(302, "text/plain", b"", {"Location": unquote(query.removeprefix("to="))})
         elif path == "/loop":
             self._send(302, "text/plain", b"", {"Location": "/loop"})
         elif path == "/missing":

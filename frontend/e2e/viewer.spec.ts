@@ -14,6 +14,9 @@ const FRONTEND_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 const PYTHON = path.resolve(FRONTEND_DIR, "..", ".venv", "bin", "python");
 const DOCX_DIR = path.join(FRONTEND_DIR, "test-results", "docx");
 const DOCX_PATH = path.join(DOCX_DIR, "lighthouse-keeping.docx");
+const SCAN_PATH = path.join(DOCX_DIR, "harbour-scan.pdf");
+const TIFF_PATH = path.join(DOCX_DIR, "harbour-scan.tiff");
+const BACKEND_DIR = path.resolve(FRONTEND_DIR, "..", "backend");
 
 /** A small Word document, written with python-docx (the library DocChat reads DOCX with). */
 const MAKE_DOCX = `
@@ -36,6 +39,9 @@ test.beforeAll(async () => {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   await mkdir(DOCX_DIR, { recursive: true });
   execFileSync(PYTHON, ["-c", MAKE_DOCX, DOCX_PATH]);
+  // Pages printed into pictures by Pillow: the PDF has no text layer, only OCR reads it.
+  execFileSync(PYTHON, ["-m", "tests.ocr_samples", "scanned-pdf", SCAN_PATH], { cwd: BACKEND_DIR });
+  execFileSync(PYTHON, ["-m", "tests.ocr_samples", "tiff", TIFF_PATH], { cwd: BACKEND_DIR });
 });
 
 test.afterAll(async () => {
@@ -143,4 +149,39 @@ test("on a phone the viewer takes the whole screen", async ({ browser }) => {
     .toContain("so close to Fort Hill");
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "viewer-phone.png") });
   await phone.close();
+});
+
+test("a citation opens a scanned PDF at the cited page with the OCR'd sentence boxed on the page image", async ({ page }) => {
+  const { library } = await signUpWith(page, "viewer-scan", SCAN_PATH);
+  await expect(library.row("harbour-scan.pdf")).toContainText("text of 2 pages read by OCR");
+
+  const panel = await askAndOpenCitation(page, "Where do pilots board incoming ships?");
+  await expect(panel.sourcePage).toHaveText("Page 2");
+  const pdfPage = panel.pdfPage;
+  await expect(pdfPage).toHaveAttribute("data-page-number", "2", { timeout: 60_000 });
+  const boxes = panel.ocrMarks;
+  await expect(boxes.first()).toBeVisible({ timeout: 30_000 });
+  await expect.poll(() => markedText(boxes)).toContain("Pilots board incoming ships at the outer buoy");
+  await expect(boxes.first()).toBeInViewport();
+  // The box sits over the printed line: the second line of text, 150 + 56 of 2200 px down the page.
+  const pageBox = (await pdfPage.boundingBox())!;
+  const markBox = (await boxes.first().boundingBox())!;
+  const top = (markBox.y - pageBox.y) / pageBox.height;
+  expect(top).toBeGreaterThan(0.085);
+  expect(top).toBeLessThan(0.1);
+  await expect(panel.root.getByText("The cited sentence could not be located on this page.")).toHaveCount(0);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "viewer-ocr-highlight.png") });
+});
+
+test("a citation opens a page of a multi-page TIFF with the sentence boxed on the image", async ({ page }) => {
+  await signUpWith(page, "viewer-tiff", TIFF_PATH);
+  const panel = await askAndOpenCitation(page, "Where do pilots board incoming ships?");
+  await expect(panel.sourcePage).toHaveText("Page 2");
+  const image = panel.imagePage;
+  await expect(image).toHaveAttribute("data-page-number", "2", { timeout: 30_000 });
+  await expect(image.getByRole("img", { name: "Page 2" })).toBeVisible();
+  await expect.poll(() => markedText(image.getByTestId("ocr-highlight"))).toContain("outer buoy");
+  await panel.previousPageButton.click();
+  await expect(panel.imagePage).toHaveAttribute("data-page-number", "1");
+  await expect(panel.ocrMarks).toHaveCount(0);
 });

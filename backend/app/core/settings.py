@@ -169,6 +169,18 @@ class Settings(BaseSettings):
     # link-local and cloud metadata addresses stay blocked whatever this says.
     url_import_allow_private: bool = False
 
+    # OCR (Tesseract) of scanned pages and images, inside the reader's limits above.
+    # Tesseract language packs joined by "+" (Debian: tesseract-ocr-<lang>).
+    ocr_languages: str = Field(default="eng", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
+    # Resolution a scanned PDF page is rendered at for OCR.
+    ocr_dpi: int = Field(default=300, ge=72, le=600)
+    # Wall-clock seconds for one page: a page over it is skipped with a note, not the document.
+    ocr_page_timeout_s: float = Field(default=60.0, gt=0)
+    # OCR seconds one document may add to PARSE_TIMEOUT_S in total.
+    ocr_timeout_s: float = Field(default=1800.0, ge=0)
+    # Largest image (or rendered page) in pixels; a larger image fails with a sentence saying so.
+    max_image_pixels: int = Field(default=50_000_000, ge=1_000_000)
+
     @field_validator(
         "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
     )

@@ -16,12 +16,18 @@ How chunks are cut:
 * A chunk that continues its section starts with an overlap: the run of trailing whole
   sentences of the previous chunk whose token total is closest to ``overlap_tokens``
   (never more than twice that, and never the whole previous chunk).
+* Tables (blocks with a ``table`` mark, one per row): a chunk that continues a table starts
+  with the table's header rows instead of an overlap, a chunk never ends on a header row
+  whose first data row went to the next chunk, and a table is not cut where a new page
+  begins. A header row a PDF repeats at the top of the next page is left out of the chunk
+  it falls in (which has the header already); later chunks start with that copy.
 
 Text and offsets: a chunk's text is its ``spans`` (page, start, end), the slices of the page
 texts it covers, joined by ``"\\n"``. A chunk on one page with no page furniture inside is
 the single slice ``page.text[char_start:char_end]``; a chunk spanning pages has a slice per
 page, and furniture between two of its sentences (``Page.furniture``, a running footer
-and the next page's header) is left out between two slices.
+and the next page's header) is left out between two slices; so are the rows between a
+table's header and the rows of a later chunk of that table.
 
 ``token_count`` is what the counter reports for the final chunk text (no special tokens),
 always <= ``max_tokens``. Packing adds up per-unit counts, which is exact for WordPiece
@@ -42,8 +48,10 @@ from typing import Protocol
 from tokenizers import Tokenizer
 
 from app.documents.parsing import Block, Page
+from app.documents.tables import TableMark
 
 MIN_MAX_TOKENS = 8
+VISIBLE = re.compile(r"\S")
 PAGE_JOINER = "\n"
 # Sentence ends: Western punctuation followed by whitespace, or CJK full stops (no space).
 SENTENCE_END = re.compile(
@@ -132,6 +140,7 @@ class _Unit:
     is_heading: bool
     starts_block: bool
     starts_sentence: bool
+    table: TableMark | None = None
 
     @property
     def text(self) -> str:
@@ -205,7 +214,17 @@ class _UnitSplitter:
     ) -> _Unit:
         """A sentence unit (``tokens`` stays 0 for one that goes to words uncounted)."""
         is_heading = starts_block and self._starts_section(block)
-        return _Unit(page, start, end, tokens, block.heading_path, is_heading, starts_block, True)
+        return _Unit(
+            page,
+            start,
+            end,
+            tokens,
+            block.heading_path,
+            is_heading,
+            starts_block,
+            True,
+            block.table,
+        )
 
     def _starts_section(self, block: Block) -> bool:
         is_new_section = block.heading_path != self._previous_path
@@ -234,6 +253,7 @@ class _UnitSplitter:
                 sentence.is_heading and index == 0,
                 sentence.starts_block and index == 0,
                 index == 0,
+                sentence.table,
             )
 
     def _word_pieces(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, int]]:
@@ -313,17 +333,53 @@ class _ChunkPacker:
         self._overlap_length = 0  # leading units repeated from the previous chunk
         self._finished: list[list[_Unit]] = []
         self._ordinals = itertools.count()
+        # The header rows of the table being read, and whether a data row followed them.
+        self._table_header: list[_Unit] = []
+        self._table_has_rows = False
+        self._header_repeating = False  # the last unit was a header repeated on a new page
 
     def add(self, unit: _Unit) -> None:
+        if not self._track_table(unit):
+            return
+        continues_table = bool(self._units) and _same_table(unit, self._units[-1])
         if self._units and unit.heading_path != self._units[-1].heading_path:
             if not self._heading_joins_subsection(unit):
                 self._cut(len(self._units), unit, keep_overlap=False)
-        elif self._units and unit.page is not self._units[-1].page and self._is_half_full():
+        elif (
+            self._units
+            and unit.page is not self._units[-1].page
+            and self._is_half_full()
+            and not continues_table
+        ):
             self._cut(len(self._units), unit, keep_overlap=True)
         while self._units and self._tokens + unit.tokens > self._max_tokens:
             self._cut(self._break_index(unit), unit, keep_overlap=True)
         self._units.append(unit)
         self._tokens += unit.tokens
+
+    def _track_table(self, unit: _Unit) -> bool:
+        """Remember the current table's header rows; False for a header row repeated after the
+        table's data rows began (a PDF's header at the top of the next page)."""
+        table = unit.table
+        if table is None:
+            return True
+        if self._header_table() != table.table:
+            self._table_header, self._table_has_rows = [], False
+        repeating, self._header_repeating = self._header_repeating, False
+        if not table.header:
+            self._table_has_rows = True
+        elif self._table_has_rows:
+            # The next chunks repeat this copy: the header on the page their rows are on.
+            self._table_header = [*self._table_header, unit] if repeating else [unit]
+            self._header_repeating = True
+            return False
+        else:
+            self._table_header.append(unit)
+        return True
+
+    def _header_table(self) -> int | None:
+        mark = self._table_header[0].table if self._table_header else None
+        return mark.table if mark is not None else None
 
     def finish(self) -> None:
         if self._units:
@@ -368,16 +424,40 @@ class _ChunkPacker:
         return len(self._units)
 
     def _cut(self, index: int, incoming: _Unit, *, keep_overlap: bool) -> None:
+        index = self._keep_header_with_rows(index, incoming)
         emitted, rest = self._units[:index], self._units[index:]
         self._finished.append(emitted)
         rest_tokens = sum(unit.tokens for unit in rest)
         overlap: list[_Unit] = []
-        if keep_overlap:
-            budget = self._max_tokens - rest_tokens - incoming.tokens
+        budget = self._max_tokens - rest_tokens - incoming.tokens
+        if self._continues_table_rows(rest or [incoming]):
+            header_tokens = sum(unit.tokens for unit in self._table_header)
+            overlap = list(self._table_header) if header_tokens <= budget else []
+        elif keep_overlap:
             overlap = self._overlap_tail(emitted, budget)
         self._units = overlap + rest
         self._tokens = rest_tokens + sum(unit.tokens for unit in overlap)
         self._overlap_length = len(overlap)
+
+    def _keep_header_with_rows(self, index: int, incoming: _Unit) -> int:
+        """Move a cut back before the table's header rows when nothing but header rows of
+        ``incoming``'s table would stay between them and the cut."""
+        if incoming.table is None or incoming.table.header:
+            return index
+        start = index
+        while start > 0 and any(self._units[start - 1] is row for row in self._table_header):
+            start -= 1
+        return start if self._overlap_length < start < index else index
+
+    def _continues_table_rows(self, rest: list[_Unit]) -> bool:
+        """Whether the next chunk starts with data rows of the current table (so it needs the
+        header rows in front)."""
+        first = rest[0]
+        return (
+            first.table is not None
+            and not first.table.header
+            and first.table.table == self._header_table()
+        )
 
     def _overlap_tail(self, emitted: list[_Unit], budget: int) -> list[_Unit]:
         limit = min(2 * self._overlap_tokens, budget)
@@ -405,6 +485,12 @@ class _ChunkPacker:
             yield from self._fitted_drafts(half, half_tokens)
 
 
+def _same_table(unit: _Unit, other: _Unit) -> bool:
+    return (
+        unit.table is not None and other.table is not None and unit.table.table == other.table.table
+    )
+
+
 def _starts_block(unit: _Unit) -> bool:
     return unit.starts_block
 
@@ -414,20 +500,17 @@ def _starts_sentence(unit: _Unit) -> bool:
 
 
 def _chunk_spans(units: list[_Unit]) -> list[tuple[Page, int, int]]:
-    """Contiguous runs of units: a new run starts on a new page or after furniture."""
+    """Contiguous runs of units: a new run starts on a new page or after text left out
+    (furniture, or a table's rows between its header and a later chunk's rows)."""
     spans: list[tuple[Page, int, int]] = []
     for unit in units:
         if spans:
             page, start, end = spans[-1]
-            if page is unit.page and not _furniture_between(page, end, unit.start):
+            if page is unit.page and not VISIBLE.search(page.text, end, max(end, unit.start)):
                 spans[-1] = (page, start, max(end, unit.end))
                 continue
         spans.append((unit.page, unit.start, unit.end))
     return spans
-
-
-def _furniture_between(page: Page, start: int, end: int) -> bool:
-    return any(start <= f_start and f_end <= end for f_start, f_end in page.furniture)
 
 
 def _chunk_text(units: list[_Unit]) -> str:

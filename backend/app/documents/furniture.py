@@ -65,10 +65,13 @@ def line_key(line: str) -> str:
 
 
 def _edge_lines(page: Page) -> list[tuple[int, int, str]]:
+    """The first and last lines of the page, except table rows (a table's rows look alike
+    once digits are dropped, and its header repeats on every page it runs over)."""
+    rows = [(block.char_start, block.char_end) for block in page.blocks if block.table]
     lines = [
         (match.start(), match.end(), match.group())
         for match in _LINE.finditer(page.text)
-        if match.group().strip()
+        if match.group().strip() and not any(start <= match.start() < end for start, end in rows)
     ]
     if len(lines) > 2 * EDGE_LINES:
         lines = lines[:EDGE_LINES] + lines[-EDGE_LINES:]

@@ -71,6 +71,10 @@ class Document(Base):
     original_storage: Mapped[str | None] = mapped_column(String(16))
     # The address a document imported from the web was fetched from (after redirects).
     source_url: Mapped[str | None] = mapped_column(Text)
+    # Pages whose text was read by OCR (NULL: none), and what the owner should know about a
+    # ready document, such as the pages OCR could not read.
+    ocr_pages: Mapped[int | None] = mapped_column(Integer)
+    notice: Mapped[str | None] = mapped_column(Text)
 
 
 class DocumentFile(Base):
@@ -145,6 +149,9 @@ class DocumentPage(Base):
     title: Mapped[str | None] = mapped_column(Text)
     # A sheet: the row number in the sheet of each row of text (rows are "\n\n"-separated).
     row_numbers: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
+    # A page read by OCR: [[start, end, left, top, right, bottom], ...], a box per word of text
+    # (offsets into text; the box in fractions of the page's width and height). NULL otherwise.
+    words: Mapped[list[list[float]] | None] = mapped_column(JSONB)
 
 
 class ChunkTerm(Base):

@@ -43,6 +43,7 @@ from anyio import to_thread
 from app.documents.chunking import ChunkDraft, TokenCounter, token_counter_from_json
 from app.documents.detect import DocumentKind
 from app.documents.formats import FormatLimits, chunk_document, read_pages, without_furniture
+from app.documents.ocr import OcrOptions
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
 
 if TYPE_CHECKING:
@@ -71,10 +72,18 @@ PAGE_BATCH = 64
 PROGRESS_INTERVAL_S = 0.25
 POLL_INTERVAL_S = 0.1
 START_TIMEOUT_S = 60.0
+# Time an OCR page gets beyond its Tesseract timeout: rendering it, starting Tesseract.
+OCR_PAGE_SLACK_S = 10.0
 RECYCLE_AFTER_DOCUMENTS = 500
 # Rust's allocator and glibc reserve address space generously per thread; the child has one
 # thread, and these keep the reservations it does make small.
-CHILD_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2", "TOKENIZERS_PARALLELISM": "false"}
+# Tesseract (OCR, started by the child) runs one thread: its OpenMP threads only fight the
+# other work on a small machine.
+CHILD_ENVIRONMENT = {
+    "MALLOC_ARENA_MAX": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+    "OMP_THREAD_LIMIT": "1",
+}
 _IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -86,16 +95,30 @@ class ParseCancelled(Exception):
 class ParseLimits:
     memory_bytes: int
     timeout_s: float
+    _: dataclasses.KW_ONLY
     formats: FormatLimits = dataclasses.field(default_factory=FormatLimits)
+    ocr: OcrOptions = dataclasses.field(default_factory=OcrOptions)
+    # Time spent on OCR extends timeout_s by up to this much (a scan of many pages is slow).
+    ocr_timeout_s: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseLimits:
-        formats = FormatLimits(
-            max_sheet_rows=settings.spreadsheet_max_rows,
-            max_sheet_cells=settings.spreadsheet_max_cells,
-            max_row_chars=settings.spreadsheet_max_row_chars,
+        return cls(
+            memory_bytes=settings.parse_memory_limit_mb * 1024 * 1024,
+            timeout_s=settings.parse_timeout_s,
+            formats=FormatLimits(
+                max_sheet_rows=settings.spreadsheet_max_rows,
+                max_sheet_cells=settings.spreadsheet_max_cells,
+                max_row_chars=settings.spreadsheet_max_row_chars,
+            ),
+            ocr=OcrOptions(
+                languages=settings.ocr_languages,
+                dpi=settings.ocr_dpi,
+                page_timeout_s=settings.ocr_page_timeout_s,
+                max_pixels=settings.max_image_pixels,
+            ),
+            ocr_timeout_s=settings.ocr_timeout_s,
         )
-        return cls(settings.parse_memory_limit_mb * 1024 * 1024, settings.parse_timeout_s, formats)
 
 
 @dataclass(frozen=True)
@@ -211,10 +234,15 @@ class _ParseProcess:
             None if spec.key in self._tokenizers else spec.json,
             request.max_tokens,
             request.overlap_tokens,
-            self._limits.timeout_s,
+            self._limits.timeout_s + self._limits.ocr_timeout_s,
+            self._limits.ocr,
             self._limits.formats,
         )
         deadline = time.monotonic() + self._limits.timeout_s
+        # OCR time is granted page by page from its own budget: a page's worst case when it
+        # starts, the unused part given back when it ends.
+        ocr_credit = self._limits.ocr_timeout_s
+        ocr_reserved = 0.0
         try:
             conn.send(header)
             conn.send_bytes(data)
@@ -231,7 +259,9 @@ class _ParseProcess:
                 raise ParseCancelled
             if time.monotonic() > deadline:
                 self.close()
-                raise ParseError(TIME_LIMIT.format(limit=_duration(self._limits.timeout_s)))
+                spent = self._limits.ocr_timeout_s - ocr_credit
+                limit = _duration(self._limits.timeout_s + spent)
+                raise ParseError(TIME_LIMIT.format(limit=limit))
             if not conn.poll(POLL_INTERVAL_S):
                 continue
             try:
@@ -241,6 +271,17 @@ class _ParseProcess:
             match message:
                 case ("progress", str(stage), float(fraction)):
                     on_progress(stage, fraction)
+                case ("ocr_start",):
+                    ocr_reserved = min(
+                        self._limits.ocr.page_timeout_s + OCR_PAGE_SLACK_S, ocr_credit
+                    )
+                    ocr_credit -= ocr_reserved
+                    deadline += ocr_reserved
+                case ("ocr", float(seconds)):
+                    unused = max(0.0, ocr_reserved - seconds)
+                    ocr_credit += unused
+                    deadline -= unused
+                    ocr_reserved = 0.0
                 case ("drafts", list(batch)):
                     drafts.extend(batch)
                 case ("pages", list(batch)):
@@ -351,7 +392,9 @@ def serve(conn: Connection, memory_bytes: int) -> None:
     conn.send(("ready",))
     while True:
         try:
-            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s, formats = conn.recv()
+            kind, key, tokenizer_json, max_tokens, overlap_tokens, timeout_s, ocr, formats = (
+                conn.recv()
+            )
             data = conn.recv_bytes()
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone or closed the pipe
@@ -361,7 +404,14 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             if tokenizer_json is not None:
                 counters[key] = token_counter_from_json(tokenizer_json)
             page_count = _parse_and_chunk(
-                conn, data, DocumentKind(kind), counters[key], max_tokens, overlap_tokens, formats
+                conn,
+                data,
+                DocumentKind(kind),
+                counters[key],
+                max_tokens,
+                overlap_tokens,
+                dataclasses.replace(ocr, before_page=lambda: conn.send(("ocr_start",))),
+                formats,
             )
             outcome = ("done", page_count, _address_space() - start_size)
         except ParseError as exc:
@@ -381,10 +431,12 @@ def _parse_and_chunk(
     counter: TokenCounter,
     max_tokens: int,
     overlap_tokens: int,
+    ocr: OcrOptions,
     formats: FormatLimits,
 ) -> int:
     """Pages are read, their furniture (running headers and footers) found once every page is
-    in, then chunked; drafts go to the parent in batches as they come, then the pages' text."""
+    in, then chunked; drafts go to the parent in batches as they come, then the pages' text.
+    The time each OCR page took goes to the parent, which extends the time limit by it."""
     total_pages = count_pages(data, kind)
     pages_seen = 0
     last_progress = 0.0
@@ -399,10 +451,14 @@ def _parse_and_chunk(
 
     def pages() -> Iterator[Page]:
         nonlocal pages_seen
-        for page in read_pages(data, kind, formats):
+        started = time.monotonic()
+        for page in read_pages(data, kind, formats, ocr=ocr):
             pages_seen += 1
-            progress("parse")
+            if page.ocr:
+                conn.send(("ocr", time.monotonic() - started))
+            progress("ocr" if page.ocr else "parse")
             yield page
+            started = time.monotonic()
 
     clean_pages = list(without_furniture(pages(), kind))
     batch: list[ChunkDraft] = []

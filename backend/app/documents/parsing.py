@@ -12,11 +12,17 @@ Conventions every format follows:
 * PDFs stream one page at a time; DOCX, HTML, Markdown and text are a single page 1.
   Spreadsheets (a page per sheet), slides (a page per slide), EPUB (a page per chapter)
   and web pages are read by ``app.documents.formats``.
+* A PDF page without a usable text layer, and every page of an image, is read by OCR when
+  ``ocr`` options are given (``app.documents.ocr``): its ``Page.words`` box every word, and a
+  page OCR could not read is an empty page whose ``ocr_error`` says why.
+* Table rows are blocks of their own with a ``table`` mark (``app.documents.tables``), so
+  chunking keeps them together with their header row.
 * ``Page.furniture`` lists the spans of ``Page.text`` that are running headers, footers or
   page numbers (``app.documents.furniture`` fills it and cuts them out of the blocks).
 * Errors surface as ``ParseError`` while iterating, with a sentence meant for the user.
 """
 
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +41,25 @@ from markdown_it.token import Token
 
 from app.documents.bounded_zip import ArchiveError, ArchiveLimits, ArchiveTooLarge, BoundedZip
 from app.documents.detect import DocumentKind, decode_text
+from app.documents.images import ImageError, image_page_count, image_pages
+from app.documents.ocr import (
+    OcrError,
+    OcrOptions,
+    OcrText,
+    WordBox,
+    needs_ocr,
+    recognize,
+    recognize_pdf_page,
+)
+from app.documents.tables import (
+    PdfTable,
+    PdfTableMarker,
+    TableMark,
+    TableRow,
+    docx_table_rows,
+    pdf_tables,
+    row_key,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class Block:
     heading_path: tuple[str, ...]
     char_start: int
     char_end: int
+    table: TableMark | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,9 @@ class Page:
     title: str | None = None
     # A table page (a sheet, a CSV): the spreadsheet row number of each line of ``text``.
     row_numbers: tuple[int, ...] = ()
+    ocr: bool = False  # the text was read from the page image
+    ocr_error: str | None = None  # why OCR found nothing on this page
+    words: tuple[WordBox, ...] = ()
 
 
 class ParseError(Exception):
@@ -66,6 +95,7 @@ class ParseError(Exception):
 ENCRYPTED_PDF = "This is a password-protected PDF; remove the password and upload it again."
 DAMAGED_PDF = "This PDF is damaged or incomplete and could not be read."
 SCANNED_PDF = "No extractable text (scanned PDF; OCR not enabled)."
+NO_TEXT_AFTER_OCR = "No text was found in this PDF, not even by OCR of its scanned pages."
 NO_TEXT = "The document contains no extractable text."
 DAMAGED_DOCX = "This Word document is damaged and could not be read."
 DOCX_ZIP_BOMB = "This Word document is too large when uncompressed (possible zip bomb)."
@@ -85,16 +115,24 @@ RawBlock = tuple[str, int | None]
 
 
 def parse_document(
-    data: bytes, kind: DocumentKind, *, max_pages: int | None = None
+    data: bytes,
+    kind: DocumentKind,
+    *,
+    max_pages: int | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Iterator[Page]:
     """Yield the document's pages in order; raise ParseError with a user-facing message.
 
     ``max_pages`` rejects longer PDFs before any page is read (the other formats are one
     page). A document whose pages are all empty raises after its (empty) pages were
-    yielded, so callers must treat the error as final for the whole document.
+    yielded, so callers must treat the error as final for the whole document. Without
+    ``ocr``, scanned pages stay empty and images cannot be read.
     """
     if kind is DocumentKind.PDF:
-        yield from _parse_pdf(data, max_pages)
+        yield from _parse_pdf(data, max_pages, ocr)
+        return
+    if kind is DocumentKind.IMAGE:
+        yield from _parse_image(data, ocr or OcrOptions())
         return
     page = _build_page(1, _parse_single_page(data, kind))
     if not page.blocks:
@@ -103,7 +141,10 @@ def parse_document(
 
 
 def count_pages(data: bytes, kind: DocumentKind) -> int | None:
-    """Page count of a PDF without extracting text; None for unpaged formats or unreadable PDFs."""
+    """Page count of a PDF or image without extracting text; None for unpaged formats or
+    unreadable files."""
+    if kind is DocumentKind.IMAGE:
+        return image_page_count(data)
     if kind is not DocumentKind.PDF:
         return None
     try:
@@ -121,8 +162,8 @@ def clean_text(text: str) -> str:
     return CONTROL_CHARS.sub("", NEWLINES.sub("\n", text))
 
 
-def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock]:
-    parsers: dict[DocumentKind, Callable[[bytes], Iterable[RawBlock]]] = {
+def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock | TableRow]:
+    parsers: dict[DocumentKind, Callable[[bytes], Iterable[RawBlock | TableRow]]] = {
         DocumentKind.DOCX: _docx_blocks,
         DocumentKind.HTML: _html_blocks,
         DocumentKind.MARKDOWN: _markdown_blocks,
@@ -131,12 +172,14 @@ def _parse_single_page(data: bytes, kind: DocumentKind) -> Iterable[RawBlock]:
     return parsers[kind](data)
 
 
-def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
+def _build_page(number: int, raw_blocks: Iterable[RawBlock | TableRow]) -> Page:
     """Join cleaned paragraphs into the page text and record where each one sits."""
     headings: list[tuple[int, str]] = []
     blocks: list[Block] = []
     offset = 0
-    for raw_text, level in raw_blocks:
+    for raw in raw_blocks:
+        raw_text, level = raw[0], raw[1]
+        table = raw.table if isinstance(raw, TableRow) else None
         text = clean_text(raw_text).strip()
         if not text:
             continue
@@ -148,7 +191,7 @@ def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
         if blocks:
             offset += len(PARAGRAPH_SEPARATOR)
         path = tuple(heading for _, heading in headings)
-        blocks.append(Block(text, path, offset, offset + len(text)))
+        blocks.append(Block(text, path, offset, offset + len(text), table))
         offset += len(text)
     return Page(number, PARAGRAPH_SEPARATOR.join(block.text for block in blocks), blocks)
 
@@ -156,7 +199,7 @@ def _build_page(number: int, raw_blocks: Iterable[RawBlock]) -> Page:
 # --- PDF ---------------------------------------------------------------------------------
 
 
-def _parse_pdf(data: bytes, max_pages: int | None) -> Iterator[Page]:
+def _parse_pdf(data: bytes, max_pages: int | None, ocr: OcrOptions | None) -> Iterator[Page]:
     """Stream PDF pages with pdfium, closing each page as soon as its text is read.
 
     pdfium repairs many broken cross-reference tables, but a file cut short before its
@@ -170,15 +213,66 @@ def _parse_pdf(data: bytes, max_pages: int | None) -> Iterator[Page]:
             raise ParseError(
                 f"This PDF has {page_count:,} pages; the limit is {max_pages:,} pages."
             )
-        found_text = False
+        found_text = ocr_ran = False
+        ocr_errors: list[str] = []
+        tables = PdfTableMarker()
         for index in range(page_count):
-            page = _build_page(index + 1, _pdf_paragraphs(_pdf_page_text(document, index)))
+            text, page_tables = _pdf_page_text(document, index)
+            if ocr is not None and needs_ocr(document, index, text):
+                page = _ocr_page(
+                    index + 1, functools.partial(recognize_pdf_page, document, index, ocr), ocr
+                )
+                ocr_ran = True
+                if page.ocr_error:
+                    ocr_errors.append(page.ocr_error)
+            else:
+                rows = tables.page_rows(page_tables)
+                page = _build_page(index + 1, _pdf_paragraphs(text, rows))
             found_text = found_text or bool(page.blocks)
             yield page
         if not found_text:
-            raise ParseError(SCANNED_PDF)
+            raise ParseError(_no_text_reason(ocr, ocr_ran, ocr_errors))
     finally:
         document.close()
+
+
+def _no_text_reason(ocr: OcrOptions | None, ocr_ran: bool, ocr_errors: list[str]) -> str:
+    if ocr is None:
+        return SCANNED_PDF
+    if ocr_errors:
+        return ocr_errors[0]
+    return NO_TEXT_AFTER_OCR if ocr_ran else NO_TEXT
+
+
+def _ocr_page(number: int, read: Callable[[], OcrText], options: OcrOptions) -> Page:
+    """The page as OCR reads it, or an empty page that says why OCR could not."""
+    if options.before_page is not None:
+        options.before_page()
+    try:
+        result = read()
+    except OcrError as error:
+        return Page(number, "", [], ocr=True, ocr_error=error.message)
+    blocks = [Block(result.text[start:end], (), start, end) for start, end in result.paragraphs]
+    return Page(number, result.text, blocks, ocr=True, words=result.words)
+
+
+# --- Images ------------------------------------------------------------------------------
+
+
+def _parse_image(data: bytes, ocr: OcrOptions) -> Iterator[Page]:
+    found_text = False
+    ocr_errors: list[str] = []
+    try:
+        for index, image in enumerate(image_pages(data, max_pixels=ocr.max_pixels)):
+            page = _ocr_page(index + 1, functools.partial(recognize, image, ocr), ocr)
+            if page.ocr_error:
+                ocr_errors.append(page.ocr_error)
+            found_text = found_text or bool(page.blocks)
+            yield page
+    except ImageError as error:
+        raise ParseError(error.message) from error
+    if not found_text:
+        raise ParseError(ocr_errors[0] if ocr_errors else "No text was found in this image.")
 
 
 def _open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -193,7 +287,7 @@ def _open_pdf(data: bytes) -> pdfium.PdfDocument:
         raise ParseError(DAMAGED_PDF) from error
 
 
-def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> str:
+def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> tuple[str, list[PdfTable]]:
     try:
         page = document[index]
     except pdfium.PdfiumError as error:
@@ -201,21 +295,31 @@ def _pdf_page_text(document: pdfium.PdfDocument, index: int) -> str:
     try:
         text_page = page.get_textpage()
         try:
-            return str(text_page.get_text_bounded())
+            return str(text_page.get_text_bounded()), pdf_tables(text_page)
         finally:
             text_page.close()
     finally:
         page.close()
 
 
-def _pdf_paragraphs(raw_text: str) -> Iterator[RawBlock]:
+def _pdf_paragraphs(
+    raw_text: str, table_rows: dict[str, list[TableRow]] | None = None
+) -> Iterator[RawBlock | TableRow]:
     """Split a PDF page into paragraphs: at blank lines, before a list item, and after a
     short line that ends a sentence (the usual look of a paragraph's last line). A word
-    hyphenated across a line end is joined. No heading detection."""
+    hyphenated across a line end is joined. No heading detection. A line that is a row of
+    one of ``table_rows`` (by ``row_key``) is that row, a block of its own."""
     lines = [_pdf_line(line) for line in clean_text(raw_text).split("\n")]
     typical_length = _typical_line_length(lines)
     paragraph: list[str] = []
     for line in lines:
+        rows = table_rows.get(row_key(line)) if table_rows and line else None
+        if rows:
+            if paragraph:
+                yield "\n".join(paragraph), None
+                paragraph = []
+            yield rows.pop(0)
+            continue
         if not line or (paragraph and LIST_ITEM.match(line)):
             if paragraph:
                 yield "\n".join(paragraph), None
@@ -258,7 +362,7 @@ DOCX_TITLE_LEVEL = 0
 MAX_STYLE_INHERITANCE = 5
 
 
-def _docx_blocks(data: bytes) -> list[RawBlock]:
+def _docx_blocks(data: bytes) -> list[RawBlock | TableRow]:
     _reject_zip_bomb(data)
     try:
         document = docx.Document(io.BytesIO(data))
@@ -279,20 +383,14 @@ def _reject_zip_bomb(data: bytes) -> None:
         raise ParseError(DAMAGED_DOCX) from error
 
 
-def _docx_body_blocks(document: DocxDocument) -> Iterator[RawBlock]:
+def _docx_body_blocks(document: DocxDocument) -> Iterator[RawBlock | TableRow]:
+    tables = 0
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
             yield item.text, _docx_heading_level(item)
         elif isinstance(item, Table):
-            yield from _docx_table_rows(item)
-
-
-def _docx_table_rows(table: Table) -> Iterator[RawBlock]:
-    for row in table.rows:
-        cells = [ANY_WHITESPACE.sub(" ", cell.text).strip() for cell in row.cells]
-        # Merged cells are repeated by python-docx once per grid column they span.
-        distinct = [cell for index, cell in enumerate(cells) if cell and cell not in cells[:index]]
-        yield " | ".join(distinct), None
+            tables += 1
+            yield from docx_table_rows(item, tables)
 
 
 def _docx_heading_level(paragraph: Paragraph) -> int | None:

@@ -24,7 +24,14 @@ from app.core.pagination import Page, page_params
 from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
 from app.documents import service
-from app.documents.schemas import ChunkLocationOut, DocumentOut, PageOut, SpanOut, UrlImportIn
+from app.documents.schemas import (
+    ChunkLocationOut,
+    DocumentOut,
+    PageOut,
+    SpanOut,
+    UrlImportIn,
+    WordBoxOut,
+)
 from app.documents.storage import Originals
 from app.search.highlights import cite
 from app.search.schemas import HighlightOut
@@ -163,7 +170,43 @@ async def get_document_page(
         furniture=[SpanOut(start=start, end=end) for start, end in page.furniture],
         title=page.title,
         row_numbers=page.row_numbers,
+        ocr=page.words is not None,
+        words=[
+            WordBoxOut(
+                start=int(start), end=int(end), left=left, top=top, right=right, bottom=bottom
+            )
+            for start, end, left, top, right, bottom in page.words or []
+        ],
     )
+
+
+@router.get(
+    "/{document_id}/pages/{number}/image",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "The page of an image document"},
+        404: ERROR_RESPONSE,
+        429: ERROR_RESPONSE,
+    },
+    dependencies=[per_user_limit("download", lambda settings: settings.download_rate_limit)],
+)
+async def get_document_page_image(
+    document_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+    user: CurrentUser,
+    session: SessionDep,
+    originals: OriginalsDep,
+    settings: SettingsDep,
+) -> Response:
+    png = await service.get_page_image(
+        session,
+        user_id=user.id,
+        document_id=document_id,
+        number=number,
+        originals=originals,
+        max_pixels=settings.max_image_pixels,
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get(

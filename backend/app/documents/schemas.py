@@ -26,6 +26,10 @@ class DocumentOut(BaseModel):
     source_url: str | None = Field(
         default=None, description="The address a document imported from the web came from"
     )
+    ocr_pages: int | None = Field(description="Pages whose text was read by OCR (null: none)")
+    notice: str | None = Field(
+        description="What the owner should know about a ready document (pages OCR left out)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -42,6 +46,18 @@ class UrlImportIn(BaseModel):
 class SpanOut(BaseModel):
     start: int
     end: int
+
+
+class WordBoxOut(BaseModel):
+    """A word of an OCR page: its offsets in the page text, and its box in fractions of the
+    page's width and height (origin top left)."""
+
+    start: int
+    end: int
+    left: float
+    top: float
+    right: float
+    bottom: float
 
 
 class PageOut(BaseModel):
@@ -63,6 +79,10 @@ class PageOut(BaseModel):
             "A spreadsheet page: each row of text (rows are separated by a blank line, cells "
             "by ' | ') with its row number in the sheet; the first row is the header"
         ),
+    )
+    ocr: bool = Field(description="The text was read from the page image by OCR")
+    words: list[WordBoxOut] = Field(
+        description="OCR pages: a box per word of text, to mark a span of it on the page image"
     )
 
 

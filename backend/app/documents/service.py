@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from anyio import to_thread
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +23,7 @@ from app.documents.detect import (
     detect_kind,
     sanitize_filename,
 )
+from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
 from app.documents.storage import Originals
 from app.documents.url_import import (
@@ -43,6 +46,9 @@ PAGE_NOT_STORED = (
     "page text. Reindex it to view it here."
 )
 PAGE_NOT_FOUND = "This document has no page {number}."
+NO_PAGE_IMAGE = "This document has no page images (only image documents have them)."
+# The viewer's page image: enough for a sharp page on a large screen, small to send.
+PAGE_IMAGE_MAX_SIDE = 2000
 PASSAGE_NOT_FOUND = "This passage is no longer in the document; it may have been reindexed."
 
 
@@ -99,6 +105,8 @@ def validate_upload(upload: Upload) -> tuple[str, str, str]:
         kind = detect_kind(upload.data, filename)
     except UnsupportedFileType as exc:
         raise UnsupportedMediaType(f"{filename}: {exc.message}") from None
+    if kind is DocumentKind.IMAGE:
+        return filename, kind.value, image_content_type(upload.data) or CONTENT_TYPES[kind]
     return filename, kind.value, CONTENT_TYPES[kind]
 
 
@@ -270,6 +278,7 @@ async def replace_document_pages(
                     "furniture": [list(span) for span in page.furniture],
                     "title": page.title,
                     "row_numbers": list(page.row_numbers) or None,
+                    "words": [list(word) for word in page.words] if page.ocr else None,
                 }
                 for page in pages
             ],
@@ -302,6 +311,33 @@ async def get_page(
     if page is None:
         raise NotFound(PAGE_NOT_FOUND.format(number=number))
     return document, page, stored
+
+
+async def get_page_image(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    document_id: uuid.UUID,
+    number: int,
+    originals: Originals,
+    max_pixels: int,
+) -> bytes:
+    """Page ``number`` of an image document as a PNG for the viewer (404 for other kinds)."""
+    document = await get_document(session, user_id=user_id, document_id=document_id)
+    if document.kind != DocumentKind.IMAGE or document.status != DocumentStatus.READY:
+        raise NotFound(NO_PAGE_IMAGE)
+    data = await originals.read_all(kind=document.original_storage, document_id=document.id)
+    try:
+        png = await to_thread.run_sync(
+            functools.partial(
+                page_png, data, number, max_pixels=max_pixels, max_side=PAGE_IMAGE_MAX_SIDE
+            )
+        )
+    except ImageError as error:
+        raise Unprocessable(error.message) from error
+    if png is None:
+        raise NotFound(PAGE_NOT_FOUND.format(number=number))
+    return png
 
 
 async def get_chunk(

@@ -154,6 +154,21 @@ async def embed_all(
     return np.concatenate(vectors)
 
 
+def ocr_notice(pages: Sequence[Page]) -> str | None:
+    """What the owner of a ready document should know: the pages OCR could not read, and why."""
+    failed: dict[str, list[int]] = {}
+    for page in pages:
+        if page.ocr_error is not None:
+            failed.setdefault(page.ocr_error, []).append(page.number)
+    sentences = []
+    for reason, numbers in failed.items():
+        shown = ", ".join(str(number) for number in numbers[:20])
+        more = f" and {len(numbers) - 20} more" if len(numbers) > 20 else ""
+        label = "Page" if len(numbers) == 1 else "Pages"
+        sentences.append(f"{label} {shown}{more} left out: {reason}")
+    return " ".join(sentences) or None
+
+
 async def _mark(
     sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID, **values: object
 ) -> None:
@@ -234,6 +249,8 @@ async def _finish(
                 error=None,
                 chunk_count=len(drafts),
                 page_count=len(pages),
+                ocr_pages=sum(page.ocr and page.ocr_error is None for page in pages) or None,
+                notice=ocr_notice(pages),
                 embedding_model=embedder.model_id,
                 processed_at=datetime.now(UTC),
             )

@@ -17,6 +17,10 @@ export class ViewerPane {
   /** Marks pdf.js puts in the text layer: a sentence is marked in pieces, one per text span. */
   readonly pdfMarks: Locator;
   readonly textPage: Locator;
+  /** A page of an image document, drawn as an image. */
+  readonly imagePage: Locator;
+  /** Boxes over a page image (scanned PDF page or image document) from OCR's word boxes. */
+  readonly ocrMarks: Locator;
   readonly textMarks: Locator;
   readonly pageLabel: Locator;
   /** The sheet's, slide's or chapter's title. */
@@ -39,6 +43,8 @@ export class ViewerPane {
     this.pdfPage = root.getByTestId("pdf-page");
     this.pdfMarks = this.pdfPage.locator(".textLayer mark.viewer-highlight");
     this.textPage = root.getByTestId("text-page");
+    this.imagePage = root.getByTestId("image-page");
+    this.ocrMarks = root.getByTestId("ocr-highlight");
     this.textMarks = root.getByTestId("viewer-highlight");
     this.pageLabel = root.getByTestId("viewer-page-label");
     this.pageTitle = root.getByTestId("viewer-page-title");

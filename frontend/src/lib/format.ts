@@ -17,6 +17,7 @@ export function formatBytes(bytes: number): string {
 const STAGE_LABELS: Partial<Record<string, string>> = {
   queued: "Waiting to be processed",
   parse: "Reading the text",
+  ocr: "Reading scanned pages (OCR)",
   chunk: "Splitting into passages",
   embed: "Computing search vectors",
   index: "Indexing",

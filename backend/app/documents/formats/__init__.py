@@ -29,6 +29,7 @@ from app.documents.formats.spreadsheets import csv_pages, xls_pages, xlsx_pages
 from app.documents.formats.tables import chunk_table_pages
 from app.documents.formats.webpage import webpage_pages
 from app.documents.furniture import strip_furniture
+from app.documents.ocr import OcrOptions
 from app.documents.parsing import NO_TEXT, Page, ParseError, parse_document
 
 __all__ = ["TABLE_KINDS", "FormatLimits", "chunk_document", "read_pages", "without_furniture"]
@@ -43,6 +44,7 @@ FURNITURE_KINDS = frozenset(
         DocumentKind.HTML,
         DocumentKind.MARKDOWN,
         DocumentKind.TEXT,
+        DocumentKind.IMAGE,
     }
 )
 
@@ -56,10 +58,13 @@ READERS: dict[DocumentKind, Callable[[bytes, FormatLimits], Iterator[Page]]] = {
 }
 
 
-def read_pages(data: bytes, kind: DocumentKind, limits: FormatLimits) -> Iterator[Page]:
-    """The document's pages in order; raises ParseError with a sentence for the user."""
+def read_pages(
+    data: bytes, kind: DocumentKind, limits: FormatLimits, *, ocr: OcrOptions | None = None
+) -> Iterator[Page]:
+    """The document's pages in order; raises ParseError with a sentence for the user. PDFs
+    and images are read with ``ocr`` (scanned pages and images need it)."""
     if kind not in READERS:
-        yield from parse_document(data, kind)
+        yield from parse_document(data, kind, ocr=ocr)
         return
     found_text = False
     for page in READERS[kind](data, limits):

@@ -40,6 +40,7 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
     formatBytes(document.size_bytes),
     document.page_count != null ? pluralize(document.page_count, locationNoun(document.content_type)) : null,
     document.status === "ready" ? pluralize(document.chunk_count, "passage") : null,
+    document.ocr_pages && document.status === "ready" ? `text of ${pluralize(document.ocr_pages, "page")} read by OCR` : null,
     formatDate(document.created_at),
     sourceHost(document.source_url) ? `from ${sourceHost(document.source_url)}` : null,
   ].filter(Boolean);
@@ -63,6 +64,11 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
               {documentStatusText(document)} · {Math.round(document.progress)}%
             </span>
           </div>
+        ) : null}
+        {document.status === "ready" && document.notice ? (
+          <p className="mt-1 text-sm text-amber-900" data-testid="document-notice">
+            {document.notice}
+          </p>
         ) : null}
         {document.status === "failed" ? (
           <p className="mt-1 text-sm text-red-800" data-testid="document-error">

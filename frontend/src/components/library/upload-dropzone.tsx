@@ -15,9 +15,14 @@ export const ACCEPTED_TYPES = {
   "application/vnd.ms-excel": [".xls"],
   "application/vnd.openxmlformats-officedocument.presentationml.presentation": [".pptx"],
   "application/epub+zip": [".epub"],
+  "image/png": [".png"],
+  "image/jpeg": [".jpg", ".jpeg"],
+  "image/tiff": [".tif", ".tiff"],
+  "image/webp": [".webp"],
 };
 
-const SUPPORTED_FORMATS = "PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), EPUB, HTML, Markdown or plain text";
+const SUPPORTED_FORMATS =
+  "PDF, Word (.docx), Excel (.xlsx, .xls), CSV or TSV, PowerPoint (.pptx), EPUB, HTML, Markdown, plain text or an image (PNG, JPEG, TIFF, WebP)";
 
 function rejectionMessage(rejection: FileRejection): string {
   const code = rejection.errors[0]?.code;

@@ -12,7 +12,9 @@ import type { HighlightRange, ViewerTarget } from "@/lib/viewer/link";
 import { PdfPage, usePdfDocument } from "./pdf-page";
 import { locationNoun } from "@/lib/format";
 import { TablePage } from "./table-page";
+import { ImagePage } from "./image-page";
 import { TextPage } from "./text-page";
+import { WordHighlights } from "./word-highlights";
 
 /** Relative to the page fitted to the viewer's width. */
 const PDF_ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -80,11 +82,13 @@ type LoadedViewerProps = {
 
 function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedViewerProps) {
   const isPdf = document.content_type.split(";")[0]?.trim() === "application/pdf";
+  const isImage = document.content_type.startsWith("image/");
+  const [imageError, setImageError] = useState<unknown>(null);
   const [page, setPage] = useState(startPage);
   const [zoom, setZoom] = useState(DEFAULT_ZOOM);
   const [pageCount, setPageCount] = useState<number | null>(document.page_count);
   const [downloadError, setDownloadError] = useState<string | null>(null);
-  const zooms = isPdf ? PDF_ZOOMS : TEXT_ZOOMS;
+  const zooms = isPdf || isImage ? PDF_ZOOMS : TEXT_ZOOMS;
   const zoomIndex = zooms.indexOf(zoom);
   const pageHighlights = highlights.filter((highlight) => highlight.page === page);
 
@@ -181,8 +185,16 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
             highlights={pageHighlights}
             onPageCount={setPageCount}
           />
-        ) : pageQuery.isError ? (
-          <ErrorAlert>{errorMessage(pageQuery.error)}</ErrorAlert>
+        ) : pageQuery.isError || imageError ? (
+          <ErrorAlert>{errorMessage(pageQuery.error ?? imageError)}</ErrorAlert>
+        ) : pageQuery.data && isImage ? (
+          <ImagePage
+            documentId={document.id}
+            page={pageQuery.data}
+            zoom={zoom}
+            marks={pageHighlights.map(({ start, end }) => [start, end])}
+            onError={setImageError}
+          />
         ) : pageQuery.data?.row_numbers ? (
           <TablePage
             text={pageQuery.data.text}
@@ -220,7 +232,12 @@ function PdfView({ documentId, page, zoom, pageText, pageTextMissing, highlights
   const [notFound, setNotFound] = useState(false);
   const texts = pageText ? highlights.map(({ start, end }) => pageText.text.slice(start, end)) : [];
   const waitingForText = highlights.length > 0 && !pageText && !pageTextMissing;
-  const onRendered = useCallback((found: number) => setNotFound(texts.length > 0 && found === 0), [texts.length]);
+  const ocrMarks: [number, number][] = pageText?.ocr ? highlights.map(({ start, end }) => [start, end]) : [];
+  const onRendered = useCallback(
+    // A scanned page has no text layer: its cited words are boxed from OCR's word boxes instead.
+    (found: number) => setNotFound(texts.length > 0 && found === 0 && ocrMarks.length === 0),
+    [texts.length, ocrMarks.length],
+  );
   useEffect(() => {
     if (pdf) onPageCount(pdf.numPages);
   }, [pdf, onPageCount]);
@@ -236,7 +253,18 @@ function PdfView({ documentId, page, zoom, pageText, pageTextMissing, highlights
         <p className="mb-2 text-sm text-slate-700">Reindex this document to see the cited sentence highlighted.</p>
       ) : null}
       {notFound ? <p className="mb-2 text-sm text-slate-700">The cited sentence could not be located on this page.</p> : null}
-      <PdfPage pdf={pdf} pageNumber={Math.min(page, pdf.numPages)} zoom={zoom} highlightTexts={texts} onRendered={onRendered} />
+      <PdfPage
+        pdf={pdf}
+        pageNumber={Math.min(page, pdf.numPages)}
+        zoom={zoom}
+        highlightTexts={pageText?.ocr ? [] : texts}
+        onRendered={onRendered}
+        overlay={
+          pageText?.ocr && ocrMarks.length > 0 ? (
+            <WordHighlights words={pageText.words ?? []} marks={ocrMarks} text={pageText.text} />
+          ) : null
+        }
+      />
     </>
   );
 }

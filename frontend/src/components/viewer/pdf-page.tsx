@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { PDFDocumentProxy } from "pdfjs-dist";
 import { api } from "@/lib/api";
 import { apiErrorFromResponse } from "@/lib/api/errors";
@@ -59,14 +59,17 @@ type PdfPageProps = {
   /** Texts to mark on the page's text layer (the cited sentences). */
   highlightTexts: string[];
   onRendered?: (found: number) => void;
+  /** Laid over the rendered page (the cited words of a scanned page, boxed). */
+  overlay?: ReactNode;
 };
 
 /** One page: the canvas, pdf.js's text layer over it, and the cited sentences marked there. */
-export function PdfPage({ pdf, pageNumber, zoom, highlightTexts, onRendered }: PdfPageProps) {
+export function PdfPage({ pdf, pageNumber, zoom, highlightTexts, onRendered, overlay }: PdfPageProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const textLayerRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
+  const [rendered, setRendered] = useState(false);
   const highlightKey = highlightTexts.join("\u0000");
 
   useEffect(() => {
@@ -103,6 +106,7 @@ export function PdfPage({ pdf, pageNumber, zoom, highlightTexts, onRendered }: P
       if (cancelled) return;
       const found = markHighlights(container, highlightKey ? highlightKey.split("\u0000") : []);
       container.querySelector("mark")?.scrollIntoView({ block: "center" });
+      setRendered(true);
       onRendered?.(found);
     })().catch((error: unknown) => {
       if (!cancelled && !(error instanceof Error && error.name === "RenderingCancelledException")) {
@@ -125,6 +129,7 @@ export function PdfPage({ pdf, pageNumber, zoom, highlightTexts, onRendered }: P
     >
       <canvas ref={canvasRef} className="block h-full w-full" aria-hidden="true" />
       <div ref={textLayerRef} className="textLayer" data-testid="pdf-text-layer" />
+      {rendered ? overlay : null}
     </div>
   );
 }

@@ -47,6 +47,8 @@ export const documentsApi = {
   reindex: (id: string) =>
     dataOf<DocumentRecord>(api.http.POST("/api/v1/documents/{document_id}/reindex", { params: documentPath(id) })),
   fileUrl: (id: string) => `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/file`,
+  pageImageUrl: (id: string, number: number) =>
+    `${api.baseUrl}/api/v1/documents/${encodeURIComponent(id)}/pages/${encodeURIComponent(String(number))}/image`,
   page: (id: string, number: number) =>
     dataOf<DocumentPage>(
       api.http.GET("/api/v1/documents/{document_id}/pages/{number}", { params: { path: { document_id: id, number } } }),

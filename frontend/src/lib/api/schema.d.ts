@@ -179,6 +179,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/{document_id}/pages/{number}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Document Page Image */
+        get: operations["get_document_page_image_api_v1_documents__document_id__pages__number__image_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{document_id}/chunks/{chunk_id}": {
         parameters: {
             query?: never;
@@ -489,6 +506,16 @@ export interface components {
              */
             source_url?: string | null;
             /**
+             * Ocr Pages
+             * @description Pages whose text was read by OCR (null: none)
+             */
+            ocr_pages: number | null;
+            /**
+             * Notice
+             * @description What the owner should know about a ready document (pages OCR left out)
+             */
+            notice: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -592,6 +619,16 @@ export interface components {
              * @description A spreadsheet page: each row of text (rows are separated by a blank line, cells by ' | ') with its row number in the sheet; the first row is the header
              */
             row_numbers?: number[] | null;
+            /**
+             * Ocr
+             * @description The text was read from the page image by OCR
+             */
+            ocr: boolean;
+            /**
+             * Words
+             * @description OCR pages: a box per word of text, to mark a span of it on the page image
+             */
+            words: components["schemas"]["WordBoxOut"][];
         };
         /** RefreshIn */
         RefreshIn: {
@@ -737,6 +774,25 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * WordBoxOut
+         * @description A word of an OCR page: its offsets in the page text, and its box in fractions of the
+         *     page's width and height (origin top left).
+         */
+        WordBoxOut: {
+            /** Start */
+            start: number;
+            /** End */
+            end: number;
+            /** Left */
+            left: number;
+            /** Top */
+            top: number;
+            /** Right */
+            right: number;
+            /** Bottom */
+            bottom: number;
         };
     };
     responses: never;
@@ -1963,6 +2019,125 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get_document_page_image_api_v1_documents__document_id__pages__number__image_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page of an image document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

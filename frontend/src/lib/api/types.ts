@@ -14,6 +14,8 @@ export type LoginBody = Schemas["LoginIn"];
 export type DocumentRecord = Schemas["DocumentOut"];
 export type DocumentPage = Schemas["PageOut"];
 export type ChunkLocation = Schemas["ChunkLocationOut"];
+/** A word of an OCR page: offsets into the page text, box in fractions of the page (origin top left). */
+export type WordBox = Schemas["WordBoxOut"];
 
 export type Chat = Schemas["ChatOut"];
 export type ChatDetail = Schemas["ChatDetail"];
