@@ -62,7 +62,7 @@ def _require_database(settings: Settings, url: str) -> None:
     """Connect once, so that a wrong or unreachable URL is one line instead of a pool timeout."""
     import psycopg
 
-    from app.core.db import libpq_url
+    from app.core.database_url import libpq_url
 
     variable = "DATABASE_DIRECT_URL" if url == settings.database_direct_url else "DATABASE_URL"
     try:

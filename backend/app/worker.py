@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 # Every table in the ORM metadata: a session's flush resolves foreign keys (documents.user_id
 # -> users) and a worker process imports none of the HTTP routers that would load them.
 from app import models  # noqa: F401
-from app.core.db import libpq_url
+from app.core.database_url import libpq_url
 from app.core.settings import Settings
 from app.documents.parse_process import get_parse_pool
 from app.documents.storage import Originals

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.db import libpq_url, sqlalchemy_url
+from app.core.database_url import libpq_url, sqlalchemy_url
 from app.core.settings import ConfigError, Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

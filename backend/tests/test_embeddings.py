@@ -20,8 +20,8 @@ from app.ai.embeddings import (
     LocalEmbedder,
     OpenAIEmbedder,
     embedder_from_config,
-    parse_retry_after,
 )
+from app.ai.http_retry import parse_retry_after
 from tests.fakes import FakeOpenAI, fake_embedding, hang, http_error, stream_cut_after
 
 KEY = "sk-embed-test"

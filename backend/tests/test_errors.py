@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +45,39 @@ async def test_wrong_method_405(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/v1/auth/login")
     _assert_error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["allow"]
+
+
+@pytest.fixture
+async def with_web_app(settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """The one-process setup: the web app's static export mounted at `/`."""
+    dist = tmp_path / "out"
+    dist.mkdir()
+    (dist / "index.html").write_text("<html>DocChat</html>")
+    (dist / "404.html").write_text("<html>This page could not be found.</html>")
+    application = create_app(settings.model_copy(update={"frontend_dist": dist}))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def test_unknown_api_paths_answer_json_beside_the_web_app(
+    with_web_app: httpx.AsyncClient,
+) -> None:
+    for path in ("/api/v1/nope", "/api/v1/documents/x/y/z", "/api/nope", "/api"):
+        _assert_error(await with_web_app.get(path), 404, "not_found")
+    # A known API path with the wrong method: 405, also where only the web app could answer GET.
+    response = await with_web_app.get("/api/v1/search")
+    _assert_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+    _assert_error(await with_web_app.delete("/api/v1/auth/login"), 405, "method_not_allowed")
+    # Everything else is still the web app's, its HTML 404 page included.
+    page = await with_web_app.get("/")
+    assert page.status_code == 200 and "DocChat" in page.text
+    missing = await with_web_app.get("/no-such-page")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "could not be found" in missing.text
 
 
 async def test_validation_422_with_details(client: httpx.AsyncClient) -> None:

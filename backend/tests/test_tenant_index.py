@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.ai.factory import get_embedder
-from app.core.db import libpq_url
+from app.core.database_url import libpq_url
 from app.search.config import get_retrieval_params
 from app.search.indexing import (
     create_tenant_vector_index,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core.database_url import sqlalchemy_url
 from app.core.settings import ConfigError, Settings
 
 NAMING_CONVENTION = {
@@ -29,29 +29,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-# libpq parameters SQLAlchemy must not see in the URL; sslmode etc. pass through to psycopg.
-_DRIVER_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
-
-
-def _postgres_parts(url: str) -> tuple[str, str, str, str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in _DRIVER_SCHEMES:
-        raise ValueError(f"not a PostgreSQL URL (postgresql://…): scheme {parts.scheme!r}")
-    return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
-
-
-def sqlalchemy_url(url: str) -> str:
-    """Accept provider URLs (`postgres://…`, `postgresql://…?sslmode=require`) and pick psycopg 3."""
-    _, netloc, path, query, fragment = _postgres_parts(url)
-    return urlunsplit(("postgresql+psycopg", netloc, path, query, fragment))
-
-
-def libpq_url(url: str) -> str:
-    """The same URL in plain libpq form (for psycopg and procrastinate)."""
-    _, netloc, path, query, fragment = _postgres_parts(url)
-    return urlunsplit(("postgresql", netloc, path, query, fragment))
 
 
 def database_error(exc: BaseException) -> str:
@@ -85,9 +62,21 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+# For work that outlives the request's transaction (a streamed answer stores itself when the
+# stream ends): each use opens, and commits, its own session.
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def get_session(
+    sessionmaker: SessionmakerDep,
+) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, and its only owner: committed when the handler returns
+    (before a streamed body starts), rolled back on error. Services flush, never commit."""
     async with sessionmaker() as session:
         try:
             yield session

@@ -64,11 +64,6 @@ class Unauthorized(AppError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = "unsupported_media_type"

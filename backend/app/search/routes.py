@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.deps import CurrentUser, per_user_limit
 from app.core.db import SessionDep
 from app.core.openapi import ERROR_RESPONSE
-from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
+from app.core.settings import SettingsDep
 from app.search import service
 from app.search.schemas import SearchHitOut, SearchIn, SearchOut, passage_fields
 

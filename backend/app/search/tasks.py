@@ -7,7 +7,7 @@ import uuid
 
 from procrastinate import Blueprint, JobContext, RetryStrategy
 
-from app.core.db import libpq_url
+from app.core.database_url import libpq_url
 from app.search.indexing import create_tenant_vector_index
 
 logger = logging.getLogger(__name__)

@@ -75,7 +75,8 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
 
     from app.auth import service as auth
     from app.chat import service as chat
-    from app.core.db import PSYCOPG_CONNECT_ARGS, create_sessionmaker, sqlalchemy_url
+    from app.core.database_url import sqlalchemy_url
+    from app.core.db import PSYCOPG_CONNECT_ARGS, create_sessionmaker
     from app.core.settings import Settings
     from app.documents import service as documents
     from app.documents import tasks
