@@ -137,7 +137,9 @@ async def test_lexical_candidates_match_reference_bm25(
         pool = set(generated) | {c for c in also if c in ref.scores}
         expected = sorted(pool, key=lambda c: (-ref.scores[c], c))[: params.candidates]
         scope = SearchScope(user_id=user_id, document_ids=sorted(allowed) if allowed else None)
-        got = await lexical_candidates(session, scope=scope, query=query, params=params, also=also)
+        got = await lexical_candidates(
+            session, scope=scope, query=query, params=params, include_chunk_ids=also
+        )
     listed = [c for c in got if c.lexical_rank is not None]
     assert [c.chunk_id for c in listed] == expected
     assert [c.lexical_rank for c in listed] == list(range(params.candidates))

@@ -11,7 +11,7 @@ from app.ai.citations import strip_invalid_markers
 from app.ai.extractive import (
     NO_ANSWER_TEXT,
     ExtractiveAnswer,
-    Passage,
+    NumberedText,
     extractive_answer,
 )
 from app.ai.sentences import sentence_text, split_sentences
@@ -32,11 +32,15 @@ CALVIN = (
 )
 EIFFEL = "The Eiffel Tower is in Paris, France. It was completed in 1889 for the World's Fair."
 
-PASSAGES = [Passage(2, PHOTOSYNTHESIS, 0.82), Passage(5, CALVIN, 0.61), Passage(7, EIFFEL, 0.2)]
+PASSAGES = [
+    NumberedText(2, PHOTOSYNTHESIS, 0.82),
+    NumberedText(5, CALVIN, 0.61),
+    NumberedText(7, EIFFEL, 0.2),
+]
 
 
 def _answer_lines(
-    answer: ExtractiveAnswer, passages: Sequence[Passage] = PASSAGES
+    answer: ExtractiveAnswer, passages: Sequence[NumberedText] = PASSAGES
 ) -> list[tuple[str, int]]:
     """The quoted sentences, best first, each checked to be in the answer's text with the
     marker of its passage."""
@@ -50,7 +54,7 @@ def _answer_lines(
     return out
 
 
-def _normalised_sentences(passage: Passage) -> set[str]:
+def _normalised_sentences(passage: NumberedText) -> set[str]:
     return set(split_sentences(passage.text))
 
 
@@ -123,8 +127,8 @@ def test_max_sentences_and_specific_question() -> None:
 
 
 def test_passage_rank_breaks_ties() -> None:
-    a = Passage(1, "The warranty covers parts and labour for two years.", 0.3)
-    b = Passage(4, "The warranty covers parts and labour for three years.", 0.9)
+    a = NumberedText(1, "The warranty covers parts and labour for two years.", 0.3)
+    b = NumberedText(4, "The warranty covers parts and labour for three years.", 0.9)
     lines = _answer_lines(
         extractive_answer("How long is the warranty?", [a, b], embed=None), [a, b]
     )
@@ -133,8 +137,8 @@ def test_passage_rank_breaks_ties() -> None:
 
 def test_embedding_similarity_is_used_and_failures_fall_back() -> None:
     passages = [
-        Passage(1, "The committee met on Tuesday to review the budget for next year.", 0.5),
-        Passage(2, "Felines sleep for most of the day, often up to sixteen hours.", 0.5),
+        NumberedText(1, "The committee met on Tuesday to review the budget for next year.", 0.5),
+        NumberedText(2, "Felines sleep for most of the day, often up to sixteen hours.", 0.5),
     ]
     calls: list[Sequence[str]] = []
 
@@ -165,6 +169,6 @@ def test_embedding_similarity_is_used_and_failures_fall_back() -> None:
 
 
 def test_no_usable_passages() -> None:
-    answer = extractive_answer("Anything?", [Passage(1, "Page 3", 0.1)], embed=None)
+    answer = extractive_answer("Anything?", [NumberedText(1, "Page 3", 0.1)], embed=None)
     assert answer == ExtractiveAnswer(NO_ANSWER_TEXT, ())
     assert extractive_answer("Anything?", [], embed=None).text == NO_ANSWER_TEXT

@@ -289,7 +289,7 @@ async def test_a_large_documents_chunks_are_written_a_slice_at_a_time(database_u
     from app.auth.service import create_user
     from app.core.db import create_engine, create_sessionmaker
     from app.documents.chunking import ChunkDraft
-    from app.search.indexing import write_document_chunks
+    from app.documents.indexing import write_document_chunks
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)

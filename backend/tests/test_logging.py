@@ -3,6 +3,7 @@ with request context, and never a password, token or Authorization header value.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -24,20 +25,30 @@ import pytest
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
-from app.core.logging import REDACTED, JsonFormatter, redact, redact_text, request_id_var
+from app.core.logging import (
+    REDACTED,
+    ConsoleFormatter,
+    JsonFormatter,
+    RoutineJobsAtDebug,
+    redact,
+    redact_text,
+    request_id_var,
+)
+from app.core.settings import Settings
 from tests.conftest import TEMPLATE_DB, TEST_SECRET
 
 BACKEND = Path(__file__).resolve().parents[1]
 
-# Runs the app the way `docchat serve` does (uvicorn + UVICORN_LOG_CONFIG, no access log) on a
+# Runs the app the way `docchat serve` does (uvicorn + its log config, no access log) on a
 # listening socket inherited from the test, so there is no race for a free port.
 _LAUNCHER = """
 import sys
 import uvicorn
-from app.core.logging import UVICORN_LOG_CONFIG
+from app.core.logging import uvicorn_log_config
+from app.core.settings import get_settings
 uvicorn.run(
-    "app.main:app", fd=int(sys.argv[1]), log_config=UVICORN_LOG_CONFIG, access_log=False,
-    timeout_graceful_shutdown=2,
+    "app.main:app", fd=int(sys.argv[1]), log_config=uvicorn_log_config(get_settings().log_output),
+    access_log=False, timeout_graceful_shutdown=2,
 )
 """
 
@@ -152,7 +163,7 @@ class Session:
 @pytest.fixture(scope="module")
 def logged_session(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Session:
     tmp_path = tmp_path_factory.mktemp("live")
-    server = start_server(server_env(module_database_url, tmp_path), tmp_path)
+    server = start_server(server_env(module_database_url, tmp_path, LOG_FORMAT="json"), tmp_path)
     try:
         with httpx.Client(base_url=server.base_url, timeout=10) as client:
             email = "logger@example.com"
@@ -310,6 +321,91 @@ def _record(msg: str, *args: object, **extra: Any) -> logging.LogRecord:
     record = logging.LogRecord("app.test", logging.WARNING, __file__, 1, msg, args, None)
     record.__dict__.update(extra)
     return record
+
+
+def test_development_logs_are_readable_lines_and_quiet_when_idle(
+    module_database_url: str, tmp_path: Path
+) -> None:
+    """`make dev`: ENVIRONMENT=development and no LOG_FORMAT. One plain line per request, and
+    nothing from the periodic maintenance job that runs every 2 s in the in-process worker."""
+    env = server_env(module_database_url, tmp_path)
+    assert "LOG_FORMAT" not in env
+    server = start_server(env, tmp_path)
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            secret = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl"
+            assert (
+                client.get("/api/v1/auth/me", headers={"Authorization": secret}).status_code == 401
+            )
+            assert client.get("/api/v1/nope").status_code == 404
+            time.sleep(6)  # three runs of the periodic job
+            assert client.get("/ready").status_code == 200
+    finally:
+        output = server.stop()
+    lines = output.splitlines()
+    assert lines, server.stderr
+    assert not [line for line in lines if line.lstrip().startswith("{")], output
+    assert re.search(r"^\d\d:\d\d:\d\d INFO: +GET /api/v1/auth/me 401 [\d.]+ ms ", output, re.M)
+    assert re.search(r"GET /api/v1/nope 404 [\d.]+ ms ", output)
+    assert re.search(r"GET /ready 200 [\d.]+ ms ", output)
+    assert len([line for line in lines if "GET /api/v1/auth/me" in line]) == 1
+    assert "retry_stalled_jobs" not in output, output
+    assert "eyJhbGciOiJIUzI1NiJ9" not in output
+    assert "Application startup complete" in output  # uvicorn's own lines, readable too
+
+
+@pytest.mark.parametrize(
+    ("environment", "log_format", "expected"),
+    [
+        ("development", None, "console"),
+        ("production", None, "json"),
+        ("development", "json", "json"),
+        ("production", "console", "console"),
+    ],
+)
+def test_log_format_follows_environment_unless_set(
+    environment: str, log_format: str | None, expected: str
+) -> None:
+    values: dict[str, Any] = {"environment": environment}
+    if log_format:
+        values["log_format"] = log_format
+    assert Settings(_env_file=None, **values).log_output == expected
+
+
+def test_routine_job_lines_go_to_debug() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ConsoleFormatter())
+    handler.addFilter(RoutineJobsAtDebug())
+    procrastinate = logging.getLogger("procrastinate.worker")
+    procrastinate.addHandler(handler)
+    root = logging.getLogger()
+    level = root.level
+    try:
+        for root_level in (logging.INFO, logging.DEBUG):
+            root.setLevel(root_level)
+            for task in ("maintenance:retry_stalled_jobs", "documents:ingest_document"):
+                procrastinate.info(f"Starting job {task}", extra={"job": {"task_name": task}})
+            procrastinate.info(
+                "Deferred 1 job", extra={"jobs": [{"task_name": "maintenance:retry_stalled_jobs"}]}
+            )
+            procrastinate.warning(
+                "Job failed", extra={"job": {"task_name": "maintenance:retry_stalled_jobs"}}
+            )
+    finally:
+        root.setLevel(level)
+        procrastinate.removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        # INFO: the routine job's lines are gone, its warning and other jobs' lines stay
+        "INFO:     procrastinate.worker: Starting job documents:ingest_document",
+        "WARNING:  procrastinate.worker: Job failed",
+        # DEBUG: everything, the routine job's lines at DEBUG
+        "DEBUG:    procrastinate.worker: Starting job maintenance:retry_stalled_jobs",
+        "INFO:     procrastinate.worker: Starting job documents:ingest_document",
+        "DEBUG:    procrastinate.worker: Deferred 1 job",
+        "WARNING:  procrastinate.worker: Job failed",
+    ]
 
 
 def test_json_formatter_fields_and_context() -> None:

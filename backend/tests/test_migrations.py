@@ -110,7 +110,7 @@ def test_upgrade_is_idempotent(empty_db: str) -> None:
 
 
 def test_check_ignores_runtime_vector_indexes(database_url: str) -> None:
-    """app.search.indexing creates an HNSW index per extra embedding model at runtime."""
+    """app.documents.indexing creates an HNSW index per extra embedding model at runtime."""
     _execute(
         database_url,
         "CREATE INDEX ix_chunks_embedding_0123456789ab ON chunks "

@@ -15,12 +15,10 @@ from sqlalchemy import text
 
 from app.ai.factory import get_embedder
 from app.core.database_url import libpq_url
+from app.documents.indexing import create_tenant_vector_index
+from app.documents.tasks import queue_tenant_vector_index
 from app.search.config import get_retrieval_params
-from app.search.indexing import (
-    create_tenant_vector_index,
-    queue_tenant_vector_index,
-    tenant_vector_index_name,
-)
+from app.search.queries import tenant_vector_index_name
 from tests.conftest import register, upload, wait_until_settled
 
 SECTIONS = "\n\n".join(

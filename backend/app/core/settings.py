@@ -68,6 +68,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
+    # None: JSON lines in production, readable coloured lines in development.
+    log_format: Literal["json", "console"] | None = None
     git_sha: str = "dev"
     port: int = 8000
     data_dir: Path = Path(".docchat")
@@ -184,6 +186,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def log_output(self) -> Literal["json", "console"]:
+        """LOG_FORMAT, or what suits ENVIRONMENT."""
+        return self.log_format or ("json" if self.is_production else "console")
 
     @property
     def max_upload_bytes(self) -> int:

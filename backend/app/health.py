@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.metrics import QueueState, queue_state
+from app.documents.indexing import latest_indexed_model
 
 READY_TIMEOUT_S = 2.0
 
@@ -31,7 +32,6 @@ async def ready(request: Request) -> Response:
     documents are being indexed with (else search finds nothing: 503 `misconfigured` naming
     both). Also reports the job workers alive (heartbeat in the last 30 s) and how long the
     oldest due job has waited, for dashboards; neither fails the probe."""
-    from app.search.indexing import latest_indexed_model
 
     async def probe() -> tuple[QueueState, str | None]:
         async with request.app.state.engine.connect() as connection:

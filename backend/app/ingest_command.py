@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from app.core.settings import Settings
 from app.documents import service
 from app.documents.models import Document
 from app.documents.storage import Originals, open_originals
+from app.documents.tasks import WorkerDeps
+from app.worker import running_worker
 
 POLL_S = 0.5
 
@@ -169,22 +170,12 @@ async def _process(
 ) -> None:
     """Wait, with a progress bar, until the documents are processed (by a worker in this
     process when ``run_worker``, else by the running workers)."""
-    from app.worker import WorkerDeps, create_job_app, worker_options
-
-    job_app = create_job_app(queue_url)
-    async with job_app.open_async():
-        worker: asyncio.Task[None] | None = None
-        if run_worker:
-            deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
-            options = worker_options(deps, concurrency=1, install_signal_handlers=False)
-            worker = asyncio.create_task(job_app.run_worker_async(**options))
-        try:
-            await _wait_with_progress(sessionmaker, document_ids, report, console)
-        finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+    if not run_worker:
+        await _wait_with_progress(sessionmaker, document_ids, report, console)
+        return
+    deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
+    async with running_worker(queue_url, deps, concurrency=1):
+        await _wait_with_progress(sessionmaker, document_ids, report, console)
 
 
 async def _wait_with_progress(

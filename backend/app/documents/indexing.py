@@ -1,13 +1,14 @@
-"""The write side of retrieval: chunks with vectors, BM25 postings and corpus statistics.
+"""The write side of retrieval, and its SQL: chunks with vectors, BM25 postings, corpus
+statistics, page texts and the vector indexes that app.search reads.
 
 Everything here runs inside the caller's transaction, so a document's chunks, postings and
-statistics appear (or disappear) atomically.
+statistics appear (or disappear) atomically. Values are bind parameters; index DDL (which
+takes none) is composed with psycopg.sql.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import uuid
@@ -16,16 +17,18 @@ from collections.abc import Sequence
 import numpy as np
 import psycopg
 from psycopg import sql
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.documents.chunking import ChunkDraft
-from app.documents.models import Chunk
+from app.documents.models import Chunk, DocumentPage
+from app.documents.parsing import Page
+from app.search.queries import VALID_INDEX_EXISTS, compose, tenant_vector_index_name
 
 logger = logging.getLogger(__name__)
 
 # Lexemes come from heading path + text (english stemming), so a section title also matches
-# its passages; the query side (app.search.retrieval) must use the same configuration.
+# its passages; the query side (app.search.queries) must use the same configuration.
 
 CHUNK_INSERT_BATCH = 1000
 
@@ -62,6 +65,27 @@ FROM (SELECT count(*) AS n, coalesce(sum(lexeme_count), 0) AS len
       FROM chunks WHERE document_id = :document_id) AS d
 WHERE s.user_id = :user_id
 """)
+
+
+async def replace_document_pages(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, pages: Sequence[Page]
+) -> None:
+    """Store the document's page texts, replacing older ones."""
+    await session.execute(delete(DocumentPage).where(DocumentPage.document_id == document_id))
+    if pages:
+        await session.execute(
+            insert(DocumentPage),
+            [
+                {
+                    "document_id": document_id,
+                    "user_id": user_id,
+                    "number": page.number,
+                    "text": page.text,
+                    "furniture": [list(span) for span in page.furniture],
+                }
+                for page in pages
+            ],
+        )
 
 
 async def remove_document_chunks(
@@ -148,22 +172,27 @@ async def ensure_vector_index(session: AsyncSession, *, model_id: str, dimension
         _INDEXED_MODELS.add(key)
 
 
+_MODEL_INDEX_EXISTS = text(
+    "SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%hnsw%' "
+    "AND indexdef LIKE :predicate AND indexdef NOT LIKE '%user_id%'"
+)
+
+
 async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimensions: int) -> bool:
-    literal = model_id.replace("'", "''")
+    model = sql.Literal(model_id).as_string()
     existing = await session.execute(
-        text(
-            "SELECT 1 FROM pg_indexes WHERE tablename = 'chunks' AND indexdef LIKE '%hnsw%' "
-            "AND indexdef LIKE :predicate AND indexdef NOT LIKE '%user_id%'"
-        ),
-        {"predicate": f"%embedding_model)::text = '{literal}'::text%"},
+        _MODEL_INDEX_EXISTS, {"predicate": f"%embedding_model)::text = {model}::text%"}
     )
     if existing.first():
         return True
     await session.execute(
-        text(
-            f"CREATE INDEX IF NOT EXISTS {vector_index_name(model_id)} ON chunks "
-            f"USING hnsw ((embedding::vector({int(dimensions)})) vector_cosine_ops) "
-            f"WITH (m = 16, ef_construction = 64) WHERE embedding_model = '{literal}'"
+        compose(
+            "CREATE INDEX IF NOT EXISTS {name} ON chunks "
+            "USING hnsw ((embedding::vector({dimensions})) vector_cosine_ops) "
+            "WITH (m = 16, ef_construction = 64) WHERE embedding_model = {model}",
+            name=sql.Identifier(vector_index_name(model_id)),
+            dimensions=sql.Literal(int(dimensions)),
+            model=sql.Literal(model_id),
         )
     )
     return False
@@ -176,53 +205,39 @@ async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimen
 # for an exact scan (SEARCH_EXACT_SCAN_MAX_CHUNKS) never need one. The planner picks the
 # partial index by itself for `user_id = <that user>`; nothing in the query names it.
 
-TENANT_INDEX_TASK = "search:build_tenant_vector_index"
 TENANT_INDEX_MAINTENANCE_WORK_MEM = "256MB"
 
-
-# True when the index named :index_name exists and is valid: a CONCURRENTLY build cut short
-# leaves an invalid one, which the planner never uses.
-VALID_INDEX_EXISTS = (
-    "EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-    "WHERE c.relname = :index_name AND i.indisvalid)"
+_TENANT_INDEX_WANTED = compose(
+    """
+    SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id) > :min_chunks
+       AND NOT {valid_index_exists}
+       AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs
+                       WHERE queueing_lock = :queueing_lock AND status = 'todo')
+    """,
+    valid_index_exists=VALID_INDEX_EXISTS,
 )
 
 
-def tenant_vector_index_name(user_id: uuid.UUID, model_id: str) -> str:
-    digest = hashlib.sha256(f"{user_id}:{model_id}".encode()).hexdigest()[:20]
-    return f"ix_chunks_embedding_tenant_{digest}"
+def tenant_index_queueing_lock(user_id: uuid.UUID, model_id: str) -> str:
+    return f"tenant-vector-index:{user_id}:{model_id}"
 
 
-_QUEUE_TENANT_INDEX = text(f"""
-SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', :task, 0, NULL, :queueing_lock,
-       CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])
-WHERE (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id) > :min_chunks
-  AND NOT {VALID_INDEX_EXISTS}
-  AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs
-                  WHERE queueing_lock = :queueing_lock AND status = 'todo')
-""")  # noqa: S608 - only a fixed fragment is interpolated
-
-
-async def queue_tenant_vector_index(
-    session: AsyncSession, *, user_id: uuid.UUID, model_id: str, dimensions: int, min_chunks: int
-) -> None:
-    """In the caller's transaction: queue a build of the tenant's own HNSW index once it has
-    more than ``min_chunks`` chunks and none yet. Run after the corpus statistics are updated:
-    their row lock orders concurrent documents of one user, so only one queues the build."""
-    queueing_lock = f"tenant-vector-index:{user_id}:{model_id}"
-    await session.execute(
-        _QUEUE_TENANT_INDEX,
+async def tenant_vector_index_wanted(
+    session: AsyncSession, *, user_id: uuid.UUID, model_id: str, min_chunks: int
+) -> bool:
+    """Whether the tenant has more than ``min_chunks`` chunks, no valid index of its own and
+    no build of one waiting. Run after the corpus statistics are updated: their row lock
+    orders concurrent documents of one user, so only one of them queues the build."""
+    wanted = await session.execute(
+        _TENANT_INDEX_WANTED,
         {
-            "task": TENANT_INDEX_TASK,
-            "queueing_lock": queueing_lock,
-            "args": json.dumps(
-                {"user_id": str(user_id), "model_id": model_id, "dimensions": int(dimensions)}
-            ),
             "user_id": user_id,
             "min_chunks": min_chunks,
             "index_name": tenant_vector_index_name(user_id, model_id),
+            "queueing_lock": tenant_index_queueing_lock(user_id, model_id),
         },
     )
+    return bool(wanted.scalar())
 
 
 async def create_tenant_vector_index(
