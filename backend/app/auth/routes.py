@@ -80,13 +80,9 @@ async def refresh(
     rate_limit: RateLimitDep,
 ) -> TokenPair:
     rate_limit.hit(REFRESH_LIMIT, "refresh-ip", client_ip(request))
-    try:
-        tokens = await service.rotate_refresh_token(
-            session, refresh_token=body.refresh_token, settings=settings
-        )
-    except service.RefreshReplayed:
-        await session.commit()  # keep the family revocation although the request fails
-        raise
+    tokens = await service.rotate_refresh_token(
+        session, refresh_token=body.refresh_token, settings=settings
+    )
     return TokenPair(
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from app.core.database_url import sqlalchemy_url
+from app.core.errors import AppError
 from app.core.settings import ConfigError, Settings
 
 NAMING_CONVENTION = {
@@ -80,6 +81,9 @@ async def get_session(
     async with sessionmaker() as session:
         try:
             yield session
+        except AppError as exc:
+            await (session.commit() if exc.keeps_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -39,6 +39,9 @@ _CODES_BY_STATUS = {
 class AppError(Exception):
     status_code = 400
     code = "bad_request"
+    # The request's transaction commits what was done before the error (e.g. a revocation
+    # that must outlive the refused request) instead of rolling it back (app.core.db).
+    keeps_changes = False
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
