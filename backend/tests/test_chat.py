@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.chat.models import ChatMessage
+from app.core.db import get_sessionmaker
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import pdf, register, upload, wait_until_settled
@@ -86,6 +88,35 @@ async def test_chat_crud_and_isolation(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/chats", headers=bob)).json() == []
     assert (await client.delete(f"/api/v1/chats/{chat_id}", headers=alice)).status_code == 204
     assert (await client.get(f"/api/v1/chats/{chat_id}", headers=alice)).status_code == 404
+
+
+async def test_message_sessions_come_from_the_request_scope(
+    app: FastAPI, client: httpx.AsyncClient, auth_headers: dict[str, str]
+) -> None:
+    """The question is stored by the request's transaction and the answer by a session of
+    the same sessionmaker dependency (the one place sessions come from), not the app state."""
+    real = app.state.sessionmaker
+    opened: list[AsyncSession] = []
+
+    def counting_sessionmaker() -> Callable[[], AsyncSession]:
+        def open_session() -> AsyncSession:
+            opened.append(real())
+            return opened[-1]
+
+        return open_session
+
+    app.dependency_overrides[get_sessionmaker] = counting_sessionmaker
+    try:
+        chat_id = await new_chat(client, auth_headers)
+        opened.clear()
+        response, events = await ask(client, auth_headers, chat_id, "What do gluons bind?")
+    finally:
+        app.dependency_overrides.clear()
+    assert response.status_code == 200
+    assert "could not find" in answer_text(events)
+    assert len(opened) == 2  # the request's transaction, then the answer's
+    detail = (await client.get(f"/api/v1/chats/{chat_id}", headers=auth_headers)).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
 
 
 async def test_extractive_answer_streams_with_citations(
