@@ -85,7 +85,9 @@ async def test_startup_logs_an_error_naming_both_models(
 ) -> None:
     await _ready_document_indexed_with(database_url, OTHER_MODEL, client)
     capsys.readouterr()
-    app: FastAPI = create_app(make_settings(database_url, tmp_path, run_worker=False))
+    app: FastAPI = create_app(
+        make_settings(database_url, tmp_path, run_worker=False, log_format="json")
+    )
     async with app.router.lifespan_context(app):
         pass
     lines = [
