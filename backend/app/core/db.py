@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from psycopg import sql
+from sqlalchemy import MetaData, TextClause, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -43,6 +44,13 @@ def database_error(exc: BaseException) -> str:
 # Server-side prepared statements break behind PgBouncer in transaction mode and let
 # psycopg switch hot parameterised queries to slow generic plans: never prepare.
 PSYCOPG_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None, "connect_timeout": 5}
+
+
+def compose_sql(template: str, **parts: sql.Composable) -> TextClause:
+    """A statement from a fixed template whose ``{name}`` parts are psycopg.sql pieces
+    (identifiers, literals that cannot be parameters, fixed clauses); its ``:name`` values
+    stay bind parameters. The one way SQL text is put together from pieces."""
+    return text(sql.SQL(template).format(**parts).as_string())
 
 
 def create_engine(

@@ -20,10 +20,11 @@ from psycopg import sql
 from sqlalchemy import Engine, delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from app.core.db import compose_sql
 from app.documents.chunking import ChunkDraft
 from app.documents.models import Chunk, DocumentPage
 from app.documents.parsing import Page
-from app.search.queries import VALID_INDEX_EXISTS, compose, tenant_vector_index_name
+from app.search.queries import VALID_INDEX_EXISTS, tenant_vector_index_name
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimen
     if existing.first():
         return True
     await session.execute(
-        compose(
+        compose_sql(
             "CREATE INDEX IF NOT EXISTS {name} ON chunks "
             "USING hnsw ((embedding::vector({dimensions})) vector_cosine_ops) "
             "WITH (m = 16, ef_construction = 64) WHERE embedding_model = {model}",
@@ -207,7 +208,7 @@ async def _index_exists_or_create(session: AsyncSession, *, model_id: str, dimen
 
 TENANT_INDEX_MAINTENANCE_WORK_MEM = "256MB"
 
-_TENANT_INDEX_WANTED = compose(
+_TENANT_INDEX_WANTED = compose_sql(
     """
     SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id) > :min_chunks
        AND NOT {valid_index_exists}

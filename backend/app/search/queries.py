@@ -15,12 +15,7 @@ from psycopg import sql
 from sqlalchemy import BigInteger, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
-
-def compose(template: str, **parts: sql.Composable) -> TextClause:
-    """A statement from a fixed template whose ``{name}`` parts are psycopg.sql pieces
-    (fixed clauses, integer literals, identifiers); its ``:name`` values stay bind parameters."""
-    return text(sql.SQL(template).format(**parts).as_string())
-
+from app.core.db import compose_sql
 
 # --- a tenant's own HNSW index (built by app.documents.indexing) ------------------------
 
@@ -37,7 +32,7 @@ def tenant_vector_index_name(user_id: uuid.UUID, model_id: str) -> str:
     return f"ix_chunks_embedding_tenant_{digest}"
 
 
-TENANT_SIZE = compose(
+TENANT_SIZE = compose_sql(
     "SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id), "
     "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass), {valid_index_exists}",
     valid_index_exists=VALID_INDEX_EXISTS,
@@ -68,7 +63,7 @@ def _document_filter(column: str, by_document: bool) -> sql.Composable:
 @functools.cache
 def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
     """The :limit chunks nearest to :query (a vector literal), with their cosine distance."""
-    statement = compose(
+    statement = compose_sql(
         """
         SELECT id, distance FROM (
             SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
@@ -89,7 +84,7 @@ def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
 @functools.cache
 def chunk_distances(dims: int) -> TextClause:
     """Cosine distance of given chunks (:ids, primary-key lookups) to :query."""
-    return compose(
+    return compose_sql(
         """
         SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
         FROM chunks c
@@ -135,7 +130,7 @@ def bm25_candidates(*, pruned: bool, by_document: bool) -> TextClause:
         ) AS x ON true""").format(term_score=_TERM_SCORE)
     else:
         pruned_scores = sql.SQL(" CROSS JOIN (SELECT 0.0::float8 AS score, 0 AS matched) AS x")
-    statement = compose(
+    statement = compose_sql(
         """
         WITH terms AS (
             SELECT * FROM unnest(CAST(:lexemes AS text[]), CAST(:idfs AS float8[]),
