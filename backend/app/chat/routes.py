@@ -88,8 +88,8 @@ async def send_message(
     sessionmaker: SessionmakerDep,
     settings: SettingsDep,
 ) -> StreamingResponse:
-    """The question is stored by the request's transaction, which commits when this returns,
-    before the stream starts; the answer stores itself (own session) when the stream ends."""
+    # The request's transaction stores the question: it commits when this returns, before
+    # the stream starts. The answer stores itself (a session of its own) when the stream ends.
     prepared = await prepare_answer(
         session, settings=settings, user_id=user.id, chat_id=chat_id, body=body
     )
