@@ -160,14 +160,16 @@ async def test_embedding_service_down_retries_with_backoff_then_fails_then_reind
 
     # The product's strategy is exponential (4, 16, 64, ... s over MAX_ATTEMPTS runs); the
     # test keeps its shape and its retried exceptions but waits 2, 4 s over 3 runs.
-    product_strategies: list[dict[str, Any]] = []
-    real_strategy = tasks.RetryStrategy
-
-    def fast_strategy(**kwargs: Any) -> Any:
-        product_strategies.append(kwargs)
-        return real_strategy(**{**kwargs, "max_attempts": 3, "exponential_wait": 2})
-
-    monkeypatch.setattr(tasks, "RetryStrategy", fast_strategy)
+    strategy = tasks.ingest_document.retry_strategy
+    assert isinstance(strategy, tasks.RetryStrategy)
+    assert strategy.max_attempts == tasks.MAX_ATTEMPTS  # the constant drives both
+    assert strategy.exponential_wait == 4
+    assert strategy.retry_exceptions is not None
+    assert embeddings.EmbeddingError in strategy.retry_exceptions
+    fast_strategy = tasks.RetryStrategy(
+        max_attempts=3, exponential_wait=2, retry_exceptions=strategy.retry_exceptions
+    )
+    monkeypatch.setattr(tasks.ingest_document, "retry_strategy", fast_strategy)
     assert tasks.MAX_ATTEMPTS == 5
     monkeypatch.setattr(tasks, "MAX_ATTEMPTS", 3)
     # The client's own retries inside one run (6 requests) without their sleeps.
@@ -185,10 +187,6 @@ async def test_embedding_service_down_retries_with_backoff_then_fails_then_reind
         )
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            (strategy,) = product_strategies
-            assert strategy["max_attempts"] == tasks.MAX_ATTEMPTS  # the constant drives both
-            assert strategy["exponential_wait"] == 4
-            assert embeddings.EmbeddingError in strategy["retry_exceptions"]
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                 headers = await register(client)
