@@ -371,7 +371,12 @@ def test_docchat_migrate_exits_0_with_a_warning_on_a_database_ahead(
 ) -> None:
     _pretend_a_newer_release_migrated(database_url)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
-    env.update(ENVIRONMENT="development", DATABASE_URL=database_url, PYTHONPATH=str(BACKEND))
+    env.update(
+        ENVIRONMENT="development",
+        LOG_FORMAT="json",
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(BACKEND),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "migrate"],
         env=env,
