@@ -27,8 +27,6 @@ from app.documents.storage import Originals
 from app.documents.tasks import WorkerDeps, document_jobs
 
 POLL_INTERVAL_S = 1.0
-# Tasks carry their full names: registered without a namespace, they keep them.
-JOB_BLUEPRINTS = (maintenance_jobs, document_jobs)
 
 
 def create_job_app(database_url: str) -> App:
@@ -40,7 +38,8 @@ def create_job_app(database_url: str) -> App:
         max_size=4,
     )
     job_app = App(connector=connector)
-    for blueprint in JOB_BLUEPRINTS:
+    # Tasks carry their full names: registered without a namespace, they keep them.
+    for blueprint in (maintenance_jobs(), document_jobs):
         job_app.add_tasks_from(blueprint, namespace="")
     return job_app
 

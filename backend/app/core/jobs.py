@@ -69,15 +69,11 @@ async def cancel_jobs(session: AsyncSession, task: Task[Any, Any, Any], *, lock:
 # Workers heartbeat every 2 s; this periodic task re-queues jobs whose worker stopped
 # heartbeating (killed with SIGKILL, OOM, lost machine) so every job runs to completion.
 
-maintenance_jobs = Blueprint()
+RETRY_STALLED_JOBS = "maintenance:retry_stalled_jobs"
+# Jobs whose every run is routine: what the queue logs about them is DEBUG (app.core.logging).
+ROUTINE_TASKS = frozenset({RETRY_STALLED_JOBS})
 
 
-@maintenance_jobs.periodic(cron="* * * * * */2")
-@maintenance_jobs.task(
-    name="maintenance:retry_stalled_jobs",
-    queueing_lock="retry_stalled_jobs",
-    pass_context=True,
-)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     manager = context.app.job_manager
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_WORKER_TIMEOUT_S)
@@ -88,5 +84,14 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
         await manager.retry_job(job)
 
 
-# Jobs whose every run is routine: what the queue logs about them is DEBUG (app.core.logging).
-ROUTINE_TASKS = frozenset({retry_stalled_jobs.name})
+def maintenance_jobs() -> Blueprint:
+    """Built for each App: procrastinate defers a periodic job through the App its task was
+    last registered with, so a task shared by two Apps (tests run several in one process)
+    would be deferred through one that may be closed. Jobs deferred with ``defer_job`` never
+    go through an App, which is why the domains' tasks can be declared once."""
+    blueprint = Blueprint()
+    task = blueprint.task(
+        name=RETRY_STALLED_JOBS, queueing_lock="retry_stalled_jobs", pass_context=True
+    )(retry_stalled_jobs)
+    blueprint.periodic(cron="* * * * * */2")(task)
+    return blueprint
