@@ -14,7 +14,7 @@ import yaml
 from app.core.settings import Settings
 from app.search.config import SearchSettings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 GENERATOR = REPO / "tools" / "settings_reference.py"
 # Read by the entrypoint, a library or the platform, not by the Settings classes.
 NOT_SETTINGS = {

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DOCKERFILE = REPO / "backend" / "Dockerfile"
 ENTRYPOINT = REPO / "backend" / "entrypoint.sh"
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"

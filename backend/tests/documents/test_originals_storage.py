@@ -27,7 +27,7 @@ from app.documents.storage_s3 import PART_BYTES
 from app.main import create_app
 from tests.conftest import make_settings, pdf, register, upload, wait_until_settled
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 ACCESS_KEY = "docchat-test-access"
 SECRET_KEY = "docchat-test-secret-key-0123456789"
 

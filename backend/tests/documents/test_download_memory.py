@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import register
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 FILE_BYTES = 50 * 1000 * 1000
 CONCURRENT = 20
 # Streaming costs a few 1 MiB pieces per download; holding files would cost 20 x 50 MB x 2.

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.chat.test_chat import answer_text, ask, by_type, new_chat
 from tests.conftest import CORPUS, register, upload, wait_until_settled
-from tests.test_chat import answer_text, ask, by_type, new_chat
 
 GEOBASE = "GeoBase_NHNC1_Data_Model_UML_EN.pdf"
 VICKSBURG = "Seige_of_Vicksburg_Sample_OCR.pdf"

@@ -14,7 +14,7 @@ import pytest
 from app.core.database_url import libpq_url, sqlalchemy_url
 from app.core.settings import ConfigError, Settings, get_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 BACKEND = REPO_ROOT / "backend"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 GOOD_SECRET = "Qx7-vR2pL9sK4mN8wT1yB6cF3hJ0dG5zA_eU"  # 36 bytes, many distinct characters

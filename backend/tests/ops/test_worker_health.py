@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from app.main import create_app
 from tests.conftest import make_settings, register, upload
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 OTHER_MODEL = "text-embedding-3-small"
 
 

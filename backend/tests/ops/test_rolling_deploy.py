@@ -21,7 +21,7 @@ from app.core import migrate
 from tests.previous_release import Statement
 from tests.previous_release.statements import ALEMBIC_HEAD, STEPS
 
-SNAPSHOT = Path(__file__).resolve().parent / "previous_release" / "statements.py"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "previous_release" / "statements.py"
 
 # The reads and writes a release cannot work without; the snapshot must keep covering them.
 REQUIRED_STEPS = {

@@ -37,7 +37,7 @@ from app.core.logging import (
 from app.core.settings import Settings
 from tests.conftest import TEMPLATE_DB, TEST_SECRET
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 
 # Runs the app the way `docchat serve` does (uvicorn + its log config, no access log) on a
 # listening socket inherited from the test, so there is no race for a free port.

@@ -30,7 +30,7 @@ from app.core import migrate
 from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 ENTRYPOINT = BACKEND / "entrypoint.sh"
 VENV_BIN = BACKEND.parent / ".venv" / "bin"
 if not (VENV_BIN / "docchat").exists():

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CHECKER = REPO / "tools" / "check_migrations.py"
 VERSIONS = REPO / "backend" / "app" / "migrations" / "versions"
 

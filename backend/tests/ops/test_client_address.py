@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from app.core.client_address import resolve_client
-from tests.test_entrypoint import Entrypoint, Launcher
-from tests.test_faults import module_database
+from tests.ops.test_entrypoint import Entrypoint, Launcher
+from tests.ops.test_faults import module_database
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PROXY_SETTINGS = ("FORWARDED_ALLOW_IPS", "CLIENT_IP_HEADER", "TRUSTED_PROXY_HOPS")
 REAL_CLIENT = "192.0.2.10"
 OTHER_CLIENT = "192.0.2.77"

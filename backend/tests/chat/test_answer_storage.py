@@ -18,9 +18,9 @@ from app.chat.models import ChatMessage
 from app.core.logging import JsonFormatter
 from app.core.settings import Settings
 from app.main import create_app
+from tests.chat.test_chat import answer_text, ask, by_type, event_types, new_chat
 from tests.conftest import register, upload, wait_until_settled
 from tests.fakes import FakeOpenAI, http_error, ok, slow_first_token
-from tests.test_chat import answer_text, ask, by_type, event_types, new_chat
 
 QUESTION = "What does the text say about lighthouses?"
 DOCUMENT = (

@@ -39,7 +39,7 @@ from tests.conftest import (
     upload,
     wait_until_settled,
 )
-from tests.test_faults import LiveServer, module_database
+from tests.ops.test_faults import LiveServer, module_database
 
 API = "/api/v1"
 MAX_UPLOAD_MB = 2

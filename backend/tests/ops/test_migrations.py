@@ -23,7 +23,7 @@ from psycopg import sql
 from app.core import migrate
 from app.core.embedded_pg import ensure_database
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 VERSIONS = BACKEND / "app" / "migrations" / "versions"
 _HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
 assert _HEAD is not None

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import make_settings, register, upload
-from tests.test_errors import _assert_error
-from tests.test_faults import LiveServer
+from tests.ops.test_errors import _assert_error
+from tests.ops.test_faults import LiveServer
 
 # --------------------------------------------------------------------------- request bodies
 

@@ -9,7 +9,7 @@ from app.documents.chunking import ChunkDraft, TokenCounter, chunk_pages, hf_tok
 from app.documents.detect import DocumentKind
 from app.documents.parsing import Block, Page, parse_document
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 CORPUS = SHARED / "corpus"
 SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
 CORPUS_PDFS = [

@@ -21,7 +21,7 @@ from fpdf import FPDF
 from tests.conftest import SHARED
 
 SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def long_pdf(pages: int) -> bytes:

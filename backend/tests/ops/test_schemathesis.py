@@ -18,7 +18,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
 from tests.conftest import make_settings
-from tests.test_faults import LiveServer, module_database
+from tests.ops.test_faults import LiveServer, module_database
 
 MAX_EXAMPLES = 15
 CHECKS = [

@@ -22,9 +22,9 @@ import pytest
 from app.documents.parse_process import MEMORY_LIMIT
 from app.main import create_app
 from tests.conftest import make_settings, register, upload, wait_until_settled
+from tests.documents.test_parse_process import MEMORY_HUNGRY_HTML, prose
 from tests.hostile_files import lying_docx, one_line_text
-from tests.test_faults import LiveServer, module_database
-from tests.test_parse_process import MEMORY_HUNGRY_HTML, prose
+from tests.ops.test_faults import LiveServer, module_database
 
 API = "/api/v1"
 MB = 1024 * 1024

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
 
-BACKEND = Path(__file__).resolve().parents[1]
+BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
 PASSWORD = "cli-password-Vb93-long"
 

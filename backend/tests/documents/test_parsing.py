@@ -14,7 +14,7 @@ from app.documents.detect import DocumentKind
 from app.documents.parsing import Page, ParseError, count_pages, parse_document
 from tests.hostile_files import lying_docx
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 READABLE_PDFS = {
     "GeoBase_NHNC1_Data_Model_UML_EN.pdf": 19,
     "Seige_of_Vicksburg_Sample_OCR.pdf": 6,
