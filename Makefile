@@ -35,6 +35,8 @@ backend-lint: backend-install
 	cd backend && ../$(BIN)/ruff check app tests $(BENCH)
 	cd backend && ../$(BIN)/ruff format --check app tests $(BENCH)
 	cd backend && ../$(BIN)/mypy
+	# The layers and no-cycle contracts in backend/pyproject.toml (docs/architecture.md).
+	cd backend && ../$(BIN)/lint-imports --no-cache --no-logo
 
 backend-test: backend-install
 	cd backend && ../$(BIN)/pytest -q -p no:cacheprovider

@@ -25,7 +25,7 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
    Gaussian noise (cosine 0.95 to the clean mean), L2-normalised. So vectors live on the
    model's real manifold, clustered by topic, and agree with the chunk text.
    Rows arrive with psycopg binary COPY (pgvector binary format).
-4. Postings exactly as app.search.indexing (to_tsvector('english', heading || text)) with
+4. Postings exactly as app.documents.indexing (to_tsvector('english', heading || text)) with
    INSERT ... SELECT in batches of 20k chunks on 2 connections, with the chunk_terms
    primary key and document index dropped during the load and re-created after;
    user_corpus_stats from the same batches; VACUUM ANALYZE.
@@ -33,7 +33,7 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
    the table.)
 5. For the users with ~0.1 %, ~1 %, ~10 %: SciFact queries (real texts, real vectors),
    - sql: app.search.retrieval.hybrid_search with an AsyncSession from app.core.db, one
-     transaction per query as in a request (dense + lexical + fuse + load_hits), twice: the
+     transaction per query as in a request (dense + lexical + fuse + load_passages), twice: the
      first pass (sql_first_pass) warms the tenant's pages, the second is the steady state;
      dense_candidates and lexical_candidates are also timed alone;
    - recall@10: dense_candidates top 10 vs the same SQL with SET LOCAL enable_indexscan = off
@@ -385,7 +385,8 @@ def build_tenant_indexes(uri: str) -> list[dict[str, float]]:
     exact-scan size (the worker queues it when a document takes a tenant past it)."""
     import psycopg
 
-    from app.search.indexing import create_tenant_vector_index, tenant_vector_index_name
+    from app.documents.indexing import create_tenant_vector_index
+    from app.search.queries import tenant_vector_index_name
     from app.search.retrieval import RetrievalParams
 
     with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
@@ -854,7 +855,7 @@ async def user_vector_phase(bench: Bench, users: dict, url: str, data_dir: Path)
                 session, scope=scope, query=bench.queries[i], params=params
             )
             ranked = retrieval.fuse(dense, lexical, params)[:10]
-            return await retrieval.load_hits(session, user_id=user, ranked=ranked)
+            return await retrieval.load_passages(session, user_id=user, ranked=ranked)
 
         times, _ = await bench.timed(strategy_hybrid, picks)
         res["strategy_sql"] = summary_ms(times)

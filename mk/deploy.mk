@@ -87,7 +87,7 @@ alert-rules:
 
 deploy-test: deploy-lint
 	cd backend && ../$(DEPLOY_BIN)/pytest -q -p no:cacheprovider \
-		tests/test_migration_safety.py tests/test_deploy_files.py
+		tests/deploy/test_migration_safety.py tests/deploy/test_deploy_files.py
 
 image:
 	docker build -f backend/Dockerfile --build-arg GIT_SHA=$(GIT_SHA) \

@@ -13,7 +13,7 @@ export FRONTEND_DIST="$PWD/frontend/out"
 export HF_HUB_OFFLINE=1
 export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
 # The browser tests sign up and in far more often per minute than a person, all from 127.0.0.1;
-# the limits themselves are tested in backend/tests/test_auth.py.
+# the limits themselves are tested in backend/tests/auth/test_auth.py.
 export RATE_LIMIT_ENABLED=false
 # "Import from URL" is tested with a page served by the test itself on 127.0.0.1.
 export URL_IMPORT_ALLOW_PRIVATE=true

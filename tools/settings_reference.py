@@ -7,7 +7,7 @@ app.search.config.SearchSettings), so the reference cannot drift from the code.
 
 Names, types and defaults come from the classes; each description from the comment above the
 variable in `.env.example` (the file people copy), so a setting is documented once. A setting
-without one shows "(undocumented)", which backend/tests/test_settings_reference.py refuses.
+without one shows "(undocumented)", which backend/tests/ops/test_settings_reference.py refuses.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ UNDOCUMENTED = "(undocumented)"
 HEADER = """# Settings reference
 
 GENERATED from the settings classes by `tools/settings_reference.py`: do not edit by hand.
-Regenerate with `make docs-settings`; `backend/tests/test_settings_reference.py` fails when
+Regenerate with `make docs-settings`; `backend/tests/ops/test_settings_reference.py` fails when
 this file is stale.
 
 Every setting is an environment variable (or a line in a `.env` file next to where the

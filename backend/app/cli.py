@@ -31,7 +31,7 @@ def _settings(*, serves_http: bool = False) -> Settings:
         raise typer.Exit(1) from None
     from app.core.logging import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_output)
     return settings
 
 
@@ -62,7 +62,7 @@ def _require_database(settings: Settings, url: str) -> None:
     """Connect once, so that a wrong or unreachable URL is one line instead of a pool timeout."""
     import psycopg
 
-    from app.core.db import libpq_url
+    from app.core.database_url import libpq_url
 
     variable = "DATABASE_DIRECT_URL" if url == settings.database_direct_url else "DATABASE_URL"
     try:
@@ -88,7 +88,7 @@ def serve(
     """Apply migrations, then serve the API (and the built frontend) with uvicorn."""
     import uvicorn
 
-    from app.core.logging import UVICORN_LOG_CONFIG
+    from app.core.logging import uvicorn_log_config
     from app.main import create_app
 
     settings = _settings(serves_http=True)
@@ -104,7 +104,7 @@ def serve(
         app,
         host=host,
         port=port or settings.port,
-        log_config=UVICORN_LOG_CONFIG,
+        log_config=uvicorn_log_config(settings.log_output),
         log_level=settings.log_level.lower(),
         access_log=False,
         # The app resolves the client address itself (app.core.client_address).
@@ -122,7 +122,8 @@ def run_worker(
 ) -> None:
     """Run job workers (document ingestion) until SIGINT/SIGTERM."""
     from app.core.db import create_engine, create_sessionmaker
-    from app.worker import WorkerDeps, create_job_app, worker_options
+    from app.documents.tasks import WorkerDeps
+    from app.worker import running_worker
 
     settings = _settings()
     jobs_at_once = concurrency or settings.worker_concurrency
@@ -133,8 +134,8 @@ def run_worker(
 
     async def main() -> None:
         from app.ai.factory import get_embedder
+        from app.documents.indexing import log_embedding_disagreement
         from app.documents.storage import open_originals
-        from app.search.indexing import log_embedding_disagreement
         from app.worker_health import serve_worker_health
 
         # a job holds at most one pooled connection at a time
@@ -143,21 +144,15 @@ def run_worker(
         await log_embedding_disagreement(
             engine, model_id=get_embedder(settings).model_id, role="worker"
         )
-        job_app = create_job_app(queue_url)
         try:
-            async with (
-                open_originals(settings, sessionmaker) as originals,
-                job_app.open_async(),
-            ):
+            async with open_originals(settings, sessionmaker) as originals:
                 deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
-                worker = asyncio.create_task(
-                    job_app.run_worker_async(
-                        **worker_options(
-                            deps, concurrency=jobs_at_once, install_signal_handlers=True
-                        )
-                    )
-                )
-                async with serve_worker_health(settings, engine, worker):
+                async with (
+                    running_worker(
+                        queue_url, deps, concurrency=jobs_at_once, install_signal_handlers=True
+                    ) as worker,
+                    serve_worker_health(settings, engine, worker),
+                ):
                     await worker
         finally:
             await engine.dispose()
@@ -370,7 +365,7 @@ def ingest(
     from rich.console import Console
 
     from app.core.errors import AppError
-    from app.documents.bulk import ingest_paths
+    from app.ingest_command import ingest_paths
 
     settings = _settings()
     console = Console(stderr=True)
@@ -412,7 +407,7 @@ def reindex(
     from rich.console import Console
 
     from app.core.errors import AppError
-    from app.documents.bulk import reindex_documents
+    from app.ingest_command import reindex_documents
 
     if all_documents == (user is not None):
         typer.echo("Say which documents to reindex: --all, or --user EMAIL.", err=True)

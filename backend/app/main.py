@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from app.ai.factory import get_embedder
 from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
 from app.core import metrics
@@ -18,7 +19,6 @@ from app.core.client_address import ClientAddressMiddleware
 from app.core.cors import StrictCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker, resolve_database_url
 from app.core.errors import install_error_handlers
-from app.core.health import health, ready
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.observability import init_sentry
@@ -26,8 +26,12 @@ from app.core.ratelimit import create_limiter
 from app.core.routing import TemplatedPlainRoute, TemplatedRoute
 from app.core.settings import ConfigError, Settings, get_settings
 from app.core.static import mount_frontend
+from app.documents.indexing import log_embedding_disagreement
 from app.documents.routes import router as documents_router
+from app.documents.storage import open_originals
+from app.health import health, ready
 from app.search.routes import router as search_router
+from app.worker import run_worker_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +48,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    from app.ai.factory import get_embedder
-    from app.documents.storage import open_originals
-    from app.search.indexing import log_embedding_disagreement
-    from app.worker import run_worker_in_background
-
     app.state.embedding_model_id = get_embedder(settings).model_id
     await log_embedding_disagreement(engine, model_id=app.state.embedding_model_id, role="api")
 
     async with (
         open_originals(settings, app.state.sessionmaker) as app.state.originals,
-        run_worker_in_background(app, settings),
+        run_worker_in_background(settings, app.state.sessionmaker, app.state.originals),
         metrics.private_server(settings),
     ):
         logger.info(
@@ -68,7 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.validate_for_startup()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_output)
     sentry_enabled = init_sentry(settings)
 
     docs = settings.api_docs

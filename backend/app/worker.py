@@ -1,77 +1,36 @@
-"""The procrastinate job queue: its App, the worker runner and crash recovery.
+"""The job worker: the one place that builds the procrastinate App from every domain's jobs
+and runs it (in the web process with RUN_WORKER, in `docchat worker`, `docchat ingest` and
+the BEIR evaluation).
 
-Workers heartbeat every 2 s; a periodic task re-queues jobs whose worker stopped
-heartbeating (killed with SIGKILL, OOM, lost machine) so every job runs to completion.
+Workers heartbeat every 2 s; the maintenance job (app.core.jobs) re-queues jobs whose
+worker stopped heartbeating, so every job runs to completion.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
-from procrastinate import App, Blueprint, JobContext, PsycopgConnector
+from procrastinate import App, PsycopgConnector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Every table in the ORM metadata: a session's flush resolves foreign keys (documents.user_id
 # -> users) and a worker process imports none of the HTTP routers that would load them.
 from app import models  # noqa: F401
-from app.core.db import libpq_url
+from app.core.database_url import libpq_url
+from app.core.jobs import HEARTBEAT_INTERVAL_S, STALLED_WORKER_TIMEOUT_S, maintenance_jobs
 from app.core.settings import Settings
 from app.documents.parse_process import get_parse_pool
 from app.documents.storage import Originals
+from app.documents.tasks import WorkerDeps, document_jobs
 
-logger = logging.getLogger(__name__)
-
-HEARTBEAT_INTERVAL_S = 2.0
-STALLED_WORKER_TIMEOUT_S = 6.0
 POLL_INTERVAL_S = 1.0
 
 
-async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
-    manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_WORKER_TIMEOUT_S)
-    for job in stalled:
-        logger.warning(
-            "job_requeued_after_worker_loss", extra={"job_id": job.id, "task": job.task_name}
-        )
-        await manager.retry_job(job)
-
-
-@dataclass
-class WorkerDeps:
-    """What tasks need, handed to them through procrastinate's additional context."""
-
-    settings: Settings
-    sessionmaker: async_sessionmaker[AsyncSession]
-    originals: Originals
-
-
-def worker_deps(context: JobContext) -> WorkerDeps:
-    deps = context.additional_context["deps"]
-    assert isinstance(deps, WorkerDeps)
-    return deps
-
-
-def maintenance_blueprint() -> Blueprint:
-    blueprint = Blueprint()
-    task = blueprint.task(
-        name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True
-    )(retry_stalled_jobs)
-    blueprint.periodic(cron="* * * * * */2")(task)
-    return blueprint
-
-
 def create_job_app(database_url: str) -> App:
-    """A job-queue App with every task registered. Blueprints are built fresh per App:
-    registering one renames its tasks and binds them to that App."""
-    from app.documents.tasks import documents_blueprint
-    from app.search.tasks import search_blueprint
-
+    """A job-queue App with every task registered."""
     connector = PsycopgConnector(
         conninfo=libpq_url(database_url),
         kwargs={"prepare_threshold": None},
@@ -79,9 +38,9 @@ def create_job_app(database_url: str) -> App:
         max_size=4,
     )
     job_app = App(connector=connector)
-    job_app.add_tasks_from(maintenance_blueprint(), namespace="maintenance")
-    job_app.add_tasks_from(documents_blueprint(), namespace="documents")
-    job_app.add_tasks_from(search_blueprint(), namespace="search")
+    # Tasks carry their full names: registered without a namespace, they keep them.
+    for blueprint in (maintenance_jobs(), document_jobs):
+        job_app.add_tasks_from(blueprint, namespace="")
     return job_app
 
 
@@ -101,28 +60,44 @@ def worker_options(
 
 
 @contextlib.asynccontextmanager
-async def run_worker_in_background(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+async def running_worker(
+    queue_url: str,
+    deps: WorkerDeps,
+    *,
+    concurrency: int,
+    install_signal_handlers: bool = False,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A worker running in this event loop until the block ends (then cancelled); the block
+    gets its task, to await it or to see whether it stopped."""
+    job_app = create_job_app(queue_url)
+    async with job_app.open_async():
+        options = worker_options(
+            deps, concurrency=concurrency, install_signal_handlers=install_signal_handlers
+        )
+        worker = asyncio.create_task(job_app.run_worker_async(**options))
+        try:
+            yield worker
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+
+@contextlib.asynccontextmanager
+async def run_worker_in_background(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], originals: Originals
+) -> AsyncIterator[None]:
     """With RUN_WORKER, run a job worker inside the web process. Without it, open nothing:
-    the web app defers jobs with SQL in its request transaction (documents.service), so an
+    the web app defers jobs with SQL in its request transaction (app.core.jobs), so an
     API-only process holds no job-queue connection on the direct URL."""
     if not settings.run_worker:
         yield
         return
     url = settings.database_direct_url or settings.database_url
     assert url is not None
-    job_app = create_job_app(url)
-    async with job_app.open_async():
-        deps = WorkerDeps(
-            settings=settings, sessionmaker=app.state.sessionmaker, originals=app.state.originals
-        )
-        options = worker_options(
-            deps, concurrency=settings.worker_concurrency, install_signal_handlers=False
-        )
-        worker = asyncio.create_task(job_app.run_worker_async(**options))
-        try:
+    deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
+    try:
+        async with running_worker(url, deps, concurrency=settings.worker_concurrency):
             yield
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-            get_parse_pool(settings).close()
+    finally:
+        get_parse_pool(settings).close()

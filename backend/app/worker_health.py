@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.core.logging import UVICORN_LOG_CONFIG
+from app.core.logging import uvicorn_log_config
 from app.core.metrics import refresh_queue_metrics
 from app.core.settings import Settings
 
@@ -61,7 +61,7 @@ async def serve_worker_health(
             worker_health_app(settings, engine, worker),
             host="0.0.0.0",  # noqa: S104 - the platform's health checker is another host
             port=settings.worker_health_port,
-            log_config=UVICORN_LOG_CONFIG,
+            log_config=uvicorn_log_config(settings.log_output),
             log_level="warning",
             access_log=False,
         )

@@ -35,7 +35,7 @@ from app.ai.sentences import KEY_VALUE, sentence_spans, sentence_text, terms
 __all__ = [
     "NO_ANSWER_TEXT",
     "ExtractiveAnswer",
-    "Passage",
+    "NumberedText",
     "Quote",
     "best_sentence",
     "extractive_answer",
@@ -56,8 +56,8 @@ _KEY_BONUS = 0.35
 
 
 @dataclass(frozen=True, slots=True)
-class Passage:
-    """A retrieved passage: ``n`` is its source number (the ``[n]`` marker)."""
+class NumberedText:
+    """The text of a numbered source: ``n`` is its number (the ``[n]`` marker)."""
 
     n: int
     text: str
@@ -190,7 +190,7 @@ class _Candidate:
     vector: np.ndarray | None = None
 
 
-def _candidates(passages: Sequence[Passage]) -> list[_Candidate]:
+def _candidates(passages: Sequence[NumberedText]) -> list[_Candidate]:
     ranked = sorted(passages, key=lambda p: p.score, reverse=True)
     candidates: list[_Candidate] = []
     for rank, passage in enumerate(ranked):
@@ -292,7 +292,7 @@ def _is_duplicate(c: _Candidate, chosen: list[_Candidate]) -> bool:
 def best_sentence(question: str, text: str) -> tuple[int, int] | None:
     """``(start, end)`` in ``text`` of the sentence that best answers ``question``
     (lexical and answer-shape scores only: cheap enough for every search hit)."""
-    candidates = _candidates([Passage(0, text, 0.0)])
+    candidates = _candidates([NumberedText(0, text, 0.0)])
     if not candidates:
         return None
     question_terms = Counter(terms(question))
@@ -304,7 +304,7 @@ def best_sentence(question: str, text: str) -> tuple[int, int] | None:
 
 def extractive_answer(
     question: str,
-    passages: Sequence[Passage],
+    passages: Sequence[NumberedText],
     *,
     embed: Callable[[Sequence[str]], np.ndarray] | None,
     max_sentences: int = 3,

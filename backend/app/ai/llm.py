@@ -25,7 +25,7 @@ from typing import Any, Literal, NoReturn, Protocol, runtime_checkable
 
 import openai
 
-from app.ai.embeddings import (
+from app.ai.http_retry import (
     RETRYABLE_STATUS,
     api_error_detail,
     backoff_delay,

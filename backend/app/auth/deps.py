@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
@@ -11,17 +12,10 @@ from app.core import security
 from app.core.db import SessionDep
 from app.core.errors import Unauthorized
 from app.core.logging import user_id_var
-from app.core.settings import Settings
+from app.core.ratelimit import TOO_MANY_REQUESTS, RateLimitDep
+from app.core.settings import Settings, SettingsDep
 
 bearer_scheme = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
-
-
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def secrets_by_kid(settings: Settings) -> dict[str, str]:
@@ -54,3 +48,12 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def per_user_limit(scope: str, limit_of: Callable[[Settings], str]) -> params.Depends:
+    """A route dependency that counts one request against the signed-in user's budget."""
+
+    async def check(user: CurrentUser, settings: SettingsDep, gate: RateLimitDep) -> None:
+        gate.hit(limit_of(settings), scope, str(user.id), message=TOO_MANY_REQUESTS)
+
+    return params.Depends(check)

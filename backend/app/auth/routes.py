@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import Request, Response, status
 
 from app.auth import service
-from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.deps import CurrentUser
 from app.auth.schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
 from app.auth.throttle import LoginThrottle
 from app.core.db import SessionDep
@@ -11,6 +11,7 @@ from app.core.errors import Unauthorized
 from app.core.openapi import ERROR_RESPONSE
 from app.core.ratelimit import RateLimitDep, client_ip
 from app.core.routing import API_PREFIX, api_router
+from app.core.settings import SettingsDep
 
 router = api_router(
     prefix=f"{API_PREFIX}/auth",
@@ -79,13 +80,9 @@ async def refresh(
     rate_limit: RateLimitDep,
 ) -> TokenPair:
     rate_limit.hit(REFRESH_LIMIT, "refresh-ip", client_ip(request))
-    try:
-        tokens = await service.rotate_refresh_token(
-            session, refresh_token=body.refresh_token, settings=settings
-        )
-    except service.RefreshReplayed:
-        await session.commit()  # keep the family revocation although the request fails
-        raise
+    tokens = await service.rotate_refresh_token(
+        session, refresh_token=body.refresh_token, settings=settings
+    )
     return TokenPair(
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,

@@ -149,7 +149,9 @@ async def issue_tokens(
 
 
 class RefreshReplayed(Unauthorized):
-    """A used refresh token came back: its family has been revoked (commit before raising)."""
+    """A used refresh token came back: its family has been revoked, and stays revoked."""
+
+    keeps_changes = True
 
 
 async def rotate_refresh_token(

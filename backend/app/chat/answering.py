@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.citations import CitationFilter
 from app.ai.embedding_process import interactive_embed
-from app.ai.extractive import Passage, Quote, extractive_answer
+from app.ai.extractive import NumberedText, Quote, extractive_answer
 from app.ai.factory import get_embedder, get_llm
 from app.ai.llm import LLM, LLMError
 from app.ai.sentences import sentence_spans
@@ -30,9 +30,9 @@ from app.chat.schemas import Citation, MessageIn
 from app.core.errors import is_database_unavailable
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
-from app.search.highlights import cite, cite_for_statements
-from app.search.retrieval import Hit, is_relevant
-from app.search.schemas import passage_fields
+from app.search.highlights import cite, cite_for_query, cite_for_statements, excerpt
+from app.search.passages import Passage
+from app.search.retrieval import is_relevant
 from app.search.service import search
 
 logger = logging.getLogger(__name__)
@@ -64,13 +64,16 @@ class PreparedAnswer:
     question: str
     search_query: str
     history: list[tuple[str, str]]
-    hits: list[Hit]
+    passages: list[Passage]
     citations: list[Citation] = field(default_factory=list)
     quotes: tuple[Quote, ...] = ()  # what an extractive answer quoted
 
 
-def _citations(hits: Sequence[Hit], query: str) -> list[Citation]:
-    return [Citation(n=n, **passage_fields(hit, query)) for n, hit in enumerate(hits, start=1)]
+def _citations(passages: Sequence[Passage], query: str) -> list[Citation]:
+    return [
+        Citation.of(n, passage, excerpt(passage, cite_for_query(passage, query)))
+        for n, passage in enumerate(passages, start=1)
+    ]
 
 
 def _answer_citations(
@@ -79,20 +82,21 @@ def _answer_citations(
     """The cited sources, each highlighting what the answer took from it: the sentences an
     extractive answer quoted, or those that best support the answer's sentences that
     carry its marker."""
-    by_number = {c.n: (c, hit) for c, hit in zip(prepared.citations, prepared.hits, strict=True)}
+    by_number = {
+        c.n: (c, passage) for c, passage in zip(prepared.citations, prepared.passages, strict=True)
+    }
     statements = [answer[start:end] for start, end in sentence_spans(answer)]
     citations = []
     for n in cited:
         if n not in by_number:
             continue
-        citation, hit = by_number[n]
+        citation, passage = by_number[n]
         if prepared.quotes:
-            location = cite(hit, [(q.start, q.end) for q in prepared.quotes if q.n == n])
+            location = cite(passage, [(q.start, q.end) for q in prepared.quotes if q.n == n])
         else:
-            location = cite_for_statements(hit, [s for s in statements if n in _markers(s)])
+            location = cite_for_statements(passage, [s for s in statements if n in _markers(s)])
         if location.highlights:
-            fields = passage_fields(hit, prepared.search_query, location)
-            citation = Citation(n=n, **fields)
+            citation = Citation.of(n, passage, excerpt(passage, location))
         citations.append(citation)
     return citations
 
@@ -108,13 +112,13 @@ async def _search_relevant(
     user_id: uuid.UUID,
     query: str,
     document_ids: list[uuid.UUID] | None,
-) -> list[Hit]:
-    hits = await search(
+) -> list[Passage]:
+    passages = await search(
         session, settings=settings, user_id=user_id, query=query, k=RETRIEVE_K,
         document_ids=document_ids,
     )  # fmt: skip
     params = get_retrieval_params()
-    return [hit for hit in hits if is_relevant(hit, params)][:MAX_SOURCES]
+    return [passage for passage in passages if is_relevant(passage, params)][:MAX_SOURCES]
 
 
 async def prepare_answer(
@@ -164,7 +168,7 @@ async def prepare_answer(
         question=question,
         search_query=search_query,
         history=history,
-        hits=relevant,
+        passages=relevant,
     )
     prepared.citations = _citations(relevant, search_query)
     return prepared
@@ -182,12 +186,12 @@ async def _llm_deltas(llm: LLM, prepared: PreparedAnswer, *, max_tokens: int) ->
             filename=c.filename,
             page_start=c.page_start,
             page_end=c.page_end,
-            heading_path=hit.heading_path,
-            text=hit.text,
-            row_start=hit.row_start,
-            row_end=hit.row_end,
+            heading_path=passage.heading_path,
+            text=passage.text,
+            row_start=passage.row_start,
+            row_end=passage.row_end,
         )
-        for c, hit in zip(prepared.citations, prepared.hits, strict=True)
+        for c, passage in zip(prepared.citations, prepared.passages, strict=True)
     ]
     messages = prompting.grounded_messages(prepared.question, sources, prepared.history)
     async with contextlib.aclosing(llm.stream(messages, max_tokens=max_tokens)) as deltas:
@@ -197,8 +201,8 @@ async def _llm_deltas(llm: LLM, prepared: PreparedAnswer, *, max_tokens: int) ->
 
 async def _extractive_deltas(settings: Settings, prepared: PreparedAnswer) -> AsyncIterator[str]:
     passages = [
-        Passage(n=c.n, text=hit.text, score=hit.score)
-        for c, hit in zip(prepared.citations, prepared.hits, strict=True)
+        NumberedText(n=c.n, text=passage.text, score=passage.score)
+        for c, passage in zip(prepared.citations, prepared.passages, strict=True)
     ]
     embedder = get_embedder(settings)
     answer = await to_thread.run_sync(
@@ -273,7 +277,7 @@ async def stream_answer(
         sources = [c.model_dump(mode="json") for c in prepared.citations]
         yield stream.data("sources", {"sources": sources, "search_query": prepared.search_query})
         yield stream.text_start()
-        if not prepared.hits:
+        if not prepared.passages:
             deltas: AsyncIterator[str] = _single(NOTHING_FOUND)
         elif llm is None:
             deltas = _extractive_deltas(settings, prepared)
@@ -314,7 +318,7 @@ async def stream_answer(
             timeout_s=settings.answer_store_timeout_s,
             content=content,
             citations=cited,
-            extractive=extractive and bool(prepared.hits),
+            extractive=extractive and bool(prepared.passages),
             partial=not finished,
             error=error,
         )
@@ -330,7 +334,7 @@ async def stream_answer(
             "citations": [c.model_dump(mode="json") for c in cited],
             "message_id": str(prepared.answer_id),
             "user_message_id": str(prepared.user_message_id),
-            "extractive": extractive and bool(prepared.hits),
+            "extractive": extractive and bool(prepared.passages),
             "partial": False,
         },
     )

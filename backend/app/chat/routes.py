@@ -3,19 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request, Response, status
+from fastapi import Depends, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.deps import CurrentUser, per_user_limit
 from app.chat import service
 from app.chat.answering import prepare_answer, stream_answer
 from app.chat.schemas import ChatCreate, ChatDetail, ChatOut, ChatUpdate, MessageIn, MessageOut
 from app.chat.stream import STREAM_HEADERS
-from app.core.db import SessionDep
+from app.core.db import SessionDep, SessionmakerDep
 from app.core.openapi import ERROR_RESPONSE
 from app.core.pagination import Page, page_params
-from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
+from app.core.settings import SettingsDep
 
 router = api_router(
     prefix=f"{API_PREFIX}/chats",
@@ -83,17 +83,18 @@ async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep
 async def send_message(
     chat_id: uuid.UUID,
     body: MessageIn,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
+    sessionmaker: SessionmakerDep,
     settings: SettingsDep,
 ) -> StreamingResponse:
+    # The request's transaction stores the question: it commits when this returns, before
+    # the stream starts. The answer stores itself (a session of its own) when the stream ends.
     prepared = await prepare_answer(
         session, settings=settings, user_id=user.id, chat_id=chat_id, body=body
     )
-    await session.commit()  # the question is stored before the answer streams
     return StreamingResponse(
-        stream_answer(request.app.state.sessionmaker, settings, prepared),
+        stream_answer(sessionmaker, settings, prepared),
         media_type="text/event-stream",
         headers=STREAM_HEADERS,
     )

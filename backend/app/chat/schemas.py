@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.types import TextIn
+from app.search.highlights import Excerpt
+from app.search.passages import Passage
 from app.search.schemas import PassageOut
 
 
@@ -35,6 +37,10 @@ class Citation(PassageOut):
     source_deleted: bool = Field(
         default=False, description="The cited document has been deleted since the answer"
     )
+
+    @classmethod
+    def of(cls, n: int, passage: Passage, excerpt: Excerpt) -> Citation:
+        return cls(n=n, **cls.fields(passage, excerpt))
 
 
 class MessageOut(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from psycopg import sql
+from sqlalchemy import MetaData, TextClause, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
+from app.core.database_url import sqlalchemy_url
+from app.core.errors import AppError
 from app.core.settings import ConfigError, Settings
 
 NAMING_CONVENTION = {
@@ -31,29 +33,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-# libpq parameters SQLAlchemy must not see in the URL; sslmode etc. pass through to psycopg.
-_DRIVER_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
-
-
-def _postgres_parts(url: str) -> tuple[str, str, str, str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in _DRIVER_SCHEMES:
-        raise ValueError(f"not a PostgreSQL URL (postgresql://…): scheme {parts.scheme!r}")
-    return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
-
-
-def sqlalchemy_url(url: str) -> str:
-    """Accept provider URLs (`postgres://…`, `postgresql://…?sslmode=require`) and pick psycopg 3."""
-    _, netloc, path, query, fragment = _postgres_parts(url)
-    return urlunsplit(("postgresql+psycopg", netloc, path, query, fragment))
-
-
-def libpq_url(url: str) -> str:
-    """The same URL in plain libpq form (for psycopg and procrastinate)."""
-    _, netloc, path, query, fragment = _postgres_parts(url)
-    return urlunsplit(("postgresql", netloc, path, query, fragment))
-
-
 def database_error(exc: BaseException) -> str:
     """A failed connection in one line, for a `configuration error:` message: the driver's
     first line (it names host and port, never the password), without SQLAlchemy's wrapping."""
@@ -65,6 +44,13 @@ def database_error(exc: BaseException) -> str:
 # Server-side prepared statements break behind PgBouncer in transaction mode and let
 # psycopg switch hot parameterised queries to slow generic plans: never prepare.
 PSYCOPG_CONNECT_ARGS: dict[str, Any] = {"prepare_threshold": None, "connect_timeout": 5}
+
+
+def compose_sql(template: str, **parts: sql.Composable) -> TextClause:
+    """A statement from a fixed template whose ``{name}`` parts are psycopg.sql pieces
+    (identifiers, literals that cannot be parameters, fixed clauses); its ``:name`` values
+    stay bind parameters. The one way SQL text is put together from pieces."""
+    return text(sql.SQL(template).format(**parts).as_string())
 
 
 def create_engine(
@@ -85,12 +71,27 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+# For work that outlives the request's transaction (a streamed answer stores itself when the
+# stream ends): each use opens, and commits, its own session.
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def get_session(
+    sessionmaker: SessionmakerDep,
+) -> AsyncIterator[AsyncSession]:
+    """The request's transaction, and its only owner: committed when the handler returns
+    (before a streamed body starts), rolled back on error. Services flush, never commit."""
     async with sessionmaker() as session:
         try:
             yield session
+        except AppError as exc:
+            await (session.commit() if exc.keeps_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

@@ -39,6 +39,9 @@ _CODES_BY_STATUS = {
 class AppError(Exception):
     status_code = 400
     code = "bad_request"
+    # The request's transaction commits what was done before the error (e.g. a revocation
+    # that must outlive the refused request) instead of rolling it back (app.core.db).
+    keeps_changes = False
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -64,14 +67,14 @@ class Unauthorized(AppError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
 
 
 class Unprocessable(AppError):

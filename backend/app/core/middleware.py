@@ -19,7 +19,7 @@ from app.core.routing import ROUTE_TEMPLATE_KEY
 logger = logging.getLogger("app.access")
 error_logger = logging.getLogger("app.errors")
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _API_SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -35,7 +35,7 @@ _QUIET_PATHS = frozenset({"/health", "/metrics"})
 
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == b"x-request-id":
+        if name == REQUEST_ID_HEADER:
             candidate: str = bytes(value).decode("latin-1")
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
@@ -82,7 +82,7 @@ class RequestContextMiddleware:
                 status_holder["started"] = True
                 raw: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in raw}
-                raw.append((b"x-request-id", request_id.encode("latin-1")))
+                raw.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
                 raw.extend(h for h in _RAW_SECURITY_HEADERS if h[0] not in present)
                 if is_api and b"content-security-policy" not in present:
                     raw.append((b"content-security-policy", _API_CSP))

@@ -12,7 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, pool, text
 
-from app.core.db import PSYCOPG_CONNECT_ARGS, sqlalchemy_url
+from app.core.database_url import sqlalchemy_url
+from app.core.db import PSYCOPG_CONNECT_ARGS
 
 logger = logging.getLogger(__name__)
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request, params
+from fastapi import Depends, Request
 from limits import RateLimitItem, parse_many
 from slowapi import Limiter
 
-from app.auth.deps import CurrentUser, SettingsDep
 from app.core.errors import AppError
-from app.core.settings import Settings
 
 
 class RateLimited(AppError):
@@ -95,12 +92,3 @@ def get_rate_limit_gate(request: Request) -> RateLimitGate:
 
 
 RateLimitDep = Annotated[RateLimitGate, Depends(get_rate_limit_gate)]
-
-
-def per_user_limit(scope: str, limit_of: Callable[[Settings], str]) -> params.Depends:
-    """A route dependency that counts one request against the signed-in user's budget."""
-
-    async def check(user: CurrentUser, settings: SettingsDep, gate: RateLimitDep) -> None:
-        gate.hit(limit_of(settings), scope, str(user.id), message=TOO_MANY_REQUESTS)
-
-    return params.Depends(check)

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from fastapi import Depends, Request
 from limits import parse_many
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.database_url import sqlalchemy_url
 
 PLACEHOLDER_SECRETS = frozenset(
     {
@@ -65,6 +68,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
+    # None: JSON lines in production, readable coloured lines in development.
+    log_format: Literal["json", "console"] | None = None
     git_sha: str = "dev"
     port: int = 8000
     data_dir: Path = Path(".docchat")
@@ -210,6 +215,11 @@ class Settings(BaseSettings):
         return self.environment == "production"
 
     @property
+    def log_output(self) -> Literal["json", "console"]:
+        """LOG_FORMAT, or what suits ENVIRONMENT."""
+        return self.log_format or ("json" if self.is_production else "console")
+
+    @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
@@ -249,8 +259,6 @@ class Settings(BaseSettings):
             raise ConfigError("DATABASE_URL is not set; production needs a PostgreSQL URL")
 
     def _check_direct_database_url(self) -> None:
-        from app.core.db import sqlalchemy_url
-
         for variable, url in (
             ("DATABASE_URL", self.database_url),
             ("DATABASE_DIRECT_URL", self.database_direct_url),
@@ -342,3 +350,11 @@ def get_settings() -> Settings:
         error = exc.errors()[0]
         variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
         raise ConfigError(f"{variable} is invalid: {error['msg']}") from None
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

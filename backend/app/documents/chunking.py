@@ -49,10 +49,10 @@ from tokenizers import Tokenizer
 
 from app.documents.parsing import Block, Page
 from app.documents.tables import TableMark
+from app.search.passages import PAGE_JOINER
 
 MIN_MAX_TOKENS = 8
 VISIBLE = re.compile(r"\S")
-PAGE_JOINER = "\n"
 # Sentence ends: Western punctuation followed by whitespace, or CJK full stops (no space).
 SENTENCE_END = re.compile(
     r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|[\u3002\uff01\uff1f]+[\"'\u201d\u2019\u300d\u300f)\]]*"

@@ -16,13 +16,13 @@ from fastapi import (
 )
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.deps import CurrentUser, per_user_limit
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.openapi import ERROR_RESPONSE
 from app.core.pagination import Page, page_params
-from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
+from app.core.settings import SettingsDep
 from app.documents import service
 from app.documents.schemas import (
     ChunkLocationOut,

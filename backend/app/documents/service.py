@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anyio import to_thread
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from app.core.jobs import cancel_jobs, defer_job
 from app.documents.detect import (
     CONTENT_TYPES,
     DocumentKind,
@@ -24,8 +24,10 @@ from app.documents.detect import (
     sanitize_filename,
 )
 from app.documents.images import ImageError, image_content_type, page_png
+from app.documents.indexing import remove_document_chunks
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
 from app.documents.storage import Originals
+from app.documents.tasks import ingest_document
 from app.documents.url_import import (
     FetchLimits,
     TooLarge,
@@ -33,13 +35,10 @@ from app.documents.url_import import (
     UrlImportError,
     fetch_document,
 )
-from app.search.indexing import remove_document_chunks
 
 if TYPE_CHECKING:
     from app.core.settings import Settings
-    from app.documents.parsing import Page
 
-INGEST_TASK = "documents:ingest_document"
 DOCUMENT_NOT_FOUND = "Document not found."
 PAGE_NOT_STORED = (
     "The text of this page is not available: the document was indexed before DocChat kept "
@@ -68,30 +67,15 @@ def document_lock(document_id: uuid.UUID) -> str:
 async def enqueue_ingestion(session: AsyncSession, *, document_id: uuid.UUID) -> None:
     """Queue the ingestion job in the SAME transaction as the document change (an outbox):
     the job exists exactly when the commit does, and a worker never sees a missing row."""
-    await session.execute(
-        text(
-            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', :task, 0, :lock, NULL, "
-            "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
-        ),
-        {
-            "task": INGEST_TASK,
-            "lock": document_lock(document_id),
-            "args": json.dumps({"document_id": str(document_id)}),
-        },
+    await defer_job(
+        session, ingest_document, lock=document_lock(document_id), document_id=str(document_id)
     )
 
 
 async def cancel_ingestion(session: AsyncSession, *, document_id: uuid.UUID) -> None:
     """Stop the document's ingestion when the caller's transaction commits: a queued job is
-    deleted, and a running one is asked to abort (the worker hears of it at once through
-    LISTEN/NOTIFY, or when it polls, and cancels the job: its parse process is killed)."""
-    await session.execute(
-        text(
-            "SELECT procrastinate_cancel_job_v1(id, true, true) FROM procrastinate_jobs "
-            "WHERE lock = :lock AND task_name = :task AND status IN ('todo', 'doing')"
-        ),
-        {"lock": document_lock(document_id), "task": INGEST_TASK},
-    )
+    deleted, and a running one is asked to abort (its parse process is killed)."""
+    await cancel_jobs(session, ingest_document, lock=document_lock(document_id))
 
 
 def validate_upload(upload: Upload) -> tuple[str, str, str]:
@@ -232,7 +216,8 @@ async def delete_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
 ) -> Document:
     """File (in Postgres), chunks, vectors, postings and the ingestion job go in the caller's
-    single transaction; a job already running writes nothing after it (tasks._finish). An
+    single transaction; a job already running writes nothing after it
+    (tasks.publish_document). An
     original in object storage is the caller's to forget once that commits."""
     document = await get_document(
         session, user_id=user_id, document_id=document_id, for_update=True
@@ -259,30 +244,6 @@ async def request_reindex(
     )
     await enqueue_ingestion(session, document_id=document.id)
     return await get_document(session, user_id=user_id, document_id=document.id)
-
-
-async def replace_document_pages(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, pages: Sequence[Page]
-) -> None:
-    """Store the document's page texts (in the caller's transaction), replacing older ones."""
-    await session.execute(delete(DocumentPage).where(DocumentPage.document_id == document_id))
-    if pages:
-        await session.execute(
-            insert(DocumentPage),
-            [
-                {
-                    "document_id": document_id,
-                    "user_id": user_id,
-                    "number": page.number,
-                    "text": page.text,
-                    "furniture": [list(span) for span in page.furniture],
-                    "title": page.title,
-                    "row_numbers": list(page.row_numbers) or None,
-                    "words": [list(word) for word in page.words] if page.ocr else None,
-                }
-                for page in pages
-            ],
-        )
 
 
 async def get_page(

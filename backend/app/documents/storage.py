@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,40 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.errors import ServiceUnavailable
 from app.core.settings import Settings
 from app.documents.models import Document, DocumentFile
+from app.documents.original_store import (
+    PIECE_BYTES,
+    POSTGRES,
+    S3,
+    OriginalMissing,
+    OriginalStore,
+)
+from app.documents.storage_postgres import PostgresStore
 
-PIECE_BYTES = 1024 * 1024
-POSTGRES = "postgres"
-S3 = "s3"
-
-
-class OriginalMissing(Exception):
-    def __init__(self, document_id: uuid.UUID) -> None:
-        super().__init__(f"the original of document {document_id} is missing from its store")
-
-
-class OriginalStore(Protocol):
-    kind: str
-
-    async def write(self, session: AsyncSession, *, document_id: uuid.UUID, data: bytes) -> None:
-        """Store an original within the caller's transaction (Postgres) or before it commits
-        (S3: an object left by a failed commit is an orphan, never a loss)."""
-
-    async def write_pieces(
-        self, session: AsyncSession, *, document_id: uuid.UUID, pieces: AsyncIterable[bytes]
-    ) -> int:
-        """Store an original that arrives in pieces; returns its size."""
-
-    def read_pieces(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
-        """The original in pieces of at most PIECE_BYTES; no database connection is held
-        between two pieces. Raises OriginalMissing when there is none."""
-
-    async def open(self, *, document_id: uuid.UUID) -> AsyncIterator[bytes]:
-        """`read_pieces`, with what can fail before the first byte (a missing object, an
-        unreachable bucket) done now, so that a download fails before its response starts.
-        Takes no database connection: the caller's request may still hold one."""
-
-    async def remove(self, *, document_id: uuid.UUID) -> None:
-        """Delete an original outside any request transaction (after its row is gone)."""
+__all__ = ["PIECE_BYTES", "POSTGRES", "S3", "OriginalMissing", "OriginalStore", "Originals"]
 
 
 class Originals:
@@ -86,8 +61,6 @@ class Originals:
 
 
 def postgres_originals(sessionmaker: async_sessionmaker[AsyncSession]) -> Originals:
-    from app.documents.storage_postgres import PostgresStore
-
     return Originals([PostgresStore(sessionmaker)], default=POSTGRES)
 
 
@@ -101,7 +74,7 @@ async def open_originals(
     if not settings.s3_bucket:
         yield postgres
         return
-    from app.documents.storage_s3 import S3Location, S3Store, s3_client
+    from app.documents.storage_s3 import S3Location, S3Store, s3_client  # loads aiobotocore
 
     async with s3_client(settings) as client:
         bucket = S3Store(client, S3Location(bucket=settings.s3_bucket, prefix=settings.s3_prefix))

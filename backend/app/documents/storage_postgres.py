@@ -9,7 +9,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.documents.models import DocumentFile
-from app.documents.storage import PIECE_BYTES, POSTGRES, OriginalMissing
+from app.documents.original_store import PIECE_BYTES, POSTGRES, OriginalMissing
 
 
 class PostgresStore:

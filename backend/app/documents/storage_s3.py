@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.settings import Settings
-from app.documents.storage import PIECE_BYTES, S3, OriginalMissing
+from app.documents.original_store import PIECE_BYTES, S3, OriginalMissing
 
 if TYPE_CHECKING:
     from aiobotocore.response import StreamingBody

@@ -12,6 +12,7 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -27,19 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.ai.embeddings import Embedder, EmbeddingError
 from app.ai.factory import get_embedder
 from app.core import metrics
+from app.core.database_url import libpq_url
+from app.core.jobs import defer_job
+from app.core.settings import Settings
 from app.documents.chunking import ChunkDraft
 from app.documents.detect import DocumentKind
+from app.documents.indexing import (
+    create_tenant_vector_index,
+    ensure_vector_index,
+    replace_document_pages,
+    tenant_index_queueing_lock,
+    tenant_vector_index_wanted,
+    write_document_chunks,
+)
 from app.documents.models import Document, DocumentStatus
 from app.documents.parse_process import ParsePool, ParseRequest, get_parse_pool, tokenizer_spec
 from app.documents.parsing import Page, ParseError
-from app.documents.service import replace_document_pages
 from app.documents.storage import Originals
 from app.search.config import get_retrieval_params
-from app.search.indexing import (
-    ensure_vector_index,
-    queue_tenant_vector_index,
-    write_document_chunks,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +60,25 @@ UNEXPECTED_ERROR = "Something went wrong while processing this document; try rei
 # Progress bands per stage, in percent.
 PARSE_BAND = (2, 20)
 EMBED_BAND = (20, 95)
+
+
+# The jobs of this domain, under names that queued jobs keep (app.worker runs them).
+document_jobs = Blueprint()
+
+
+@dataclass
+class WorkerDeps:
+    """What the jobs need, handed to them through procrastinate's additional context."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    originals: Originals
+
+
+def worker_deps(context: JobContext) -> WorkerDeps:
+    deps = context.additional_context["deps"]
+    assert isinstance(deps, WorkerDeps)
+    return deps
 
 
 class DocumentDeleted(Exception):
@@ -169,7 +194,7 @@ def ocr_notice(pages: Sequence[Page]) -> str | None:
     return " ".join(sentences) or None
 
 
-async def _mark(
+async def set_document_state(
     sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID, **values: object
 ) -> None:
     async with sessionmaker() as session:
@@ -177,9 +202,10 @@ async def _mark(
         await session.commit()
 
 
-async def _start(
+async def claim_for_processing(
     sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID
 ) -> Document | None:
+    """Mark the document processing and count the attempt; None when it was deleted."""
     async with sessionmaker() as session:
         document = (
             await session.execute(
@@ -200,7 +226,7 @@ async def _start(
         return document
 
 
-async def _finish(
+async def publish_document(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     document: Document,
@@ -209,6 +235,8 @@ async def _finish(
     pages: Sequence[Page],
     embedder: Embedder,
 ) -> bool:
+    """One transaction makes the document searchable: its chunks, postings, statistics, page
+    texts and `ready` status. False (and nothing written) when it was deleted meanwhile."""
     async with sessionmaker() as session:
         existing_chunks = (
             await session.execute(
@@ -268,7 +296,7 @@ async def ingest(
     originals: Originals,
     final_attempt: bool,
 ) -> None:
-    document = await _start(sessionmaker, document_id)
+    document = await claim_for_processing(sessionmaker, document_id)
     if document is None:
         return
     log_extra = {"document_id": str(document_id), "user_id": str(document.user_id)}
@@ -293,7 +321,7 @@ async def ingest(
             reporter.set("index", EMBED_BAND[1])
             if len(drafts) > EMBED_BATCH:  # a small document's index stage lasts milliseconds
                 await reporter.flush()
-        if await _finish(
+        if await publish_document(
             sessionmaker,
             document=document,
             drafts=drafts,
@@ -308,14 +336,18 @@ async def ingest(
     except ParseError as exc:
         metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
         logger.info("document_failed", extra={**log_extra, "reason": exc.message})
-        await _mark(sessionmaker, document_id, status="failed", stage=None, error=exc.message)
+        await set_document_state(
+            sessionmaker, document_id, status="failed", stage=None, error=exc.message
+        )
     except EmbeddingError as exc:
         if final_attempt:
             metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
-            await _mark(sessionmaker, document_id, status="failed", stage=None, error=str(exc))
+            await set_document_state(
+                sessionmaker, document_id, status="failed", stage=None, error=str(exc)
+            )
             return
         logger.warning("embedding_retry", extra={**log_extra, "error": str(exc)})
-        await _mark(
+        await set_document_state(
             sessionmaker,
             document_id,
             status="queued",
@@ -327,17 +359,36 @@ async def ingest(
         # Worker shutdown: the job is retried (see the retry strategy); until then the
         # document says it is waiting, not processing.
         with anyio.CancelScope(shield=True):
-            await _mark(sessionmaker, document_id, status="queued", stage="queued", progress=0)
+            await set_document_state(
+                sessionmaker, document_id, status="queued", stage="queued", progress=0
+            )
         raise
     except Exception:
         metrics.DOCUMENTS_PROCESSED.labels("failed").inc()
         logger.exception("document_error", extra=log_extra)
-        await _mark(sessionmaker, document_id, status="failed", stage=None, error=UNEXPECTED_ERROR)
+        await set_document_state(
+            sessionmaker, document_id, status="failed", stage=None, error=UNEXPECTED_ERROR
+        )
 
 
+# CancelledError: a job cut short by a worker shutdown goes back to the queue.
+RETRY_ON: set[type[Exception]] = {
+    EmbeddingError,
+    JobAborted,
+    cast(type[Exception], asyncio.CancelledError),
+}
+
+
+@document_jobs.task(
+    name="documents:ingest_document",
+    pass_context=True,
+    retry=RetryStrategy(
+        max_attempts=MAX_ATTEMPTS,
+        exponential_wait=4,
+        retry_exceptions=RETRY_ON,
+    ),
+)
 async def ingest_document(context: JobContext, document_id: str) -> None:
-    from app.worker import worker_deps
-
     deps = worker_deps(context)
     attempts = context.job.attempts if context.job else 0
     try:
@@ -357,23 +408,42 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
         raise
 
 
-# CancelledError: a job cut short by a worker shutdown goes back to the queue.
-RETRY_ON: set[type[Exception]] = {
-    EmbeddingError,
-    JobAborted,
-    cast(type[Exception], asyncio.CancelledError),
-}
+# --- a large tenant's own vector index (see app.documents.indexing) ----------------------
 
 
-def documents_blueprint() -> Blueprint:
-    blueprint = Blueprint()
-    blueprint.task(
-        name="ingest_document",
-        pass_context=True,
-        retry=RetryStrategy(
-            max_attempts=MAX_ATTEMPTS,
-            exponential_wait=4,
-            retry_exceptions=RETRY_ON,
-        ),
-    )(ingest_document)
-    return blueprint
+async def queue_tenant_vector_index(
+    session: AsyncSession, *, user_id: uuid.UUID, model_id: str, dimensions: int, min_chunks: int
+) -> None:
+    """In the caller's transaction: queue a build of the tenant's own HNSW index once it has
+    more than ``min_chunks`` chunks and none yet (``tenant_vector_index_wanted``)."""
+    if await tenant_vector_index_wanted(
+        session, user_id=user_id, model_id=model_id, min_chunks=min_chunks
+    ):
+        await defer_job(
+            session,
+            build_tenant_vector_index,
+            queueing_lock=tenant_index_queueing_lock(user_id, model_id),
+            user_id=str(user_id),
+            model_id=model_id,
+            dimensions=int(dimensions),
+        )
+
+
+# Named for the search domain it serves; queued jobs keep the name.
+@document_jobs.task(
+    name="search:build_tenant_vector_index",
+    pass_context=True,
+    retry=RetryStrategy(max_attempts=5, exponential_wait=10),
+)
+async def build_tenant_vector_index(
+    context: JobContext, user_id: str, model_id: str, dimensions: int
+) -> None:
+    settings = worker_deps(context).settings
+    url = settings.database_direct_url or settings.database_url
+    assert url is not None
+    built = await create_tenant_vector_index(
+        libpq_url(url), user_id=uuid.UUID(user_id), model_id=model_id, dimensions=dimensions
+    )
+    logger.info(
+        "tenant_vector_index", extra={"user_id": user_id, "model": model_id, "built": built}
+    )

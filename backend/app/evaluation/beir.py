@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import json
 import logging
@@ -29,9 +28,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth import service as auth
+from app.core.db import create_engine, create_sessionmaker
 from app.core.settings import Settings
+from app.documents.models import Document
+from app.documents.service import Upload, create_documents
+from app.documents.storage import postgres_originals
+from app.documents.tasks import WorkerDeps
 from app.evaluation.metrics import dedupe, evaluate, percentile
 from app.search.retrieval import RetrievalParams
+from app.search.service import search
+from app.worker import running_worker
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +100,6 @@ def corpus_id(filename: str) -> str:
 async def ensure_eval_user(
     sessionmaker: async_sessionmaker[AsyncSession], email: str = EVAL_EMAIL
 ) -> uuid.UUID:
-    from app.auth import service as auth
 
     async with sessionmaker() as session:
         user = await auth.get_user_by_email(session, email=email)
@@ -109,7 +115,6 @@ async def ensure_eval_user(
 async def existing_filenames(
     sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID
 ) -> set[str]:
-    from app.documents.models import Document
 
     async with sessionmaker() as session:
         rows = await session.execute(select(Document.filename).where(Document.user_id == user_id))
@@ -125,8 +130,6 @@ async def upload_corpus(
     echo: Echo | None = None,
 ) -> int:
     """Upload the corpus entries not yet stored for the user; returns how many were new."""
-    from app.documents.service import Upload, create_documents
-    from app.documents.storage import postgres_originals
 
     present = await existing_filenames(sessionmaker, user_id)
     missing = [(cid, doc) for cid, doc in corpus.items() if f"{cid}.md" not in present]
@@ -151,7 +154,6 @@ async def upload_corpus(
 async def status_counts(
     sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID
 ) -> dict[str, int]:
-    from app.documents.models import Document
 
     async with sessionmaker() as session:
         rows = await session.execute(
@@ -185,40 +187,29 @@ async def run_worker_until_settled(
     (10 s), which a large PDF always is (measured: the job ends ``aborted`` and its document
     stays ``processing``). So the worker waits for jobs, this polls the documents' status,
     and the worker is stopped only once everything has settled."""
-    from app.documents.storage import postgres_originals
-    from app.worker import WorkerDeps, create_job_app, worker_options
-
     deps = WorkerDeps(
         settings=settings, sessionmaker=sessionmaker, originals=postgres_originals(sessionmaker)
     )
-    job_app = create_job_app(queue_url)
     started = time.perf_counter()
     last_report = started
-    async with job_app.open_async():
-        options = worker_options(deps, concurrency=concurrency, install_signal_handlers=False)
-        worker = asyncio.create_task(job_app.run_worker_async(**options))
-        try:
-            while True:
-                counts = await status_counts(sessionmaker, user_id)
-                if not _pending(counts):
-                    return counts
-                if worker.done():
-                    worker.result()  # raises what stopped the worker
-                    raise RuntimeError("the ingestion worker stopped early")
-                now = time.perf_counter()
-                if timeout_s is not None and now - started > timeout_s:
-                    raise TimeoutError(f"ingestion did not settle within {timeout_s} s: {counts}")
-                if echo and now - last_report >= report_every_s:
-                    last_report = now
-                    echo(
-                        f"  {now - started:6.0f} s  ready {counts.get('ready', 0)}"
-                        f"  failed {counts.get('failed', 0)}  pending {_pending(counts)}"
-                    )
-                await asyncio.sleep(poll_s)
-        finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+    async with running_worker(queue_url, deps, concurrency=concurrency) as worker:
+        while True:
+            counts = await status_counts(sessionmaker, user_id)
+            if not _pending(counts):
+                return counts
+            if worker.done():
+                worker.result()  # raises what stopped the worker
+                raise RuntimeError("the ingestion worker stopped early")
+            now = time.perf_counter()
+            if timeout_s is not None and now - started > timeout_s:
+                raise TimeoutError(f"ingestion did not settle within {timeout_s} s: {counts}")
+            if echo and now - last_report >= report_every_s:
+                last_report = now
+                echo(
+                    f"  {now - started:6.0f} s  ready {counts.get('ready', 0)}"
+                    f"  failed {counts.get('failed', 0)}  pending {_pending(counts)}"
+                )
+            await asyncio.sleep(poll_s)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -254,7 +245,6 @@ async def score_queries(
 ) -> EvalResult:
     """Each query through app.search.service.search in its own transaction (like a request);
     latency is the wall time of that call, after ``warmup`` unmeasured queries."""
-    from app.search.service import search
 
     async def run(query: str) -> tuple[list[str], float]:
         async with sessionmaker() as session:
@@ -310,7 +300,6 @@ async def run_beir(
     ingest_only: bool = False,
 ) -> dict[str, Any]:
     """Ingest (or reuse) the corpus for the eval user, then score the split's queries."""
-    from app.core.db import create_engine, create_sessionmaker
 
     dataset = load_beir(directory, split)
     engine = create_engine(database_url, pool_size=4, max_overflow=4)

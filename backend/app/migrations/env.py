@@ -8,7 +8,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from app.core.db import PSYCOPG_CONNECT_ARGS, sqlalchemy_url
+from app.core.database_url import sqlalchemy_url
+from app.core.db import PSYCOPG_CONNECT_ARGS
 from app.models import metadata
 
 config = context.config

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from app.ai.extractive import best_sentence
-from app.documents.chunking import PAGE_JOINER
-from app.search.retrieval import Hit
+from app.search.passages import PAGE_JOINER, Passage
+from app.search.snippets import make_snippet
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class Highlight:
     text: str
 
 
-class Passage(Protocol):
-    """A chunk as stored (``Chunk``) or found (``Hit``)."""
+class ChunkText(Protocol):
+    """A chunk's text and where it lies: a stored ``Chunk`` or a found ``Passage``."""
 
     @property
     def text(self) -> str: ...
@@ -41,7 +41,7 @@ class Passage(Protocol):
     def char_end(self) -> int: ...
 
 
-def page_spans(hit: Passage) -> list[tuple[int, int, int]]:
+def page_spans(hit: ChunkText) -> list[tuple[int, int, int]]:
     """The chunk's page slices. A chunk indexed before spans were kept has them only when
     it lies on one page; its text must add up, or nothing can be located."""
     if hit.spans:
@@ -54,7 +54,7 @@ def page_spans(hit: Passage) -> list[tuple[int, int, int]]:
     return spans if covered == len(hit.text) else []
 
 
-def locate(hit: Passage, start: int, end: int) -> list[Highlight]:
+def locate(hit: ChunkText, start: int, end: int) -> list[Highlight]:
     """The page pieces of ``hit.text[start:end]`` (one per page it is printed on)."""
     pieces: list[Highlight] = []
     offset = 0
@@ -81,7 +81,7 @@ class CitedLocation:
     focus: list[tuple[int, int]]  # the cited sentences, as offsets into the chunk text
 
 
-def cite(hit: Passage, focus: Sequence[tuple[int, int]]) -> CitedLocation:
+def cite(hit: ChunkText, focus: Sequence[tuple[int, int]]) -> CitedLocation:
     """Highlights of the focus sentences; the page is where most of the first one is
     printed (the chunk's first page when nothing can be located)."""
     highlights = [piece for start, end in focus for piece in locate(hit, start, end)]
@@ -93,14 +93,29 @@ def cite(hit: Passage, focus: Sequence[tuple[int, int]]) -> CitedLocation:
     return CitedLocation(page=page, highlights=highlights, focus=list(focus))
 
 
-def cite_for_query(hit: Hit, query: str) -> CitedLocation:
+def cite_for_query(hit: Passage, query: str) -> CitedLocation:
     """The hit cited for the sentence that best answers ``query``."""
     best = best_sentence(query, hit.text)
     return cite(hit, [best] if best else [])
 
 
-def cite_for_statements(hit: Hit, statements: Sequence[str]) -> CitedLocation:
+def cite_for_statements(hit: Passage, statements: Sequence[str]) -> CitedLocation:
     """The hit cited for the sentences that best support each of ``statements`` (the
     sentences of an answer that carry its marker), in the passage's order."""
     focus = {span for statement in statements if (span := best_sentence(statement, hit.text))}
     return cite(hit, sorted(focus))
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """What is shown of a passage: where it is cited, and its text around the cited
+    sentences with their offsets in that snippet."""
+
+    location: CitedLocation
+    snippet: str
+    snippet_highlights: list[tuple[int, int]]
+
+
+def excerpt(passage: Passage, location: CitedLocation) -> Excerpt:
+    snippet, marks = make_snippet(passage.text, location.focus)
+    return Excerpt(location=location, snippet=snippet, snippet_highlights=marks)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import BigInteger, bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.search.indexing import VALID_INDEX_EXISTS, tenant_vector_index_name
+from app.search import queries
+from app.search.passages import Passage
 
 # linear: (1 - w) * cosine + w * BM25 / (the query's maximum BM25), every candidate of either
 #         retriever scored by both (tuned on BEIR SciFact train: see docs/benchmarks.md);
@@ -36,7 +35,7 @@ class RetrievalParams:
     # A filtered walk of the shared HNSW graph keeps only the tenant's share of the rows it
     # visits, so the candidate list grows as that share shrinks: ef_search_per_share / share,
     # within [ef_search, max_ef_search] (1,000 is pgvector's limit). A tenant with its own
-    # index (app.search.indexing) walks it with ef_search. See docs/benchmarks.md,
+    # index (app.documents.indexing) walks it with ef_search. See docs/benchmarks.md,
     # "Search at scale".
     ef_search: int = 100
     ef_search_per_share: float = 100.0
@@ -70,31 +69,6 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Hit:
-    chunk_id: int
-    document_id: uuid.UUID
-    filename: str
-    content_type: str
-    page_start: int
-    page_end: int
-    heading_path: list[str]
-    text: str
-    char_start: int
-    char_end: int
-    score: float
-    similarity: float | None
-    bm25: float | None
-    keyword_coverage: float
-    # (page, start, end) slices of the page texts that the text joins; None for chunks
-    # indexed before spans were kept.
-    spans: list[list[int]] | None = None
-    # A spreadsheet passage's sheet and rows (None for other formats).
-    sheet: str | None = None
-    row_start: int | None = None
-    row_end: int | None = None
-
-
-@dataclass(frozen=True)
 class SearchScope:
     user_id: uuid.UUID
     document_ids: Sequence[uuid.UUID] | None = None
@@ -109,19 +83,13 @@ class _Tenant:
     own_index: bool = False  # a valid HNSW index over this tenant's rows alone
 
 
-_TENANT_SIZE = text(
-    "SELECT (SELECT chunk_count FROM user_corpus_stats WHERE user_id = :user_id), "  # noqa: S608
-    "(SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass), " + VALID_INDEX_EXISTS
-)
-
-
 async def _tenant_size(session: AsyncSession, scope: SearchScope) -> _Tenant:
     row = (
         await session.execute(
-            _TENANT_SIZE,
+            queries.TENANT_SIZE,
             {
                 "user_id": scope.user_id,
-                "index_name": tenant_vector_index_name(scope.user_id, scope.model_id),
+                "index_name": queries.tenant_vector_index_name(scope.user_id, scope.model_id),
             },
         )
     ).one()
@@ -148,10 +116,6 @@ def _vector_literal(vector: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
 
 
-def _document_filter(scope: SearchScope, column: str) -> str:
-    return f" AND {column} = ANY(:document_ids)" if scope.document_ids else ""
-
-
 async def dense_candidates(
     session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
 ) -> list[Candidate]:
@@ -159,32 +123,11 @@ async def dense_candidates(
     tenant = await _tenant_size(session, scope)
     exact = scope.document_ids is not None or _searched_exactly(tenant, params)
     if exact:
-        # Without plain index scans the planner cannot walk the HNSW index: it reads the
-        # scope's rows through the user/document btrees (bitmap scans) and sorts them.
-        await session.execute(text("SET LOCAL enable_indexscan = off"))
+        await session.execute(queries.EXACT_SCAN_ON)
     else:
-        # Iterative index scans keep going until LIMIT rows pass the user filter, so a user
-        # who owns a share of a large table still gets k results from the HNSW index.
-        await session.execute(
-            text(
-                "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                "set_config('hnsw.ef_search', :ef_search, true)"
-            ),
-            {"ef_search": str(_ef_search(tenant, params))},
-        )
-    statement = text(
-        f"""
-        SELECT id, distance FROM (
-            SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
-            FROM chunks c
-            WHERE c.user_id = :user_id AND c.embedding_model = :model
-            {_document_filter(scope, "c.document_id")}
-            ORDER BY c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))
-            LIMIT :limit
-        ) AS nearest
-        ORDER BY distance
-        """  # noqa: S608 - only integers and fixed fragments are interpolated
-    )
+        await session.execute(queries.HNSW_SCAN, {"ef_search": str(_ef_search(tenant, params))})
+    by_document = bool(scope.document_ids)
+    statement = queries.nearest_chunks(dims, by_document=by_document)
     bind = {
         "query": _vector_literal(query_vector),
         "user_id": scope.user_id,
@@ -192,31 +135,14 @@ async def dense_candidates(
         "limit": params.candidates,
     }
     if scope.document_ids:
-        statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
         bind["document_ids"] = list(scope.document_ids)
     rows = (await session.execute(statement, bind)).all()
     if exact:
-        await session.execute(text("SET LOCAL enable_indexscan = on"))
+        await session.execute(queries.EXACT_SCAN_OFF)
     return [
         Candidate(chunk_id=row.id, similarity=1.0 - float(row.distance), dense_rank=rank)
         for rank, row in enumerate(rows)
     ]
-
-
-_QUERY_TERMS = text("""
-SELECT q.lexeme, d.df, s.n, s.avgdl
-FROM unnest(to_tsvector('english', :query)) AS q
-CROSS JOIN (
-    SELECT chunk_count::float8 AS n,
-           greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
-    FROM user_corpus_stats WHERE user_id = :user_id
-) AS s
-CROSS JOIN LATERAL (
-    SELECT count(*) AS df FROM chunk_terms ct WHERE ct.user_id = :user_id AND ct.lexeme = q.lexeme
-) AS d
-""")
-
-_TERM_SCORE = "t.idf * ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / :avgdl))"
 
 
 @dataclass(frozen=True)
@@ -256,17 +182,19 @@ async def lexical_candidates(
     scope: SearchScope,
     query: str,
     params: RetrievalParams,
-    also: Sequence[int] = (),
+    include_chunk_ids: Sequence[int] = (),
 ) -> list[Candidate]:
     """BM25 from postings (index-only range scans of the user's postings per query lexeme).
 
-    Returns the top ``params.candidates`` chunks, ranked, and the chunks of ``also`` that
+    Returns the top ``params.candidates`` chunks, ranked, and the ``include_chunk_ids`` that
     match a query lexeme but rank below them (``lexical_rank`` None), so fusion can score
     dense candidates by BM25 too. Document frequencies are over the user's whole corpus, also
     when ``document_ids`` narrow the search. Every returned score is the exact BM25; for a
     query with very many postings in the tenant the candidates come from its rarer lexemes
     (``_pruned_lexemes``), the top ``lexical_pool`` of them then scored on all lexemes."""
-    rows = (await session.execute(_QUERY_TERMS, {"query": query, "user_id": scope.user_id})).all()
+    rows = (
+        await session.execute(queries.QUERY_TERMS, {"query": query, "user_id": scope.user_id})
+    ).all()
     if not rows:
         return []
     n, avgdl, query_lexemes = float(rows[0].n), float(rows[0].avgdl), len(rows)
@@ -278,51 +206,7 @@ async def lexical_candidates(
     if not terms:
         return []
     pruned = _pruned_lexemes(terms, params)
-    pruned_scores = (
-        f"""
-        LEFT JOIN LATERAL (
-            SELECT sum({_TERM_SCORE}) AS score, count(*) AS matched
-            FROM terms t JOIN chunk_terms ct
-              ON ct.user_id = :user_id AND ct.lexeme = t.lexeme AND ct.chunk_id = pool.chunk_id
-            WHERE NOT t.generates
-        ) AS x ON true"""  # noqa: S608 - only fixed fragments are interpolated
-        if pruned
-        else " CROSS JOIN (SELECT 0.0::float8 AS score, 0 AS matched) AS x"
-    )
-    statement = text(
-        f"""
-        WITH terms AS (
-            SELECT * FROM unnest(CAST(:lexemes AS text[]), CAST(:idfs AS float8[]),
-                                 CAST(:generates AS boolean[])) AS t(lexeme, idf, generates)
-        ), partial AS MATERIALIZED (
-            SELECT ct.chunk_id, sum({_TERM_SCORE}) AS score, count(*) AS matched
-            FROM terms t JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = t.lexeme
-            WHERE t.generates {_document_filter(scope, "ct.document_id")}
-            GROUP BY ct.chunk_id
-        ), pool AS (
-            SELECT chunk_id, score, matched
-            FROM (SELECT * FROM partial ORDER BY score DESC, chunk_id LIMIT :pool) AS best
-            UNION
-            SELECT a.chunk_id, coalesce(p.score, 0), coalesce(p.matched, 0)
-            FROM unnest(CAST(:also AS bigint[])) AS a(chunk_id)
-            LEFT JOIN partial p ON p.chunk_id = a.chunk_id
-        ), scored AS MATERIALIZED (
-            SELECT pool.chunk_id, pool.score + coalesce(x.score, 0) AS score,
-                   pool.matched + coalesce(x.matched, 0) AS matched
-            FROM pool{pruned_scores}
-            WHERE pool.matched + coalesce(x.matched, 0) > 0
-        ), listed AS (
-            SELECT chunk_id, score, matched,
-                   row_number() OVER (ORDER BY score DESC, chunk_id) - 1 AS rank
-            FROM (SELECT * FROM scored ORDER BY score DESC, chunk_id LIMIT :limit) AS best
-        )
-        SELECT chunk_id AS id, score, matched, rank FROM listed
-        UNION ALL
-        SELECT chunk_id, score, matched, NULL FROM scored
-        WHERE chunk_id NOT IN (SELECT chunk_id FROM listed)
-        ORDER BY rank NULLS LAST, id
-        """  # noqa: S608 - only fixed fragments are interpolated
-    ).bindparams(bindparam("also", type_=ARRAY(BigInteger)))
+    statement = queries.bm25_candidates(pruned=bool(pruned), by_document=bool(scope.document_ids))
     bind: dict[str, object] = {
         "lexemes": [term.lexeme for term in terms],
         "idfs": [term.idf for term in terms],
@@ -333,10 +217,9 @@ async def lexical_candidates(
         "avgdl": avgdl,
         "pool": params.lexical_pool if pruned else params.candidates,
         "limit": params.candidates,
-        "also": list(also),
+        "include_ids": list(include_chunk_ids),
     }
     if scope.document_ids:
-        statement = statement.bindparams(bindparam("document_ids", type_=ARRAY(UUID(as_uuid=True))))
         bind["document_ids"] = list(scope.document_ids)
     found = (await session.execute(statement, bind)).all()
     max_score = sum(term.max_score(params) for term in terms)
@@ -362,14 +245,7 @@ async def similarities(
     """Cosine similarity of given chunks (primary-key lookups), for lexical-only candidates."""
     if not chunk_ids:
         return {}
-    dims = int(scope.dimensions)
-    statement = text(
-        f"""
-        SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
-        FROM chunks c
-        WHERE c.user_id = :user_id AND c.embedding_model = :model AND c.id = ANY(:ids)
-        """  # noqa: S608 - only integers are interpolated
-    ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+    statement = queries.chunk_distances(int(scope.dimensions))
     rows = await session.execute(
         statement,
         {
@@ -430,31 +306,24 @@ def fuse(
     return sorted(merged.values(), key=lambda c: (-c.score, c.chunk_id))
 
 
-async def load_hits(
+async def load_passages(
     session: AsyncSession, *, user_id: uuid.UUID, ranked: Sequence[Candidate]
-) -> list[Hit]:
+) -> list[Passage]:
     if not ranked:
         return []
-    statement = text(
-        """
-        SELECT c.id, c.document_id, d.filename, d.content_type, c.page_start, c.page_end,
-               c.heading_path, c.text, c.char_start, c.char_end, c.spans,
-               c.sheet, c.row_start, c.row_end
-        FROM chunks c JOIN documents d ON d.id = c.document_id
-        WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
-        """
-    )
     rows = (
-        await session.execute(statement, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]})
+        await session.execute(
+            queries.PASSAGES, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]}
+        )
     ).all()
     by_id = {row.id: row for row in rows}
-    hits = []
+    passages = []
     for candidate in ranked:
         row = by_id.get(candidate.chunk_id)
         if row is None:
             continue
-        hits.append(
-            Hit(
+        passages.append(
+            Passage(
                 chunk_id=row.id,
                 document_id=row.document_id,
                 filename=row.filename,
@@ -475,7 +344,7 @@ async def load_hits(
                 row_end=row.row_end,
             )
         )
-    return hits
+    return passages
 
 
 async def hybrid_search(
@@ -486,8 +355,8 @@ async def hybrid_search(
     query_vector: np.ndarray,
     k: int,
     params: RetrievalParams,
-) -> list[Hit]:
-    """Top-k chunks of this user for the query. Runs in the caller's transaction."""
+) -> list[Passage]:
+    """Top-k passages of this user for the query. Runs in the caller's transaction."""
     dense = await dense_candidates(session, scope=scope, query_vector=query_vector, params=params)
     linear = params.fusion == "linear"
     lexical = await lexical_candidates(
@@ -495,7 +364,7 @@ async def hybrid_search(
         scope=scope,
         query=query,
         params=params,
-        also=[c.chunk_id for c in dense] if linear else (),
+        include_chunk_ids=[c.chunk_id for c in dense] if linear else (),
     )
     if linear:
         # Lexical-only candidates get their true cosine, so every candidate has both scores.
@@ -509,11 +378,12 @@ async def hybrid_search(
             for chunk_id, similarity in found.items()
         ]
     ranked = fuse(dense, lexical, params)[:k]
-    return await load_hits(session, user_id=scope.user_id, ranked=ranked)
+    return await load_passages(session, user_id=scope.user_id, ranked=ranked)
 
 
-def is_relevant(hit: Hit, params: RetrievalParams) -> bool:
-    """A hit is evidence when it is semantically close or holds most of the query's keywords."""
-    if hit.keyword_coverage >= params.min_keyword_coverage:
+def is_relevant(passage: Passage, params: RetrievalParams) -> bool:
+    """A passage is evidence when it is semantically close or holds most of the query's
+    keywords."""
+    if passage.keyword_coverage >= params.min_keyword_coverage:
         return True
-    return hit.similarity is not None and hit.similarity >= params.min_similarity
+    return passage.similarity is not None and passage.similarity >= params.min_similarity

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from app.auth.deps import CurrentUser, SettingsDep
+from app.auth.deps import CurrentUser, per_user_limit
 from app.core.db import SessionDep
 from app.core.openapi import ERROR_RESPONSE
-from app.core.ratelimit import per_user_limit
 from app.core.routing import API_PREFIX, api_router
+from app.core.settings import SettingsDep
 from app.search import service
-from app.search.schemas import SearchHitOut, SearchIn, SearchOut, passage_fields
+from app.search.highlights import cite_for_query, excerpt
+from app.search.schemas import SearchHitOut, SearchIn, SearchOut
 
 router = api_router(
     prefix=f"{API_PREFIX}/search",
@@ -24,7 +25,7 @@ router = api_router(
 async def search(
     body: SearchIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> SearchOut:
-    hits = await service.search(
+    passages = await service.search(
         session,
         settings=settings,
         user_id=user.id,
@@ -34,9 +35,7 @@ async def search(
     )
     return SearchOut(
         results=[
-            SearchHitOut(
-                **passage_fields(hit, body.query), heading_path=hit.heading_path, text=hit.text
-            )
-            for hit in hits
+            SearchHitOut.of(passage, excerpt(passage, cite_for_query(passage, body.query)))
+            for passage in passages
         ]
     )

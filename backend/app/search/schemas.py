@@ -6,9 +6,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from app.core.types import UnicodeText
-from app.search.highlights import CitedLocation, cite_for_query
-from app.search.retrieval import Hit
-from app.search.snippets import make_snippet
+from app.search.highlights import Excerpt
+from app.search.passages import Passage
 
 
 class SearchIn(BaseModel):
@@ -57,36 +56,36 @@ class PassageOut(BaseModel):
     char_end: int
     score: float
 
+    @staticmethod
+    def fields(passage: Passage, excerpt: Excerpt) -> dict[str, Any]:
+        """This shape's fields for a passage shown with ``excerpt``."""
+        return {
+            "chunk_id": passage.chunk_id,
+            "document_id": passage.document_id,
+            "filename": passage.filename,
+            "content_type": passage.content_type,
+            "page": excerpt.location.page,
+            "page_start": passage.page_start,
+            "page_end": passage.page_end,
+            "highlights": [vars(highlight) for highlight in excerpt.location.highlights],
+            "snippet": excerpt.snippet,
+            "snippet_highlights": excerpt.snippet_highlights,
+            "char_start": passage.char_start,
+            "char_end": passage.char_end,
+            "score": round(passage.score, 6),
+        }
+
 
 class SearchHitOut(PassageOut):
     heading_path: list[str]
     text: str
 
+    @classmethod
+    def of(cls, passage: Passage, excerpt: Excerpt) -> SearchHitOut:
+        return cls(
+            **cls.fields(passage, excerpt), heading_path=passage.heading_path, text=passage.text
+        )
+
 
 class SearchOut(BaseModel):
     results: list[SearchHitOut]
-
-
-def passage_fields(hit: Hit, query: str, location: CitedLocation | None = None) -> dict[str, Any]:
-    """Where the passage is cited (for ``query``, unless a ``location`` is given), and its
-    excerpt around the cited sentences."""
-    location = location or cite_for_query(hit, query)
-    snippet, marks = make_snippet(hit.text, location.focus)
-    return {
-        "chunk_id": hit.chunk_id,
-        "document_id": hit.document_id,
-        "filename": hit.filename,
-        "content_type": hit.content_type,
-        "page": location.page,
-        "page_start": hit.page_start,
-        "page_end": hit.page_end,
-        "sheet": hit.sheet,
-        "row_start": hit.row_start,
-        "row_end": hit.row_end,
-        "highlights": [vars(highlight) for highlight in location.highlights],
-        "snippet": snippet,
-        "snippet_highlights": marks,
-        "char_start": hit.char_start,
-        "char_end": hit.char_end,
-        "score": round(hit.score, 6),
-    }

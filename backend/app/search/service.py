@@ -11,7 +11,8 @@ from app.ai.embedding_process import embed_query_async
 from app.ai.factory import get_embedder
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
-from app.search.retrieval import Hit, RetrievalParams, SearchScope, hybrid_search
+from app.search.passages import Passage
+from app.search.retrieval import RetrievalParams, SearchScope, hybrid_search
 
 
 async def search(
@@ -23,7 +24,7 @@ async def search(
     k: int,
     document_ids: Sequence[uuid.UUID] | None = None,
     params: RetrievalParams | None = None,
-) -> list[Hit]:
+) -> list[Passage]:
     # PostgreSQL text cannot hold U+0000 (a 500 from to_tsvector otherwise): treat it as a space.
     query = query.replace("\x00", " ")
     embedder = get_embedder(settings)

@@ -75,7 +75,8 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
 
     from app.auth import service as auth
     from app.chat import service as chat
-    from app.core.db import PSYCOPG_CONNECT_ARGS, create_sessionmaker, sqlalchemy_url
+    from app.core.database_url import sqlalchemy_url
+    from app.core.db import PSYCOPG_CONNECT_ARGS, create_sessionmaker
     from app.core.settings import Settings
     from app.documents import service as documents
     from app.documents import tasks
@@ -181,7 +182,9 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
         lambda s: download(s),
     )
     started = await step(
-        "ingest_start", lambda _: tasks._start(sessionmaker, document_id), session=False
+        "ingest_start",
+        lambda _: tasks.claim_for_processing(sessionmaker, document_id),
+        session=False,
     )
     drafts = [
         ChunkDraft(0, "The lamp is cleaned every morning and the wick trimmed.", 1, 1, 0, 56,
@@ -194,7 +197,7 @@ async def _capture(url: str) -> list[tuple[str, list[dict[str, Any]]]]:
     state["vectors"] = _vectors(len(drafts), SEED)
     await step(
         "ingest_finish",
-        lambda _: tasks._finish(
+        lambda _: tasks.publish_document(
             sessionmaker,
             document=started,
             drafts=drafts,

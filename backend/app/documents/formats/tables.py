@@ -16,8 +16,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 
-from app.documents.chunking import PAGE_JOINER, ChunkDraft, TokenCounter, chunk_pages
+from app.documents.chunking import ChunkDraft, TokenCounter, chunk_pages
 from app.documents.parsing import Block, Page
+from app.search.passages import PAGE_JOINER
 
 # Rows go to the counter in batches of this many.
 COUNT_BATCH = 512

@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure every domain uses: settings, database, jobs, errors, HTTP."""

@@ -1,0 +1,203 @@
+"""The `docchat` command as real processes against a fresh database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from app.core.embedded_pg import ensure_database
+
+BACKEND = Path(__file__).resolve().parents[2]
+DOCCHAT = Path(sys.executable).parent / "docchat"
+PASSWORD = "cli-password-Vb93-long"
+
+
+@pytest.fixture(scope="module")
+def cli_database(pg_admin_url: str) -> Iterator[str]:
+    name = f"c_{uuid.uuid4().hex[:16]}"
+    yield ensure_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env.update(ENVIRONMENT="development", DATABASE_URL=database_url, PYTHONPATH=str(BACKEND))
+    return env
+
+
+def _start(args: list[str], database_url: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(DOCCHAT), *args],
+        env=_env(database_url),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+def _create_user(email: str, password: str) -> list[str]:
+    return ["create-user", "--email", email, "--full-name", "CLI User", "--password", password]
+
+
+@pytest.fixture(scope="module")
+def cli_runs(
+    cli_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[int, str, str]]:
+    cwd = tmp_path_factory.mktemp("cli")
+    results = {"migrate": _finish(_start(["migrate"], cli_database, cwd))}
+    results["create"] = _finish(
+        _start(_create_user("Cli@Example.com", PASSWORD), cli_database, cwd)
+    )
+    # These two do not depend on each other: run them at once.
+    duplicate = _start(_create_user("cli@example.com", PASSWORD + "-other"), cli_database, cwd)
+    weak = _start(_create_user("weak@example.com", "short"), cli_database, cwd)
+    results["duplicate"] = _finish(duplicate)
+    results["weak"] = _finish(weak)
+    return results
+
+
+def _users(url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        return [(r[0], r[1]) for r in conn.execute("SELECT email, password_hash FROM users")]
+
+
+def test_migrate_applies_all_migrations(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str
+) -> None:
+    returncode, stdout, stderr = cli_runs["migrate"]
+    assert returncode == 0, stdout + stderr
+    with psycopg.connect(cli_database) as conn:
+        versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+    from alembic.script import ScriptDirectory
+
+    from app.core import migrate
+
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert versions == [head]
+
+
+def test_create_user(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
+    returncode, stdout, stderr = cli_runs["create"]
+    assert returncode == 0, stdout + stderr
+    assert "created user cli@example.com" in stdout  # stored in its normal form
+    users = _users(cli_database)
+    assert [email for email, _ in users] == ["cli@example.com"]
+    assert users[0][1].startswith("$argon2")  # stored hashed
+    assert PASSWORD not in stdout + stderr
+
+
+def test_duplicate_email_fails_clearly(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str
+) -> None:
+    returncode, _, stderr = cli_runs["duplicate"]
+    assert returncode != 0
+    assert "already" in stderr.lower(), stderr
+    assert "Traceback" not in stderr
+    assert len(_users(cli_database)) == 1
+
+
+def test_weak_password_fails(cli_runs: dict[str, tuple[int, str, str]], cli_database: str) -> None:
+    returncode, _, stderr = cli_runs["weak"]
+    assert returncode != 0
+    assert "password" in stderr.lower(), stderr
+    assert "Traceback" not in stderr
+    assert "weak@example.com" not in [email for email, _ in _users(cli_database)]
+
+
+def test_reindex_all_gives_old_documents_their_page_text(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str, tmp_path: Path
+) -> None:
+    """Documents indexed by an earlier release have no page text and no page spans:
+    `docchat reindex --all` gives them both, with a progress bar."""
+    assert cli_runs["migrate"][0] == 0
+    email = "reindex@example.com"
+    assert _finish(_start(_create_user(email, PASSWORD), cli_database, tmp_path))[0] == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lamp is trimmed at dawn.\n\nThe horn sounds twice a minute in fog.\n")
+    ingest = _start(["ingest", str(notes), "--user", email], cli_database, tmp_path)
+    stdout, stderr = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, stdout + stderr
+    with psycopg.connect(cli_database) as conn:
+        conn.execute("DELETE FROM document_pages")
+        conn.execute("UPDATE chunks SET spans = NULL")
+
+    returncode, _, stderr = _finish(_start(["reindex"], cli_database, tmp_path))
+    assert returncode == 2
+    assert "--all, or --user EMAIL" in stderr
+    reindex = _start(["reindex", "--all"], cli_database, tmp_path)
+    stdout, stderr = reindex.communicate(timeout=300)
+    assert reindex.returncode == 0, stdout + stderr
+    assert "1 ready, 0 failed (of 1 documents)" in stdout
+    assert "Indexing" in stderr  # the progress bar
+    with psycopg.connect(cli_database) as conn:
+        pages = conn.execute("SELECT number, text FROM document_pages").fetchall()
+        spans = conn.execute("SELECT spans FROM chunks").fetchall()
+    assert pages == [(1, "The lamp is trimmed at dawn.\n\nThe horn sounds twice a minute in fog.")]
+    assert spans and all(row[0] for row in spans)
+
+
+def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; `docchat serve` must still exit
+    through its cleanup, or every stopped development server leaves PostgreSQL running."""
+    tmp_path.chmod(0o755)  # the embedded server runs as another OS user when we are root
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env.update(
+        ENVIRONMENT="development",
+        DATA_DIR=str(tmp_path / "data"),
+        FRONTEND_DIST=str(tmp_path / "no-frontend"),
+        JWT_SECRET="serve-test-" + "x" * 40,
+        PYTHONPATH=str(BACKEND),
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(DOCCHAT), "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    postmaster = tmp_path / "data" / "pg" / "postmaster.pid"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, "docchat serve exited early"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "docchat serve never became ready"
+            time.sleep(0.3)
+        assert postmaster.exists()
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 128 + signal.SIGTERM
+        assert not postmaster.exists(), "the embedded PostgreSQL was left running"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
