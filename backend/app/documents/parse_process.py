@@ -25,10 +25,12 @@ import math
 import os
 import queue
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -216,6 +218,9 @@ class _ParseProcess:
         self._limits = limits
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        # The child's TMPDIR: what Tesseract and the libraries leave there when the child is
+        # killed mid-page goes with it.
+        self._scratch: str | None = None
         self._tokenizers: set[str] = set()
         self._documents = 0
 
@@ -309,16 +314,19 @@ class _ParseProcess:
     def close(self) -> None:
         """Kill the child (a parse cannot be interrupted any other way); the next document
         starts a new one."""
-        process, conn = self._process, self._conn
-        self._process = self._conn = None
+        process, conn, scratch = self._process, self._conn, self._scratch
+        self._process = self._conn = self._scratch = None
         self._tokenizers.clear()
         self._documents = 0
         if process is not None:
+            # The child leads its own process group: its Tesseract goes with it.
             with contextlib.suppress(ProcessLookupError):
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         if conn is not None:
             conn.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _died(self) -> tuple[list[ChunkDraft], list[Page]]:
         process = self._process
@@ -338,9 +346,11 @@ class _ParseProcess:
             return self._conn
         self.close()
         parent_end, child_end = socket.socketpair()
+        self._scratch = tempfile.mkdtemp(prefix="docchat-parse-")
         env = {
             **os.environ,
             **CHILD_ENVIRONMENT,
+            "TMPDIR": self._scratch,
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [_IMPORT_ROOT, os.environ.get("PYTHONPATH")])
             ),
@@ -356,6 +366,7 @@ class _ParseProcess:
             pass_fds=(child_end.fileno(),),
             stdin=subprocess.DEVNULL,
             env=env,
+            start_new_session=True,
         )
         child_end.close()
         conn = Connection(parent_end.detach())

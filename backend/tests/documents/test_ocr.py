@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -276,8 +277,19 @@ async def test_ocr_time_comes_from_its_own_budget_not_the_parse_time_limit() -> 
     unbudgeted = ParsePool(
         1, ParseLimits(512 * 1024 * 1024, 1.0, ocr=OcrOptions(), ocr_timeout_s=0.0)
     )
+    leftovers_before = _parse_leftovers()
     try:
         with pytest.raises(ParseError, match=r"takes longer than this server allows \(1 second\)"):
             await unbudgeted.parse_and_chunk(scan, request, lambda stage, fraction: None)
     finally:
         unbudgeted.close()
+    # Killed mid-page, the child leaves none of Tesseract's files behind.
+    assert _parse_leftovers() <= leftovers_before
+
+
+def _parse_leftovers() -> set[str]:
+    return {
+        name
+        for name in os.listdir(tempfile.gettempdir())
+        if name.startswith(("tess_", "docchat-parse-"))
+    }
