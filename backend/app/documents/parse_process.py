@@ -362,6 +362,7 @@ class _ParseProcess:
                 __name__,
                 str(child_end.fileno()),
                 str(self._limits.memory_bytes),
+                self._scratch,
             ],
             pass_fds=(child_end.fileno(),),
             stdin=subprocess.DEVNULL,
@@ -393,8 +394,9 @@ def _duration(seconds: float) -> str:
 # --------------------------------------------------------------------------- child side
 
 
-def serve(conn: Connection, memory_bytes: int) -> None:
-    """The child's main: one document at a time, until the parent closes the pipe."""
+def serve(conn: Connection, memory_bytes: int, scratch: str) -> None:
+    """The child's main: one document at a time, until the parent closes the pipe; then its
+    scratch directory (its TMPDIR) goes, also when the parent died without closing it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _warm_up()
     start_size = _address_space()
@@ -408,7 +410,9 @@ def serve(conn: Connection, memory_bytes: int) -> None:
             )
             data = conn.recv_bytes()
         except (EOFError, OSError):
-            os._exit(0)  # the parent is gone or closed the pipe
+            # The parent is gone or closed the pipe.
+            shutil.rmtree(scratch, ignore_errors=True)
+            os._exit(0)
         _limit_cpu_time(timeout_s)
         outcome: tuple[Any, ...]
         try:
@@ -537,4 +541,4 @@ def _limit_cpu_time(timeout_s: float) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+    serve(Connection(int(sys.argv[1])), int(sys.argv[2]), sys.argv[3])

@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Iterator
 
+import anyio
 import psutil
 import pytest
 
@@ -87,6 +88,25 @@ async def test_the_child_is_light_and_reused(make_pool: type[ParsePool]) -> None
     for _ in range(3):
         assert await parse(pool, SMALL, DocumentKind.MARKDOWN) == (1, 1)
     assert child_pid(pool) == pid  # no process start per document
+
+
+async def test_the_childs_scratch_directory_goes_with_it(make_pool: type[ParsePool]) -> None:
+    """Killed by the parent, or left behind by a parent that died: either way, the
+    child's TMPDIR (where Tesseract writes its page images) is removed."""
+    pool = make_pool(1, ParseLimits(256 * MB, 60))
+    assert await parse(pool, SMALL, DocumentKind.MARKDOWN) == (1, 1)
+    killed_scratch = pool._all[0]._scratch
+    assert killed_scratch is not None and await anyio.Path(killed_scratch).is_dir()
+    pool.close()
+    assert not await anyio.Path(killed_scratch).exists()
+
+    assert await parse(pool, SMALL, DocumentKind.MARKDOWN) == (1, 1)
+    child = pool._all[0]
+    orphaned_scratch, process, conn = child._scratch, child._process, child._conn
+    assert orphaned_scratch is not None and process is not None and conn is not None
+    conn.close()  # what the kernel does when the parent dies
+    assert process.wait(timeout=30) == 0
+    assert not await anyio.Path(orphaned_scratch).exists()
 
 
 async def test_over_the_memory_limit_fails_then_the_next_document_parses(
