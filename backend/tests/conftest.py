@@ -172,5 +172,14 @@ async def wait_until_settled(
         await asyncio.sleep(0.2)
 
 
+async def upload_and_settle(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes, content_type: str
+) -> dict[str, Any]:
+    """Upload one file and wait until it is ready or failed; its document record."""
+    response = await upload(client, headers, (name, data, content_type))
+    assert response.status_code == 202, response.text
+    return await wait_until_settled(client, headers, response.json()[0]["id"])
+
+
 def pdf(name: str) -> tuple[str, bytes, str]:
     return (name, (CORPUS / name).read_bytes(), "application/pdf")

@@ -21,7 +21,7 @@ from app.documents.parse_process import ParseLimits, ParsePool, ParseRequest, to
 from app.documents.parsing import ParseError
 from app.documents.tasks import fallback_tokenizer
 from app.main import create_app
-from tests.conftest import make_settings, register, upload, wait_until_settled
+from tests.conftest import make_settings, register, upload_and_settle
 from tests.ocr_samples import (
     LIGHTHOUSE_PAGES,
     PILOT_SENTENCE,
@@ -31,14 +31,6 @@ from tests.ocr_samples import (
 )
 
 PDF = "application/pdf"
-
-
-async def _settled(
-    client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes, content_type: str
-) -> dict[str, Any]:
-    response = await upload(client, headers, (name, data, content_type))
-    assert response.status_code == 202, response.text
-    return await wait_until_settled(client, headers, response.json()[0]["id"])
 
 
 async def _top_hit(
@@ -81,7 +73,7 @@ async def test_scanned_pdf_is_read_by_ocr_and_cited_at_its_page_with_word_boxes(
     worker_client: httpx.AsyncClient,
 ) -> None:
     headers = await register(worker_client)
-    document = await _settled(worker_client, headers, "scan.pdf", scanned_pdf(), PDF)
+    document = await upload_and_settle(worker_client, headers, "scan.pdf", scanned_pdf(), PDF)
     assert document["status"] == "ready", document
     assert (document["page_count"], document["ocr_pages"], document["notice"]) == (2, 2, None)
 
@@ -134,7 +126,7 @@ async def test_images_are_documents_read_by_ocr(
     pages: int,
 ) -> None:
     headers = await register(worker_client)
-    document = await _settled(
+    document = await upload_and_settle(
         worker_client, headers, filename, image_file(format_name), "application/octet-stream"
     )
     assert document["status"] == "ready", document
@@ -169,7 +161,7 @@ async def test_a_page_ocr_cannot_read_is_left_out_with_a_notice(
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable))
     client = await custom_worker(ocr_page_timeout_s=59.0)
     headers = await register(client)
-    document = await _settled(client, headers, "mixed.pdf", mixed_pdf(), PDF)
+    document = await upload_and_settle(client, headers, "mixed.pdf", mixed_pdf(), PDF)
     assert document["status"] == "ready", document
     assert document["ocr_pages"] is None
     assert document["notice"] == (
@@ -179,7 +171,7 @@ async def test_a_page_ocr_cannot_read_is_left_out_with_a_notice(
     hit = await _top_hit(client, headers, document["id"], "Where are tide tables printed?")
     assert hit["page"] == 1
 
-    scan = await _settled(client, headers, "scan.pdf", scanned_pdf(), PDF)
+    scan = await upload_and_settle(client, headers, "scan.pdf", scanned_pdf(), PDF)
     assert scan["status"] == "failed"
     assert scan["error"].startswith("This page is a scanned image, and OCR is not available")
 
@@ -197,7 +189,7 @@ async def test_hostile_images_fail_with_a_sentence_and_the_worker_goes_on(
     # 400 megapixels in 90 KB: decoding it would take 400 MB as grey pixels.
     bomb = _png(Image.new("1", (20_000, 20_000), 1))
     assert len(bomb) < 200_000
-    failed = await _settled(worker_client, headers, "bomb.png", bomb, "image/png")
+    failed = await upload_and_settle(worker_client, headers, "bomb.png", bomb, "image/png")
     assert failed["status"] == "failed"
     assert failed["error"] == (
         "This image is 20,000 by 20,000 pixels (400 megapixels); the limit is 50 megapixels. "
@@ -205,25 +197,27 @@ async def test_hostile_images_fail_with_a_sentence_and_the_worker_goes_on(
     )
 
     whole = image_file("PNG")
-    truncated = await _settled(
+    truncated = await upload_and_settle(
         worker_client, headers, "cut.png", whole[: len(whole) // 2], "image/png"
     )
     assert truncated["status"] == "failed"
     assert truncated["error"] == "This image is damaged or incomplete and could not be read."
 
-    blank = await _settled(
+    blank = await upload_and_settle(
         worker_client, headers, "blank.png", _png(Image.new("L", (800, 600), 255)), "image/png"
     )
     assert blank["status"] == "failed"
     assert blank["error"] == "No text was found in this image."
 
-    blank_scan = await _settled(worker_client, headers, "blank.pdf", scanned_pdf([[]]), PDF)
+    blank_scan = await upload_and_settle(
+        worker_client, headers, "blank.pdf", scanned_pdf([[]]), PDF
+    )
     assert blank_scan["status"] == "failed"
     assert blank_scan["error"] == (
         "No text was found in this PDF, not even by OCR of its scanned pages."
     )
 
-    after = await _settled(
+    after = await upload_and_settle(
         worker_client, headers, "after.txt", b"The worker is still reading.", "text/plain"
     )
     assert after["status"] == "ready"
@@ -234,12 +228,14 @@ async def test_ocr_over_its_time_fails_clearly_and_the_worker_goes_on(
 ) -> None:
     slow = await custom_worker(ocr_page_timeout_s=0.001)
     headers = await register(slow)
-    document = await _settled(slow, headers, "scan.pdf", scanned_pdf(), PDF)
+    document = await upload_and_settle(slow, headers, "scan.pdf", scanned_pdf(), PDF)
     assert document["status"] == "failed"
     assert (
         document["error"] == "OCR of this page took longer than the 0.001 seconds allowed per page."
     )
-    after = await _settled(slow, headers, "after.txt", b"Still reading text.", "text/plain")
+    after = await upload_and_settle(
+        slow, headers, "after.txt", b"Still reading text.", "text/plain"
+    )
     assert after["status"] == "ready"
 
 
@@ -247,7 +243,7 @@ async def test_ocr_without_its_language_pack_fails_clearly(custom_worker: Any) -
     # One worker app per test: two would share the database's job queue.
     foreign = await custom_worker(ocr_languages="eng+zzz")
     headers = await register(foreign)
-    document = await _settled(foreign, headers, "scan.png", image_file("PNG"), "image/png")
+    document = await upload_and_settle(foreign, headers, "scan.png", image_file("PNG"), "image/png")
     assert document["status"] == "failed"
     assert document["error"] == (
         "OCR language pack 'zzz' is not installed on this server (OCR_LANGUAGES=eng+zzz); ask "

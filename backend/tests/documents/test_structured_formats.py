@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from app.core.settings import Settings
-from tests.conftest import make_settings, register, upload, wait_until_settled
+from tests.conftest import make_settings, register, upload_and_settle
 from tests.structured_samples import (
     KEEPER_ROW,
     KEEPER_SENTENCE,
@@ -37,14 +37,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(
         database_url, tmp_path, run_worker=False, log_level="INFO", spreadsheet_max_rows=MAX_ROWS
     )
-
-
-async def _settled(
-    client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes, content_type: str
-) -> dict[str, Any]:
-    response = await upload(client, headers, (name, data, content_type))
-    assert response.status_code == 202, response.text
-    return await wait_until_settled(client, headers, response.json()[0]["id"])
 
 
 async def _top_hit(
@@ -75,7 +67,9 @@ async def test_xlsx_passage_cites_its_sheet_and_rows_with_the_header(
     worker_client: httpx.AsyncClient,
 ) -> None:
     headers = await register(worker_client)
-    document = await _settled(worker_client, headers, "lights.xlsx", xlsx_two_sheets(), XLSX_TYPE)
+    document = await upload_and_settle(
+        worker_client, headers, "lights.xlsx", xlsx_two_sheets(), XLSX_TYPE
+    )
     assert document["status"] == "ready", document
     assert document["content_type"] == XLSX_TYPE
     assert document["page_count"] == 2
@@ -120,7 +114,7 @@ async def test_xls_rows_keep_their_sheet_numbers_and_dates(
     worker_client: httpx.AsyncClient,
 ) -> None:
     headers = await register(worker_client)
-    document = await _settled(
+    document = await upload_and_settle(
         worker_client, headers, "tides.xls", xls_workbook(), "application/vnd.ms-excel"
     )
     assert document["status"] == "ready", document
@@ -145,7 +139,7 @@ async def test_csv_and_tsv_in_legacy_encodings_keep_their_columns(
         "Genève;Suisse;Le phare du Léman éclaire la rade\n"
         "Nîmes;France;Aucun phare à Nîmes\n"
     ).encode("cp1252")
-    document = await _settled(worker_client, headers, "phares.csv", csv_data, "text/csv")
+    document = await upload_and_settle(worker_client, headers, "phares.csv", csv_data, "text/csv")
     assert document["status"] == "ready", document
     assert document["content_type"] == "text/csv"
     hit = await _top_hit(worker_client, headers, "phare du Léman", document["id"])
@@ -156,7 +150,7 @@ async def test_csv_and_tsv_in_legacy_encodings_keep_their_columns(
     assert page["row_numbers"] == [1, 2, 3]
 
     tsv_data = "Name\tHarbour\tLight\nZoë Müller\tKöln\tGrün blinkend\n".encode("utf-16")
-    document = await _settled(
+    document = await upload_and_settle(
         worker_client, headers, "beacons.tsv", tsv_data, "text/tab-separated-values"
     )
     assert document["status"] == "ready", document
@@ -169,7 +163,7 @@ async def test_pptx_slide_number_is_the_page_with_tables_and_notes(
     worker_client: httpx.AsyncClient,
 ) -> None:
     headers = await register(worker_client)
-    document = await _settled(
+    document = await upload_and_settle(
         worker_client, headers, "fog.pptx", pptx_with_notes_and_table(), PPTX_TYPE
     )
     assert document["status"] == "ready", document
@@ -193,7 +187,7 @@ async def test_pptx_slide_number_is_the_page_with_tables_and_notes(
 
 async def test_epub_chapter_is_the_location(worker_client: httpx.AsyncClient) -> None:
     headers = await register(worker_client)
-    document = await _settled(
+    document = await upload_and_settle(
         worker_client, headers, "keeper.epub", epub_two_chapters(), "application/epub+zip"
     )
     assert document["status"] == "ready", document
@@ -264,11 +258,11 @@ async def test_hostile_structured_files_fail_with_a_reason_and_the_worker_goes_o
         ),
     ]
     for name, data, content_type, reason in cases:
-        document = await _settled(worker_client, headers, name, data, content_type)
+        document = await upload_and_settle(worker_client, headers, name, data, content_type)
         assert document["status"] == "failed", (name, document)
         assert reason in document["error"], (name, document["error"])
 
-    good = await _settled(worker_client, headers, "fine.csv", _csv_rows(20), "text/csv")
+    good = await upload_and_settle(worker_client, headers, "fine.csv", _csv_rows(20), "text/csv")
     assert good["status"] == "ready", good
 
 
@@ -290,7 +284,7 @@ async def test_a_sheet_whose_dimensions_lie_is_read_by_its_rows(
         lambda xml: xml.replace(b'<dimension ref="A1:B2"/>', b'<dimension ref="A1:XFD1048576"/>'),
     )
     headers = await register(worker_client)
-    document = await _settled(worker_client, headers, "lying.xlsx", patched, XLSX_TYPE)
+    document = await upload_and_settle(worker_client, headers, "lying.xlsx", patched, XLSX_TYPE)
     assert document["status"] == "ready", document
     page = await _page(worker_client, headers, document["id"], 1)
     assert page["text"] == "Name | Light\n\nSkerryvore | White flash every 10 seconds"
