@@ -13,12 +13,16 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
 from fpdf import FPDF
 
 from tests.conftest import SHARED
+
+if TYPE_CHECKING:
+    from app.documents.models import Document
 
 SCIFACT = SHARED / "bench" / "scifact" / "corpus.jsonl"
 REPO = Path(__file__).resolve().parents[3]
@@ -73,10 +77,8 @@ def document_state(
     return row[0], row[1], row[2], row[3]
 
 
-@pytest.mark.skipif(not SCIFACT.exists(), reason="needs ../shared/bench/scifact")
-async def test_kill_9_mid_document_then_retry_completes_once(
-    database_url: str, tmp_path: Path, workers: list[subprocess.Popen[bytes]]
-) -> None:
+async def queue_long_pdf(database_url: str, *, email: str) -> Document:
+    """A new user's 60-page PDF, queued for ingestion (committed)."""
     from app.auth.service import create_user
     from app.core.db import create_engine, create_sessionmaker
     from app.documents.service import Upload, create_documents
@@ -86,7 +88,7 @@ async def test_kill_9_mid_document_then_retry_completes_once(
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker() as session:
         user = await create_user(
-            session, email="crash@example.com", password="long-password-1", full_name="C"
+            session, email=email, password="long-password-1", full_name="Worker Test"
         )
         (document,) = await create_documents(
             session,
@@ -96,6 +98,14 @@ async def test_kill_9_mid_document_then_retry_completes_once(
         )
         await session.commit()
     await engine.dispose()
+    return document
+
+
+@pytest.mark.skipif(not SCIFACT.exists(), reason="needs ../shared/bench/scifact")
+async def test_kill_9_mid_document_then_retry_completes_once(
+    database_url: str, tmp_path: Path, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    document = await queue_long_pdf(database_url, email="crash@example.com")
 
     log = tmp_path / "workers.log"
     workers.append(start_worker(database_url, log))
@@ -154,25 +164,7 @@ async def test_graceful_shutdown_mid_document_requeues_it(
 ) -> None:
     """SIGTERM with a job running longer than the grace period: the job goes back to the
     queue (not `aborted` for good) and the document says it is waiting, then completes."""
-    from app.auth.service import create_user
-    from app.core.db import create_engine, create_sessionmaker
-    from app.documents.service import Upload, create_documents
-    from app.documents.storage import postgres_originals
-
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    sessionmaker = create_sessionmaker(engine)
-    async with sessionmaker() as session:
-        user = await create_user(
-            session, email="stop@example.com", password="long-password-1", full_name="S"
-        )
-        (document,) = await create_documents(
-            session,
-            user_id=user.id,
-            uploads=[Upload(filename="long.pdf", data=long_pdf(60))],
-            originals=postgres_originals(sessionmaker),
-        )
-        await session.commit()
-    await engine.dispose()
+    document = await queue_long_pdf(database_url, email="stop@example.com")
 
     log = tmp_path / "workers.log"
     os.environ["WORKER_SHUTDOWN_GRACE_S"] = "0.5"
