@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,13 @@ SHARED = REPO_ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 TEMPLATE_DB = "docchat_test_template"
 TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _with_database(url: str, database: str) -> str:

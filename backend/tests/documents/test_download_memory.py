@@ -9,7 +9,6 @@ import asyncio
 import hashlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -21,19 +20,13 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import register
+from tests.conftest import free_port, register
 
 BACKEND = Path(__file__).resolve().parents[2]
 FILE_BYTES = 50 * 1000 * 1000
 CONCURRENT = 20
 # Streaming costs a few 1 MiB pieces per download; holding files would cost 20 x 50 MB x 2.
 MAX_GROWTH_MB = 400
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _rss_mb(process: psutil.Process) -> float:
@@ -49,7 +42,7 @@ def _rss_mb(process: psutil.Process) -> float:
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`docchat serve` on a free port (no in-process worker), its base URL and process."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
     env.update(
         ENVIRONMENT="development",

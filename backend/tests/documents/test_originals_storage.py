@@ -5,7 +5,6 @@ ingestion, deletion, multipart uploads, and `docchat originals migrate` both way
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,23 +24,17 @@ from app.core.settings import Settings
 from app.documents.storage import PIECE_BYTES, POSTGRES, S3, open_originals
 from app.documents.storage_s3 import PART_BYTES
 from app.main import create_app
-from tests.conftest import make_settings, pdf, register, upload, wait_until_settled
+from tests.conftest import free_port, make_settings, pdf, register, upload, wait_until_settled
 
 BACKEND = Path(__file__).resolve().parents[2]
 ACCESS_KEY = "docchat-test-access"
 SECRET_KEY = "docchat-test-secret-key-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """moto's S3 server on a loopback port, in a separate process."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     moto_server = Path(sys.executable).parent / "moto_server"
     with log.open("wb") as out:

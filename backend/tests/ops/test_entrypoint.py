@@ -29,6 +29,7 @@ from psycopg import sql
 from app.core import migrate
 from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
+from tests.conftest import free_port
 
 BACKEND = Path(__file__).resolve().parents[2]
 ENTRYPOINT = BACKEND / "entrypoint.sh"
@@ -67,12 +68,6 @@ class Databases:
 
         with ThreadPoolExecutor(max_workers=len(self.names) or 1) as pool:
             list(pool.map(drop, self.names))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_is_open(port: int) -> bool:

@@ -10,7 +10,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,17 +23,11 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from app.main import create_app
-from tests.conftest import make_settings, pdf, upload, wait_until_settled
+from tests.conftest import free_port, make_settings, pdf, upload, wait_until_settled
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 ROUNDS = 20
 POOL_SIZE = 4  # fewer server connections than the app's pool: clients share them
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def pgbouncer(database_url: str) -> Iterator[str]:
     if owner is not None:
         os.chown(workdir, owner.pw_uid, owner.pw_gid)
     workdir.chmod(0o755)
-    port = _free_port()
+    port = free_port()
     user = str(target.get("user") or "postgres")
     database = str(target["dbname"])
     backend = f"host={host} port={target.get('port') or 5432} dbname={database} user={user}"

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 from app.core.settings import Settings
 from app.main import create_app
-from tests.conftest import make_settings, register, upload
+from tests.conftest import free_port, make_settings, register, upload
 from tests.ops.test_errors import _assert_error
 from tests.ops.test_faults import LiveServer
 
@@ -327,14 +327,8 @@ async def test_production_without_a_token_has_no_public_metrics(
             assert (await client.get("/metrics")).status_code == 404
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_metrics_port_serves_prometheus_privately(database_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     app = create_app(_production(database_url, tmp_path, metrics_port=port))
     with LiveServer(app) as server:
         assert httpx.get(f"{server.base_url}/metrics", timeout=5).status_code == 404

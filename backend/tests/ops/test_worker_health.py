@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
-from tests.conftest import make_settings, register, upload
+from tests.conftest import free_port, make_settings, register, upload
 
 BACKEND = Path(__file__).resolve().parents[2]
 OTHER_MODEL = "text-embedding-3-small"
@@ -102,16 +101,10 @@ async def test_startup_logs_an_error_naming_both_models(
     assert lines[0]["indexed_embedding_model"] == OTHER_MODEL
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_worker_side_port_serves_health_and_queue_metrics(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
     env.update(
         ENVIRONMENT="development",
