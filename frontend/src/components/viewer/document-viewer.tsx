@@ -91,6 +91,7 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
   const zooms = isPdf || isImage ? PDF_ZOOMS : TEXT_ZOOMS;
   const zoomIndex = zooms.indexOf(zoom);
   const pageHighlights = highlights.filter((highlight) => highlight.page === page);
+  const pageMarks = pageHighlights.map(({ start, end }): [number, number] => [start, end]);
 
   const pageQuery = useQuery({
     queryKey: ["document-page", document.id, page],
@@ -192,20 +193,20 @@ function LoadedViewer({ document, startPage, highlights, fullViewHref }: LoadedV
             documentId={document.id}
             page={pageQuery.data}
             zoom={zoom}
-            marks={pageHighlights.map(({ start, end }) => [start, end])}
+            marks={pageMarks}
             onError={setImageError}
           />
         ) : pageQuery.data?.row_numbers ? (
           <TablePage
             text={pageQuery.data.text}
             rowNumbers={pageQuery.data.row_numbers}
-            marks={pageHighlights.map(({ start, end }) => [start, end])}
+            marks={pageMarks}
             fontScale={zoom}
           />
         ) : pageQuery.data ? (
           <TextPage
             text={pageQuery.data.text}
-            marks={pageHighlights.map(({ start, end }) => [start, end])}
+            marks={pageMarks}
             furniture={pageQuery.data.furniture}
             fontScale={zoom}
           />
