@@ -79,6 +79,16 @@ def parse_children() -> list[psutil.Process]:
     return children
 
 
+async def wait_until_busy(process: psutil.Process, timeout_s: float = 30) -> None:
+    """Until the process spends CPU: the job says "parse" as soon as it claims the
+    document, a moment before the parse process has the file."""
+    start = sum(process.cpu_times()[:2])
+    deadline = time.monotonic() + timeout_s
+    while sum(process.cpu_times()[:2]) - start < 0.2:
+        assert time.monotonic() < deadline, "the parse process never started on the file"
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def limits_database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
     yield from module_database(pg_admin_url, "limits")
@@ -244,6 +254,7 @@ async def test_deleting_a_document_mid_parse_kills_its_parse(
     doc = await upload_one(http, headers, "prose.txt", prose(8 * MB))
     await wait_for_stage(http, headers, doc["id"], ("parse", "chunk"))
     (parsing,) = parse_children()
+    await wait_until_busy(parsing)
     response = await http.delete(f"{API}/documents/{doc['id']}", headers=headers)
     assert response.status_code == 204
     assert await wait_for_job_to_end(limits_database_url, doc["id"], timeout_s=10) == "aborted"
