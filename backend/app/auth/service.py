@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.emails import normalize_email
-from app.auth.models import RefreshToken, User
+from app.auth.models import ApiKey, RefreshToken, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
@@ -71,11 +71,15 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
     return user
 
 
+# Whether a user may use the app at all: every credential (access token, API key) checks it on
+# every request, so an account that stops being active is refused at its next request.
+USER_CAN_SIGN_IN = User.is_active.is_(True)
+
 # Built once: every authenticated request runs it, and building and keying a new statement
 # costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
 _SESSION_USER = select(User).where(
     User.id == bindparam("user_id"),
-    User.is_active.is_(True),
+    USER_CAN_SIGN_IN,
     ~exists().where(
         RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
     ),
@@ -89,6 +93,41 @@ async def get_session_user(
     refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
     result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
     return result.scalar_one_or_none()
+
+
+_API_KEY_USER = (
+    select(User, ApiKey)
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > func.now()),
+        USER_CAN_SIGN_IN,
+    )
+)
+# A key's last use is written at most this often: not a write per request.
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
+async def get_api_key_user(session: AsyncSession, *, key: str) -> tuple[User, ApiKey] | None:
+    """The active user of an API key and the key, unless it was revoked or has expired."""
+    row = (
+        await session.execute(_API_KEY_USER, {"key_hash": security.hash_token(key)})
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def record_api_key_use(session: AsyncSession, *, api_key: ApiKey, ip: str) -> None:
+    """Remember when and from where the key was used, at most once a minute; a request that
+    finds the row locked by another one using the same key skips it rather than wait."""
+    now = datetime.now(UTC)
+    if api_key.last_used_at is not None and now - api_key.last_used_at < API_KEY_USE_RESOLUTION:
+        return
+    unlocked = (
+        select(ApiKey.id).where(ApiKey.id == api_key.id).with_for_update(skip_locked=True)
+    ).scalar_subquery()
+    await session.execute(
+        update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=now, last_used_ip=ip)
+    )
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:

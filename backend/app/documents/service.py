@@ -301,6 +301,16 @@ async def get_page_image(
     return png
 
 
+async def find_chunk(session: AsyncSession, *, user_id: uuid.UUID, chunk_id: int) -> Chunk:
+    """A passage of one of the user's documents by its id alone (404 otherwise)."""
+    chunk = (
+        await session.execute(select(Chunk).where(Chunk.id == chunk_id, Chunk.user_id == user_id))
+    ).scalar_one_or_none()
+    if chunk is None:
+        raise NotFound(PASSAGE_NOT_FOUND)
+    return chunk
+
+
 async def get_chunk(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, chunk_id: int
 ) -> Chunk:
