@@ -49,6 +49,8 @@ NO_PAGE_IMAGE = "This document has no page images (only image documents have the
 # The viewer's page image: enough for a sharp page on a large screen, small to send.
 PAGE_IMAGE_MAX_SIDE = 2000
 PASSAGE_NOT_FOUND = "This passage is no longer in the document; it may have been reindexed."
+# A passage asked for by its id alone: it may never have been the caller's.
+UNKNOWN_PASSAGE = "Passage not found; passage ids change when a document is reindexed."
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,7 @@ async def find_chunk(session: AsyncSession, *, user_id: uuid.UUID, chunk_id: int
         await session.execute(select(Chunk).where(Chunk.id == chunk_id, Chunk.user_id == user_id))
     ).scalar_one_or_none()
     if chunk is None:
-        raise NotFound(PASSAGE_NOT_FOUND)
+        raise NotFound(UNKNOWN_PASSAGE)
     return chunk
 
 
