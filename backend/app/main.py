@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from app.account.routes import router as account_router
 from app.ai.factory import get_embedder
 from app.apikeys.routes import router as api_keys_router
 from app.auth.routes import router as auth_router
@@ -99,7 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             MCP_PATH, app.state.mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False
         )
     )
-    for router in (auth_router, api_keys_router, documents_router, search_router, chat_router):
+    for router in (
+        auth_router,
+        account_router,
+        api_keys_router,
+        documents_router,
+        search_router,
+        chat_router,
+    ):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())

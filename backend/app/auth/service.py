@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, exists, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +151,17 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
         )
         user.password_hash = updated_hash
     return user
+
+
+async def password_matches(*, user: User, password: str) -> bool:
+    """Whether a signed-in user typed their password (to confirm something they cannot undo)."""
+    valid, _ = await _hash_off_loop(security.verify_password, password, user.password_hash)
+    return valid
+
+
+async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """The user row; its foreign keys cascade to every row that references it."""
+    await session.execute(delete(User).where(User.id == user_id))
 
 
 async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:

@@ -190,6 +190,13 @@ async def list_documents(
     return result.scalars().all()
 
 
+async def list_document_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(Document.id).where(Document.user_id == user_id).order_by(Document.id)
+    )
+    return list(result.scalars())
+
+
 async def get_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
 ) -> Document:

@@ -10,10 +10,10 @@ the same per-user rate limits.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 from fastapi import FastAPI
@@ -84,9 +84,30 @@ class DocChatMcp:
     def _gate(self) -> RateLimitGate:
         return RateLimitGate(self._app.state.limiter)
 
-    def run(self) -> AbstractAsyncContextManager[None]:
-        """The SDK's task group for requests, for the app's lifespan."""
-        return self.server.session_manager.run()
+    @contextlib.asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        """The SDK's task group for requests, for the app's lifespan. It lives in a task of
+        its own: an anyio task group must be left in the task that entered it, and a
+        lifespan may be entered and left in two (pytest's async fixtures do)."""
+        stop = asyncio.Event()
+        ready = asyncio.Event()
+
+        async def serve() -> None:
+            async with self.server.session_manager.run():
+                ready.set()
+                await stop.wait()
+
+        task = asyncio.create_task(serve())
+        await asyncio.wait(
+            [task, asyncio.create_task(ready.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        if task.done():
+            task.result()  # it failed to start: raise why
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
