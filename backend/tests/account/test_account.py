@@ -99,7 +99,7 @@ async def test_deleting_an_account_leaves_no_row_of_it(
         assert {table: n for table, n in after.items() if n} == {}
         assert set(after) == set(before)
         kept = await rows_of(session, bob_id)
-        assert kept == {**before, "users.id": 1} or all(kept[t] > 0 for t in kept if before[t])
+        assert all(kept[table] > 0 for table, n in before.items() if n)
         assert (await session.execute(text("SELECT count(*) FROM document_files"))).scalar() == 1
     assert (await client.get("/api/v1/auth/me", headers=ada)).status_code == 401
     assert (await client.get("/api/v1/documents", headers=bob)).json()[0]["status"] == "ready"
