@@ -60,5 +60,5 @@ test("delete my account after confirming the password", async ({ page }) => {
   await dialog.getByRole("button", { name: "Delete everything" }).click();
   await expect(page).toHaveURL(/\/login\/$/);
   await auth.signIn(email);
-  await expect(page.getByRole("alert")).toContainText("Incorrect email or password.");
+  await expect(page.getByText("Incorrect email or password.")).toBeVisible();
 });
