@@ -18,9 +18,11 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import repository as auth_repository
 from app.auth.models import User
 from app.chat import service as chat_service
 from app.chat.models import Chat, ChatMessage
+from app.core.errors import ServiceUnavailable
 from app.documents import service as documents_service
 from app.documents.models import Document
 from app.documents.original_store import OriginalMissing
@@ -74,7 +76,7 @@ async def export_archive(
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=_DEFLATED) as archive:
         async with sessions() as session:
-            user = await session.get(User, user_id)
+            user = await auth_repository.user_by_id(session, user_id=user_id)
         if user is None:
             return
         archive.writestr("account.json", _json(_account(user)))
@@ -86,15 +88,17 @@ async def export_archive(
                 date_time=document.created_at.timetuple()[:6],
             )
             info.compress_type = _STORED
-            store = originals.store(document.original_storage)
             with archive.open(
                 info, mode="w", force_zip64=document.size_bytes >= ZIP64_FROM_BYTES
             ) as member:
                 try:
+                    store = originals.store(document.original_storage)
                     async for piece in store.read_pieces(document_id=document.id):
                         member.write(piece)
                         yield pipe.take()
-                except OriginalMissing:
+                except (OriginalMissing, ServiceUnavailable):
+                    # Gone since it was listed, or in a store this server cannot reach: the
+                    # archive still completes, and says which ones it could not include.
                     missing.append(info.filename)
             yield pipe.take()
         async for chat, messages in _chats(sessions, user_id=user_id):

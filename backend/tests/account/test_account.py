@@ -168,6 +168,28 @@ async def test_export_holds_the_originals_and_chats(client: httpx.AsyncClient) -
     assert by_key.status_code == 403
 
 
+async def test_export_completes_without_an_original_it_cannot_read(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    headers, _ = await signed_in_user(client)
+    files = [("kept.txt", NOTES, "text/plain"), ("lost.txt", b"Gone.", "text/plain")]
+    uploaded = (await upload(client, headers, *files)).json()
+    lost = next(d["id"] for d in uploaded if d["filename"] == "lost.txt")
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            text("DELETE FROM document_files WHERE document_id = :id"), {"id": lost}
+        )
+        await session.commit()
+    export = await client.get("/api/v1/auth/me/export", headers=headers)
+    assert export.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    assert archive.testzip() is None
+    missing = archive.read("missing-originals.txt").decode()
+    assert f"documents/{lost[:8]}-lost.txt" in missing
+    kept = next(n for n in archive.namelist() if n.endswith("-kept.txt"))
+    assert archive.read(kept) == NOTES
+
+
 async def test_export_streams_in_bounded_memory(app: FastAPI, client: httpx.AsyncClient) -> None:
     """A 40 MB original goes out in pieces: the generator never holds much of it."""
     headers, user_id = await signed_in_user(client)
