@@ -10,7 +10,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from app.account.routes import router as account_router
 from app.ai.factory import get_embedder
+from app.apikeys.routes import router as api_keys_router
 from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
 from app.core import metrics
@@ -30,6 +32,7 @@ from app.documents.indexing import log_embedding_disagreement
 from app.documents.routes import router as documents_router
 from app.documents.storage import open_originals
 from app.health import health, ready
+from app.mcp.server import MCP_PATH, DocChatMcp
 from app.search.routes import router as search_router
 from app.worker import run_worker_in_background
 
@@ -55,6 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         open_originals(settings, app.state.sessionmaker) as app.state.originals,
         run_worker_in_background(settings, app.state.sessionmaker, app.state.originals),
         metrics.private_server(settings),
+        app.state.mcp.run(),
     ):
         logger.info(
             "startup", extra={"version": settings.git_sha, "environment": settings.environment}
@@ -90,7 +94,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(
             TemplatedPlainRoute(path, endpoint, methods=["GET"], include_in_schema=False)
         )
-    for router in (auth_router, documents_router, search_router, chat_router):
+    app.state.mcp = DocChatMcp(app)
+    app.router.routes.append(
+        TemplatedPlainRoute(
+            MCP_PATH, app.state.mcp, methods=["GET", "POST", "DELETE"], include_in_schema=False
+        )
+    )
+    for router in (
+        auth_router,
+        account_router,
+        api_keys_router,
+        documents_router,
+        search_router,
+        chat_router,
+    ):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())

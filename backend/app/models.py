@@ -1,6 +1,6 @@
 """Every ORM model, imported in one place so Alembic sees the whole schema."""
 
-from app.auth.models import RefreshToken, User
+from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Chat, ChatMessage
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
@@ -8,6 +8,7 @@ from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserC
 metadata = Base.metadata
 
 __all__ = [
+    "ApiKey",
     "Chat",
     "ChatMessage",
     "Chunk",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import RefreshToken, User
+from app.auth.models import ApiKey, RefreshToken, User
 
 
 async def user_by_normal_email(session: AsyncSession, *, normal_email: str) -> User | None:
@@ -43,11 +43,15 @@ async def set_password_hash(
     )
 
 
+# Whether a user may use the app at all: every credential (access token, API key) checks it on
+# every request, so an account that stops being active is refused at its next request.
+USER_CAN_SIGN_IN = User.is_active.is_(True)
+
 # Built once: every authenticated request runs it, and building and keying a new statement
 # costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
 _SESSION_USER = select(User).where(
     User.id == bindparam("user_id"),
-    User.is_active.is_(True),
+    USER_CAN_SIGN_IN,
     ~exists().where(
         RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
     ),
@@ -99,4 +103,41 @@ async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=func.now())
+    )
+
+
+async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Its foreign keys cascade to every row that references the user."""
+    await session.execute(delete(User).where(User.id == user_id))
+
+
+_API_KEY_USER = (
+    select(User, ApiKey)
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > func.now()),
+        USER_CAN_SIGN_IN,
+    )
+)
+
+
+async def active_api_key_user(
+    session: AsyncSession, *, key_hash: bytes
+) -> tuple[User, ApiKey] | None:
+    """The user of an unexpired key, if that user may sign in: one indexed query."""
+    row = (await session.execute(_API_KEY_USER, {"key_hash": key_hash})).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def set_api_key_use(
+    session: AsyncSession, *, api_key_id: uuid.UUID, at: datetime, ip: str
+) -> None:
+    """A request that finds the key's row locked by another request with the same key skips
+    the write rather than wait for that request's transaction."""
+    unlocked = (
+        select(ApiKey.id).where(ApiKey.id == api_key_id).with_for_update(skip_locked=True)
+    ).scalar_subquery()
+    await session.execute(
+        update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=at, last_used_ip=ip)
     )

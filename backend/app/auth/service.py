@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
 from app.auth.emails import normalize_email
-from app.auth.models import User
+from app.auth.models import ApiKey, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
@@ -76,6 +76,23 @@ async def get_session_user(
     return await repository.active_session_user(session, user_id=user_id, session_id=session_id)
 
 
+# A key's last use is written at most this often: not a write per request.
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
+async def get_api_key_user(session: AsyncSession, *, key: str) -> tuple[User, ApiKey] | None:
+    """The active user of an API key and the key, unless it was revoked or has expired."""
+    return await repository.active_api_key_user(session, key_hash=security.hash_token(key))
+
+
+async def record_api_key_use(session: AsyncSession, *, api_key: ApiKey, ip: str) -> None:
+    """Remember when and from where the key was used, at most once a minute."""
+    now = datetime.now(UTC)
+    if api_key.last_used_at is not None and now - api_key.last_used_at < API_KEY_USE_RESOLUTION:
+        return
+    await repository.set_api_key_use(session, api_key_id=api_key.id, at=now, ip=ip)
+
+
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
     user = await get_user_by_email(session, email=email)
     if user is not None:
@@ -95,6 +112,17 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
         await repository.set_password_hash(session, user_id=user.id, password_hash=updated_hash)
         user.password_hash = updated_hash
     return user
+
+
+async def password_matches(*, user: User, password: str) -> bool:
+    """Whether a signed-in user typed their password (to confirm something they cannot undo)."""
+    valid, _ = await _hash_off_loop(security.verify_password, password, user.password_hash)
+    return valid
+
+
+async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """The user row; its foreign keys cascade to every row that references it."""
+    await repository.delete_user(session, user_id=user_id)
 
 
 async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:

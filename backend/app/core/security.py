@@ -94,6 +94,26 @@ def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def hash_refresh_token(token: str) -> bytes:
+def hash_token(token: str) -> bytes:
     # A high-entropy random token needs no slow hash: SHA-256 makes a DB leak useless.
     return hashlib.sha256(token.encode()).digest()
+
+
+def hash_refresh_token(token: str) -> bytes:
+    return hash_token(token)
+
+
+API_KEY_MARKER = "dc_live_"
+# What a person sees of a stored key: the marker and four random characters.
+API_KEY_PREFIX_CHARS = len(API_KEY_MARKER) + 4
+READ_SCOPE = "read"
+WRITE_SCOPE = "write"
+ALL_SCOPES = frozenset({READ_SCOPE, WRITE_SCOPE})
+
+
+def new_api_key() -> str:
+    return API_KEY_MARKER + secrets.token_urlsafe(32)
+
+
+def is_api_key(token: str) -> bool:
+    return token.startswith(API_KEY_MARKER)

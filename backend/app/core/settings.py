@@ -144,6 +144,7 @@ class Settings(BaseSettings):
     search_rate_limit: str = "60/minute"
     upload_rate_limit: str = "30/minute;500/day"
     download_rate_limit: str = "120/minute"
+    api_key_rate_limit: str = "120/minute;5000/hour"
     llm_max_tokens: int = Field(default=1024, ge=16)
     answer_store_timeout_s: float = Field(default=60.0, gt=0)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
@@ -203,6 +204,7 @@ class Settings(BaseSettings):
         "search_rate_limit",
         "upload_rate_limit",
         "download_rate_limit",
+        "api_key_rate_limit",
         "url_import_rate_limit",
     )
     @classmethod

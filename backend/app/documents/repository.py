@@ -102,14 +102,25 @@ async def page_of(
 
 
 async def chunk_of(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, chunk_id: int
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    chunk_id: int,
+    document_id: uuid.UUID | None = None,
 ) -> Chunk | None:
-    result = await session.execute(
-        select(Chunk).where(
-            Chunk.id == chunk_id, Chunk.document_id == document_id, Chunk.user_id == user_id
-        )
-    )
+    """The user's passage; with `document_id`, only if it is in that document."""
+    statement = select(Chunk).where(Chunk.id == chunk_id, Chunk.user_id == user_id)
+    if document_id is not None:
+        statement = statement.where(Chunk.document_id == document_id)
+    result = await session.execute(statement)
     return result.scalar_one_or_none()
+
+
+async def document_ids_of(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    result = await session.execute(
+        select(Document.id).where(Document.user_id == user_id).order_by(Document.id)
+    )
+    return list(result.scalars())
 
 
 # The ingestion job's statements: it owns its short transactions (documents/tasks.py).

@@ -16,7 +16,7 @@ from fastapi import (
 )
 from fastapi.responses import StreamingResponse
 
-from app.auth.deps import CurrentUser, per_user_limit
+from app.auth.deps import CurrentUser, WritingUser, per_user_limit
 from app.core.db import SessionDep
 from app.core.errors import Unprocessable
 from app.core.openapi import ERROR_RESPONSE
@@ -61,7 +61,7 @@ OriginalsDep = Annotated[Originals, Depends(get_originals)]
     dependencies=[per_user_limit("upload", lambda settings: settings.upload_rate_limit)],
 )
 async def upload_documents(
-    user: CurrentUser,
+    user: WritingUser,
     session: SessionDep,
     originals: OriginalsDep,
     files: Annotated[list[UploadFile], File(description="One or more documents")],
@@ -84,7 +84,7 @@ async def upload_documents(
 )
 async def import_document_from_url(
     body: UrlImportIn,
-    user: CurrentUser,
+    user: WritingUser,
     session: SessionDep,
     settings: SettingsDep,
     originals: OriginalsDep,
@@ -242,7 +242,7 @@ async def get_chunk_location(
 )
 async def delete_document(
     document_id: uuid.UUID,
-    user: CurrentUser,
+    user: WritingUser,
     session: SessionDep,
     originals: OriginalsDep,
     background: BackgroundTasks,
@@ -260,7 +260,7 @@ async def delete_document(
     responses={404: ERROR_RESPONSE},
 )
 async def reindex_document(
-    document_id: uuid.UUID, user: CurrentUser, session: SessionDep
+    document_id: uuid.UUID, user: WritingUser, session: SessionDep
 ) -> DocumentOut:
     document = await service.request_reindex(session, user_id=user.id, document_id=document_id)
     return DocumentOut.model_validate(document)

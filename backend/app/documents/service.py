@@ -48,6 +48,8 @@ NO_PAGE_IMAGE = "This document has no page images (only image documents have the
 # The viewer's page image: enough for a sharp page on a large screen, small to send.
 PAGE_IMAGE_MAX_SIDE = 2000
 PASSAGE_NOT_FOUND = "This passage is no longer in the document; it may have been reindexed."
+# A passage asked for by its id alone: it may never have been the caller's.
+UNKNOWN_PASSAGE = "Passage not found; passage ids change when a document is reindexed."
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,10 @@ async def list_documents(
     return await repository.documents_of(session, user_id=user_id, limit=limit, offset=offset)
 
 
+async def list_document_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await repository.document_ids_of(session, user_id=user_id)
+
+
 async def get_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
 ) -> Document:
@@ -266,6 +272,14 @@ async def get_page_image(
     if png is None:
         raise NotFound(PAGE_NOT_FOUND.format(number=number))
     return png
+
+
+async def find_chunk(session: AsyncSession, *, user_id: uuid.UUID, chunk_id: int) -> Chunk:
+    """A passage of one of the user's documents by its id alone (404 otherwise)."""
+    chunk = await repository.chunk_of(session, user_id=user_id, chunk_id=chunk_id)
+    if chunk is None:
+        raise NotFound(UNKNOWN_PASSAGE)
+    return chunk
 
 
 async def get_chunk(

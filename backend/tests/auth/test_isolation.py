@@ -81,6 +81,7 @@ class Tenant:
     question: str
     documents: dict[str, str] = field(default_factory=dict)  # filename -> id
     chat_id: str = ""
+    api_key_id: str = ""
     chunk_ids: set[int] = field(default_factory=set)
 
     def secrets(self) -> list[str]:
@@ -90,6 +91,7 @@ class Tenant:
             *self.documents,
             *self.documents.values(),
             self.chat_id,
+            self.api_key_id,
             self.user_id,
             self.email.lower(),
         ]
@@ -207,6 +209,10 @@ async def _tenant(
         ).json()["results"]
         tenant.chunk_ids |= {hit["chunk_id"] for hit in hits}
     assert tenant.chunk_ids
+    key = await client.post(
+        f"{API}/api-keys", headers=headers, json={"name": f"{name} laptop", "scopes": ["read"]}
+    )
+    tenant.api_key_id = key.json()["id"]
     chat = await client.post(f"{API}/chats", headers=headers, json={"title": f"{name} research"})
     tenant.chat_id = chat.json()["id"]
     _, events = await ask(client, tenant, tenant.chat_id, question)
@@ -312,6 +318,10 @@ async def _post_message(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -
     return [response]
 
 
+async def _revoke_api_key(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [await c.delete(f"{API}/api-keys/{owner.api_key_id}", headers=intruder.headers)]
+
+
 MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/documents/{{document_id}}"): _get_document,
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
@@ -324,6 +334,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{API}/chats/{{chat_id}}"): _patch_chat,
     ("DELETE", f"{API}/chats/{{chat_id}}"): _delete_chat,
     ("POST", f"{API}/chats/{{chat_id}}/messages"): _post_message,
+    ("DELETE", f"{API}/api-keys/{{key_id}}"): _revoke_api_key,
 }
 
 
@@ -357,7 +368,9 @@ def _directions(world: World) -> list[tuple[Tenant, Tenant]]:
 async def _snapshot(client: httpx.AsyncClient, owner: Tenant) -> dict[str, Any]:
     docs = (await client.get(f"{API}/documents", headers=owner.headers)).json()
     chat = (await client.get(f"{API}/chats/{owner.chat_id}", headers=owner.headers)).json()
+    keys = (await client.get(f"{API}/api-keys", headers=owner.headers)).json()
     return {
+        "api_keys": [k["id"] for k in keys],
         "documents": sorted((d["id"], d["status"], d["chunk_count"]) for d in docs),
         "chat": (chat["title"], chat["document_ids"], [m["id"] for m in chat["messages"]]),
     }
@@ -393,6 +406,7 @@ async def test_listings_searches_and_answers_never_show_the_other_user(world: Wo
         listed = [
             await client.get(f"{API}/documents", headers=intruder.headers),
             await client.get(f"{API}/chats", headers=intruder.headers),
+            await client.get(f"{API}/api-keys", headers=intruder.headers),
             await client.get(f"{API}/auth/me", headers=intruder.headers),
         ]
         for response in listed:

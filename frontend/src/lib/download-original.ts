@@ -10,14 +10,19 @@ const BLOB_LIFETIME_MS = 60_000;
  * otherwise run script with the user's session).
  */
 export async function downloadOriginal(document: { id: string; filename: string }): Promise<void> {
-  const response = await api.authorizedFetch(documentsApi.fileUrl(document.id));
+  await saveDownload(documentsApi.fileUrl(document.id), document.filename);
+}
+
+/** Fetches an API file with the Authorization header and saves it as `filename`. */
+export async function saveDownload(apiUrl: string, filename: string): Promise<void> {
+  const response = await api.authorizedFetch(apiUrl);
   if (!response.ok) throw await apiErrorFromResponse(response);
   const bytes = await response.blob();
   const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
   window.setTimeout(() => URL.revokeObjectURL(url), BLOB_LIFETIME_MS);
   const link = window.document.createElement("a");
   link.href = url;
-  link.download = document.filename;
+  link.download = filename;
   link.rel = "noopener";
   link.click();
 }

@@ -1,6 +1,9 @@
 import { dataOf } from "./client";
 import { api, tokenStore } from "./index";
 import type {
+  ApiKey,
+  ApiKeyCreateBody,
+  ApiKeyCreated,
   Chat,
   ChatCreateBody,
   ChatDetail,
@@ -69,4 +72,16 @@ export const chatsApi = {
     dataOf<Chat>(api.http.PATCH("/api/v1/chats/{chat_id}", { params: chatPath(id), body })),
   remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
   messagesUrl: (id: string) => `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages`,
+};
+
+export const apiKeysApi = {
+  list: () => dataOf<ApiKey[]>(api.http.GET("/api/v1/api-keys")),
+  create: (body: ApiKeyCreateBody) => dataOf<ApiKeyCreated>(api.http.POST("/api/v1/api-keys", { body })),
+  revoke: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/api-keys/{key_id}", { params: { path: { key_id: id } } })),
+};
+
+export const accountDataApi = {
+  /** Deletes the account and everything in it; the caller signs out afterwards. */
+  deleteAccount: (password: string) => dataOf<undefined>(api.http.DELETE("/api/v1/auth/me", { body: { password } })),
+  exportUrl: () => `${api.baseUrl}/api/v1/auth/me/export`,
 };

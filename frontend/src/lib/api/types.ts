@@ -29,3 +29,8 @@ export type Citation = StoredMessage["citations"][number];
 export type Highlight = ChunkLocation["highlights"][number];
 /** The body of POST /chats/{id}/messages (answered as a stream, sent by the AI SDK). */
 export type MessageBody = Schemas["MessageIn"];
+
+/** A personal API key as listed (the key itself is shown once, at creation). */
+export type ApiKey = Schemas["ApiKeyOut"];
+export type ApiKeyCreated = Schemas["ApiKeyCreated"];
+export type ApiKeyCreateBody = Schemas["ApiKeyCreate"];

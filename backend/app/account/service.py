@@ -1,0 +1,40 @@
+"""Deleting an account with everything in it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.auth.models import User
+from app.core.errors import Forbidden
+from app.documents import service as documents_service
+
+WRONG_PASSWORD = "The password is not correct."  # noqa: S105
+
+
+@dataclass(frozen=True)
+class DeletedOriginal:
+    kind: str | None
+    document_id: uuid.UUID
+
+
+async def delete_account(
+    session: AsyncSession, *, user: User, password: str
+) -> list[DeletedOriginal]:
+    """Each document goes the way a single delete goes (its ingestion job cancelled, chunks,
+    vectors, postings and statistics removed), then the user row, which cascades to chats,
+    messages, sign-ins, API keys and whatever else references the user. Returns the originals
+    in object storage for the caller to forget once this commits."""
+    if not await auth_service.password_matches(user=user, password=password):
+        raise Forbidden(WRONG_PASSWORD)
+    deleted = []
+    for document_id in await documents_service.list_document_ids(session, user_id=user.id):
+        document = await documents_service.delete_document(
+            session, user_id=user.id, document_id=document_id
+        )
+        deleted.append(DeletedOriginal(kind=document.original_storage, document_id=document.id))
+    await auth_service.delete_user(session, user_id=user.id)
+    return deleted
