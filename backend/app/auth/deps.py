@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, params
@@ -23,12 +25,19 @@ def secrets_by_kid(settings: Settings) -> dict[str, str]:
     return {security.key_id(secret): secret for secret in accepted}
 
 
-async def get_current_user(
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    # The refresh-token family of the access token: what the sessions list calls a session.
+    session_id: uuid.UUID
+
+
+async def get_sign_in(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> User:
+) -> SignIn:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     try:
@@ -44,7 +53,14 @@ async def get_current_user(
         raise Unauthorized("The access token is invalid or has expired.")
     request.state.user_id = str(user.id)
     user_id_var.set(str(user.id))
-    return user
+    return SignIn(user=user, session_id=claims.session_id)
+
+
+CurrentSignIn = Annotated[SignIn, Depends(get_sign_in)]
+
+
+async def get_current_user(sign_in: CurrentSignIn) -> User:
+    return sign_in.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

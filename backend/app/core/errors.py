@@ -49,6 +49,16 @@ class AppError(Exception):
         self.headers = headers
 
 
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"
