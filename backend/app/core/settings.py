@@ -383,6 +383,10 @@ class Settings(BaseSettings):
                 raise ConfigError(
                     "PUBLIC_URL is not set; single sign-on returns the browser to the web app"
                 )
+            issuer = urlsplit(self.oidc_issuer)
+            if issuer.scheme != "https" and issuer.hostname not in ("localhost", "127.0.0.1"):
+                # The client secret and the code travel to the provider's token endpoint.
+                raise ConfigError("OIDC_ISSUER must be an https:// URL")
             if "openid" not in self.oidc_scopes.split():
                 raise ConfigError("OIDC_SCOPES must include openid")
         elif not self.password_login_enabled:
