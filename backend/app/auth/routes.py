@@ -246,6 +246,7 @@ async def revoke_session(session_id: uuid.UUID, user: CurrentUser, session: Sess
 @router.post(
     "/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
+    response_class=Response,
     responses={403: ERROR_RESPONSE, 429: ERROR_RESPONSE},
 )
 async def request_password_reset(
@@ -313,11 +314,17 @@ async def auth_config(settings: SettingsDep) -> AuthConfigOut:
     )
 
 
-def _back_to_app(settings: Settings, *, fragment: dict[str, str]) -> RedirectResponse:
-    """The web app's page for the outcome. The fragment is never sent to a server, so the
-    one-time code stays out of access logs and Referer headers."""
-    page = "/sso/" if "code" in fragment else "/login/"
-    response = RedirectResponse(f"{settings.public_url}{page}#{urlencode(fragment)}", 302)
+def _back_to_app(
+    settings: Settings, *, code: str | None = None, error: str | None = None
+) -> RedirectResponse:
+    """The web app's page for the outcome: /sso/ with the one-time code in the fragment, which
+    is never sent to a server (so it stays out of access logs and Referer headers), or
+    /login/?sso_error=<why>."""
+    if code is not None:
+        target = f"{settings.public_url}/sso/#{urlencode({'code': code})}"
+    else:
+        target = f"{settings.public_url}/login/?{urlencode({'sso_error': error or ''})}"
+    response = RedirectResponse(target, 302)
     response.delete_cookie(oidc.FLOW_COOKIE, path=oidc.FLOW_COOKIE_PATH)
     return response
 
@@ -334,7 +341,7 @@ async def oidc_login(
     try:
         url, flow = await oidc.start(client, settings)
     except oidc.SignInRejected as exc:
-        return _back_to_app(settings, fragment={"sso_error": str(exc)})
+        return _back_to_app(settings, error=str(exc))
     response = RedirectResponse(url, 302)
     response.set_cookie(
         oidc.FLOW_COOKIE,
@@ -374,9 +381,9 @@ async def oidc_callback(
         user = await service.sign_in_with_identity(session, identity=identity, settings=settings)
     except oidc.SignInRejected as exc:
         logger.info("single sign-on refused", extra={"reason": str(exc)})
-        return _back_to_app(settings, fragment={"sso_error": str(exc)})
+        return _back_to_app(settings, error=str(exc))
     code_for_app = await service.create_sign_in_code(session, user_id=user.id)
-    return _back_to_app(settings, fragment={"code": code_for_app})
+    return _back_to_app(settings, code=code_for_app)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -123,7 +123,9 @@ async def provider_sign_in(authorize_url: str, login: str) -> str:
 def _fragment(response: httpx.Response) -> tuple[str, dict[str, str]]:
     assert response.status_code == 302, response.text
     parts = urlsplit(response.headers["location"])
-    values = {key: unquote(value[0]) for key, value in parse_qs(parts.fragment).items()}
+    # The one-time code comes in the fragment (never sent to a server), a refusal in the query.
+    assert parts.query if "/login/" in parts.path else parts.fragment
+    values = {key: value[0] for key, value in parse_qs(parts.fragment or parts.query).items()}
     return f"{parts.scheme}://{parts.netloc}{parts.path}", values
 
 

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useId, useRef, useState } from "react";
 import type { User } from "@/lib/api";
@@ -66,6 +67,9 @@ export function UserMenu({ user }: { user: User }) {
           <p className="truncate text-sm font-medium text-slate-900">{user.full_name}</p>
           <p className="truncate text-sm text-slate-600">{user.email}</p>
           <hr className="my-3 border-slate-200" />
+          <Link href="/settings/" className="btn-secondary mb-2 flex w-full justify-center" onClick={() => setOpen(false)}>
+            Settings
+          </Link>
           <button type="button" className="btn-secondary w-full" onClick={handleSignOut} disabled={signingOut}>
             {signingOut ? "Signing out…" : "Sign out"}
           </button>
