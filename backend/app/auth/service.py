@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
 from app.auth.emails import normalize_email, valid_email
-from app.auth.models import AccountToken, OidcIdentity, RefreshToken, User
+from app.auth.models import User
 from app.auth.oidc import Identity, SignInRejected
 from app.core import security
 from app.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -53,9 +51,7 @@ ACCOUNT_EXISTS = "An account with this email already exists."
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     """The account of an address in any spelling that normalizes to it (app.auth.emails);
     `uq_users_email_lower` answers the query."""
-    normal = normalize_email(email)
-    result = await session.execute(select(User).where(func.lower(User.email) == normal))
-    return result.scalar_one_or_none()
+    return await repository.user_by_normal_email(session, normal_email=normalize_email(email))
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
@@ -63,26 +59,15 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
-    user = User(
-        email=normalize_email(email), full_name=full_name.strip(), password_hash=password_hash
+    user = await repository.add_user(
+        session,
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        password_hash=password_hash,
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError:  # the same address registered at the same moment
-        raise Conflict(ACCOUNT_EXISTS) from None
+    if user is None:  # the same address registered at the same moment
+        raise Conflict(ACCOUNT_EXISTS)
     return user
-
-
-# Built once: every authenticated request runs it, and building and keying a new statement
-# costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
-_SESSION_USER = select(User).where(
-    User.id == bindparam("user_id"),
-    User.is_active.is_(True),
-    ~exists().where(
-        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
-    ),
-)
 
 
 async def get_session_user(
@@ -90,8 +75,7 @@ async def get_session_user(
 ) -> User | None:
     """The active user of an access token, unless its sign-in was logged out (or its
     refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
-    result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
-    return result.scalar_one_or_none()
+    return await repository.active_session_user(session, user_id=user_id, session_id=session_id)
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
@@ -113,9 +97,7 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     if not valid or not user.is_active:
         raise Unauthorized(INVALID_CREDENTIALS)
     if updated_hash is not None:
-        await session.execute(
-            update(User).where(User.id == user.id).values(password_hash=updated_hash)
-        )
+        await repository.set_password_hash(session, user_id=user.id, password_hash=updated_hash)
         user.password_hash = updated_hash
     return user
 
@@ -153,17 +135,15 @@ async def issue_tokens(
     refresh_token = security.new_refresh_token()
     family_id = family_id or uuid.uuid4()
     client = client or Client()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=security.hash_refresh_token(refresh_token),
-            expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
-            ip=client.ip,
-            user_agent=(client.user_agent or "")[:USER_AGENT_MAX] or None,
-        )
+    await repository.add_refresh_token(
+        session,
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=security.hash_refresh_token(refresh_token),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
+        ip=client.ip,
+        user_agent=(client.user_agent or "")[:USER_AGENT_MAX] or None,
     )
-    await session.flush()
     access_token = security.create_access_token(
         user.id,
         session_id=family_id,
@@ -183,18 +163,15 @@ async def rotate_refresh_token(
     session: AsyncSession, *, refresh_token: str, settings: Settings, client: Client | None = None
 ) -> IssuedTokens:
     now = datetime.now(UTC)
-    result = await session.execute(
-        select(RefreshToken)
-        .where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
-        .with_for_update()
+    stored = await repository.refresh_token_for_update(
+        session, token_hash=security.hash_refresh_token(refresh_token)
     )
-    stored = result.scalar_one_or_none()
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise Unauthorized(INVALID_REFRESH)
     if stored.used_at is not None:
-        await revoke_family(session, family_id=stored.family_id)
+        await repository.revoke_family(session, family_id=stored.family_id)
         raise RefreshReplayed(INVALID_REFRESH)
-    user = await session.get(User, stored.user_id)
+    user = await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise Unauthorized(INVALID_REFRESH)
     stored.used_at = now
@@ -203,25 +180,14 @@ async def rotate_refresh_token(
     )
 
 
-async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-
-
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
     """Log out: the token's whole family ends, so no rotated descendant survives, and the
     access tokens of that sign-in stop working at once (get_session_user)."""
-    result = await session.execute(
-        select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == security.hash_refresh_token(refresh_token)
-        )
+    family_id = await repository.family_of_refresh_token(
+        session, token_hash=security.hash_refresh_token(refresh_token)
     )
-    family_id = result.scalar_one_or_none()
     if family_id is not None:
-        await revoke_family(session, family_id=family_id)
+        await repository.revoke_family(session, family_id=family_id)
 
 
 # --- self-service ------------------------------------------------------------------------
@@ -260,8 +226,8 @@ async def change_password(
     """Set a new password and sign out every other session (this one stays)."""
     await _check_password(user, current_password)
     user.password_hash = await _hash_off_loop(security.hash_password, new_password)
+    await repository.save_users(session)
     await repository.revoke_sessions(session, user_id=user.id, except_family_id=current_session_id)
-    await session.flush()
 
 
 @dataclass(frozen=True)
@@ -311,10 +277,8 @@ async def update_profile(
             change = ProfileChange(user=user, pending_email=normalize_email(email), mail=mail)
         else:
             user.email = normalize_email(email)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(ACCOUNT_EXISTS) from None
+    if not await repository.save_users(session):
+        raise Conflict(ACCOUNT_EXISTS)
     return change
 
 
@@ -322,16 +286,14 @@ async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
     stored = await repository.claim_account_token(
         session, token_hash=security.hash_refresh_token(token), purpose=EMAIL_CHANGE
     )
-    user = None if stored is None else await session.get(User, stored.user_id)
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if stored is None or stored.new_email is None or user is None:
         raise BadRequest(EMAIL_LINK_INVALID)
     if await get_user_by_email(session, email=stored.new_email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
     user.email = stored.new_email
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise Conflict(ACCOUNT_EXISTS) from None
+    if not await repository.save_users(session):
+        raise Conflict(ACCOUNT_EXISTS)
     return user
 
 
@@ -360,16 +322,14 @@ async def _new_account_token(
     new_email: str | None = None,
 ) -> str:
     token = security.new_refresh_token()
-    session.add(
-        AccountToken(
-            user_id=user_id,
-            purpose=purpose,
-            token_hash=security.hash_refresh_token(token),
-            new_email=new_email,
-            expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
-        )
+    await repository.add_account_token(
+        session,
+        user_id=user_id,
+        purpose=purpose,
+        token_hash=security.hash_refresh_token(token),
+        new_email=new_email,
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
     )
-    await session.flush()
     return token
 
 
@@ -402,13 +362,13 @@ async def confirm_password_reset(session: AsyncSession, *, token: str, new_passw
     stored = await repository.claim_account_token(
         session, token_hash=security.hash_refresh_token(token), purpose=PASSWORD_RESET
     )
-    user = None if stored is None else await session.get(User, stored.user_id)
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise BadRequest(RESET_LINK_INVALID)
     user.password_hash = await _hash_off_loop(security.hash_password, new_password)
+    await repository.save_users(session)
     await repository.expire_account_tokens(session, user_id=user.id, purpose=PASSWORD_RESET)
     await repository.revoke_sessions(session, user_id=user.id)
-    await session.flush()
     return user
 
 
@@ -418,9 +378,9 @@ async def set_temporary_password(session: AsyncSession, *, email: str, password:
     if user is None:
         raise NotFound(f"No account has the address {normalize_email(email)}.")
     user.password_hash = await _hash_off_loop(security.hash_password, password)
+    await repository.save_users(session)
     await repository.expire_account_tokens(session, user_id=user.id, purpose=PASSWORD_RESET)
     await repository.revoke_sessions(session, user_id=user.id)
-    await session.flush()
     return user
 
 
@@ -455,15 +415,17 @@ async def sign_in_with_identity(
             ) from None
         user = await get_user_by_email(session, email=email)
         if user is None:
-            user = User(
+            user = await repository.add_user(
+                session,
                 email=email,
                 full_name=(identity.name or email.partition("@")[0]).strip()[:200],
                 password_hash=None,
             )
-            session.add(user)
-            await session.flush()
-        session.add(OidcIdentity(user_id=user.id, issuer=identity.issuer, subject=identity.subject))
-        await session.flush()
+            if user is None:  # the same address registered at the same moment
+                raise SignInRejected("Sign-in failed at the same moment as a sign-up; try again.")
+        await repository.link_identity(
+            session, user_id=user.id, issuer=identity.issuer, subject=identity.subject
+        )
     if not user.is_active:
         raise SignInRejected("This account is disabled; ask your administrator.")
     return user
@@ -479,7 +441,7 @@ async def redeem_sign_in_code(session: AsyncSession, *, code: str) -> User:
     stored = await repository.claim_account_token(
         session, token_hash=security.hash_refresh_token(code), purpose=SIGN_IN_CODE
     )
-    user = None if stored is None else await session.get(User, stored.user_id)
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("This sign-in code is invalid, was already used or has expired.")
     return user

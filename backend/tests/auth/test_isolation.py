@@ -312,6 +312,15 @@ async def _post_message(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -
     return [response]
 
 
+async def _revoke_session(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    sessions = (await c.get(f"{API}/auth/sessions", headers=owner.headers)).json()
+    assert sessions
+    return [
+        await c.delete(f"{API}/auth/sessions/{session['id']}", headers=intruder.headers)
+        for session in sessions
+    ]
+
+
 MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/documents/{{document_id}}"): _get_document,
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
@@ -324,6 +333,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{API}/chats/{{chat_id}}"): _patch_chat,
     ("DELETE", f"{API}/chats/{{chat_id}}"): _delete_chat,
     ("POST", f"{API}/chats/{{chat_id}}/messages"): _post_message,
+    ("DELETE", f"{API}/auth/sessions/{{session_id}}"): _revoke_session,
 }
 
 
