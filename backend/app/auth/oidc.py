@@ -2,6 +2,9 @@
 the authorization URL (state, nonce, S256 code challenge), the code exchange, and the ID
 token's signature (the provider's JWKS) and claims (issuer, audience, expiry, nonce, azp).
 
+Authlib talks to the provider with httpx2 (its HTTP client when installed, as here): its
+errors are httpx2's.
+
 Between the redirect to the provider and its callback the flow's secrets (state, nonce, PKCE
 verifier) live in a short-lived signed cookie scoped to the callback's path, so the callback
 only completes in the browser that started it."""
@@ -14,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 import jwt
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
@@ -75,7 +78,7 @@ def create_client(settings: Settings) -> StarletteOAuth2App:
 async def _metadata(client: StarletteOAuth2App, settings: Settings) -> dict[str, Any]:
     try:
         metadata: dict[str, Any] = await client.load_server_metadata()
-    except (httpx.HTTPError, ValueError) as exc:
+    except (httpx2.HTTPError, ValueError) as exc:
         logger.warning("oidc discovery failed", extra={"error": type(exc).__name__})
         raise SignInRejected(
             f"{settings.oidc_provider_name} cannot be reached right now; try again later."
@@ -154,6 +157,11 @@ async def validate_id_token(
         claims = await client.parse_id_token(
             token, nonce, claims_options=_claims_options(settings, nonce), leeway=ID_TOKEN_LEEWAY_S
         )
+    except httpx2.HTTPError as exc:
+        logger.warning("oidc jwks fetch failed", extra={"error": type(exc).__name__})
+        raise SignInRejected(
+            f"{settings.oidc_provider_name} cannot be reached right now; try again later."
+        ) from None
     except (JoseError, ValueError) as exc:
         logger.warning("oidc id token rejected", extra={"error": repr(exc)})
         raise SignInRejected(
@@ -184,7 +192,7 @@ async def finish(
         raise SignInRejected(
             f"{settings.oidc_provider_name} refused the sign-in ({exc.error}); sign in again."
         ) from None
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         logger.warning("oidc code exchange failed", extra={"error": type(exc).__name__})
         raise SignInRejected(
             f"{settings.oidc_provider_name} cannot be reached right now; try again later."
@@ -212,7 +220,8 @@ def identity_from_claims(claims: dict[str, Any], settings: Settings) -> Identity
         issuer=str(claims["iss"]),
         subject=str(claims["sub"]),
         email=email,
-        email_verified=claims.get("email_verified") is True,
+        # Some providers send the boolean as a string.
+        email_verified=claims.get("email_verified") in (True, "true"),
         name=name if isinstance(name, str) else None,
         groups=groups,
     )

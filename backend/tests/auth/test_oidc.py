@@ -449,3 +449,21 @@ async def test_password_login_can_be_turned_off(
             assert "single sign-on" in response.json()["error"]["message"]
         _, values = await sso_sign_in(client, "sso-only@example.com")
         assert "code" in values
+
+
+async def test_unreachable_or_misnamed_provider_is_explained(
+    database_url: str, tmp_path: Path, provider: Provider
+) -> None:
+    down = _settings(
+        database_url, tmp_path, provider, oidc_issuer=f"http://127.0.0.1:{free_port()}"
+    )
+    async for _, client in _app_client(down):
+        page, values = _fragment(await client.get("/api/v1/auth/oidc/login"))
+        assert page == f"{PUBLIC_URL}/login/"
+        assert values["sso_error"] == "Test IdP cannot be reached right now; try again later."
+    # The same provider under another name: its discovery document names another issuer.
+    port = urlsplit(provider.issuer).port
+    misnamed = _settings(database_url, tmp_path, provider, oidc_issuer=f"http://localhost:{port}")
+    async for _, client in _app_client(misnamed):
+        _, values = _fragment(await client.get("/api/v1/auth/oidc/login"))
+        assert "discovery document names another issuer" in values["sso_error"]
