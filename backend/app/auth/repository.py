@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -224,7 +224,7 @@ async def claim_account_token(
     )
     token = result.scalar_one_or_none()
     if token is not None:
-        token.used_at = func.now()
+        token.used_at = datetime.now(UTC)
         await session.flush()
     return token
 
