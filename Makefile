@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .DEFAULT_GOAL := help
-.PHONY: help dev install backend-install lint backend-lint test backend-test fmt clean docs-settings
+.PHONY: help dev install backend-install test-oidc-provider lint backend-lint test backend-test fmt clean docs-settings
 
 help:
 	@echo "make dev    - install everything, build the frontend, serve http://localhost:8000"
@@ -26,7 +26,15 @@ $(VENV)/.installed: backend/pyproject.toml
 
 backend-install: $(VENV)/.installed
 
-install: backend-install frontend-install
+# The OpenID provider (npm oidc-provider, run with node) that the single sign-on tests start.
+OIDC_PROVIDER := backend/tests/oidc_provider
+$(OIDC_PROVIDER)/node_modules/.package-lock.json: $(OIDC_PROVIDER)/package-lock.json
+	npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-oidc-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
+
+install: backend-install frontend-install test-oidc-provider
 
 dev: install frontend-build
 	$(BIN)/docchat serve --host 127.0.0.1 --port 8000
@@ -44,7 +52,7 @@ backend-lint: backend-install
 in_scratch_tmp = scratch=$$(mktemp -d -t docchat-run-XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && \
 	export TMPDIR=$$scratch XDG_RUNTIME_DIR=$$scratch TORCHINDUCTOR_CACHE_DIR=$$scratch/torchinductor &&
 
-backend-test: backend-install
+backend-test: backend-install test-oidc-provider
 	$(in_scratch_tmp) cd backend && ../$(BIN)/pytest -q -p no:cacheprovider
 
 lint: backend-lint frontend-lint client-check deploy-lint

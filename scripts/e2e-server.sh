@@ -17,5 +17,26 @@ export LOG_LEVEL="${LOG_LEVEL:-WARNING}"
 export RATE_LIMIT_ENABLED=false
 # "Import from URL" is tested with a page served by the test itself on 127.0.0.1.
 export URL_IMPORT_ALLOW_PRIVATE=true
-unset DATABASE_URL DATABASE_DIRECT_URL OPENAI_API_KEY OPENAI_BASE_URL
-exec .venv/bin/docchat serve --host 127.0.0.1 --port "${E2E_PORT:-8123}"
+unset DATABASE_URL DATABASE_DIRECT_URL OPENAI_API_KEY OPENAI_BASE_URL SMTP_URL MAIL_FROM
+PORT_WEB="${E2E_PORT:-8123}"
+# Single sign-on against a real OpenID provider (the one the backend tests use, on the next
+# port): the browser tests sign in through its HTML forms. Mail stays off, so "Forgot your
+# password?" shows how an administrator resets one.
+PORT_OIDC="${E2E_OIDC_PORT:-$((PORT_WEB + 1))}"
+export PUBLIC_URL="http://127.0.0.1:$PORT_WEB"
+export OIDC_ISSUER="http://127.0.0.1:$PORT_OIDC"
+export OIDC_CLIENT_ID=docchat OIDC_CLIENT_SECRET=docchat-test-secret
+export OIDC_PROVIDER_NAME="Test IdP"
+node backend/tests/oidc_provider/provider.mjs "$PORT_OIDC" \
+  "$PUBLIC_URL/api/v1/auth/oidc/callback" >/dev/null 2>&1 &
+provider=$!
+.venv/bin/docchat serve --host 127.0.0.1 --port "$PORT_WEB" &
+server=$!
+# SIGTERM (Playwright's graceful shutdown) stops both; the server stops its embedded PostgreSQL.
+trap 'kill -TERM "$server" "$provider" 2>/dev/null || true' TERM INT
+status=0
+wait "$server" || status=$?
+kill -TERM "$provider" 2>/dev/null || true
+wait "$server" 2>/dev/null || true
+wait "$provider" 2>/dev/null || true
+exit "$status"

@@ -1,4 +1,5 @@
-"""The `docchat` command: serve, migrate, worker, create-user, ingest, reindex, eval."""
+"""The `docchat` command: serve, migrate, worker, create-user, reset-password, ingest, reindex,
+eval."""
 
 from __future__ import annotations
 
@@ -205,6 +206,60 @@ def create_user(
         typer.echo(exc.message, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created user {body.email} ({user_id})")
+
+
+@cli.command("reset-password")
+def reset_password(
+    email: Annotated[str, typer.Argument(help="The account's email address")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="The new password (or $DOCCHAT_PASSWORD); omitted: a temporary one is printed"
+        ),
+    ] = None,
+) -> None:
+    """Set an account's password (for when reset mail is not configured, or not arriving).
+    Every session of the account is signed out; hand the password over, and the person
+    changes it under Settings."""
+    import secrets
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.auth import service
+    from app.auth.schemas import NewPassword
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.errors import AppError
+
+    settings = _settings()
+    chosen = password or os.environ.get("DOCCHAT_PASSWORD")
+    new_password = chosen or secrets.token_urlsafe(12)
+    try:
+        TypeAdapter(NewPassword).validate_python(new_password)
+    except ValidationError as exc:
+        typer.echo(f"invalid input: password: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+    url = _database_url(settings, direct=False)
+
+    async def main() -> str:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                user = await service.set_temporary_password(
+                    session, email=email, password=new_password
+                )
+                await session.commit()
+                return user.email
+        finally:
+            await engine.dispose()
+
+    try:
+        account = asyncio.run(main())
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"password of {account} reset; every session of the account was signed out")
+    if not chosen:
+        typer.echo(f"temporary password: {new_password}")
 
 
 originals_cli = typer.Typer(help="Uploaded originals: where they are kept.", no_args_is_help=True)

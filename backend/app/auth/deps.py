@@ -29,7 +29,7 @@ bearer_scheme = HTTPBearer(
 INVALID_ACCESS_TOKEN = "The access token is invalid or has expired."  # noqa: S105
 INVALID_API_KEY = "The API key is invalid, revoked or expired."
 READ_ONLY_KEY = "This API key can only read; create a key with the write scope to change data."
-SIGN_IN_REQUIRED = "Sign in to do this: an API key cannot manage API keys or the account."
+SIGN_IN_REQUIRED = "Sign in to do this: an API key cannot manage API keys, sessions or the account."
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Principal:
     user: User
     scopes: frozenset[str]
     api_key_id: uuid.UUID | None = None
+    # A sign-in's refresh-token family: what the sessions list calls a session.
+    session_id: uuid.UUID | None = None
 
 
 def secrets_by_kid(settings: Settings) -> dict[str, str]:
@@ -71,7 +73,7 @@ async def _authenticate_access_token(
     )
     if user is None:
         raise Unauthorized(INVALID_ACCESS_TOKEN)
-    return Principal(user=user, scopes=security.ALL_SCOPES)
+    return Principal(user=user, scopes=security.ALL_SCOPES, session_id=claims.session_id)
 
 
 async def get_principal(
@@ -110,11 +112,24 @@ async def get_writing_user(principal: PrincipalDep) -> User:
     return principal.user
 
 
-async def get_signed_in_user(principal: PrincipalDep) -> User:
-    """A sign-in only: managing keys and the account itself is not for API keys."""
-    if principal.api_key_id is not None:
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    session_id: uuid.UUID
+
+
+async def get_sign_in(principal: PrincipalDep) -> SignIn:
+    """A sign-in only: managing keys, sessions and the account itself is not for API keys."""
+    if principal.session_id is None:
         raise Forbidden(SIGN_IN_REQUIRED)
-    return principal.user
+    return SignIn(user=principal.user, session_id=principal.session_id)
+
+
+CurrentSignIn = Annotated[SignIn, Depends(get_sign_in)]
+
+
+async def get_signed_in_user(sign_in: CurrentSignIn) -> User:
+    return sign_in.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

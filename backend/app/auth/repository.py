@@ -1,15 +1,18 @@
-"""The SQL of accounts and sessions: users and refresh-token families."""
+"""The SQL of accounts and sessions: users, refresh-token families (the sessions list), emailed
+single-use tokens, and single sign-on identities."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiKey, RefreshToken, User
+from app.auth.models import AccountToken, ApiKey, OidcIdentity, RefreshToken, User
 
 
 async def user_by_normal_email(session: AsyncSession, *, normal_email: str) -> User | None:
@@ -19,7 +22,7 @@ async def user_by_normal_email(session: AsyncSession, *, normal_email: str) -> U
 
 
 async def add_user(
-    session: AsyncSession, *, email: str, full_name: str, password_hash: str
+    session: AsyncSession, *, email: str, full_name: str, password_hash: str | None
 ) -> User | None:
     """The new account, or None when the address was registered at the same moment."""
     user = User(email=email, full_name=full_name, password_hash=password_hash)
@@ -29,6 +32,16 @@ async def add_user(
     except IntegrityError:
         return None
     return user
+
+
+async def save_users(session: AsyncSession) -> bool:
+    """Write the changes made to loaded accounts; False when an email address they take was
+    registered at the same moment (`uq_users_email_lower`)."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def user_by_id(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
@@ -73,10 +86,17 @@ async def add_refresh_token(
     family_id: uuid.UUID,
     token_hash: bytes,
     expires_at: datetime,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> None:
     session.add(
         RefreshToken(
-            user_id=user_id, family_id=family_id, token_hash=token_hash, expires_at=expires_at
+            user_id=user_id,
+            family_id=family_id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+            ip=ip,
+            user_agent=user_agent,
         )
     )
     await session.flush()
@@ -141,3 +161,139 @@ async def set_api_key_use(
     await session.execute(
         update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=at, last_used_ip=ip)
     )
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+async def active_sessions(session: AsyncSession, *, user_id: uuid.UUID) -> list[SessionRow]:
+    """A user's sign-ins that can still refresh: each refresh-token family with no revoked
+    token and an unexpired latest one, newest activity first. A refresh is the last sign of
+    use (access tokens are not recorded per request)."""
+    latest = func.max(RefreshToken.created_at)
+    newest_first = RefreshToken.created_at.desc()
+    result = await session.execute(
+        select(
+            RefreshToken.family_id,
+            func.min(RefreshToken.created_at),
+            latest,
+            func.array_agg(aggregate_order_by(RefreshToken.ip, newest_first))[1],
+            func.array_agg(aggregate_order_by(RefreshToken.user_agent, newest_first))[1],
+        )
+        .where(RefreshToken.user_id == user_id)
+        .group_by(RefreshToken.family_id)
+        .having(
+            func.bool_and(RefreshToken.revoked_at.is_(None)),
+            func.max(RefreshToken.expires_at) > func.now(),
+        )
+        .order_by(latest.desc())
+    )
+    return [SessionRow(*row) for row in result.all()]
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID | None = None,
+    except_family_id: uuid.UUID | None = None,
+) -> int:
+    """Revoke one of a user's sessions (`family_id`), or all of them but `except_family_id`;
+    the number of refresh tokens revoked."""
+    statement = update(RefreshToken).where(
+        RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
+    )
+    if family_id is not None:
+        statement = statement.where(RefreshToken.family_id == family_id)
+    if except_family_id is not None:
+        statement = statement.where(RefreshToken.family_id != except_family_id)
+    result = await session.execute(statement.values(revoked_at=func.now()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def session_exists(
+    session: AsyncSession, *, user_id: uuid.UUID, family_id: uuid.UUID
+) -> bool:
+    result = await session.execute(
+        select(RefreshToken.id)
+        .where(RefreshToken.user_id == user_id, RefreshToken.family_id == family_id)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def add_account_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    purpose: str,
+    token_hash: bytes,
+    new_email: str | None,
+    expires_at: datetime,
+) -> None:
+    session.add(
+        AccountToken(
+            user_id=user_id,
+            purpose=purpose,
+            token_hash=token_hash,
+            new_email=new_email,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+
+
+async def claim_account_token(
+    session: AsyncSession, *, token_hash: bytes, purpose: str
+) -> AccountToken | None:
+    """The unused, unexpired token with this hash, locked and marked used (single use)."""
+    result = await session.execute(
+        select(AccountToken)
+        .where(
+            AccountToken.token_hash == token_hash,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+            AccountToken.expires_at > func.now(),
+        )
+        .with_for_update()
+    )
+    token = result.scalar_one_or_none()
+    if token is not None:
+        token.used_at = datetime.now(UTC)
+        await session.flush()
+    return token
+
+
+async def expire_account_tokens(session: AsyncSession, *, user_id: uuid.UUID, purpose: str) -> None:
+    """End a user's outstanding tokens of one purpose (after a reset, the other links die)."""
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user_id,
+            AccountToken.purpose == purpose,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=func.now())
+    )
+
+
+async def user_of_identity(session: AsyncSession, *, issuer: str, subject: str) -> User | None:
+    result = await session.execute(
+        select(User)
+        .join(OidcIdentity, OidcIdentity.user_id == User.id)
+        .where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)
+    )
+    return result.scalar_one_or_none()
+
+
+async def link_identity(
+    session: AsyncSession, *, user_id: uuid.UUID, issuer: str, subject: str
+) -> None:
+    session.add(OidcIdentity(user_id=user_id, issuer=issuer, subject=subject))
+    await session.flush()

@@ -17,10 +17,12 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
-from app.auth.emails import normalize_email
+from app.auth.emails import normalize_email, valid_email
 from app.auth.models import ApiKey, User
+from app.auth.oidc import Identity, SignInRejected
 from app.core import security
-from app.core.errors import Conflict, Unauthorized
+from app.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from app.core.mail import Mail
 from app.core.settings import Settings
 
 INVALID_CREDENTIALS = "Incorrect email or password."
@@ -103,6 +105,9 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     if user is None:
         await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
         raise Unauthorized(INVALID_CREDENTIALS)
+    if user.password_hash is None:  # a single sign-on account: no password to match
+        await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
+        raise Unauthorized(INVALID_CREDENTIALS)
     valid, updated_hash = await _hash_off_loop(
         security.verify_password, password, user.password_hash
     )
@@ -136,17 +141,36 @@ class IssuedTokens:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class Client:
+    """Where a request comes from, as the sessions list shows it."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+USER_AGENT_MAX = 300
+
+
 async def issue_tokens(
-    session: AsyncSession, *, user: User, settings: Settings, family_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    user: User,
+    settings: Settings,
+    family_id: uuid.UUID | None = None,
+    client: Client | None = None,
 ) -> IssuedTokens:
     refresh_token = security.new_refresh_token()
     family_id = family_id or uuid.uuid4()
+    client = client or Client()
     await repository.add_refresh_token(
         session,
         user_id=user.id,
         family_id=family_id,
         token_hash=security.hash_refresh_token(refresh_token),
         expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
+        ip=client.ip,
+        user_agent=(client.user_agent or "")[:USER_AGENT_MAX] or None,
     )
     access_token = security.create_access_token(
         user.id,
@@ -164,7 +188,7 @@ class RefreshReplayed(Unauthorized):
 
 
 async def rotate_refresh_token(
-    session: AsyncSession, *, refresh_token: str, settings: Settings
+    session: AsyncSession, *, refresh_token: str, settings: Settings, client: Client | None = None
 ) -> IssuedTokens:
     now = datetime.now(UTC)
     stored = await repository.refresh_token_for_update(
@@ -179,7 +203,9 @@ async def rotate_refresh_token(
     if user is None or not user.is_active:
         raise Unauthorized(INVALID_REFRESH)
     stored.used_at = now
-    return await issue_tokens(session, user=user, settings=settings, family_id=stored.family_id)
+    return await issue_tokens(
+        session, user=user, settings=settings, family_id=stored.family_id, client=client
+    )
 
 
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
@@ -190,3 +216,260 @@ async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> 
     )
     if family_id is not None:
         await repository.revoke_family(session, family_id=family_id)
+
+
+# --- self-service ------------------------------------------------------------------------
+
+WRONG_PASSWORD = "The current password is not correct."  # noqa: S105
+NO_PASSWORD = "This account signs in with single sign-on and has no password to change."  # noqa: S105
+SESSION_NOT_FOUND = "No such session."
+RESET_LINK_INVALID = (
+    "This reset link is invalid, was already used or has expired; ask for a new one."
+)
+EMAIL_LINK_INVALID = "This confirmation link is invalid, was already used or has expired."
+PASSWORD_RESET = "password_reset"  # noqa: S105
+EMAIL_CHANGE = "email_change"
+SIGN_IN_CODE = "sign_in"
+# The one-time code that hands a single sign-on's session to the web app.
+SIGN_IN_CODE_TTL_S = 60
+EMAIL_CHANGE_TTL_S = 24 * 3600
+
+
+async def _check_password(user: User, password: str) -> None:
+    if user.password_hash is None:
+        raise Forbidden(NO_PASSWORD)
+    valid, _ = await _hash_off_loop(security.verify_password, password, user.password_hash)
+    if not valid:
+        raise Forbidden(WRONG_PASSWORD)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    current_session_id: uuid.UUID,
+) -> None:
+    """Set a new password and sign out every other session (this one stays)."""
+    await _check_password(user, current_password)
+    user.password_hash = await _hash_off_loop(security.hash_password, new_password)
+    await repository.save_users(session)
+    await repository.revoke_sessions(session, user_id=user.id, except_family_id=current_session_id)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    user: User
+    # The address waiting for confirmation by the link sent to it (mail configured).
+    pending_email: str | None = None
+    mail: Mail | None = None
+
+
+async def update_profile(
+    session: AsyncSession,
+    *,
+    user: User,
+    settings: Settings,
+    full_name: str | None = None,
+    email: str | None = None,
+    current_password: str | None = None,
+) -> ProfileChange:
+    """Change the display name at once; an email change needs the current password and, when
+    mail is configured, takes effect once the link sent to the new address is opened."""
+    if full_name is not None:
+        user.full_name = full_name.strip()
+    change = ProfileChange(user=user)
+    if email is not None and normalize_email(email) != user.email:
+        await _check_password(user, current_password or "")
+        if await get_user_by_email(session, email=email) is not None:
+            raise Conflict(ACCOUNT_EXISTS)
+        if settings.mail_enabled:
+            token = await _new_account_token(
+                session,
+                user_id=user.id,
+                purpose=EMAIL_CHANGE,
+                ttl_s=EMAIL_CHANGE_TTL_S,
+                new_email=normalize_email(email),
+            )
+            mail = Mail(
+                to=normalize_email(email),
+                subject="Confirm your new DocChat email address",
+                text=(
+                    f"Someone (hopefully you) asked to use this address for the DocChat account "
+                    f"of {user.full_name}.\n\nOpen this link within 24 hours to confirm:\n"
+                    f"{settings.public_url}/confirm-email/?token={token}\n\n"
+                    "If this was not you, ignore this message: nothing changes.\n"
+                ),
+            )
+            change = ProfileChange(user=user, pending_email=normalize_email(email), mail=mail)
+        else:
+            user.email = normalize_email(email)
+    if not await repository.save_users(session):
+        raise Conflict(ACCOUNT_EXISTS)
+    return change
+
+
+async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
+    stored = await repository.claim_account_token(
+        session, token_hash=security.hash_refresh_token(token), purpose=EMAIL_CHANGE
+    )
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
+    if stored is None or stored.new_email is None or user is None:
+        raise BadRequest(EMAIL_LINK_INVALID)
+    if await get_user_by_email(session, email=stored.new_email) is not None:
+        raise Conflict(ACCOUNT_EXISTS)
+    user.email = stored.new_email
+    if not await repository.save_users(session):
+        raise Conflict(ACCOUNT_EXISTS)
+    return user
+
+
+async def list_sessions(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[repository.SessionRow]:
+    return await repository.active_sessions(session, user_id=user_id)
+
+
+async def revoke_session(
+    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> None:
+    """Sign one of the user's sessions out: its refresh token stops working, and so does its
+    access token on the next request (get_session_user)."""
+    if not await repository.session_exists(session, user_id=user_id, family_id=session_id):
+        raise NotFound(SESSION_NOT_FOUND)
+    await repository.revoke_sessions(session, user_id=user_id, family_id=session_id)
+
+
+async def _new_account_token(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    purpose: str,
+    ttl_s: int,
+    new_email: str | None = None,
+) -> str:
+    token = security.new_refresh_token()
+    await repository.add_account_token(
+        session,
+        user_id=user_id,
+        purpose=purpose,
+        token_hash=security.hash_refresh_token(token),
+        new_email=new_email,
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
+    )
+    return token
+
+
+async def request_password_reset(
+    session: AsyncSession, *, email: str, settings: Settings
+) -> Mail | None:
+    """The reset mail to send, or None when the address has no account that can use one
+    (the caller answers the same either way)."""
+    user = await get_user_by_email(session, email=email)
+    if user is None or not user.is_active or not settings.mail_enabled:
+        return None
+    token = await _new_account_token(
+        session, user_id=user.id, purpose=PASSWORD_RESET, ttl_s=settings.password_reset_ttl_s
+    )
+    minutes = settings.password_reset_ttl_s // 60
+    return Mail(
+        to=user.email,
+        subject="Reset your DocChat password",
+        text=(
+            f"Someone (hopefully you) asked to reset the password of the DocChat account "
+            f"for {user.email}.\n\nOpen this link within {minutes} minutes to choose a new "
+            f"password (it works once):\n{settings.public_url}/reset-password/?token={token}\n\n"
+            "If this was not you, ignore this message: your password stays as it is.\n"
+        ),
+    )
+
+
+async def confirm_password_reset(session: AsyncSession, *, token: str, new_password: str) -> User:
+    """Set the password of the token's account, end its other reset links and every session."""
+    stored = await repository.claim_account_token(
+        session, token_hash=security.hash_refresh_token(token), purpose=PASSWORD_RESET
+    )
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
+    if user is None or not user.is_active:
+        raise BadRequest(RESET_LINK_INVALID)
+    user.password_hash = await _hash_off_loop(security.hash_password, new_password)
+    await repository.save_users(session)
+    await repository.expire_account_tokens(session, user_id=user.id, purpose=PASSWORD_RESET)
+    await repository.revoke_sessions(session, user_id=user.id)
+    return user
+
+
+async def set_temporary_password(session: AsyncSession, *, email: str, password: str) -> User:
+    """`docchat reset-password`: a password an admin hands over; every session ends."""
+    user = await get_user_by_email(session, email=email)
+    if user is None:
+        raise NotFound(f"No account has the address {normalize_email(email)}.")
+    user.password_hash = await _hash_off_loop(security.hash_password, password)
+    await repository.save_users(session)
+    await repository.expire_account_tokens(session, user_id=user.id, purpose=PASSWORD_RESET)
+    await repository.revoke_sessions(session, user_id=user.id)
+    return user
+
+
+# --- single sign-on ----------------------------------------------------------------------
+
+
+async def sign_in_with_identity(
+    session: AsyncSession, *, identity: Identity, settings: Settings
+) -> User:
+    """The account of a verified single sign-on identity: the one linked to it, else the one
+    with its (verified) email, which gets linked, else a new account without a password."""
+    user = await repository.user_of_identity(
+        session, issuer=identity.issuer, subject=identity.subject
+    )
+    if user is None:
+        if not identity.email_verified:
+            raise SignInRejected(
+                f"{settings.oidc_provider_name} has not verified the address {identity.email}; "
+                "verify it there first."
+            )
+        domain = identity.email.rpartition("@")[2].lower()
+        allowed = settings.oidc_allowed_email_domains
+        if allowed and domain not in allowed:
+            raise SignInRejected(
+                f"Addresses at {domain} may not sign in to this DocChat; ask your administrator."
+            )
+        try:
+            email = valid_email(identity.email)
+        except ValueError:
+            raise SignInRejected(
+                f"{settings.oidc_provider_name} gave an address DocChat cannot use."
+            ) from None
+        user = await get_user_by_email(session, email=email)
+        if user is None:
+            user = await repository.add_user(
+                session,
+                email=email,
+                full_name=(identity.name or email.partition("@")[0]).strip()[:200],
+                password_hash=None,
+            )
+            if user is None:  # the same address registered at the same moment
+                raise SignInRejected("Sign-in failed at the same moment as a sign-up; try again.")
+        await repository.link_identity(
+            session, user_id=user.id, issuer=identity.issuer, subject=identity.subject
+        )
+    if not user.is_active:
+        raise SignInRejected("This account is disabled; ask your administrator.")
+    return user
+
+
+async def create_sign_in_code(session: AsyncSession, *, user_id: uuid.UUID) -> str:
+    return await _new_account_token(
+        session, user_id=user_id, purpose=SIGN_IN_CODE, ttl_s=SIGN_IN_CODE_TTL_S
+    )
+
+
+async def redeem_sign_in_code(session: AsyncSession, *, code: str) -> User:
+    stored = await repository.claim_account_token(
+        session, token_hash=security.hash_refresh_token(code), purpose=SIGN_IN_CODE
+    )
+    user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("This sign-in code is invalid, was already used or has expired.")
+    return user

@@ -49,6 +49,11 @@ class AppError(Exception):
         self.headers = headers
 
 
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

@@ -155,6 +155,28 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Accounts (docs/authentication.md). The web app's public address: links in emails and the
+    # single sign-on redirect back to the app start with it.
+    public_url: str | None = None
+    # Password reset by email: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://
+    # (TLS from the start). Empty: no reset mail; an admin runs `docchat reset-password`.
+    smtp_url: str | None = None
+    mail_from: str | None = None
+    password_reset_ttl_s: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    password_reset_rate_limit_per_ip: str = "10/hour"  # noqa: S105
+    password_reset_rate_limit_per_email: str = "3/hour"  # noqa: S105
+    # Single sign-on with OpenID Connect (authorization code + PKCE).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_provider_name: str = "SSO"
+    oidc_scopes: str = "openid email profile"
+    oidc_allowed_email_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_groups_claim: str | None = None
+    # Empty: <PUBLIC_URL>/api/v1/auth/oidc/callback (the API serving the web app).
+    oidc_redirect_uri: str | None = None
+    password_login_enabled: bool = True
+
     # Documents are read (parsed and chunked) in child processes, one document each at a time,
     # each within these limits: memory on top of the reader's own ~70 MB, and wall-clock time.
     parse_processes: int = Field(default=1, ge=1)
@@ -188,7 +210,11 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=50_000_000, ge=1_000_000)
 
     @field_validator(
-        "jwt_previous_secrets", "frontend_origin", "forwarded_allow_ips", mode="before"
+        "jwt_previous_secrets",
+        "frontend_origin",
+        "forwarded_allow_ips",
+        "oidc_allowed_email_domains",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -206,11 +232,35 @@ class Settings(BaseSettings):
         "download_rate_limit",
         "api_key_rate_limit",
         "url_import_rate_limit",
+        "password_reset_rate_limit_per_ip",
+        "password_reset_rate_limit_per_email",
     )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         parse_many(value)  # ValueError names what is wrong
         return value
+
+    @field_validator("oidc_allowed_email_domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        return [domain.lower().lstrip("@") for domain in value]
+
+    @field_validator("public_url", "oidc_issuer")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_url)
+
+    @property
+    def oidc_callback_url(self) -> str:
+        return self.oidc_redirect_uri or f"{self.public_url}/api/v1/auth/oidc/callback"
 
     @property
     def is_production(self) -> bool:
@@ -254,6 +304,7 @@ class Settings(BaseSettings):
         self._check_direct_database_url()
         self._check_embeddings()
         self._check_originals_storage()
+        self._check_accounts()
         if not self.is_production:
             return
         self._check_web(required=serves_http)
@@ -304,6 +355,46 @@ class Settings(BaseSettings):
     def _check_originals_storage(self) -> None:
         if self.originals_storage == "s3" and not self.s3_bucket:
             raise ConfigError("S3_BUCKET is not set; ORIGINALS_STORAGE=s3 needs a bucket")
+
+    def _check_accounts(self) -> None:
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(
+                    f"PUBLIC_URL {self.public_url!r} is not an address like "
+                    "https://docchat.example.com"
+                )
+        if self.smtp_url:
+            if (
+                urlsplit(self.smtp_url).scheme not in ("smtp", "smtps")
+                or not urlsplit(self.smtp_url).hostname
+            ):
+                raise ConfigError("SMTP_URL must look like smtp://user:pass@host:587 or smtps://")
+            if not self.mail_from:
+                raise ConfigError("MAIL_FROM is not set; SMTP_URL needs a sender address")
+            if not self.public_url:
+                raise ConfigError("PUBLIC_URL is not set; reset emails link to the web app")
+        if self.oidc_issuer:
+            for variable, value in (
+                ("OIDC_CLIENT_ID", self.oidc_client_id),
+                ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
+            ):
+                if not value:
+                    raise ConfigError(f"{variable} is not set; OIDC_ISSUER needs it")
+            if not self.public_url:
+                raise ConfigError(
+                    "PUBLIC_URL is not set; single sign-on returns the browser to the web app"
+                )
+            issuer = urlsplit(self.oidc_issuer)
+            if issuer.scheme != "https" and issuer.hostname not in ("localhost", "127.0.0.1"):
+                # The client secret and the code travel to the provider's token endpoint.
+                raise ConfigError("OIDC_ISSUER must be an https:// URL")
+            if "openid" not in self.oidc_scopes.split():
+                raise ConfigError("OIDC_SCOPES must include openid")
+        elif not self.password_login_enabled:
+            raise ConfigError(
+                "PASSWORD_LOGIN_ENABLED is false but OIDC_ISSUER is not set: nobody could sign in"
+            )
 
     def _check_web(self, *, required: bool) -> None:
         """Secrets and origins: refused when weak or malformed, wherever they are set; required

@@ -322,6 +322,15 @@ async def _revoke_api_key(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant)
     return [await c.delete(f"{API}/api-keys/{owner.api_key_id}", headers=intruder.headers)]
 
 
+async def _revoke_session(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    sessions = (await c.get(f"{API}/auth/sessions", headers=owner.headers)).json()
+    assert sessions
+    return [
+        await c.delete(f"{API}/auth/sessions/{session['id']}", headers=intruder.headers)
+        for session in sessions
+    ]
+
+
 MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/documents/{{document_id}}"): _get_document,
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
@@ -335,6 +344,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("DELETE", f"{API}/chats/{{chat_id}}"): _delete_chat,
     ("POST", f"{API}/chats/{{chat_id}}/messages"): _post_message,
     ("DELETE", f"{API}/api-keys/{{key_id}}"): _revoke_api_key,
+    ("DELETE", f"{API}/auth/sessions/{{session_id}}"): _revoke_session,
 }
 
 

@@ -1,8 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { Suspense } from "react";
 import { AuthCard } from "@/components/auth/auth-card";
-import { LoginForm } from "@/components/auth/login-form";
 import { RedirectIfSignedIn } from "@/components/auth/require-auth";
+import { SignInOptions } from "@/components/auth/sign-in-options";
 
 export const metadata: Metadata = { title: "Sign in" };
 
@@ -21,7 +22,9 @@ export default function LoginPage() {
           </>
         }
       >
-        <LoginForm />
+        <Suspense fallback={null}>
+          <SignInOptions />
+        </Suspense>
       </AuthCard>
     </RedirectIfSignedIn>
   );

@@ -11,6 +11,8 @@ type AuthContextValue = {
   status: AuthStatus;
   user: User | null;
   signIn: (credentials: { email: string; password: string }) => Promise<void>;
+  /** Finishes a single sign-on with the one-time code the API's callback handed over. */
+  signInWithSsoCode: (code: string) => Promise<void>;
   register: (account: { email: string; password: string; full_name: string }) => Promise<void>;
   signOut: () => Promise<void>;
   retry: () => void;
@@ -51,6 +53,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
+  const signInWithSsoCode = useCallback(
+    async (code: string) => {
+      queryClient.clear();
+      await authApi.exchangeSsoCode(code);
+      await queryClient.fetchQuery({ queryKey: ["me"], queryFn: authApi.me });
+    },
+    [queryClient],
+  );
+
   const register = useCallback(
     async (account: { email: string; password: string; full_name: string }) => {
       await authApi.register(account);
@@ -73,11 +84,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       status,
       user: status === "signedIn" ? (me.data ?? null) : null,
       signIn,
+      signInWithSsoCode,
       register,
       signOut,
       retry: () => void refetch(),
     }),
-    [status, me.data, signIn, register, signOut, refetch],
+    [status, me.data, signIn, signInWithSsoCode, register, signOut, refetch],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

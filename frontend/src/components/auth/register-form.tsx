@@ -7,9 +7,9 @@ import { z } from "zod";
 import { ErrorAlert } from "@/components/ui/alert";
 import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
+import { MIN_PASSWORD_LENGTH } from "@/lib/passwords";
 import { useAuth } from "./auth-provider";
 
-const MIN_PASSWORD_LENGTH = 10;
 
 const registerSchema = z
   .object({

@@ -4,6 +4,7 @@ import type {
   ApiKey,
   ApiKeyCreateBody,
   ApiKeyCreated,
+  AuthConfig,
   Chat,
   ChatCreateBody,
   ChatDetail,
@@ -12,7 +13,11 @@ import type {
   DocumentPage,
   DocumentRecord,
   LoginBody,
+  PasswordChangeBody,
+  Profile,
+  ProfileBody,
   RegisterBody,
+  SessionInfo,
   TokenPair,
   User,
 } from "./types";
@@ -40,6 +45,34 @@ export const authApi = {
   },
 
   me: () => dataOf<User>(api.http.GET("/api/v1/auth/me")),
+
+  config: () => dataOf<AuthConfig>(api.anonymous.GET("/api/v1/auth/oidc/config")),
+
+  /** Where the "Sign in with …" link goes: the API redirects to the provider. */
+  ssoLoginUrl: () => `${api.baseUrl}/api/v1/auth/oidc/login`,
+
+  /** Trades the one-time code of a single sign-on for the session's tokens, and keeps them. */
+  async exchangeSsoCode(code: string): Promise<TokenPair> {
+    const pair = await dataOf<TokenPair>(api.anonymous.POST("/api/v1/auth/oidc/exchange", { body: { code } }));
+    tokenStore.setTokens(pair);
+    return pair;
+  },
+
+  requestPasswordReset: (email: string) =>
+    dataOf<undefined>(api.anonymous.POST("/api/v1/auth/password-reset", { body: { email } })),
+  confirmPasswordReset: (token: string, newPassword: string) =>
+    dataOf<undefined>(
+      api.anonymous.POST("/api/v1/auth/password-reset/confirm", { body: { token, new_password: newPassword } }),
+    ),
+  confirmEmail: (token: string) => dataOf<User>(api.anonymous.POST("/api/v1/auth/email/confirm", { body: { token } })),
+};
+
+export const accountApi = {
+  updateProfile: (body: ProfileBody) => dataOf<Profile>(api.http.PATCH("/api/v1/auth/me", { body })),
+  changePassword: (body: PasswordChangeBody) => dataOf<undefined>(api.http.POST("/api/v1/auth/password", { body })),
+  sessions: () => dataOf<SessionInfo[]>(api.http.GET("/api/v1/auth/sessions")),
+  revokeSession: (id: string) =>
+    dataOf<undefined>(api.http.DELETE("/api/v1/auth/sessions/{session_id}", { params: { path: { session_id: id } } })),
 };
 
 export const documentsApi = {

@@ -10,6 +10,13 @@ export type User = Schemas["UserOut"];
 export type TokenPair = Schemas["TokenPair"];
 export type RegisterBody = Schemas["RegisterIn"];
 export type LoginBody = Schemas["LoginIn"];
+/** What the sign-in page offers: single sign-on, password sign-in, reset by email. */
+export type AuthConfig = Schemas["AuthConfigOut"];
+export type Profile = Schemas["ProfileOut"];
+export type ProfileBody = Schemas["ProfileIn"];
+export type PasswordChangeBody = Schemas["PasswordChangeIn"];
+/** A signed-in device (a refresh-token family). */
+export type SessionInfo = Schemas["SessionOut"];
 
 export type DocumentRecord = Schemas["DocumentOut"];
 export type DocumentPage = Schemas["PageOut"];
