@@ -274,8 +274,12 @@ def bm25_candidates(
             SELECT sum({term_score}) AS score, count(*) AS matched
             FROM terms t JOIN chunk_terms ct
               ON {owners} AND ct.lexeme = t.lexeme AND ct.chunk_id = pool.chunk_id
-            WHERE NOT t.generates
-        ) AS x ON true""").format(term_score=_TERM_SCORE, owners=_owners("ct", shape))
+            WHERE NOT t.generates{narrowing}
+        ) AS x ON true""").format(
+            term_score=_TERM_SCORE,
+            owners=_owners("ct", shape),
+            narrowing=sql.SQL("") if shape is None else _narrowing("ct", shape),
+        )
     else:
         pruned_scores = sql.SQL(" CROSS JOIN (SELECT 0.0::float8 AS score, 0 AS matched) AS x")
     statement = compose_sql(
