@@ -331,3 +331,13 @@ async def test_service_search_reads_only_the_scope(worker_app: FastAPI, corpus: 
                 document_ids=[corpus.documents["r1"]],
                 readable={reader: None},
             )
+
+
+def test_a_scope_is_one_owner_or_owners() -> None:
+    owner = uuid.uuid4()
+    with pytest.raises(ValueError, match="either user_id or owners"):
+        SearchScope()
+    with pytest.raises(ValueError, match="either user_id or owners"):
+        SearchScope(user_id=owner, owners={owner: None})
+    with pytest.raises(ValueError, match="owners list their documents"):
+        SearchScope(owners={owner: None}, document_ids=[uuid.uuid4()])
