@@ -47,6 +47,17 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
      hnsw.max_scan_tuples, exact scan for small users, a halfvec expression index, a
      covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
 
+6. The shared case (issue #16): a reader, the user other than the three above whose size is
+   nearest 0.1 %, reads their own documents plus one shared collection of each of the 10 %,
+   1 % and 0.1 % tenants (up to --shared-docs random documents of theirs, at most half of
+   them): SearchScope(owners=...) over four partitions. Timed as in 5 (first pass, steady
+   state, dense and BM25 alone), with recall@10 of its dense list against an exact scan of
+   exactly the readable chunks, and in the same phase the reader's own search and the three
+   tenants' own searches, for the ratios. Again with exact_scan_max_chunks 0, so that the
+   reader's own partition is walked through the HNSW index and merged. BM25 over listed
+   documents reads chunks.lexeme_count, which the loader leaves 0: the case sets it from the
+   postings' doc_len for its documents first. --only-shared runs this phase alone.
+
 The last line is one JSON object (see docs/benchmarks.md). Progress goes to stderr, and the
 partial results to DATA_DIR/results.json after every phase.
 """
@@ -855,7 +866,7 @@ async def user_vector_phase(bench: Bench, users: dict, url: str, data_dir: Path)
                 session, scope=scope, query=bench.queries[i], params=params
             )
             ranked = retrieval.fuse(dense, lexical, params)[:10]
-            return await retrieval.load_passages(session, user_id=user, ranked=ranked)
+            return await retrieval.load_passages(session, scope=scope, ranked=ranked)
 
         times, _ = await bench.timed(strategy_hybrid, picks)
         res["strategy_sql"] = summary_ms(times)
@@ -865,6 +876,190 @@ async def user_vector_phase(bench: Bench, users: dict, url: str, data_dir: Path)
         RESULTS["user_vector_strategy"] = out
         save(data_dir)
     return out
+
+
+SHARED_EXACT_SQL = """
+SELECT id FROM (
+    SELECT c.id, c.embedding::vector(384) <=> CAST(:query AS vector(384)) AS distance
+    FROM chunks c
+    WHERE (c.user_id = :reader OR c.document_id = ANY(:document_ids)) AND c.embedding_model = :model
+    ORDER BY c.embedding::vector(384) <=> CAST(:query AS vector(384))
+    LIMIT :limit
+) AS nearest
+ORDER BY distance
+"""
+
+
+def pick_shared_case(
+    uri: str, users: dict[str, tuple[uuid.UUID, int]], per_tenant: int, seed: int
+) -> tuple[uuid.UUID, int, dict[str, list[uuid.UUID]]]:
+    """The reader (the user nearest 0.1 % but the three tenants) and, of each tenant, the
+    documents shared with them: up to per_tenant random ones, at most half of theirs."""
+    import psycopg
+
+    tenants = {user for user, _ in users.values()}
+    with psycopg.connect(uri, autocommit=True, prepare_threshold=None) as conn:
+        rows = conn.execute("SELECT user_id, chunk_count FROM user_corpus_stats").fetchall()
+        target = users["0.1%"][1]
+        reader, reader_chunks = min(
+            ((u, n) for u, n in rows if u not in tenants),
+            key=lambda r: (abs(r[1] - target), r[0]),
+        )
+        shared: dict[str, list[uuid.UUID]] = {}
+        rng = random.Random(seed)
+        for label, (user, _) in users.items():
+            documents = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM documents WHERE user_id = %s ORDER BY id", (user,)
+                ).fetchall()
+            ]
+            shared[label] = sorted(
+                rng.sample(documents, min(per_tenant, max(1, len(documents) // 2)))
+            )
+        # BM25 of listed documents reads chunks.lexeme_count (set at indexing in the app,
+        # left 0 by the bulk load): the lengths the postings were written with.
+        everything = [d for documents in shared.values() for d in documents]
+        conn.execute(
+            "UPDATE chunks c SET lexeme_count = t.doc_len "
+            "FROM (SELECT DISTINCT chunk_id, doc_len FROM chunk_terms "
+            "      WHERE document_id = ANY(%s)) AS t "
+            "WHERE c.id = t.chunk_id AND c.lexeme_count <> t.doc_len",
+            (everything,),
+        )
+        conn.execute("VACUUM ANALYZE chunks")
+    return reader, int(reader_chunks), shared
+
+
+async def measure_shared(
+    bench: Bench,
+    users: dict[str, tuple[uuid.UUID, int]],
+    per_tenant: int,
+    seed: int,
+    url: str,
+) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    from app.search import retrieval
+    from app.search.retrieval import RetrievalParams, SearchScope
+
+    reader, reader_chunks, shared = pick_shared_case(url, users, per_tenant, seed)
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
+        shared_chunks = {
+            label: conn.execute(
+                "SELECT count(*) FROM chunks WHERE document_id = ANY(%s)", (documents,)
+            ).fetchone()[0]
+            for label, documents in shared.items()
+        }
+    owners: dict[uuid.UUID, list[uuid.UUID] | None] = {reader: None}
+    for label, (user, _) in users.items():
+        owners[user] = shared[label]
+    scope = SearchScope(owners=owners, model_id=common.MODEL_ID, dimensions=384)
+    everything = [d for documents in shared.values() for d in documents]
+    params = RetrievalParams()
+    picks = bench.sample(zlib.crc32(b"shared"))
+    out: dict[str, Any] = {
+        "reader_chunks": reader_chunks,
+        "shared_documents": {label: len(d) for label, d in shared.items()},
+        "shared_chunks": shared_chunks,
+        "readable_chunks": reader_chunks + sum(shared_chunks.values()),
+    }
+    log("shared case", out)
+
+    def hybrid_of(search_scope, p=params):
+        async def hybrid(session, i):
+            return await retrieval.hybrid_search(
+                session,
+                scope=search_scope,
+                query=bench.queries[i],
+                query_vector=bench.vectors[i],
+                k=10,
+                params=p,
+            )
+
+        return hybrid
+
+    async def dense(session, i, p=params):
+        return [
+            c.chunk_id
+            for c in await retrieval.dense_candidates(
+                session, scope=scope, query_vector=bench.vectors[i], params=p
+            )
+        ]
+
+    async def lexical(session, i):
+        return await retrieval.lexical_candidates(
+            session, scope=scope, query=bench.queries[i], params=params
+        )
+
+    async def exact(session, i):
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+        rows = await session.execute(
+            text(SHARED_EXACT_SQL),
+            {
+                "query": common.vector_literal(bench.vectors[i]),
+                "reader": reader,
+                "document_ids": everything,
+                "model": common.MODEL_ID,
+                "limit": 100,
+            },
+        )
+        return [r.id for r in rows]
+
+    times, _ = await bench.timed(hybrid_of(scope), picks)
+    out["sql_first_pass"] = summary_ms(times)
+    times, _ = await bench.timed(hybrid_of(scope), picks)
+    out["sql"] = summary_ms(times)
+    times, dense_ids = await bench.timed(dense, picks)
+    out["dense"] = summary_ms(times)
+    times, _ = await bench.timed(lexical, picks)
+    out["lexical"] = summary_ms(times)
+    times, exact_ids = await bench.timed(exact, picks)
+    out["dense_exact"] = summary_ms(times)
+    out["recall@10"] = recall_at(dense_ids, exact_ids)
+    walk = RetrievalParams(exact_scan_max_chunks=0)
+    times, _ = await bench.timed(hybrid_of(scope, walk), picks)
+    out["sql_reader_walked"] = summary_ms(times)
+    times, walked_ids = await bench.timed(lambda s, i: dense(s, i, walk), picks)
+    out["recall@10_reader_walked"] = recall_at(walked_ids, exact_ids)
+    log(
+        "shared",
+        {k: v for k, v in out.items() if k.startswith(("sql", "recall", "dense", "lex"))},
+    )
+
+    # the same run's own searches: the reader alone, and each tenant's own corpus
+    own: dict[str, Any] = {}
+    for label, user in (("reader", reader), *((k, u) for k, (u, _) in users.items())):
+        own_scope = scope_for(user)
+        first, _ = await bench.timed(hybrid_of(own_scope), picks)
+        steady, _ = await bench.timed(hybrid_of(own_scope), picks)
+        own[label] = {"sql_first_pass": summary_ms(first), "sql": summary_ms(steady)}
+        log("own", label, own[label]["sql"])
+    out["own"] = own
+    out["ratio_sql_p95_to_own"] = {
+        label: round(out["sql"]["p95_ms"] / result["sql"]["p95_ms"], 2)
+        for label, result in own.items()
+    }
+    return out
+
+
+def shared_summary(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "readable_chunks": detail["readable_chunks"],
+        "shared_documents": detail["shared_documents"],
+        "sql_p50_ms": detail["sql"]["p50_ms"],
+        "sql_p95_ms": detail["sql"]["p95_ms"],
+        "sql_first_pass_p95_ms": detail["sql_first_pass"]["p95_ms"],
+        "dense_p95_ms": detail["dense"]["p95_ms"],
+        "lexical_p95_ms": detail["lexical"]["p95_ms"],
+        "recall@10": detail["recall@10"],
+        "sql_reader_walked_p95_ms": detail["sql_reader_walked"]["p95_ms"],
+        "recall@10_reader_walked": detail["recall@10_reader_walked"],
+        "own_sql_p95_ms": {k: v["sql"]["p95_ms"] for k, v in detail["own"].items()},
+        "ratio_sql_p95_to_own": detail["ratio_sql_p95_to_own"],
+    }
 
 
 async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
@@ -877,6 +1072,11 @@ async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
     log("users", RESULTS["users"])
     if args.only_api:
         RESULTS["api"] = await measure_api(url, bench, users, args.api_full_queries)
+        save(data_dir)
+        await bench.engine.dispose()
+        return
+    if args.only_shared:
+        RESULTS["shared"] = await measure_shared(bench, users, args.shared_docs, args.seed, url)
         save(data_dir)
         await bench.engine.dispose()
         return
@@ -910,6 +1110,8 @@ async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
         save(data_dir)
 
     RESULTS["api"] = await measure_api(url, bench, users, args.api_full_queries)
+    save(data_dir)
+    RESULTS["shared"] = await measure_shared(bench, users, args.shared_docs, args.seed, url)
     save(data_dir)
 
     if args.halfvec:
@@ -1049,6 +1251,17 @@ def main() -> None:
     )
     parser.add_argument("--keep-user-vector", action="store_true")
     parser.add_argument(
+        "--shared-docs",
+        type=int,
+        default=300,
+        help="documents of each tenant in the shared case's collections (at most half)",
+    )
+    parser.add_argument(
+        "--only-shared",
+        action="store_true",
+        help="only the shared case (a reader's own documents + three tenants' collections)",
+    )
+    parser.add_argument(
         "--only-api",
         action="store_true",
         help="only the /api/v1/search pass (paired with the bare SQL)",
@@ -1062,6 +1275,8 @@ def main() -> None:
         RESULTS_NAME[0] = "results-user-vector.json"
     if args.only_api:
         RESULTS_NAME[0] = "results-api.json"
+    if args.only_shared:
+        RESULTS_NAME[0] = "results-shared.json"
     temporary = args.data_dir is None
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="docchat-scale-"))
     started = time.perf_counter()
@@ -1101,6 +1316,13 @@ def main() -> None:
     asyncio.run(measure(args, url, data_dir))
     if args.only_api:
         print(json.dumps({"chunks": args.chunks, "api": RESULTS["api"]}))
+        return
+    if args.only_shared:
+        summary = {"chunks": args.chunks, "shared": shared_summary(RESULTS["shared"])}
+        if temporary:
+            server.cleanup()
+            shutil.rmtree(data_dir, ignore_errors=True)
+        print(json.dumps(summary))
         return
     if args.only_user_vector:
         out = RESULTS["user_vector_strategy"]
@@ -1146,6 +1368,7 @@ def main() -> None:
         "index_mb": RESULTS["sizes"].get(f"{HNSW_INDEX}_mb"),
         "tenant_indexes": RESULTS["tenant_indexes"],
         "by_user_share": by_share,
+        "shared": shared_summary(RESULTS["shared"]),
         "embed_query_p95_ms": api["embed_query"]["p95_ms"],
         "total_s": round(time.perf_counter() - started, 1),
     }

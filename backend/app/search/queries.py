@@ -3,6 +3,10 @@
 Hand-tuned for their plans (docs/benchmarks.md, "Search at scale"): change one only with
 EXPLAIN ANALYZE at a million chunks. Values are bind parameters; the few parts that cannot
 be (a vector type's dimensions, optional fixed clauses) are composed with psycopg.sql.
+
+A search reads one owner's partition (``:user_id``, the tuned statements below) or several
+(``ScopeShape``): owners whose every document is readable (``:whole_owner_ids``) and listed
+documents of others (``:document_ids``), ``:owner_ids`` being all of them.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
+from dataclasses import dataclass
 
 from psycopg import sql
 from sqlalchemy import BigInteger, TextClause, bindparam, text
@@ -60,6 +65,62 @@ def _document_filter(column: str, by_document: bool) -> sql.Composable:
     return sql.SQL(" AND {} = ANY(:document_ids)").format(sql.SQL(column))
 
 
+@dataclass(frozen=True)
+class ScopeShape:
+    """Which kinds of partition a search over several owners reads."""
+
+    whole_owners: bool  # owners all of whose documents are in scope
+    listed_documents: bool  # listed documents of other owners
+
+
+_OWNER_IDS = bindparam("owner_ids", type_=ARRAY(UUID(as_uuid=True)))
+_WHOLE_OWNER_IDS = bindparam("whole_owner_ids", type_=ARRAY(UUID(as_uuid=True)))
+
+
+def _scope_bindparams(statement: TextClause) -> TextClause:
+    """Types the scope's arrays that the statement names (for shapes without whole owners or
+    without listed documents, some are absent)."""
+    for param in (_OWNER_IDS, _WHOLE_OWNER_IDS, _DOCUMENT_IDS):
+        if f":{param.key}" in statement.text:
+            statement = statement.bindparams(param)
+    return statement
+
+
+def _owners(alias: str, shape: ScopeShape | None) -> sql.Composable:
+    """The owner condition an index is searched by: one owner, or several."""
+    column = sql.SQL(alias + ".user_id")
+    if shape is None:
+        return sql.SQL("{} = :user_id").format(column)
+    return sql.SQL("{} = ANY(:owner_ids)").format(column)
+
+
+def _narrowing(alias: str, shape: ScopeShape) -> sql.Composable:
+    """What keeps only the scope's rows of its owners (empty when every document of every
+    owner is in scope). A document has one owner: ``:document_ids`` need no pairing."""
+    listed = sql.SQL(alias + ".document_id = ANY(:document_ids)")
+    if not shape.listed_documents:
+        return sql.SQL("")
+    if not shape.whole_owners:
+        return sql.SQL(" AND {}").format(listed)
+    whole = sql.SQL(alias + ".user_id = ANY(:whole_owner_ids)")
+    return sql.SQL(" AND ({} OR {})").format(whole, listed)
+
+
+def _in_scope(alias: str, shape: ScopeShape) -> sql.Composable:
+    return sql.SQL("{}{}").format(_owners(alias, shape), _narrowing(alias, shape))
+
+
+def _chunks_in_scope(shape: ScopeShape) -> sql.Composable:
+    """The same rows of ``chunks c``, spelt so that the planner can OR the user_id index
+    (whole owners) with the document_id one (listed documents) in one bitmap."""
+    if not (shape.whole_owners and shape.listed_documents):
+        return _in_scope("c", shape)
+    return sql.SQL(
+        "(c.user_id = ANY(:whole_owner_ids) "
+        "OR (c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids)))"
+    )
+
+
 @functools.cache
 def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
     """The :limit chunks nearest to :query (a vector literal), with their cosine distance."""
@@ -82,6 +143,37 @@ def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
 
 
 @functools.cache
+def nearest_scoped_chunks(dims: int, shape: ScopeShape) -> TextClause:
+    """nearest_chunks over several owners' partitions, for an exact scan."""
+    statement = compose_sql(
+        """
+        SELECT id, distance FROM (
+            SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
+            FROM chunks c
+            WHERE {in_scope} AND c.embedding_model = :model
+            ORDER BY c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))
+            LIMIT :limit
+        ) AS nearest
+        ORDER BY distance
+        """,
+        dims=sql.Literal(int(dims)),
+        in_scope=_chunks_in_scope(shape),
+    )
+    return _scope_bindparams(statement)
+
+
+# Per owner: chunks, own valid HNSW index, and the table's estimated rows (as TENANT_SIZE).
+TENANT_SIZES = text("""
+SELECT o.owner_id, s.chunk_count,
+       (SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass) AS table_rows,
+       EXISTS (SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+               WHERE c.relname = o.index_name AND i.indisvalid) AS own_index
+FROM unnest(CAST(:owner_ids AS uuid[]), CAST(:index_names AS text[])) AS o(owner_id, index_name)
+LEFT JOIN user_corpus_stats s ON s.user_id = o.owner_id
+""")
+
+
+@functools.cache
 def chunk_distances(dims: int) -> TextClause:
     """Cosine distance of given chunks (:ids, primary-key lookups) to :query."""
     return compose_sql(
@@ -92,6 +184,21 @@ def chunk_distances(dims: int) -> TextClause:
         """,
         dims=sql.Literal(int(dims)),
     ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+
+@functools.cache
+def scoped_chunk_distances(dims: int, shape: ScopeShape) -> TextClause:
+    """chunk_distances over several owners' partitions."""
+    statement = compose_sql(
+        """
+        SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
+        FROM chunks c
+        WHERE {in_scope} AND c.embedding_model = :model AND c.id = ANY(:ids)
+        """,
+        dims=sql.Literal(int(dims)),
+        in_scope=_chunks_in_scope(shape),
+    ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+    return _scope_bindparams(statement)
 
 
 # --- BM25 over the postings --------------------------------------------------------------
@@ -109,25 +216,70 @@ CROSS JOIN LATERAL (
 ) AS d
 """)
 
+
+@functools.cache
+def scoped_query_terms(shape: ScopeShape) -> TextClause:
+    """QUERY_TERMS over exactly the scope's chunks: N and total length of the whole owners'
+    corpora (their statistics rows) plus the listed documents' chunks, and each lexeme's df
+    counted over the scope's postings only."""
+    parts = []
+    if shape.whole_owners:
+        parts.append(
+            "SELECT chunk_count, total_length FROM user_corpus_stats "
+            "WHERE user_id = ANY(:whole_owner_ids)"
+        )
+    if shape.listed_documents:
+        parts.append(
+            "SELECT count(*), coalesce(sum(c.lexeme_count), 0) FROM chunks c "
+            "WHERE c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids)"
+        )
+    statement = compose_sql(
+        """
+        WITH corpus AS (
+            SELECT coalesce(sum(p.n), 0)::float8 AS n, coalesce(sum(p.len), 0)::float8 AS len
+            FROM ({parts}) AS p(n, len)
+        )
+        SELECT q.lexeme, d.df, s.n, greatest(s.len / nullif(s.n, 0), 1.0) AS avgdl
+        FROM unnest(to_tsvector('english', :query)) AS q
+        CROSS JOIN corpus AS s
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS df FROM chunk_terms ct
+            WHERE {owners} AND ct.lexeme = q.lexeme{narrowing}
+        ) AS d
+        """,
+        parts=sql.SQL(" UNION ALL ".join(parts)),
+        owners=_owners("ct", shape),
+        narrowing=_narrowing("ct", shape),
+    )
+    return _scope_bindparams(statement)
+
+
 _TERM_SCORE = sql.SQL(
     "t.idf * ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / :avgdl))"
 )
 
 
 @functools.cache
-def bm25_candidates(*, pruned: bool, by_document: bool) -> TextClause:
+def bm25_candidates(
+    *, pruned: bool, by_document: bool, shape: ScopeShape | None = None
+) -> TextClause:
     """The :limit best chunks by BM25 over the :lexemes (with :idfs) that :generates
     candidates, then every lexeme scoring the :pool best of them (``pruned``), plus the
-    :include_ids chunks that match a lexeme, unranked."""
+    :include_ids chunks that match a lexeme, unranked. Over one owner's postings
+    (``by_document``: of the :document_ids), or the ``shape`` of several owners'."""
     pruned_scores: sql.Composable
     if pruned:
         pruned_scores = sql.SQL("""
         LEFT JOIN LATERAL (
             SELECT sum({term_score}) AS score, count(*) AS matched
             FROM terms t JOIN chunk_terms ct
-              ON ct.user_id = :user_id AND ct.lexeme = t.lexeme AND ct.chunk_id = pool.chunk_id
-            WHERE NOT t.generates
-        ) AS x ON true""").format(term_score=_TERM_SCORE)
+              ON {owners} AND ct.lexeme = t.lexeme AND ct.chunk_id = pool.chunk_id
+            WHERE NOT t.generates{narrowing}
+        ) AS x ON true""").format(
+            term_score=_TERM_SCORE,
+            owners=_owners("ct", shape),
+            narrowing=sql.SQL("") if shape is None else _narrowing("ct", shape),
+        )
     else:
         pruned_scores = sql.SQL(" CROSS JOIN (SELECT 0.0::float8 AS score, 0 AS matched) AS x")
     statement = compose_sql(
@@ -137,7 +289,7 @@ def bm25_candidates(*, pruned: bool, by_document: bool) -> TextClause:
                                  CAST(:generates AS boolean[])) AS t(lexeme, idf, generates)
         ), partial AS MATERIALIZED (
             SELECT ct.chunk_id, sum({term_score}) AS score, count(*) AS matched
-            FROM terms t JOIN chunk_terms ct ON ct.user_id = :user_id AND ct.lexeme = t.lexeme
+            FROM terms t JOIN chunk_terms ct ON {owners} AND ct.lexeme = t.lexeme
             WHERE t.generates {document_filter}
             GROUP BY ct.chunk_id
         ), pool AS (
@@ -164,9 +316,16 @@ def bm25_candidates(*, pruned: bool, by_document: bool) -> TextClause:
         ORDER BY rank NULLS LAST, id
         """,
         term_score=_TERM_SCORE,
-        document_filter=_document_filter("ct.document_id", by_document),
+        owners=_owners("ct", shape),
+        document_filter=(
+            _document_filter("ct.document_id", by_document)
+            if shape is None
+            else _narrowing("ct", shape)
+        ),
         pruned_scores=pruned_scores,
     ).bindparams(bindparam("include_ids", type_=ARRAY(BigInteger)))
+    if shape is not None:
+        return _scope_bindparams(statement)
     return statement.bindparams(_DOCUMENT_IDS) if by_document else statement
 
 
@@ -181,3 +340,19 @@ PASSAGES = text(
     WHERE c.user_id = :user_id AND d.user_id = :user_id AND c.id = ANY(:ids)
     """
 )
+
+
+@functools.cache
+def scoped_passages(shape: ScopeShape) -> TextClause:
+    """PASSAGES over several owners' partitions."""
+    statement = compose_sql(
+        """
+        SELECT c.id, c.document_id, d.filename, d.content_type, c.page_start, c.page_end,
+               c.heading_path, c.text, c.char_start, c.char_end, c.spans,
+               c.sheet, c.row_start, c.row_end
+        FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE {in_scope} AND d.user_id = c.user_id AND c.id = ANY(:ids)
+        """,
+        in_scope=_chunks_in_scope(shape),
+    ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+    return _scope_bindparams(statement)

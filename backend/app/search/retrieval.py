@@ -1,13 +1,17 @@
 """Hybrid retrieval: dense (pgvector HNSW, cosine) + BM25 over Postgres postings, fused.
 
-The user filter is part of every SQL statement; nothing is filtered afterwards in Python.
+The scope (owners, documents) is part of every SQL statement; nothing is filtered afterwards
+in Python. One owner's partition runs the tuned single-tenant statements; several owners'
+partitions (shared collections) run each large owner's HNSW walk apart, one exact scan for
+the rest, and BM25 with statistics over exactly the scope's chunks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,12 +72,88 @@ class Candidate:
     score: float = 0.0
 
 
+ReadableDocuments = Mapping[uuid.UUID, Collection[uuid.UUID] | None]
+"""Per owner: None for every document of theirs, or the ids of the documents to read (an
+empty collection reads nothing of theirs)."""
+
+
 @dataclass(frozen=True)
 class SearchScope:
-    user_id: uuid.UUID
+    """The chunks one search reads, in one of two forms.
+
+    - ``user_id`` (+ ``document_ids``): one owner's corpus, narrowed to ``document_ids``;
+      BM25 statistics are those of the owner's whole corpus (a user searching their own
+      documents). Runs the tuned single-tenant statements.
+    - ``owners``: for each owner, all their documents (None) or the listed ones; BM25
+      statistics are those of exactly these chunks. ``{owner: None}`` alone is the first form
+      without ``document_ids``, and runs the same statements.
+    """
+
+    user_id: uuid.UUID | None = None
     document_ids: Sequence[uuid.UUID] | None = None
     model_id: str = ""
     dimensions: int = 384
+    owners: ReadableDocuments | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.owners is None):
+            raise ValueError("a search scope has either user_id or owners")
+        if self.owners is not None and self.document_ids is not None:
+            raise ValueError("owners list their documents themselves")
+
+
+@dataclass(frozen=True)
+class _Partitions:
+    """A scope over several owners, as the bind parameters of queries.ScopeShape."""
+
+    whole_owner_ids: tuple[uuid.UUID, ...]
+    listed: tuple[tuple[uuid.UUID, tuple[uuid.UUID, ...]], ...]  # (owner, its document ids)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.whole_owner_ids or self.listed)
+
+    @property
+    def shape(self) -> queries.ScopeShape:
+        return queries.ScopeShape(
+            whole_owners=bool(self.whole_owner_ids), listed_documents=bool(self.listed)
+        )
+
+    def bind(self) -> dict[str, object]:
+        values: dict[str, object] = {
+            "owner_ids": [*self.whole_owner_ids, *(owner for owner, _ in self.listed)],
+            "whole_owner_ids": list(self.whole_owner_ids),
+        }
+        if self.listed:
+            values["document_ids"] = [d for _, documents in self.listed for d in documents]
+        return values
+
+    def without_whole(self, owners: Collection[uuid.UUID]) -> _Partitions:
+        kept = tuple(owner for owner in self.whole_owner_ids if owner not in owners)
+        return _Partitions(whole_owner_ids=kept, listed=self.listed)
+
+
+def _one_owner(scope: SearchScope) -> SearchScope | None:
+    """The scope in its single-owner form, or None when it reads from several partitions."""
+    if scope.owners is None:
+        return scope
+    if len(scope.owners) == 1:
+        ((owner, documents),) = scope.owners.items()
+        if documents is None:
+            return dataclasses.replace(scope, user_id=owner, owners=None)
+    return None
+
+
+def _partitions(scope: SearchScope) -> _Partitions:
+    owners = scope.owners or {}
+    return _Partitions(
+        whole_owner_ids=tuple(sorted(o for o, documents in owners.items() if documents is None)),
+        listed=tuple(
+            sorted(
+                (o, tuple(sorted(set(documents)))) for o, documents in owners.items() if documents
+            )
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,7 +163,15 @@ class _Tenant:
     own_index: bool = False  # a valid HNSW index over this tenant's rows alone
 
 
+def _tenant(chunks: int | None, table_rows: float | None, own_index: bool | None) -> _Tenant:
+    count, rows = int(chunks or 0), float(table_rows or 0)
+    # reltuples is an estimate, unknown (-1 or 0) before the first ANALYZE of a small table.
+    share = count / rows if rows > 0 else 1.0
+    return _Tenant(chunks=count, share=min(share, 1.0), own_index=bool(own_index))
+
+
 async def _tenant_size(session: AsyncSession, scope: SearchScope) -> _Tenant:
+    assert scope.user_id is not None
     row = (
         await session.execute(
             queries.TENANT_SIZE,
@@ -93,10 +181,20 @@ async def _tenant_size(session: AsyncSession, scope: SearchScope) -> _Tenant:
             },
         )
     ).one()
-    chunks, table_rows = int(row[0] or 0), float(row[1] or 0)
-    # reltuples is an estimate, unknown (-1 or 0) before the first ANALYZE of a small table.
-    share = chunks / table_rows if table_rows > 0 else 1.0
-    return _Tenant(chunks=chunks, share=min(share, 1.0), own_index=bool(row[2]))
+    return _tenant(row[0], row[1], row[2])
+
+
+async def _tenant_sizes(
+    session: AsyncSession, *, owners: Sequence[uuid.UUID], model_id: str
+) -> dict[uuid.UUID, _Tenant]:
+    rows = await session.execute(
+        queries.TENANT_SIZES,
+        {
+            "owner_ids": list(owners),
+            "index_names": [queries.tenant_vector_index_name(o, model_id) for o in owners],
+        },
+    )
+    return {row.owner_id: _tenant(row.chunk_count, row.table_rows, row.own_index) for row in rows}
 
 
 def _searched_exactly(tenant: _Tenant, params: RetrievalParams) -> bool:
@@ -119,6 +217,55 @@ def _vector_literal(vector: np.ndarray) -> str:
 async def dense_candidates(
     session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
 ) -> list[Candidate]:
+    one = _one_owner(scope)
+    if one is None:
+        return await _dense_over_owners(
+            session, scope=scope, query_vector=query_vector, params=params
+        )
+    return await _dense_one_owner(session, scope=one, query_vector=query_vector, params=params)
+
+
+async def _dense_over_owners(
+    session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
+) -> list[Candidate]:
+    """Each whole owner too large for an exact scan walks their HNSW index (their own or the
+    shared one, as in _dense_one_owner), one statement each; every other partition is in one
+    exact scan (listed documents always: as in the single-owner form). Merged by distance."""
+    partitions = _partitions(scope)
+    if partitions.empty:
+        return []
+    dims, vector = int(scope.dimensions), _vector_literal(query_vector)
+    bind: dict[str, object] = {"query": vector, "model": scope.model_id, "limit": params.candidates}
+    tenants = (
+        await _tenant_sizes(session, owners=partitions.whole_owner_ids, model_id=scope.model_id)
+        if partitions.whole_owner_ids
+        else {}
+    )
+    walked = [o for o, tenant in tenants.items() if not _searched_exactly(tenant, params)]
+    found: list[tuple[float, int]] = []
+    for owner in walked:
+        ef_search = str(_ef_search(tenants[owner], params))
+        await session.execute(queries.HNSW_SCAN, {"ef_search": ef_search})
+        statement = queries.nearest_chunks(dims, by_document=False)
+        rows = await session.execute(statement, {**bind, "user_id": owner})
+        found.extend((float(row.distance), row.id) for row in rows)
+    scanned = partitions.without_whole(walked)
+    if not scanned.empty:
+        await session.execute(queries.EXACT_SCAN_ON)
+        statement = queries.nearest_scoped_chunks(dims, scanned.shape)
+        rows = await session.execute(statement, {**bind, **scanned.bind()})
+        found.extend((float(row.distance), row.id) for row in rows)
+        await session.execute(queries.EXACT_SCAN_OFF)
+    found.sort()
+    return [
+        Candidate(chunk_id=chunk_id, similarity=1.0 - distance, dense_rank=rank)
+        for rank, (distance, chunk_id) in enumerate(found[: params.candidates])
+    ]
+
+
+async def _dense_one_owner(
+    session: AsyncSession, *, scope: SearchScope, query_vector: np.ndarray, params: RetrievalParams
+) -> list[Candidate]:
     dims = int(scope.dimensions)
     tenant = await _tenant_size(session, scope)
     exact = scope.document_ids is not None or _searched_exactly(tenant, params)
@@ -128,7 +275,7 @@ async def dense_candidates(
         await session.execute(queries.HNSW_SCAN, {"ef_search": str(_ef_search(tenant, params))})
     by_document = bool(scope.document_ids)
     statement = queries.nearest_chunks(dims, by_document=by_document)
-    bind = {
+    bind: dict[str, object] = {
         "query": _vector_literal(query_vector),
         "user_id": scope.user_id,
         "model": scope.model_id,
@@ -188,13 +335,28 @@ async def lexical_candidates(
 
     Returns the top ``params.candidates`` chunks, ranked, and the ``include_chunk_ids`` that
     match a query lexeme but rank below them (``lexical_rank`` None), so fusion can score
-    dense candidates by BM25 too. Document frequencies are over the user's whole corpus, also
-    when ``document_ids`` narrow the search. Every returned score is the exact BM25; for a
-    query with very many postings in the tenant the candidates come from its rarer lexemes
-    (``_pruned_lexemes``), the top ``lexical_pool`` of them then scored on all lexemes."""
-    rows = (
-        await session.execute(queries.QUERY_TERMS, {"query": query, "user_id": scope.user_id})
-    ).all()
+    dense candidates by BM25 too. N, average length and document frequencies are those of
+    the owner's whole corpus in the single-owner form (also when ``document_ids`` narrow the
+    search), of exactly the scope's chunks for ``owners``. Every returned score is the exact
+    BM25; for a query with very many postings in the scope the candidates come from its
+    rarer lexemes (``_pruned_lexemes``), the top ``lexical_pool`` of them then scored on all
+    lexemes."""
+    one = _one_owner(scope)
+    shape: queries.ScopeShape | None = None
+    scope_bind: dict[str, object]
+    if one is not None:
+        by_document = bool(one.document_ids)
+        scope_bind = {"user_id": one.user_id}
+        if one.document_ids:
+            scope_bind["document_ids"] = list(one.document_ids)
+        terms_statement = queries.QUERY_TERMS
+    else:
+        partitions = _partitions(scope)
+        if partitions.empty:
+            return []
+        by_document, shape, scope_bind = False, partitions.shape, partitions.bind()
+        terms_statement = queries.scoped_query_terms(shape)
+    rows = (await session.execute(terms_statement, {"query": query, **scope_bind})).all()
     if not rows:
         return []
     n, avgdl, query_lexemes = float(rows[0].n), float(rows[0].avgdl), len(rows)
@@ -206,21 +368,19 @@ async def lexical_candidates(
     if not terms:
         return []
     pruned = _pruned_lexemes(terms, params)
-    statement = queries.bm25_candidates(pruned=bool(pruned), by_document=bool(scope.document_ids))
+    statement = queries.bm25_candidates(pruned=bool(pruned), by_document=by_document, shape=shape)
     bind: dict[str, object] = {
         "lexemes": [term.lexeme for term in terms],
         "idfs": [term.idf for term in terms],
         "generates": [term.lexeme not in pruned for term in terms],
-        "user_id": scope.user_id,
         "k1": params.bm25_k1,
         "b": params.bm25_b,
         "avgdl": avgdl,
         "pool": params.lexical_pool if pruned else params.candidates,
         "limit": params.candidates,
         "include_ids": list(include_chunk_ids),
+        **scope_bind,
     }
-    if scope.document_ids:
-        bind["document_ids"] = list(scope.document_ids)
     found = (await session.execute(statement, bind)).all()
     max_score = sum(term.max_score(params) for term in terms)
     return [
@@ -245,12 +405,19 @@ async def similarities(
     """Cosine similarity of given chunks (primary-key lookups), for lexical-only candidates."""
     if not chunk_ids:
         return {}
-    statement = queries.chunk_distances(int(scope.dimensions))
+    one = _one_owner(scope)
+    if one is not None:
+        statement = queries.chunk_distances(int(scope.dimensions))
+        scope_bind: dict[str, object] = {"user_id": one.user_id}
+    else:
+        partitions = _partitions(scope)
+        statement = queries.scoped_chunk_distances(int(scope.dimensions), partitions.shape)
+        scope_bind = partitions.bind()
     rows = await session.execute(
         statement,
         {
             "query": _vector_literal(query_vector),
-            "user_id": scope.user_id,
+            **scope_bind,
             "model": scope.model_id,
             "ids": list(chunk_ids),
         },
@@ -307,14 +474,19 @@ def fuse(
 
 
 async def load_passages(
-    session: AsyncSession, *, user_id: uuid.UUID, ranked: Sequence[Candidate]
+    session: AsyncSession, *, scope: SearchScope, ranked: Sequence[Candidate]
 ) -> list[Passage]:
     if not ranked:
         return []
+    one = _one_owner(scope)
+    scope_bind: dict[str, object]
+    if one is not None:
+        statement, scope_bind = queries.PASSAGES, {"user_id": one.user_id}
+    else:
+        partitions = _partitions(scope)
+        statement, scope_bind = queries.scoped_passages(partitions.shape), partitions.bind()
     rows = (
-        await session.execute(
-            queries.PASSAGES, {"user_id": user_id, "ids": [c.chunk_id for c in ranked]}
-        )
+        await session.execute(statement, {**scope_bind, "ids": [c.chunk_id for c in ranked]})
     ).all()
     by_id = {row.id: row for row in rows}
     passages = []
@@ -356,7 +528,7 @@ async def hybrid_search(
     k: int,
     params: RetrievalParams,
 ) -> list[Passage]:
-    """Top-k passages of this user for the query. Runs in the caller's transaction."""
+    """Top-k passages of the scope for the query. Runs in the caller's transaction."""
     dense = await dense_candidates(session, scope=scope, query_vector=query_vector, params=params)
     linear = params.fusion == "linear"
     lexical = await lexical_candidates(
@@ -378,7 +550,7 @@ async def hybrid_search(
             for chunk_id, similarity in found.items()
         ]
     ranked = fuse(dense, lexical, params)[:k]
-    return await load_passages(session, user_id=scope.user_id, ranked=ranked)
+    return await load_passages(session, scope=scope, ranked=ranked)
 
 
 def is_relevant(passage: Passage, params: RetrievalParams) -> bool:

@@ -12,7 +12,7 @@ from app.ai.factory import get_embedder
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.passages import Passage
-from app.search.retrieval import RetrievalParams, SearchScope, hybrid_search
+from app.search.retrieval import ReadableDocuments, RetrievalParams, SearchScope, hybrid_search
 
 
 async def search(
@@ -23,18 +23,34 @@ async def search(
     query: str,
     k: int,
     document_ids: Sequence[uuid.UUID] | None = None,
+    readable: ReadableDocuments | None = None,
     params: RetrievalParams | None = None,
 ) -> list[Passage]:
+    """The ``k`` best passages for ``query``.
+
+    Without ``readable``: ``user_id``'s own documents (narrowed to ``document_ids``, BM25
+    statistics of their whole corpus). With it: exactly the documents it lists per owner
+    (None: every document of that owner), BM25 statistics of exactly those; the caller
+    (app.sharing) has decided that ``user_id`` may read them, and ``document_ids`` must be
+    None. ``{user_id: None}`` runs the same SQL as no ``readable``.
+    """
+    if readable is not None and document_ids is not None:
+        raise ValueError("readable lists the documents: narrow it instead of document_ids")
     # PostgreSQL text cannot hold U+0000 (a 500 from to_tsvector otherwise): treat it as a space.
     query = query.replace("\x00", " ")
     embedder = get_embedder(settings)
     vector = await embed_query_async(embedder, query)
-    scope = SearchScope(
-        user_id=user_id,
-        document_ids=list(document_ids) if document_ids else None,
-        model_id=embedder.model_id,
-        dimensions=embedder.dimensions,
-    )
+    if readable is not None:
+        scope = SearchScope(
+            owners=readable, model_id=embedder.model_id, dimensions=embedder.dimensions
+        )
+    else:
+        scope = SearchScope(
+            user_id=user_id,
+            document_ids=list(document_ids) if document_ids else None,
+            model_id=embedder.model_id,
+            dimensions=embedder.dimensions,
+        )
     return await hybrid_search(
         session,
         scope=scope,
