@@ -1,4 +1,5 @@
-"""Chats and messages, scoped to their owner."""
+"""Chats and messages, scoped to their owner; a chat's sources are what its owner can read
+(app.sharing.access)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.chat.models import Chat, ChatMessage
 from app.core.errors import NotFound
-from app.documents.models import Document
+from app.sharing import access
+from app.sharing.models import Role
 
 CHAT_NOT_FOUND = "Chat not found."
 TITLE_CHARS = 60
 HISTORY_MESSAGES = 6
-# A citation of a deleted document keeps its number and says so; nothing of the document
-# (name, text) outlives the delete.
+# A citation of a deleted document, or of one no longer shared with the reader, keeps its
+# number and says so; nothing of the document (name, text) outlives the delete or the share.
 DELETED_SOURCE = {
     "source_deleted": True,
     "filename": "",
@@ -34,11 +36,19 @@ async def create_chat(
     user_id: uuid.UUID,
     title: str | None,
     document_ids: Sequence[uuid.UUID] | None,
+    collection_id: uuid.UUID | None = None,
 ) -> Chat:
+    """A chat that answers from ``collection_id`` (404 if the user cannot see it) and/or
+    ``document_ids``, or from everything the user can read."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+        )
     chat = Chat(
         user_id=user_id,
         title=(title or "").strip() or "New chat",
         document_ids=list(document_ids) if document_ids else None,
+        collection_id=collection_id,
     )
     session.add(chat)
     await session.flush()
@@ -81,6 +91,13 @@ async def update_chat(
     if "document_ids" in changes:
         ids = changes["document_ids"]
         chat.document_ids = list(ids) if ids else None
+    if "collection_id" in changes:
+        collection_id = changes["collection_id"]
+        if collection_id is not None:
+            await access.require_collection(
+                session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+            )
+        chat.collection_id = collection_id
     await session.flush()
     await session.refresh(chat)
     return chat
@@ -94,8 +111,9 @@ async def delete_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uui
 async def list_messages(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ChatMessage]:
-    """Messages oldest first. Citations of documents deleted since say so and keep nothing
-    of the passage (set on the loaded objects only: reading never rewrites a stored answer)."""
+    """Messages oldest first. Citations of documents deleted since, or no longer shared with
+    the user, say so and keep nothing of the passage (set on the loaded objects only:
+    reading never rewrites a stored answer)."""
     messages = list(
         (
             await session.execute(
@@ -109,17 +127,10 @@ async def list_messages(
     )
     cited = {c["document_id"] for m in messages for c in m.citations}
     if cited:
-        existing = {
-            str(doc_id)
-            for doc_id in (
-                await session.execute(
-                    select(Document.id).where(
-                        Document.user_id == user_id,
-                        Document.id.in_([uuid.UUID(d) for d in cited]),
-                    )
-                )
-            ).scalars()
-        }
+        readable = await access.document_roles(
+            session, reader_id=user_id, document_ids=[uuid.UUID(d) for d in cited]
+        )
+        existing = {str(document_id) for document_id in readable}
         for message in messages:
             citations = [
                 c if c["document_id"] in existing else {**c, **DELETED_SOURCE}

@@ -54,6 +54,13 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class Forbidden(AppError):
+    """The caller can see the thing but may not change it."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"

@@ -1,4 +1,7 @@
-"""Documents: upload, listing, deletion and (re)indexing requests, always scoped to a user."""
+"""Documents: upload, listing, deletion and (re)indexing requests.
+
+A user reads what app.sharing.access says they may (their own documents and those of
+collections shared with them); only a document's owner deletes or reindexes it."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from app.documents.detect import (
 from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.indexing import remove_document_chunks
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
+from app.documents.repository import ReadableDocument, readable_documents
 from app.documents.storage import Originals
 from app.documents.tasks import ingest_document
 from app.documents.url_import import (
@@ -35,6 +39,9 @@ from app.documents.url_import import (
     UrlImportError,
     fetch_document,
 )
+from app.sharing import access
+from app.sharing.models import Role
+from app.sharing.repository import add_collection_documents
 
 if TYPE_CHECKING:
     from app.core.settings import Settings
@@ -100,9 +107,15 @@ async def create_documents(
     user_id: uuid.UUID,
     uploads: Sequence[Upload],
     originals: Originals,
+    collection_id: uuid.UUID | None = None,
 ) -> list[Document]:
     """Store each file (in the configured store) and queue it; the same bytes uploaded again
-    return the existing record."""
+    return the existing record. With ``collection_id`` (editors of it only), each document
+    is also added to that collection."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.EDITOR
+        )
     validated = [validate_upload(upload) for upload in uploads]
     documents: list[Document] = []
     for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
@@ -136,6 +149,13 @@ async def create_documents(
             )
             document_id = existing.scalar_one()
         documents.append(await get_document(session, user_id=user_id, document_id=document_id))
+    if collection_id is not None and documents:
+        await add_collection_documents(
+            session,
+            collection_id=collection_id,
+            document_ids=[document.id for document in documents],
+            added_by=user_id,
+        )
     return documents
 
 
@@ -176,22 +196,65 @@ async def import_url(
 
 
 async def list_documents(
-    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[Document]:
-    result = await session.execute(
-        select(Document)
-        .where(Document.user_id == user_id)
-        .order_by(Document.created_at.desc(), Document.id)
-        .limit(limit)
-        .offset(offset)
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    collection_id: uuid.UUID | None = None,
+    owned: bool = False,
+) -> list[ReadableDocument]:
+    """Everything the user can read, or only their own (``owned``), or only a collection's
+    documents (404 for a collection they cannot see)."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+        )
+    return await readable_documents(
+        session,
+        reader_id=user_id,
+        collection_id=collection_id,
+        owned=owned,
+        limit=limit,
+        offset=offset,
     )
-    return result.scalars().all()
+
+
+async def describe(
+    session: AsyncSession, *, user_id: uuid.UUID, documents: Sequence[Document]
+) -> list[ReadableDocument]:
+    """The documents (which the user can read) with their owner and the user's role."""
+    found = {
+        readable.document.id: readable
+        for readable in await readable_documents(
+            session, reader_id=user_id, document_ids=[document.id for document in documents]
+        )
+    }
+    return [found[document.id] for document in documents]
+
+
+async def get_readable(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
+) -> ReadableDocument:
+    found = await readable_documents(session, reader_id=user_id, document_ids=[document_id])
+    if not found:
+        raise NotFound(DOCUMENT_NOT_FOUND)
+    return found[0]
 
 
 async def get_document(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    document_id: uuid.UUID,
+    for_update: bool = False,
+    at_least: Role = Role.VIEWER,
 ) -> Document:
-    statement = select(Document).where(Document.id == document_id, Document.user_id == user_id)
+    """A document the user can read (404), with at least the role ``at_least`` (403)."""
+    await access.require_document(
+        session, reader_id=user_id, document_id=document_id, at_least=at_least
+    )
+    statement = select(Document).where(Document.id == document_id)
     if for_update:
         statement = statement.with_for_update()
     result = await session.execute(statement.execution_options(populate_existing=True))
@@ -220,10 +283,10 @@ async def delete_document(
     (tasks.publish_document). An
     original in object storage is the caller's to forget once that commits."""
     document = await get_document(
-        session, user_id=user_id, document_id=document_id, for_update=True
+        session, user_id=user_id, document_id=document_id, for_update=True, at_least=Role.OWNER
     )
     await cancel_ingestion(session, document_id=document.id)
-    await remove_document_chunks(session, user_id=user_id, document_id=document.id)
+    await remove_document_chunks(session, user_id=document.user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()
     return document
@@ -233,7 +296,7 @@ async def request_reindex(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
 ) -> Document:
     document = await get_document(
-        session, user_id=user_id, document_id=document_id, for_update=True
+        session, user_id=user_id, document_id=document_id, for_update=True, at_least=Role.OWNER
     )
     if document.status in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING):
         return document  # a job is already on its way
@@ -249,13 +312,16 @@ async def request_reindex(
 async def get_page(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, number: int
 ) -> tuple[Document, DocumentPage, int]:
-    """A page of the user's document with the number of pages stored (404 otherwise)."""
+    """A page of a document the user can read, with the number of pages stored (404
+    otherwise)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
     stored = (
         await session.execute(
             select(func.count())
             .select_from(DocumentPage)
-            .where(DocumentPage.document_id == document.id, DocumentPage.user_id == user_id)
+            .where(
+                DocumentPage.document_id == document.id, DocumentPage.user_id == document.user_id
+            )
         )
     ).scalar_one()
     if stored == 0:
@@ -264,7 +330,7 @@ async def get_page(
         await session.execute(
             select(DocumentPage).where(
                 DocumentPage.document_id == document.id,
-                DocumentPage.user_id == user_id,
+                DocumentPage.user_id == document.user_id,
                 DocumentPage.number == number,
             )
         )
@@ -304,12 +370,14 @@ async def get_page_image(
 async def get_chunk(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, chunk_id: int
 ) -> Chunk:
-    """A passage of the user's document (404 for a missing document or passage)."""
+    """A passage of a document the user can read (404 for a missing document or passage)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
     chunk = (
         await session.execute(
             select(Chunk).where(
-                Chunk.id == chunk_id, Chunk.document_id == document.id, Chunk.user_id == user_id
+                Chunk.id == chunk_id,
+                Chunk.document_id == document.id,
+                Chunk.user_id == document.user_id,
             )
         )
     ).scalar_one_or_none()
