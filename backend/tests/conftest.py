@@ -28,6 +28,7 @@ from app.core import migrate
 from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
 from app.main import create_app
+from tests.fakes import FakeOpenAI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -151,6 +152,31 @@ async def register(
 @pytest.fixture
 async def auth_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return await register(client)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible server (tests.fakes) that answers for the LLM."""
+    with FakeOpenAI(api_key="sk-test-key") as server:
+        yield server
+
+
+@pytest.fixture
+async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, with its worker, generating answers with ``fake_llm``."""
+    configured = settings.model_copy(
+        update={
+            "run_worker": True,
+            "openai_base_url": fake_llm.base_url,
+            "openai_api_key": "sk-test-key",
+            "llm_model": "gpt-fake",
+        }
+    )
+    application = create_app(configured)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
 
 
 READY_TIMEOUT_S = 120

@@ -156,14 +156,7 @@ async def list_collection_documents(
     page: Annotated[Page, Depends(page_params(default_limit=200))],
 ) -> list[DocumentOut]:
     """The documents of a collection you can see (the same as ``GET /documents?collection_id=``)."""
-    documents = await service.list_documents(
-        session,
-        user_id=user.id,
-        limit=page.limit,
-        offset=page.offset,
-        collection_id=collection_id,
-    )
-    return [document_out(readable) for readable in documents]
+    return await list_documents(user, session, page, collection_id=collection_id)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, responses={404: ERROR_RESPONSE})

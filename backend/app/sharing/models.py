@@ -19,7 +19,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    column,
     func,
+    table,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -58,8 +60,18 @@ class Collection(Base):
     )
 
 
+# The columns of `documents` (app.documents.models) that decide who may read a document.
+documents_table = table(
+    "documents", column("id", UUID(as_uuid=True)), column("user_id", UUID(as_uuid=True))
+)
+
+
 class CollectionDocument(Base):
-    """A document in a collection (a document may be in several; its uploader owns it)."""
+    """A document in a collection (a document may be in several; its uploader owns it).
+
+    ``owner_id`` is the document's `documents.user_id`, copied when it is added (a document
+    never changes owner): a reader's search scope, grouped by owner, comes from this table
+    alone."""
 
     __tablename__ = "collection_documents"
     __table_args__ = (Index("ix_collection_documents_document_id", "document_id"),)
@@ -69,6 +81,9 @@ class CollectionDocument(Base):
     )
     document_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
     )
     added_by: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")

@@ -9,7 +9,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from app.sharing.models import (
     Group,
     GroupMember,
     Role,
+    documents_table,
 )
 
 
@@ -90,13 +92,17 @@ async def add_collection_documents(
     document_ids: Sequence[uuid.UUID],
     added_by: uuid.UUID,
 ) -> None:
+    documents = documents_table
     await session.execute(
         pg_insert(CollectionDocument)
-        .values(
-            [
-                {"collection_id": collection_id, "document_id": d, "added_by": added_by}
-                for d in dict.fromkeys(document_ids)
-            ]
+        .from_select(
+            ["collection_id", "document_id", "owner_id", "added_by"],
+            select(
+                literal(collection_id, UUID(as_uuid=True)),
+                documents.c.id,
+                documents.c.user_id,
+                literal(added_by, UUID(as_uuid=True)),
+            ).where(documents.c.id.in_(list(document_ids))),
         )
         .on_conflict_do_nothing(index_elements=["collection_id", "document_id"])
     )

@@ -9,15 +9,12 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from app.core.settings import Settings
-from app.main import create_app
 from tests.conftest import register, sse_events, upload, wait_until_settled
 from tests.fakes import FakeOpenAI, ok
 
@@ -38,29 +35,6 @@ OWN = (
 QUESTION = "When does the Velmorran ferry cross to Glimmerholt?"
 SLOW_ANSWER = "The ferry crosses at slack water [1]. " * 8
 REVOKED_WITHIN_S = 1.0
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(api_key="sk-test-key") as server:
-        yield server
-
-
-@pytest.fixture
-async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[httpx.AsyncClient]:
-    configured = settings.model_copy(
-        update={
-            "run_worker": True,
-            "openai_base_url": fake_llm.base_url,
-            "openai_api_key": "sk-test-key",
-            "llm_model": "gpt-fake",
-        }
-    )
-    application = create_app(configured)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 @dataclass

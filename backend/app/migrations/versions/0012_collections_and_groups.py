@@ -48,6 +48,7 @@ def upgrade() -> None:
         "collection_documents",
         sa.Column("collection_id", UUID, nullable=False),
         sa.Column("document_id", UUID, nullable=False),
+        sa.Column("owner_id", UUID, nullable=False),
         sa.Column("added_by", UUID, nullable=True),
         _created_at("added_at"),
         sa.ForeignKeyConstraint(
@@ -60,6 +61,12 @@ def upgrade() -> None:
             ["document_id"],
             ["documents.id"],
             name="fk_collection_documents_document_id_documents",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["users.id"],
+            name="fk_collection_documents_owner_id_users",
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
