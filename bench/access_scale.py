@@ -76,8 +76,8 @@ def load(admin_uri: str, *, others: int, docs_per_user: int) -> dict[str, Any]:
                 (collection_id, owner),
             )
             conn.execute(
-                "INSERT INTO collection_documents (collection_id, document_id, added_by) "
-                "SELECT %s, id, user_id FROM documents WHERE user_id = %s",
+                "INSERT INTO collection_documents (collection_id, document_id, owner_id, added_by) "
+                "SELECT %s, id, user_id, user_id FROM documents WHERE user_id = %s",
                 (collection_id, owner),
             )
             return collection_id
