@@ -29,11 +29,13 @@ from app.core.routing import TemplatedPlainRoute, TemplatedRoute
 from app.core.settings import ConfigError, Settings, get_settings
 from app.core.static import mount_frontend
 from app.documents.indexing import log_embedding_disagreement
+from app.documents.routes import collection_documents_router
 from app.documents.routes import router as documents_router
 from app.documents.storage import open_originals
 from app.health import health, ready
 from app.mcp.server import MCP_PATH, DocChatMcp
 from app.search.routes import router as search_router
+from app.sharing.routes import collections_router, groups_router
 from app.worker import run_worker_in_background
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_router,
         search_router,
         chat_router,
+        collections_router,
+        collection_documents_router,
+        groups_router,
     ):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)

@@ -4,6 +4,13 @@ from app.auth.models import ApiKey, RefreshToken, User
 from app.chat.models import Chat, ChatMessage
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
+from app.sharing.models import (
+    Collection,
+    CollectionDocument,
+    CollectionMember,
+    Group,
+    GroupMember,
+)
 
 metadata = Base.metadata
 
@@ -13,8 +20,13 @@ __all__ = [
     "ChatMessage",
     "Chunk",
     "ChunkTerm",
+    "Collection",
+    "CollectionDocument",
+    "CollectionMember",
     "Document",
     "DocumentFile",
+    "Group",
+    "GroupMember",
     "RefreshToken",
     "User",
     "UserCorpusStats",

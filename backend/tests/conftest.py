@@ -4,6 +4,7 @@ database built by the migrations once per run, and a fresh copy of it for every 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -27,6 +28,7 @@ from app.core import migrate
 from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
 from app.main import create_app
+from tests.fakes import FakeOpenAI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -76,16 +78,27 @@ def template_url(pg_admin_url: str) -> str:
     return url
 
 
-@pytest.fixture
-def database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
-    """A fresh database for this test, cloned from the migrated template."""
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    url = ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
-    yield url
+def _drop_database(pg_admin_url: str, name: str) -> None:
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@pytest.fixture(scope="module")
+def module_database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
+    """A migrated database shared by one module's tests (for worlds that are slow to build)."""
+    name = f"m_{uuid.uuid4().hex[:16]}"
+    yield ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
+    """A fresh database for this test, cloned from the migrated template."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    yield ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
+    _drop_database(pg_admin_url, name)
 
 
 def make_settings(database_url: str, tmp: Path, **overrides: Any) -> Settings:
@@ -141,6 +154,31 @@ async def auth_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return await register(client)
 
 
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible server (tests.fakes) that answers for the LLM."""
+    with FakeOpenAI(api_key="sk-test-key") as server:
+        yield server
+
+
+@pytest.fixture
+async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app, with its worker, generating answers with ``fake_llm``."""
+    configured = settings.model_copy(
+        update={
+            "run_worker": True,
+            "openai_base_url": fake_llm.base_url,
+            "openai_api_key": "sk-test-key",
+            "llm_model": "gpt-fake",
+        }
+    )
+    application = create_app(configured)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
 READY_TIMEOUT_S = 120
 
 
@@ -191,3 +229,43 @@ async def upload_and_settle(
 
 def pdf(name: str) -> tuple[str, bytes, str]:
     return (name, (CORPUS / name).read_bytes(), "application/pdf")
+
+
+def sse_events(body: str) -> list[dict[str, Any]]:
+    """The JSON events of an answer stream (without the closing [DONE])."""
+    events = []
+    for block in body.split("\n\n"):
+        if block.startswith("data: ") and block != "data: [DONE]":
+            events.append(json.loads(block[len("data: ") :]))
+    return events
+
+
+def walk_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(METHOD, path template) of every HTTP route, through included routers and mounts."""
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:  # FastAPI's included-router wrapper
+            context = getattr(route, "include_context", None)
+            yield from walk_routes(original.routes, prefix + (getattr(context, "prefix", "") or ""))
+            continue
+        path = getattr(route, "path", None)
+        methods = getattr(route, "methods", None)
+        if path is not None and methods:
+            for method in methods:
+                if method != "HEAD":
+                    yield method, prefix + path
+        elif getattr(route, "routes", None):  # a Mount with sub-routes
+            yield from walk_routes(list(route.routes), prefix + str(getattr(route, "path", "")))
+
+
+def every_route(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (METHOD, path template) the app serves, checked against its OpenAPI schema so
+    that the walk cannot miss a route silently."""
+    routes = set(walk_routes(list(app.routes)))
+    documented = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert documented <= routes, documented - routes
+    return routes

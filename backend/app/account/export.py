@@ -120,10 +120,10 @@ async def _documents(sessions: SessionFactory, *, user_id: uuid.UUID) -> AsyncIt
     while True:
         async with sessions() as session:
             page = await documents_service.list_documents(
-                session, user_id=user_id, limit=PAGE_SIZE, offset=offset
+                session, user_id=user_id, limit=PAGE_SIZE, offset=offset, owned=True
             )
-        for document in page:
-            yield document
+        for readable in page:
+            yield readable.document
         if len(page) < PAGE_SIZE:
             return
         offset += PAGE_SIZE

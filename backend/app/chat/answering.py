@@ -32,8 +32,9 @@ from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.highlights import cite, cite_for_query, cite_for_statements, excerpt
 from app.search.passages import Passage
+from app.search.readable import search_readable
 from app.search.retrieval import is_relevant
-from app.search.service import search
+from app.sharing.access import ReadScope, read_scope
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +107,11 @@ def _markers(statement: str) -> set[int]:
 
 
 async def _search_relevant(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    user_id: uuid.UUID,
-    query: str,
-    document_ids: list[uuid.UUID] | None,
+    session: AsyncSession, *, settings: Settings, scope: ReadScope, query: str
 ) -> list[Passage]:
-    passages = await search(
-        session, settings=settings, user_id=user_id, query=query, k=RETRIEVE_K,
-        document_ids=document_ids,
-    )  # fmt: skip
+    passages = await search_readable(
+        session, settings=settings, scope=scope, query=query, k=RETRIEVE_K
+    )
     params = get_retrieval_params()
     return [passage for passage in passages if is_relevant(passage, params)][:MAX_SOURCES]
 
@@ -129,7 +124,9 @@ async def prepare_answer(
     chat_id: uuid.UUID,
     body: MessageIn,
 ) -> PreparedAnswer:
-    """Store the question and retrieve its sources (404 for someone else's chat)."""
+    """Store the question and retrieve its sources (404 for someone else's chat, or for a
+    collection named in the message that the user cannot see): what the user can read
+    now, within the message's scope or else the chat's."""
     chat = await service.get_chat(session, user_id=user_id, chat_id=chat_id)
     history_rows = await service.recent_history(session, user_id=user_id, chat_id=chat_id)
     history = [(m.role, m.content) for m in history_rows if m.content]
@@ -143,15 +140,20 @@ async def prepare_answer(
         else:
             search_query = prompting.heuristic_standalone_query(question, previous_question)
     document_ids = body.document_ids if body.document_ids is not None else chat.document_ids
-    relevant = await _search_relevant(
-        session, settings=settings, user_id=user_id, query=search_query, document_ids=document_ids
+    # A collection the message names must be visible (404); the chat's stored one may have
+    # been unshared since, and then reads nothing.
+    scope = await read_scope(
+        session,
+        reader_id=user_id,
+        collection_id=body.collection_id or chat.collection_id,
+        document_ids=document_ids or None,
+        require_collection=body.collection_id is not None,
     )
+    relevant = await _search_relevant(session, settings=settings, scope=scope, query=search_query)
     if not relevant and search_query != question:
         # The rewrite found nothing: the question may not have been a follow-up after all.
         search_query = question
-        relevant = await _search_relevant(
-            session, settings=settings, user_id=user_id, query=question, document_ids=document_ids
-        )
+        relevant = await _search_relevant(session, settings=settings, scope=scope, query=question)
     user_message = await service.add_message(
         session,
         user_id=user_id,

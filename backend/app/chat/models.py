@@ -14,7 +14,14 @@ from app.core.db import Base
 
 class Chat(Base):
     __tablename__ = "chats"
-    __table_args__ = (Index("ix_chats_user_id_updated_at", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_chats_user_id_updated_at", "user_id", "updated_at"),
+        Index(
+            "ix_chats_collection_id",
+            "collection_id",
+            postgresql_where=sql_text("collection_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -22,6 +29,10 @@ class Chat(Base):
     )
     title: Mapped[str] = mapped_column(String(200), server_default="New chat")
     document_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    # The chat's scope: a collection (its documents the asker can read); NULL: all they can.
+    collection_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("collections.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

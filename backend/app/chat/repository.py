@@ -20,8 +20,11 @@ async def add_chat(
     user_id: uuid.UUID,
     title: str,
     document_ids: list[uuid.UUID] | None,
+    collection_id: uuid.UUID | None,
 ) -> Chat:
-    chat = Chat(user_id=user_id, title=title, document_ids=document_ids)
+    chat = Chat(
+        user_id=user_id, title=title, document_ids=document_ids, collection_id=collection_id
+    )
     session.add(chat)
     await session.flush()
     await session.refresh(chat)

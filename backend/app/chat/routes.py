@@ -24,10 +24,16 @@ router = api_router(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ChatOut)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ChatOut, responses={404: ERROR_RESPONSE}
+)
 async def create_chat(body: ChatCreate, user: CurrentUser, session: SessionDep) -> ChatOut:
     chat = await service.create_chat(
-        session, user_id=user.id, title=body.title, document_ids=body.document_ids
+        session,
+        user_id=user.id,
+        title=body.title,
+        document_ids=body.document_ids,
+        collection_id=body.collection_id,
     )
     return ChatOut.model_validate(chat)
 

@@ -11,15 +11,19 @@ from app.search.highlights import Excerpt
 from app.search.passages import Passage
 from app.search.schemas import PassageOut
 
+COLLECTION_SCOPE = "Answer from this collection's documents (null: everything you can read)"
+
 
 class ChatCreate(BaseModel):
     title: TextIn | None = Field(default=None, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    collection_id: uuid.UUID | None = Field(default=None, description=COLLECTION_SCOPE)
 
 
 class ChatUpdate(BaseModel):
     title: TextIn | None = Field(default=None, min_length=1, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    collection_id: uuid.UUID | None = Field(default=None, description=COLLECTION_SCOPE)
 
 
 class ChatOut(BaseModel):
@@ -28,6 +32,7 @@ class ChatOut(BaseModel):
     id: uuid.UUID
     title: str
     document_ids: list[uuid.UUID] | None
+    collection_id: uuid.UUID | None = Field(description=COLLECTION_SCOPE)
     created_at: datetime
     updated_at: datetime
 
@@ -35,7 +40,9 @@ class ChatOut(BaseModel):
 class Citation(PassageOut):
     n: int
     source_deleted: bool = Field(
-        default=False, description="The cited document has been deleted since the answer"
+        default=False,
+        description="The cited document has been deleted since the answer, or is no longer "
+        "shared with you",
     )
 
     @classmethod
@@ -65,3 +72,6 @@ class ChatDetail(ChatOut):
 class MessageIn(BaseModel):
     content: TextIn = Field(min_length=1, max_length=8000)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    collection_id: uuid.UUID | None = Field(
+        default=None, description="This question only: answer from this collection's documents"
+    )

@@ -1,4 +1,5 @@
-"""Chats and messages, scoped to their owner."""
+"""Chats and messages, scoped to their owner; a chat's sources are what its owner can read
+(app.sharing.access)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from app.chat import repository
 from app.chat.models import Chat, ChatMessage
 from app.chat.repository import UNTITLED
 from app.core.errors import NotFound
-from app.documents import repository as documents
+from app.sharing import access
+from app.sharing.models import Role
 
 CHAT_NOT_FOUND = "Chat not found."
 TITLE_CHARS = 60
 HISTORY_MESSAGES = 6
-# A citation of a deleted document keeps its number and says so; nothing of the document
-# (name, text) outlives the delete.
+# A citation of a deleted document, or of one no longer shared with the reader, keeps its
+# number and says so; nothing of the document (name, text) outlives the delete or the share.
 DELETED_SOURCE = {
     "source_deleted": True,
     "filename": "",
@@ -35,12 +37,20 @@ async def create_chat(
     user_id: uuid.UUID,
     title: str | None,
     document_ids: Sequence[uuid.UUID] | None,
+    collection_id: uuid.UUID | None = None,
 ) -> Chat:
+    """A chat that answers from ``collection_id`` (404 if the user cannot see it) and/or
+    ``document_ids``, or from everything the user can read."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+        )
     return await repository.add_chat(
         session,
         user_id=user_id,
         title=(title or "").strip() or UNTITLED,
         document_ids=list(document_ids) if document_ids else None,
+        collection_id=collection_id,
     )
 
 
@@ -70,6 +80,13 @@ async def update_chat(
     if "document_ids" in changes:
         ids = changes["document_ids"]
         chat.document_ids = list(ids) if ids else None
+    if "collection_id" in changes:
+        collection_id = changes["collection_id"]
+        if collection_id is not None:
+            await access.require_collection(
+                session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+            )
+        chat.collection_id = collection_id
     await session.flush()
     await session.refresh(chat)
     return chat
@@ -83,17 +100,16 @@ async def delete_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uui
 async def list_messages(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ChatMessage]:
-    """Messages oldest first. Citations of documents deleted since say so and keep nothing
-    of the passage (set on the loaded objects only: reading never rewrites a stored answer)."""
+    """Messages oldest first. Citations of documents deleted since, or no longer shared with
+    the user, say so and keep nothing of the passage (set on the loaded objects only:
+    reading never rewrites a stored answer)."""
     messages = await repository.messages_of(session, user_id=user_id, chat_id=chat_id)
     cited = {c["document_id"] for m in messages for c in m.citations}
     if cited:
-        existing = {
-            str(doc_id)
-            for doc_id in await documents.existing_document_ids(
-                session, user_id=user_id, document_ids=[uuid.UUID(d) for d in cited]
-            )
-        }
+        readable = await access.document_roles(
+            session, reader_id=user_id, document_ids=[uuid.UUID(d) for d in cited]
+        )
+        existing = {str(document_id) for document_id in readable}
         for message in messages:
             citations = [
                 c if c["document_id"] in existing else {**c, **DELETED_SOURCE}

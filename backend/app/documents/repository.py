@@ -1,17 +1,22 @@
 """The SQL of documents, their pages and passages (ORM). The write side of the search index
-(chunks, postings, statistics) is in `indexing.py`."""
+(chunks, postings, statistics) is in `indexing.py`; what a reader may see is decided by
+app.sharing.access, which the reading queries here join."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import User
 from app.documents.models import Chunk, Document, DocumentFile, DocumentPage, DocumentStatus
+from app.sharing import access
+from app.sharing.models import Role
 
 
 async def insert_document_if_new(
@@ -36,37 +41,52 @@ async def document_id_by_hash(
     return result.scalar_one()
 
 
-async def documents_of(
-    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[Document]:
-    result = await session.execute(
-        select(Document)
-        .where(Document.user_id == user_id)
+@dataclass(frozen=True)
+class ReadableDocument:
+    document: Document
+    owner: User
+    role: Role
+
+
+async def readable_documents(
+    session: AsyncSession,
+    *,
+    reader_id: uuid.UUID,
+    document_ids: Sequence[uuid.UUID] | None = None,
+    collection_id: uuid.UUID | None = None,
+    owned: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[ReadableDocument]:
+    """The documents the reader can read, newest first, with their owner and the reader's
+    role; narrowed to ``document_ids``, a collection's documents, or the reader's own."""
+    ranks = access.document_ranks(reader_id, document_ids=document_ids)
+    statement = (
+        select(Document, User, ranks.c.rank)
+        .join(ranks, ranks.c.document_id == Document.id)
+        .join(User, User.id == Document.user_id)
         .order_by(Document.created_at.desc(), Document.id)
-        .limit(limit)
         .offset(offset)
+        .limit(limit)
+        .execution_options(populate_existing=True)
     )
-    return result.scalars().all()
+    if collection_id is not None:
+        statement = statement.where(Document.id.in_(access.in_collection(collection_id)))
+    if owned:
+        statement = statement.where(Document.user_id == reader_id)
+    rows = (await session.execute(statement)).all()
+    return [ReadableDocument(row[0], row[1], access.role_of_rank(row[2])) for row in rows]
 
 
-async def document_of(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
+async def document_by_id(
+    session: AsyncSession, *, document_id: uuid.UUID, for_update: bool = False
 ) -> Document | None:
-    statement = select(Document).where(Document.id == document_id, Document.user_id == user_id)
+    """A document by id alone: for a caller that has checked the access (app.sharing.access)."""
+    statement = select(Document).where(Document.id == document_id)
     if for_update:
         statement = statement.with_for_update()
     result = await session.execute(statement.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
-
-
-async def existing_document_ids(
-    session: AsyncSession, *, user_id: uuid.UUID, document_ids: Sequence[uuid.UUID]
-) -> list[uuid.UUID]:
-    """Those of `document_ids` that are still the user's documents."""
-    result = await session.execute(
-        select(Document.id).where(Document.user_id == user_id, Document.id.in_(document_ids))
-    )
-    return list(result.scalars())
 
 
 async def requeue_document(session: AsyncSession, *, document_id: uuid.UUID) -> None:
@@ -114,6 +134,11 @@ async def chunk_of(
         statement = statement.where(Chunk.document_id == document_id)
     result = await session.execute(statement)
     return result.scalar_one_or_none()
+
+
+async def chunk_by_id(session: AsyncSession, *, chunk_id: int) -> Chunk | None:
+    """Any owner's passage: the caller checks that the reader may read its document."""
+    return await session.get(Chunk, chunk_id)
 
 
 async def document_ids_of(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:

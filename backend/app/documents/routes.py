@@ -8,7 +8,9 @@ from fastapi import (
     BackgroundTasks,
     Depends,
     File,
+    Form,
     Path,
+    Query,
     Request,
     Response,
     UploadFile,
@@ -24,6 +26,7 @@ from app.core.pagination import Page, page_params
 from app.core.routing import API_PREFIX, api_router
 from app.core.settings import SettingsDep
 from app.documents import service
+from app.documents.repository import ReadableDocument
 from app.documents.schemas import (
     ChunkLocationOut,
     DocumentOut,
@@ -36,10 +39,11 @@ from app.documents.storage import Originals
 from app.search.highlights import cite
 from app.search.schemas import HighlightOut
 
-router = api_router(
-    prefix=f"{API_PREFIX}/documents",
-    tags=["documents"],
-    responses={400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+ERRORS = {400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE}
+router = api_router(prefix=f"{API_PREFIX}/documents", tags=["documents"], responses=ERRORS)
+# A collection's documents are a listing of documents: this package owns their shape.
+collection_documents_router = api_router(
+    prefix=f"{API_PREFIX}/collections", tags=["collections"], responses=ERRORS
 )
 
 MAX_FILES_PER_REQUEST = 20
@@ -53,11 +57,21 @@ def get_originals(request: Request) -> Originals:
 OriginalsDep = Annotated[Originals, Depends(get_originals)]
 
 
+def document_out(readable: ReadableDocument) -> DocumentOut:
+    return DocumentOut.of(readable.document, owner=readable.owner, my_role=readable.role)
+
+
 @router.post(
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=list[DocumentOut],
-    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    responses={
+        403: ERROR_RESPONSE,
+        404: ERROR_RESPONSE,
+        413: ERROR_RESPONSE,
+        415: ERROR_RESPONSE,
+        429: ERROR_RESPONSE,
+    },
     dependencies=[per_user_limit("upload", lambda settings: settings.upload_rate_limit)],
 )
 async def upload_documents(
@@ -65,14 +79,23 @@ async def upload_documents(
     session: SessionDep,
     originals: OriginalsDep,
     files: Annotated[list[UploadFile], File(description="One or more documents")],
+    collection_id: Annotated[
+        uuid.UUID | None,
+        Form(description="Also add the documents to this collection (its editors and owner)"),
+    ] = None,
 ) -> list[DocumentOut]:
     if len(files) > MAX_FILES_PER_REQUEST:
         raise Unprocessable(f"Upload at most {MAX_FILES_PER_REQUEST} files at once.")
     uploads = [service.Upload(filename=f.filename or "", data=await f.read()) for f in files]
     documents = await service.create_documents(
-        session, user_id=user.id, uploads=uploads, originals=originals
+        session,
+        user_id=user.id,
+        uploads=uploads,
+        originals=originals,
+        collection_id=collection_id,
     )
-    return [DocumentOut.model_validate(d) for d in documents]
+    described = await service.describe(session, user_id=user.id, documents=documents)
+    return [document_out(readable) for readable in described]
 
 
 @router.post(
@@ -97,27 +120,51 @@ async def import_document_from_url(
         limits=service.fetch_limits(settings),
         originals=originals,
     )
-    return DocumentOut.model_validate(document)
+    [described] = await service.describe(session, user_id=user.id, documents=[document])
+    return document_out(described)
 
 
-@router.get("", response_model=list[DocumentOut])
+@router.get("", response_model=list[DocumentOut], responses={404: ERROR_RESPONSE})
 async def list_documents(
     user: CurrentUser,
     session: SessionDep,
     page: Annotated[Page, Depends(page_params(default_limit=200))],
+    collection_id: Annotated[
+        uuid.UUID | None, Query(description="Only this collection's documents")
+    ] = None,
+    owned: Annotated[bool, Query(description="Only the documents you uploaded")] = False,
 ) -> list[DocumentOut]:
+    """Every document you can read: yours and those of collections shared with you."""
     documents = await service.list_documents(
-        session, user_id=user.id, limit=page.limit, offset=page.offset
+        session,
+        user_id=user.id,
+        limit=page.limit,
+        offset=page.offset,
+        collection_id=collection_id,
+        owned=owned,
     )
-    return [DocumentOut.model_validate(d) for d in documents]
+    return [document_out(readable) for readable in documents]
+
+
+@collection_documents_router.get(
+    "/{collection_id}/documents", response_model=list[DocumentOut], responses={404: ERROR_RESPONSE}
+)
+async def list_collection_documents(
+    collection_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    page: Annotated[Page, Depends(page_params(default_limit=200))],
+) -> list[DocumentOut]:
+    """The documents of a collection you can see (the same as ``GET /documents?collection_id=``)."""
+    return await list_documents(user, session, page, collection_id=collection_id)
 
 
 @router.get("/{document_id}", response_model=DocumentOut, responses={404: ERROR_RESPONSE})
 async def get_document(
     document_id: uuid.UUID, user: CurrentUser, session: SessionDep
 ) -> DocumentOut:
-    document = await service.get_document(session, user_id=user.id, document_id=document_id)
-    return DocumentOut.model_validate(document)
+    readable = await service.get_readable(session, user_id=user.id, document_id=document_id)
+    return document_out(readable)
 
 
 @router.get(
@@ -238,7 +285,9 @@ async def get_chunk_location(
 
 
 @router.delete(
-    "/{document_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: ERROR_RESPONSE}
+    "/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: ERROR_RESPONSE, 404: ERROR_RESPONSE},
 )
 async def delete_document(
     document_id: uuid.UUID,
@@ -257,10 +306,12 @@ async def delete_document(
     "/{document_id}/reindex",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentOut,
-    responses={404: ERROR_RESPONSE},
+    responses={403: ERROR_RESPONSE, 404: ERROR_RESPONSE},
 )
 async def reindex_document(
     document_id: uuid.UUID, user: WritingUser, session: SessionDep
 ) -> DocumentOut:
+    """Its owner only."""
     document = await service.request_reindex(session, user_id=user.id, document_id=document_id)
-    return DocumentOut.model_validate(document)
+    [described] = await service.describe(session, user_id=user.id, documents=[document])
+    return document_out(described)

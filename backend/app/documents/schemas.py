@@ -4,13 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from app.auth.models import User
+from app.documents.models import Document
 from app.search.schemas import HighlightOut
+from app.sharing.models import Role
+from app.sharing.schemas import PersonOut
 
 
-class DocumentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class DocumentFields(BaseModel):
+    """A document's own columns, as every reader sees them."""
 
     id: uuid.UUID
     filename: str
@@ -32,6 +36,19 @@ class DocumentOut(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+
+
+class DocumentOut(DocumentFields):
+    owner: PersonOut = Field(description="Who uploaded the document (only they delete it)")
+    my_role: Role = Field(
+        description="owner: uploaded it; editor: can add it to and remove it from the "
+        "collections they edit; viewer: can read it"
+    )
+
+    @classmethod
+    def of(cls, document: Document, *, owner: User, my_role: Role) -> DocumentOut:
+        fields = {name: getattr(document, name) for name in DocumentFields.model_fields}
+        return cls(**fields, owner=PersonOut.model_validate(owner), my_role=my_role)
 
 
 class UrlImportIn(BaseModel):

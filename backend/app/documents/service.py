@@ -1,4 +1,7 @@
-"""Documents: upload, listing, deletion and (re)indexing requests, always scoped to a user."""
+"""Documents: upload, listing, deletion and (re)indexing requests.
+
+A user reads what app.sharing.access says they may (their own documents and those of
+collections shared with them); only a document's owner deletes or reindexes it."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from app.documents.detect import (
 from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.indexing import remove_document_chunks
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
+from app.documents.repository import ReadableDocument, readable_documents
 from app.documents.storage import Originals
 from app.documents.tasks import ingest_document
 from app.documents.url_import import (
@@ -34,6 +38,9 @@ from app.documents.url_import import (
     UrlImportError,
     fetch_document,
 )
+from app.sharing import access
+from app.sharing.models import Role
+from app.sharing.repository import add_collection_documents
 
 if TYPE_CHECKING:
     from app.core.settings import Settings
@@ -101,9 +108,15 @@ async def create_documents(
     user_id: uuid.UUID,
     uploads: Sequence[Upload],
     originals: Originals,
+    collection_id: uuid.UUID | None = None,
 ) -> list[Document]:
     """Store each file (in the configured store) and queue it; the same bytes uploaded again
-    return the existing record."""
+    return the existing record. With ``collection_id`` (editors of it only), each document
+    is also added to that collection."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.EDITOR
+        )
     validated = [validate_upload(upload) for upload in uploads]
     documents: list[Document] = []
     for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
@@ -130,6 +143,13 @@ async def create_documents(
                 session, user_id=user_id, sha256=digest
             )
         documents.append(await get_document(session, user_id=user_id, document_id=document_id))
+    if collection_id is not None and documents:
+        await add_collection_documents(
+            session,
+            collection_id=collection_id,
+            document_ids=[document.id for document in documents],
+            added_by=user_id,
+        )
     return documents
 
 
@@ -170,9 +190,50 @@ async def import_url(
 
 
 async def list_documents(
-    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
-) -> Sequence[Document]:
-    return await repository.documents_of(session, user_id=user_id, limit=limit, offset=offset)
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    collection_id: uuid.UUID | None = None,
+    owned: bool = False,
+) -> list[ReadableDocument]:
+    """Everything the user can read, or only their own (``owned``), or only a collection's
+    documents (404 for a collection they cannot see)."""
+    if collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
+        )
+    return await readable_documents(
+        session,
+        reader_id=user_id,
+        collection_id=collection_id,
+        owned=owned,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def describe(
+    session: AsyncSession, *, user_id: uuid.UUID, documents: Sequence[Document]
+) -> list[ReadableDocument]:
+    """The documents (which the user can read) with their owner and the user's role."""
+    found = {
+        readable.document.id: readable
+        for readable in await readable_documents(
+            session, reader_id=user_id, document_ids=[document.id for document in documents]
+        )
+    }
+    return [found[document.id] for document in documents]
+
+
+async def get_readable(
+    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
+) -> ReadableDocument:
+    found = await readable_documents(session, reader_id=user_id, document_ids=[document_id])
+    if not found:
+        raise NotFound(DOCUMENT_NOT_FOUND)
+    return found[0]
 
 
 async def list_document_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
@@ -180,10 +241,19 @@ async def list_document_ids(session: AsyncSession, *, user_id: uuid.UUID) -> lis
 
 
 async def get_document(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    document_id: uuid.UUID,
+    for_update: bool = False,
+    at_least: Role = Role.VIEWER,
 ) -> Document:
-    document = await repository.document_of(
-        session, user_id=user_id, document_id=document_id, for_update=for_update
+    """A document the user can read (404), with at least the role ``at_least`` (403)."""
+    await access.require_document(
+        session, reader_id=user_id, document_id=document_id, at_least=at_least
+    )
+    document = await repository.document_by_id(
+        session, document_id=document_id, for_update=for_update
     )
     if document is None:
         raise NotFound(DOCUMENT_NOT_FOUND)
@@ -209,10 +279,10 @@ async def delete_document(
     (tasks.publish_document). An
     original in object storage is the caller's to forget once that commits."""
     document = await get_document(
-        session, user_id=user_id, document_id=document_id, for_update=True
+        session, user_id=user_id, document_id=document_id, for_update=True, at_least=Role.OWNER
     )
     await cancel_ingestion(session, document_id=document.id)
-    await remove_document_chunks(session, user_id=user_id, document_id=document.id)
+    await remove_document_chunks(session, user_id=document.user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()
     return document
@@ -222,7 +292,7 @@ async def request_reindex(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID
 ) -> Document:
     document = await get_document(
-        session, user_id=user_id, document_id=document_id, for_update=True
+        session, user_id=user_id, document_id=document_id, for_update=True, at_least=Role.OWNER
     )
     if document.status in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING):
         return document  # a job is already on its way
@@ -234,13 +304,16 @@ async def request_reindex(
 async def get_page(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, number: int
 ) -> tuple[Document, DocumentPage, int]:
-    """A page of the user's document with the number of pages stored (404 otherwise)."""
+    """A page of a document the user can read, with the number of pages stored (404
+    otherwise)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
-    stored = await repository.stored_page_count(session, user_id=user_id, document_id=document.id)
+    stored = await repository.stored_page_count(
+        session, user_id=document.user_id, document_id=document.id
+    )
     if stored == 0:
         raise NotFound(PAGE_NOT_STORED)
     page = await repository.page_of(
-        session, user_id=user_id, document_id=document.id, number=number
+        session, user_id=document.user_id, document_id=document.id, number=number
     )
     if page is None:
         raise NotFound(PAGE_NOT_FOUND.format(number=number))
@@ -275,9 +348,11 @@ async def get_page_image(
 
 
 async def find_chunk(session: AsyncSession, *, user_id: uuid.UUID, chunk_id: int) -> Chunk:
-    """A passage of one of the user's documents by its id alone (404 otherwise)."""
-    chunk = await repository.chunk_of(session, user_id=user_id, chunk_id=chunk_id)
-    if chunk is None:
+    """A passage of a document the user can read, by its id alone (404 otherwise)."""
+    chunk = await repository.chunk_by_id(session, chunk_id=chunk_id)
+    if chunk is None or not await access.document_roles(
+        session, reader_id=user_id, document_ids=[chunk.document_id]
+    ):
         raise NotFound(UNKNOWN_PASSAGE)
     return chunk
 
@@ -285,10 +360,10 @@ async def find_chunk(session: AsyncSession, *, user_id: uuid.UUID, chunk_id: int
 async def get_chunk(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, chunk_id: int
 ) -> Chunk:
-    """A passage of the user's document (404 for a missing document or passage)."""
+    """A passage of a document the user can read (404 for a missing document or passage)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
     chunk = await repository.chunk_of(
-        session, user_id=user_id, document_id=document.id, chunk_id=chunk_id
+        session, user_id=document.user_id, document_id=document.id, chunk_id=chunk_id
     )
     if chunk is None:
         raise NotFound(PASSAGE_NOT_FOUND)

@@ -36,13 +36,13 @@ from app.core.ratelimit import TOO_MANY_REQUESTS, RateLimitGate, client_ip
 from app.core.settings import Settings
 from app.documents import service as documents_service
 from app.mcp.schemas import AskResult, CitedSource, DocumentSummary, PassageResult
-from app.search import service as search_service
 from app.search.highlights import cite, cite_for_query
+from app.search.readable import search_readable
+from app.sharing import access
 
 MCP_PATH = "/mcp"
 PRINCIPAL_KEY = "mcp_principal"
 API_KEY_REQUIRED = "The MCP server takes an API key: Authorization: Bearer dc_live_…"
-COLLECTION_NOT_FOUND = "Collection not found."
 INSTRUCTIONS = (
     "DocChat searches the user's own documents. Use search_documents to find passages, "
     "get_passage to read one again by its chunk_id, list_documents to see what is there, and "
@@ -173,12 +173,12 @@ class DocChatMcp:
                 str(principal.user.id),
                 message=TOO_MANY_REQUESTS,
             )
-        if collection_id is not None:
-            # No collection is readable in this version (sharing comes with collections).
-            raise ToolError(COLLECTION_NOT_FOUND)
         async with self._sessionmaker() as session, _tool_errors():
-            passages = await search_service.search(
-                session, settings=settings, user_id=principal.user.id, query=query, k=k
+            scope = await access.read_scope(
+                session, reader_id=principal.user.id, collection_id=collection_id
+            )
+            passages = await search_readable(
+                session, settings=settings, scope=scope, query=query, k=k
             )
         return [
             PassageResult(
@@ -210,16 +210,16 @@ class DocChatMcp:
             )
         return [
             DocumentSummary(
-                id=document.id,
-                filename=document.filename,
-                content_type=document.content_type,
-                status=document.status,
-                page_count=document.page_count,
-                chunk_count=document.chunk_count,
-                error=document.error,
-                created_at=document.created_at,
+                id=readable.document.id,
+                filename=readable.document.filename,
+                content_type=readable.document.content_type,
+                status=readable.document.status,
+                page_count=readable.document.page_count,
+                chunk_count=readable.document.chunk_count,
+                error=readable.document.error,
+                created_at=readable.document.created_at,
             )
-            for document in documents
+            for readable in documents
         ]
 
     async def get_passage(

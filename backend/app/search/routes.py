@@ -5,9 +5,10 @@ from app.core.db import SessionDep
 from app.core.openapi import ERROR_RESPONSE
 from app.core.routing import API_PREFIX, api_router
 from app.core.settings import SettingsDep
-from app.search import service
 from app.search.highlights import cite_for_query, excerpt
+from app.search.readable import search_readable
 from app.search.schemas import SearchHitOut, SearchIn, SearchOut
+from app.sharing import access
 
 router = api_router(
     prefix=f"{API_PREFIX}/search",
@@ -19,19 +20,22 @@ router = api_router(
 @router.post(
     "",
     response_model=SearchOut,
-    responses={429: ERROR_RESPONSE},
+    responses={404: ERROR_RESPONSE, 429: ERROR_RESPONSE},
     dependencies=[per_user_limit("search", lambda settings: settings.search_rate_limit)],
 )
 async def search(
     body: SearchIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> SearchOut:
-    passages = await service.search(
+    """Everything you can read, or a collection's documents (404 for a collection you
+    cannot see), or documents among those you can read."""
+    scope = await access.read_scope(
         session,
-        settings=settings,
-        user_id=user.id,
-        query=body.query,
-        k=body.k,
-        document_ids=body.document_ids,
+        reader_id=user.id,
+        collection_id=body.collection_id,
+        document_ids=body.document_ids or None,
+    )
+    passages = await search_readable(
+        session, settings=settings, scope=scope, query=body.query, k=body.k
     )
     return SearchOut(
         results=[

@@ -14,7 +14,14 @@ class SearchIn(BaseModel):
     # NULs allowed: search treats them as spaces.
     query: UnicodeText = Field(min_length=1, max_length=2000)
     k: int = Field(default=10, ge=1, le=50)
-    document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
+    document_ids: list[uuid.UUID] | None = Field(
+        default=None, max_length=500, description="Only these documents (those you can read)"
+    )
+    collection_id: uuid.UUID | None = Field(
+        default=None,
+        description="Only this collection's documents; without a collection or documents, "
+        "everything you can read",
+    )
 
 
 class HighlightOut(BaseModel):

@@ -12,24 +12,22 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import FastAPI
-from psycopg import sql
 
-from app.core.embedded_pg import ensure_database
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import (
-    TEMPLATE_DB,
     TEST_SECRET,
+    every_route,
     make_settings,
     register,
+    sse_events,
     upload,
     wait_until_settled,
 )
@@ -83,6 +81,9 @@ class Tenant:
     chat_id: str = ""
     api_key_id: str = ""
     chunk_ids: set[int] = field(default_factory=set)
+    collection_id: str = ""
+    group_id: str = ""
+    member_id: str = ""  # the collection's share with the group
 
     def secrets(self) -> list[str]:
         """Strings that must never reach another user."""
@@ -92,6 +93,9 @@ class Tenant:
             *self.documents.values(),
             self.chat_id,
             self.api_key_id,
+            self.collection_id,
+            self.group_id,
+            self.member_id,
             self.user_id,
             self.email.lower(),
         ]
@@ -114,14 +118,6 @@ class World:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def sse_events(body: str) -> list[dict[str, Any]]:
-    events = []
-    for block in body.split("\n\n"):
-        if block.startswith("data: ") and block != "data: [DONE]":
-            events.append(json.loads(block[len("data: ") :]))
-    return events
 
 
 def of_type(events: list[dict[str, Any]], kind: str) -> dict[str, Any]:
@@ -150,36 +146,7 @@ async def ask(
     return response, events
 
 
-def walk_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(METHOD, path template) of every HTTP route, through included routers and mounts."""
-    for route in routes:
-        original = getattr(route, "original_router", None)
-        if original is not None:  # FastAPI's included-router wrapper
-            context = getattr(route, "include_context", None)
-            yield from walk_routes(original.routes, prefix + (getattr(context, "prefix", "") or ""))
-            continue
-        path = getattr(route, "path", None)
-        methods = getattr(route, "methods", None)
-        if path is not None and methods:
-            for method in methods:
-                if method != "HEAD":
-                    yield method, prefix + path
-        elif getattr(route, "routes", None):  # a Mount with sub-routes
-            yield from walk_routes(list(route.routes), prefix + str(getattr(route, "path", "")))
-
-
 # --------------------------------------------------------------------------- the world
-
-
-@pytest.fixture(scope="module")
-def module_database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
-    name = f"t_iso_{uuid.uuid4().hex[:12]}"
-    url = ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
-    yield url
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 async def _tenant(
@@ -215,6 +182,25 @@ async def _tenant(
     tenant.api_key_id = key.json()["id"]
     chat = await client.post(f"{API}/chats", headers=headers, json={"title": f"{name} research"})
     tenant.chat_id = chat.json()["id"]
+    # A collection of the documents, shared with a group of one (its owner).
+    collection = await client.post(
+        f"{API}/collections", headers=headers, json={"name": f"{words[0]} shelf"}
+    )
+    tenant.collection_id = collection.json()["id"]
+    added = await client.post(
+        f"{API}/collections/{tenant.collection_id}/documents",
+        headers=headers,
+        json={"document_ids": list(tenant.documents.values())},
+    )
+    assert added.status_code == 204, added.text
+    group = await client.post(f"{API}/groups", headers=headers, json={"name": f"{words[1]} crew"})
+    tenant.group_id = group.json()["id"]
+    member = await client.put(
+        f"{API}/collections/{tenant.collection_id}/members",
+        headers=headers,
+        json={"group_id": tenant.group_id, "role": "viewer"},
+    )
+    tenant.member_id = member.json()["id"]
     _, events = await ask(client, tenant, tenant.chat_id, question)
     cited = of_type(events, "data-citations")["data"]["citations"]
     assert cited, "the owner's own answer should cite the owner's documents"
@@ -331,6 +317,49 @@ async def _revoke_session(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant)
     ]
 
 
+async def _collection(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    url = f"{API}/collections/{owner.collection_id}"
+    return [
+        await c.get(url, headers=intruder.headers),
+        await c.get(f"{url}/documents", headers=intruder.headers),
+        await c.get(f"{url}/members", headers=intruder.headers),
+    ]
+
+
+async def _change_collection(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    url = f"{API}/collections/{owner.collection_id}"
+    own_docs = {"document_ids": list(intruder.documents.values())}
+    owner_docs = {"document_ids": list(owner.documents.values())}
+    return [
+        await c.patch(url, headers=intruder.headers, json={"name": "hijacked"}),
+        await c.patch(url, headers=intruder.headers, json={"owner_email": intruder.email}),
+        await c.post(f"{url}/documents", headers=intruder.headers, json=own_docs),
+        await c.request("DELETE", f"{url}/documents", headers=intruder.headers, json=owner_docs),
+        await c.put(
+            f"{url}/members",
+            headers=intruder.headers,
+            json={"email": intruder.email, "role": "editor"},
+        ),
+        await c.delete(f"{url}/members/{owner.member_id}", headers=intruder.headers),
+        await c.delete(url, headers=intruder.headers),
+    ]
+
+
+async def _group(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [await c.get(f"{API}/groups/{owner.group_id}/members", headers=intruder.headers)]
+
+
+async def _change_group(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    url = f"{API}/groups/{owner.group_id}"
+    return [
+        await c.patch(url, headers=intruder.headers, json={"name": "hijacked"}),
+        await c.put(f"{url}/members", headers=intruder.headers, json={"email": intruder.email}),
+        await c.delete(f"{url}/members/{owner.user_id}", headers=intruder.headers),
+        await c.delete(f"{url}/members/{intruder.user_id}", headers=intruder.headers),
+        await c.delete(url, headers=intruder.headers),
+    ]
+
+
 MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", f"{API}/documents/{{document_id}}"): _get_document,
     ("DELETE", f"{API}/documents/{{document_id}}"): _delete_document,
@@ -345,6 +374,20 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", f"{API}/chats/{{chat_id}}/messages"): _post_message,
     ("DELETE", f"{API}/api-keys/{{key_id}}"): _revoke_api_key,
     ("DELETE", f"{API}/auth/sessions/{{session_id}}"): _revoke_session,
+    ("GET", f"{API}/collections/{{collection_id}}"): _collection,
+    ("PATCH", f"{API}/collections/{{collection_id}}"): _change_collection,
+    ("DELETE", f"{API}/collections/{{collection_id}}"): _change_collection,
+    ("GET", f"{API}/collections/{{collection_id}}/documents"): _collection,
+    ("POST", f"{API}/collections/{{collection_id}}/documents"): _change_collection,
+    ("DELETE", f"{API}/collections/{{collection_id}}/documents"): _change_collection,
+    ("GET", f"{API}/collections/{{collection_id}}/members"): _collection,
+    ("PUT", f"{API}/collections/{{collection_id}}/members"): _change_collection,
+    ("DELETE", f"{API}/collections/{{collection_id}}/members/{{member_id}}"): _change_collection,
+    ("PATCH", f"{API}/groups/{{group_id}}"): _change_group,
+    ("DELETE", f"{API}/groups/{{group_id}}"): _change_group,
+    ("GET", f"{API}/groups/{{group_id}}/members"): _group,
+    ("PUT", f"{API}/groups/{{group_id}}/members"): _change_group,
+    ("DELETE", f"{API}/groups/{{group_id}}/members/{{user_id}}"): _change_group,
 }
 
 
@@ -353,14 +396,7 @@ def test_matrix_covers_every_route_with_a_path_parameter() -> None:
         _env_file=None, database_url="postgresql://unused/db", jwt_secret=TEST_SECRET
     )
     app = create_app(settings)
-    routes = set(walk_routes(list(app.routes)))
-    # The walk must see what the OpenAPI schema sees, or it could miss routes silently.
-    documented = {
-        (method.upper(), path)
-        for path, operations in app.openapi()["paths"].items()
-        for method in operations
-    }
-    assert documented <= routes, documented - routes
+    routes = every_route(app)
     with_parameters = {(method, path) for method, path in routes if "{" in path}
     assert with_parameters, "the route walk found no parameterised route at all"
     missing = with_parameters - set(MATRIX)
@@ -375,6 +411,12 @@ def _directions(world: World) -> list[tuple[Tenant, Tenant]]:
     return [(world.alpha, world.bravo), (world.bravo, world.alpha)]
 
 
+async def _json(client: httpx.AsyncClient, owner: Tenant, path: str) -> Any:
+    response = await client.get(f"{API}/{path}", headers=owner.headers)
+    assert response.status_code == 200, (path, response.text)
+    return response.json()
+
+
 async def _snapshot(client: httpx.AsyncClient, owner: Tenant) -> dict[str, Any]:
     docs = (await client.get(f"{API}/documents", headers=owner.headers)).json()
     chat = (await client.get(f"{API}/chats/{owner.chat_id}", headers=owner.headers)).json()
@@ -383,6 +425,14 @@ async def _snapshot(client: httpx.AsyncClient, owner: Tenant) -> dict[str, Any]:
         "api_keys": [k["id"] for k in keys],
         "documents": sorted((d["id"], d["status"], d["chunk_count"]) for d in docs),
         "chat": (chat["title"], chat["document_ids"], [m["id"] for m in chat["messages"]]),
+        "collection": await _json(client, owner, f"collections/{owner.collection_id}"),
+        "collection documents": sorted(
+            d["id"]
+            for d in await _json(client, owner, f"collections/{owner.collection_id}/documents")
+        ),
+        "members": await _json(client, owner, f"collections/{owner.collection_id}/members"),
+        "groups": await _json(client, owner, "groups"),
+        "group members": await _json(client, owner, f"groups/{owner.group_id}/members"),
     }
 
 

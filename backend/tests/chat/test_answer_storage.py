@@ -31,12 +31,6 @@ DOCUMENT = (
 
 
 @pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(api_key="sk-test-key") as server:
-        yield server
-
-
-@pytest.fixture
 async def llm_app(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[FastAPI]:
     configured = settings.model_copy(
         update={

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.chat.models import ChatMessage
 from app.core.db import get_sessionmaker
-from app.core.settings import Settings
-from app.main import create_app
 from tests.conftest import pdf, register, upload, wait_until_settled
 from tests.fakes import FakeOpenAI, http_error, ok, stream_cut_after
 
@@ -321,29 +319,6 @@ async def test_chat_restricted_to_documents(
     _, events = await ask(worker_client, headers, chat_id, QUESTION)
     sources = by_type(events, "data-sources")["data"]["sources"]
     assert {s["document_id"] for s in sources} <= {other["id"]}
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(api_key="sk-test-key") as server:
-        yield server
-
-
-@pytest.fixture
-async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[httpx.AsyncClient]:
-    configured = settings.model_copy(
-        update={
-            "run_worker": True,
-            "openai_base_url": fake_llm.base_url,
-            "openai_api_key": "sk-test-key",
-            "llm_model": "gpt-fake",
-        }
-    )
-    application = create_app(configured)
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
 
 
 async def _llm_chat(client: httpx.AsyncClient) -> tuple[dict[str, str], str]:

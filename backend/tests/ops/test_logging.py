@@ -13,18 +13,13 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 
-from app.core.embedded_pg import ensure_database
 from app.core.logging import (
     REDACTED,
     ConsoleFormatter,
@@ -35,7 +30,7 @@ from app.core.logging import (
     request_id_var,
 )
 from app.core.settings import Settings
-from tests.conftest import TEMPLATE_DB, TEST_SECRET
+from tests.conftest import TEST_SECRET
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -133,17 +128,6 @@ def start_server(env: dict[str, str], cwd: Path, *, timeout_s: float = 30.0) -> 
             time.sleep(0.1)
     server.stop()
     raise AssertionError(f"server did not start:\n{server.stdout}\n{server.stderr}")
-
-
-@pytest.fixture(scope="module")
-def module_database_url(pg_admin_url: str, template_url: str) -> Iterator[str]:
-    """A migrated database shared by this module's tests."""
-    name = f"m_{uuid.uuid4().hex[:16]}"
-    yield ensure_database(pg_admin_url, name, template=TEMPLATE_DB)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 PASSWORD = "log-test-password-Zq81"

@@ -78,6 +78,7 @@ describe("api client: expired access token", () => {
       id: "chat-1",
       title: "Budget",
       document_ids: ["doc-1"],
+      collection_id: null,
       created_at: "2026-01-01T00:00:00Z",
       updated_at: "2026-01-01T00:00:00Z",
     };
