@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from app.admin.routes import router as admin_router
 from app.ai.factory import get_embedder
 from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(
             TemplatedPlainRoute(path, endpoint, methods=["GET"], include_in_schema=False)
         )
-    for router in (auth_router, documents_router, search_router, chat_router):
+    for router in (auth_router, documents_router, search_router, chat_router, admin_router):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
     mount_frontend(app, settings.frontend_dist or default_frontend_dist())
@@ -114,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             StrictCORSMiddleware,
             allow_origins=settings.frontend_origin,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
             max_age=600,

@@ -7,10 +7,10 @@ from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.core import security
 from app.core.db import SessionDep
-from app.core.errors import Unauthorized
+from app.core.errors import Forbidden, Unauthorized
 from app.core.logging import user_id_var
 from app.core.ratelimit import TOO_MANY_REQUESTS, RateLimitDep
 from app.core.settings import Settings, SettingsDep
@@ -44,10 +44,22 @@ async def get_current_user(
         raise Unauthorized("The access token is invalid or has expired.")
     request.state.user_id = str(user.id)
     user_id_var.set(str(user.id))
+    await service.note_activity(session, user=user)
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+ADMIN_ONLY = "This needs an administrator account."
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if user.role != Role.ADMIN:
+        raise Forbidden(ADMIN_ONLY)
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
 
 
 def per_user_limit(scope: str, limit_of: Callable[[Settings], str]) -> params.Depends:

@@ -26,7 +26,7 @@ REFRESH_LIMIT = "60/minute"
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
-    responses={409: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    responses={403: ERROR_RESPONSE, 409: ERROR_RESPONSE, 429: ERROR_RESPONSE},
 )
 async def register(
     body: RegisterIn,
@@ -38,8 +38,13 @@ async def register(
     # 409 tells that an address has an account (docs/architecture.md, "Sign-up and account
     # enumeration"): this limit is what bounds that probing.
     rate_limit.hit(settings.register_rate_limit_per_ip, "register-ip", client_ip(request))
-    user = await service.create_user(
-        session, email=body.email, password=body.password, full_name=body.full_name
+    user = await service.register(
+        session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        invite_token=body.invite_token,
     )
     return UserOut.model_validate(user)
 
@@ -57,11 +62,12 @@ async def login(
     throttle = LoginThrottle(rate_limit, settings, email=body.email, ip=client_ip(request))
     throttle.before_attempt()
     try:
-        user = await service.authenticate(session, email=body.email, password=body.password)
+        tokens = await service.sign_in(
+            session, email=body.email, password=body.password, settings=settings
+        )
     except Unauthorized:
         throttle.failed()
         raise
-    tokens = await service.issue_tokens(session, user=user, settings=settings)
     return TokenPair(
         access_token=tokens.access_token,
         refresh_token=tokens.refresh_token,

@@ -18,13 +18,20 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
+from app.auth import registration
 from app.auth.emails import normalize_email
-from app.auth.models import RefreshToken, User
+from app.auth.models import RefreshToken, Role, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
 
 INVALID_CREDENTIALS = "Incorrect email or password."
+ACCOUNT_DISABLED = "This account is disabled. Ask an administrator to enable it."
+# Any constant: the lock that makes one of two simultaneous first sign-ups the admin.
+FIRST_ACCOUNT_LOCK = 0x646F6363_68617431
+# last_active_at is written at most this often per user (a read request stays a read).
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
 
 
 def _yield_to_requests() -> None:
@@ -55,13 +62,21 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
     return result.scalar_one_or_none()
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
-    """Stores `email` in its normal form (app.auth.emails)."""
+async def create_user(
+    session: AsyncSession, *, email: str, password: str, full_name: str, role: Role | None = None
+) -> User:
+    """Stores `email` in its normal form (app.auth.emails). Without a `role`, the first
+    account of the install is an admin and every later one a member."""
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
+    if role is None:
+        role = Role.ADMIN if await _is_first_account(session) else Role.MEMBER
     user = User(
-        email=normalize_email(email), full_name=full_name.strip(), password_hash=password_hash
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        password_hash=password_hash,
+        role=role.value,
     )
     session.add(user)
     try:
@@ -69,6 +84,44 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
     except IntegrityError:  # the same address registered at the same moment
         raise Conflict(ACCOUNT_EXISTS) from None
     return user
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    email: str,
+    password: str,
+    full_name: str,
+    invite_token: str | None,
+) -> User:
+    """Sign-up, as the registration mode allows (app.auth.registration)."""
+    invite = await registration.admit(
+        session, settings=settings, email=email, invite_token=invite_token
+    )
+    user = await create_user(session, email=email, password=password, full_name=full_name)
+    if invite is not None:
+        invite.used_at = datetime.now(UTC)
+        invite.used_by = user.id
+        await session.flush()
+    await audit.record(
+        session,
+        action=audit.REGISTER,
+        actor_id=user.id,
+        target_type="user",
+        target_id=str(user.id),
+        details={"role": user.role, **({"invite_id": str(invite.id)} if invite else {})},
+    )
+    return user
+
+
+async def _is_first_account(session: AsyncSession) -> bool:
+    """No account exists. On an empty install the check waits for (and then sees) any other
+    first sign-up's transaction: the lock is held until the caller's commit."""
+    if await session.scalar(select(exists().select_from(User))):
+        return False
+    await session.execute(select(func.pg_advisory_xact_lock(FIRST_ACCOUNT_LOCK)))
+    return not await session.scalar(select(exists().select_from(User)))
 
 
 # Built once: every authenticated request runs it, and building and keying a new statement
@@ -91,7 +144,14 @@ async def get_session_user(
     return result.scalar_one_or_none()
 
 
+class SignInFailed(Unauthorized):
+    """A refused sign-in; the request still commits its audit record."""
+
+    keeps_changes = True
+
+
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
+    """The account of a right email and password; a refused attempt is audited."""
     user = await get_user_by_email(session, email=email)
     if user is not None:
         session.expunge(user)
@@ -100,18 +160,72 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     await session.rollback()
     if user is None:
         await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
-        raise Unauthorized(INVALID_CREDENTIALS)
+        await _record_failed_sign_in(session, email=email, user=None, reason="unknown_account")
+        raise SignInFailed(INVALID_CREDENTIALS)
     valid, updated_hash = await _hash_off_loop(
         security.verify_password, password, user.password_hash
     )
-    if not valid or not user.is_active:
-        raise Unauthorized(INVALID_CREDENTIALS)
+    if not valid:
+        await _record_failed_sign_in(session, email=email, user=user, reason="wrong_password")
+        raise SignInFailed(INVALID_CREDENTIALS)
+    if not user.is_active:  # told only to whoever knows the password
+        await _record_failed_sign_in(session, email=email, user=user, reason="disabled")
+        raise SignInFailed(ACCOUNT_DISABLED)
     if updated_hash is not None:
         await session.execute(
             update(User).where(User.id == user.id).values(password_hash=updated_hash)
         )
         user.password_hash = updated_hash
     return user
+
+
+async def _record_failed_sign_in(
+    session: AsyncSession, *, email: str, user: User | None, reason: str
+) -> None:
+    await audit.record(
+        session,
+        action=audit.SIGN_IN_FAILED,
+        actor_id=None,
+        target_type="user" if user else None,
+        target_id=str(user.id) if user else None,
+        details={"email": normalize_email(email), "reason": reason},
+    )
+
+
+async def sign_in(
+    session: AsyncSession, *, email: str, password: str, settings: Settings
+) -> IssuedTokens:
+    user = await authenticate(session, email=email, password=password)
+    await note_activity(session, user=user)
+    await audit.record(session, action=audit.SIGN_IN, actor_id=user.id)
+    return await issue_tokens(session, user=user, settings=settings)
+
+
+async def note_activity(session: AsyncSession, *, user: User) -> None:
+    """Set the user's last_active_at, when it is older than ACTIVITY_RESOLUTION."""
+    if user.last_active_at is None or (
+        datetime.now(UTC) - user.last_active_at >= ACTIVITY_RESOLUTION
+    ):
+        await session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(last_active_at=func.now(), updated_at=User.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def set_disabled(session: AsyncSession, *, user: User, disabled: bool) -> None:
+    """Disable (every session of the user ends at once: access tokens are checked against
+    `is_active` on each request and refresh tokens are revoked) or enable an account."""
+    user.disabled_at = datetime.now(UTC) if disabled else None
+    user.is_active = not disabled
+    await session.flush()
+    if disabled:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=func.now())
+        )
 
 
 async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:
@@ -128,13 +242,13 @@ class IssuedTokens:
 async def issue_tokens(
     session: AsyncSession, *, user: User, settings: Settings, family_id: uuid.UUID | None = None
 ) -> IssuedTokens:
-    refresh_token = security.new_refresh_token()
+    refresh_token = security.new_opaque_token()
     family_id = family_id or uuid.uuid4()
     session.add(
         RefreshToken(
             user_id=user.id,
             family_id=family_id,
-            token_hash=security.hash_refresh_token(refresh_token),
+            token_hash=security.hash_opaque_token(refresh_token),
             expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
         )
     )
@@ -160,7 +274,7 @@ async def rotate_refresh_token(
     now = datetime.now(UTC)
     result = await session.execute(
         select(RefreshToken)
-        .where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
+        .where(RefreshToken.token_hash == security.hash_opaque_token(refresh_token))
         .with_for_update()
     )
     stored = result.scalar_one_or_none()
@@ -188,10 +302,11 @@ async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> 
     """Log out: the token's whole family ends, so no rotated descendant survives, and the
     access tokens of that sign-in stop working at once (get_session_user)."""
     result = await session.execute(
-        select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == security.hash_refresh_token(refresh_token)
+        select(RefreshToken.family_id, RefreshToken.user_id).where(
+            RefreshToken.token_hash == security.hash_opaque_token(refresh_token)
         )
     )
-    family_id = result.scalar_one_or_none()
-    if family_id is not None:
-        await revoke_family(session, family_id=family_id)
+    row = result.one_or_none()
+    if row is not None:
+        await revoke_family(session, family_id=row.family_id)
+        await audit.record(session, action=audit.SIGN_OUT, actor_id=row.user_id)

@@ -54,6 +54,16 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class QuotaExceeded(AppError):
+    status_code = 403
+    code = "quota_exceeded"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"

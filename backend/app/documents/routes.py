@@ -24,6 +24,7 @@ from app.core.pagination import Page, page_params
 from app.core.routing import API_PREFIX, api_router
 from app.core.settings import SettingsDep
 from app.documents import service
+from app.documents.quotas import quota_of
 from app.documents.schemas import (
     ChunkLocationOut,
     DocumentOut,
@@ -57,12 +58,13 @@ OriginalsDep = Annotated[Originals, Depends(get_originals)]
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=list[DocumentOut],
-    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    responses={403: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
     dependencies=[per_user_limit("upload", lambda settings: settings.upload_rate_limit)],
 )
 async def upload_documents(
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     originals: OriginalsDep,
     files: Annotated[list[UploadFile], File(description="One or more documents")],
 ) -> list[DocumentOut]:
@@ -70,7 +72,11 @@ async def upload_documents(
         raise Unprocessable(f"Upload at most {MAX_FILES_PER_REQUEST} files at once.")
     uploads = [service.Upload(filename=f.filename or "", data=await f.read()) for f in files]
     documents = await service.create_documents(
-        session, user_id=user.id, uploads=uploads, originals=originals
+        session,
+        user_id=user.id,
+        uploads=uploads,
+        originals=originals,
+        quota=quota_of(user, settings),
     )
     return [DocumentOut.model_validate(d) for d in documents]
 
@@ -79,7 +85,7 @@ async def upload_documents(
     "/url",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentOut,
-    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    responses={403: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
     dependencies=[per_user_limit("url_import", lambda settings: settings.url_import_rate_limit)],
 )
 async def import_document_from_url(
@@ -96,6 +102,7 @@ async def import_document_from_url(
         url=body.url,
         limits=service.fetch_limits(settings),
         originals=originals,
+        quota=quota_of(user, settings),
     )
     return DocumentOut.model_validate(document)
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anyio import to_thread
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.jobs import cancel_jobs, defer_job
 from app.documents.detect import (
@@ -25,7 +26,8 @@ from app.documents.detect import (
 )
 from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.indexing import remove_document_chunks
-from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
+from app.documents.models import Chunk, ChunkTerm, Document, DocumentPage, DocumentStatus
+from app.documents.quotas import Quota, check_quota
 from app.documents.storage import Originals
 from app.documents.tasks import ingest_document
 from app.documents.url_import import (
@@ -100,13 +102,20 @@ async def create_documents(
     user_id: uuid.UUID,
     uploads: Sequence[Upload],
     originals: Originals,
+    quota: Quota | None = None,
 ) -> list[Document]:
     """Store each file (in the configured store) and queue it; the same bytes uploaded again
-    return the existing record."""
+    return the existing record. With a `quota`, nothing is stored when the files would
+    exceed it (403 quota_exceeded)."""
     validated = [validate_upload(upload) for upload in uploads]
+    digests = [hashlib.sha256(upload.data).hexdigest() for upload in uploads]
+    if quota is not None:
+        sizes = {digest: len(upload.data) for digest, upload in zip(digests, uploads, strict=True)}
+        await check_quota(session, user_id=user_id, quota=quota, sizes_by_sha256=sizes)
     documents: list[Document] = []
-    for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
-        digest = hashlib.sha256(upload.data).hexdigest()
+    for upload, digest, (filename, kind, content_type) in zip(
+        uploads, digests, validated, strict=True
+    ):
         inserted = await session.execute(
             pg_insert(Document)
             .values(
@@ -155,6 +164,7 @@ async def import_url(
     url: str,
     limits: FetchLimits,
     originals: Originals,
+    quota: Quota | None = None,
 ) -> Document:
     """Fetch the page or PDF at ``url`` (url_import's safety rules) and queue it like an
     upload; a failed fetch is a 4xx with the reason."""
@@ -170,7 +180,7 @@ async def import_url(
         filename=fetched.filename, data=fetched.data, kind=fetched.kind, source_url=fetched.url
     )
     [document] = await create_documents(
-        session, user_id=user_id, uploads=[upload], originals=originals
+        session, user_id=user_id, uploads=[upload], originals=originals, quota=quota
     )
     return document
 
@@ -226,7 +236,35 @@ async def delete_document(
     await remove_document_chunks(session, user_id=user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()
+    # The id only: the audit log is read by admins, who do not see users' content.
+    await audit.record(
+        session,
+        action=audit.DOCUMENT_DELETE,
+        actor_id=user_id,
+        target_type="document",
+        target_id=str(document.id),
+    )
     return document
+
+
+async def delete_all_documents(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[tuple[str | None, uuid.UUID]]:
+    """Every document of the user, with its chunks, vectors, postings, pages, Postgres-held
+    original and ingestion job, in the caller's transaction. Returns (store, document id) of
+    each original, for the caller to forget once that commits (as delete_document)."""
+    rows = (
+        await session.execute(
+            select(Document.original_storage, Document.id)
+            .where(Document.user_id == user_id)
+            .with_for_update()
+        )
+    ).all()
+    for _, document_id in rows:
+        await cancel_ingestion(session, document_id=document_id)
+    await session.execute(delete(ChunkTerm).where(ChunkTerm.user_id == user_id))
+    await session.execute(delete(Document).where(Document.user_id == user_id))
+    return [(storage, document_id) for storage, document_id in rows]
 
 
 async def request_reindex(
