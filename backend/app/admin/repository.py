@@ -62,6 +62,7 @@ async def list_users_with_usage(
             func.coalesce(chunks, 0),
             messages.c.messages,
         )
+        .select_from(User)
         .join(documents, true())
         .join(messages, true())
         .order_by(User.created_at, User.id)
