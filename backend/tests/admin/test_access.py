@@ -112,9 +112,7 @@ async def test_simultaneous_first_sign_ups_make_exactly_one_admin(
 async def test_a_burst_of_first_sign_ups_over_http_makes_one_admin(
     client: httpx.AsyncClient,
 ) -> None:
-    responses = await asyncio.gather(
-        *(sign_up(client, f"burst-{n}@example.com") for n in range(6))
-    )
+    responses = await asyncio.gather(*(sign_up(client, f"burst-{n}@example.com") for n in range(6)))
     assert [r.status_code for r in responses] == [201] * 6
     assert sorted(r.json()["role"] for r in responses) == ["admin"] + ["member"] * 5
 
