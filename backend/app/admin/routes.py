@@ -37,7 +37,13 @@ from app.documents.routes import OriginalsDep
 router = api_router(
     prefix=f"{API_PREFIX}/admin",
     tags=["admin"],
-    responses={401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+    responses={
+        400: ERROR_RESPONSE,
+        401: ERROR_RESPONSE,
+        403: ERROR_RESPONSE,
+        422: ERROR_RESPONSE,
+        503: ERROR_RESPONSE,
+    },
 )
 
 # The CSV export holds at most this many events (newest first); narrow the dates for more.
