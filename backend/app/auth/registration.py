@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import repository
 from app.auth.emails import normalize_email
-from app.auth.models import InstanceSettings, Invite
+from app.auth.models import Invite
 from app.core import security
 from app.core.errors import Forbidden, NotFound
 from app.core.settings import Settings
@@ -34,18 +33,12 @@ INVITE_NOT_FOUND = "Invite not found."
 
 
 async def registration_mode(session: AsyncSession, *, settings: Settings) -> RegistrationMode:
-    stored = await session.scalar(select(InstanceSettings.registration_mode))
+    stored = await repository.stored_registration_mode(session)
     return cast(RegistrationMode, stored or settings.registration_mode)
 
 
 async def set_registration_mode(session: AsyncSession, *, mode: RegistrationMode) -> None:
-    statement = pg_insert(InstanceSettings).values(id=1, registration_mode=mode)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[InstanceSettings.id],
-            set_={"registration_mode": mode, "updated_at": statement.excluded.updated_at},
-        )
-    )
+    await repository.store_registration_mode(session, mode=mode)
 
 
 async def create_invite(
@@ -59,37 +52,27 @@ async def create_invite(
         created_by=created_by,
         expires_at=datetime.now(UTC) + timedelta(hours=expires_in_hours),
     )
-    session.add(invite)
-    await session.flush()
-    await session.refresh(invite)
+    await repository.add_invite(session, invite=invite)
     return invite, token
 
 
 async def list_invites(session: AsyncSession, *, limit: int, offset: int) -> Sequence[Invite]:
-    result = await session.execute(
-        select(Invite).order_by(Invite.created_at.desc(), Invite.id).limit(limit).offset(offset)
-    )
-    return result.scalars().all()
+    return await repository.invites_page(session, limit=limit, offset=offset)
 
 
 async def delete_invite(session: AsyncSession, *, invite_id: uuid.UUID) -> Invite:
-    invite = await session.get(Invite, invite_id)
+    invite = await repository.delete_invite(session, invite_id=invite_id)
     if invite is None:
         raise NotFound(INVITE_NOT_FOUND)
-    await session.delete(invite)
-    await session.flush()
     return invite
 
 
 async def claim_invite(session: AsyncSession, *, token: str, email: str) -> Invite:
     """The unused, unexpired invite of `token` for `email`, locked until the caller's
     transaction ends (two sign-ups with one link: the second finds it used)."""
-    result = await session.execute(
-        select(Invite)
-        .where(Invite.token_hash == security.hash_opaque_token(token))
-        .with_for_update()
+    invite = await repository.invite_for_update(
+        session, token_hash=security.hash_opaque_token(token)
     )
-    invite = result.scalar_one_or_none()
     if invite is None:
         raise Forbidden(INVITE_UNKNOWN)
     if invite.used_at is not None:
@@ -99,6 +82,12 @@ async def claim_invite(session: AsyncSession, *, token: str, email: str) -> Invi
     if invite.email is not None and invite.email != normalize_email(email):
         raise Forbidden(INVITE_OTHER_EMAIL)
     return invite
+
+
+async def use_invite(session: AsyncSession, *, invite: Invite, user_id: uuid.UUID) -> None:
+    invite.used_at = datetime.now(UTC)
+    invite.used_by = user_id
+    await session.flush()
 
 
 async def admit(

@@ -14,22 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth import registration
+from app.auth import registration, repository
 from app.auth.emails import normalize_email
-from app.auth.models import RefreshToken, Role, User
+from app.auth.models import Role, User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
 
 INVALID_CREDENTIALS = "Incorrect email or password."
 ACCOUNT_DISABLED = "This account is disabled. Ask an administrator to enable it."
-# Any constant: the lock that makes one of two simultaneous first sign-ups the admin.
-FIRST_ACCOUNT_LOCK = 0x646F6363_68617431
 # last_active_at is written at most this often per user (a read request stays a read).
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
 
@@ -57,9 +53,7 @@ ACCOUNT_EXISTS = "An account with this email already exists."
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     """The account of an address in any spelling that normalizes to it (app.auth.emails);
     `uq_users_email_lower` answers the query."""
-    normal = normalize_email(email)
-    result = await session.execute(select(User).where(func.lower(User.email) == normal))
-    return result.scalar_one_or_none()
+    return await repository.user_by_normal_email(session, normal_email=normalize_email(email))
 
 
 async def create_user(
@@ -71,18 +65,16 @@ async def create_user(
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
     if role is None:
-        role = Role.ADMIN if await _is_first_account(session) else Role.MEMBER
-    user = User(
+        role = Role.ADMIN if await repository.is_first_account(session) else Role.MEMBER
+    user = await repository.add_user(
+        session,
         email=normalize_email(email),
         full_name=full_name.strip(),
         password_hash=password_hash,
-        role=role.value,
+        role=role,
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError:  # the same address registered at the same moment
-        raise Conflict(ACCOUNT_EXISTS) from None
+    if user is None:  # the same address registered at the same moment
+        raise Conflict(ACCOUNT_EXISTS)
     return user
 
 
@@ -101,9 +93,7 @@ async def register(
     )
     user = await create_user(session, email=email, password=password, full_name=full_name)
     if invite is not None:
-        invite.used_at = datetime.now(UTC)
-        invite.used_by = user.id
-        await session.flush()
+        await registration.use_invite(session, invite=invite, user_id=user.id)
     await audit.record(
         session,
         action=audit.REGISTER,
@@ -115,33 +105,12 @@ async def register(
     return user
 
 
-async def _is_first_account(session: AsyncSession) -> bool:
-    """No account exists. On an empty install the check waits for (and then sees) any other
-    first sign-up's transaction: the lock is held until the caller's commit."""
-    if await session.scalar(select(exists().select_from(User))):
-        return False
-    await session.execute(select(func.pg_advisory_xact_lock(FIRST_ACCOUNT_LOCK)))
-    return not await session.scalar(select(exists().select_from(User)))
-
-
-# Built once: every authenticated request runs it, and building and keying a new statement
-# costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
-_SESSION_USER = select(User).where(
-    User.id == bindparam("user_id"),
-    User.is_active.is_(True),
-    ~exists().where(
-        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
-    ),
-)
-
-
 async def get_session_user(
     session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
     """The active user of an access token, unless its sign-in was logged out (or its
     refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
-    result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
-    return result.scalar_one_or_none()
+    return await repository.active_session_user(session, user_id=user_id, session_id=session_id)
 
 
 class SignInFailed(Unauthorized):
@@ -172,9 +141,7 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
         await _record_failed_sign_in(session, email=email, user=user, reason="disabled")
         raise SignInFailed(ACCOUNT_DISABLED)
     if updated_hash is not None:
-        await session.execute(
-            update(User).where(User.id == user.id).values(password_hash=updated_hash)
-        )
+        await repository.set_password_hash(session, user_id=user.id, password_hash=updated_hash)
         user.password_hash = updated_hash
     return user
 
@@ -206,12 +173,7 @@ async def note_activity(session: AsyncSession, *, user: User) -> None:
     if user.last_active_at is None or (
         datetime.now(UTC) - user.last_active_at >= ACTIVITY_RESOLUTION
     ):
-        await session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(last_active_at=func.now(), updated_at=User.updated_at)
-            .execution_options(synchronize_session=False)
-        )
+        await repository.touch_last_active(session, user_id=user.id)
 
 
 async def set_disabled(session: AsyncSession, *, user: User, disabled: bool) -> None:
@@ -221,11 +183,7 @@ async def set_disabled(session: AsyncSession, *, user: User, disabled: bool) -> 
     user.is_active = not disabled
     await session.flush()
     if disabled:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=func.now())
-        )
+        await repository.revoke_user_refresh_tokens(session, user_id=user.id)
 
 
 async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:
@@ -244,15 +202,13 @@ async def issue_tokens(
 ) -> IssuedTokens:
     refresh_token = security.new_opaque_token()
     family_id = family_id or uuid.uuid4()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=security.hash_opaque_token(refresh_token),
-            expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
-        )
+    await repository.add_refresh_token(
+        session,
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=security.hash_opaque_token(refresh_token),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
     )
-    await session.flush()
     access_token = security.create_access_token(
         user.id,
         session_id=family_id,
@@ -272,41 +228,28 @@ async def rotate_refresh_token(
     session: AsyncSession, *, refresh_token: str, settings: Settings
 ) -> IssuedTokens:
     now = datetime.now(UTC)
-    result = await session.execute(
-        select(RefreshToken)
-        .where(RefreshToken.token_hash == security.hash_opaque_token(refresh_token))
-        .with_for_update()
+    stored = await repository.refresh_token_for_update(
+        session, token_hash=security.hash_opaque_token(refresh_token)
     )
-    stored = result.scalar_one_or_none()
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise Unauthorized(INVALID_REFRESH)
     if stored.used_at is not None:
-        await revoke_family(session, family_id=stored.family_id)
+        await repository.revoke_family(session, family_id=stored.family_id)
         raise RefreshReplayed(INVALID_REFRESH)
-    user = await session.get(User, stored.user_id)
+    user = await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise Unauthorized(INVALID_REFRESH)
     stored.used_at = now
     return await issue_tokens(session, user=user, settings=settings, family_id=stored.family_id)
 
 
-async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-
-
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
     """Log out: the token's whole family ends, so no rotated descendant survives, and the
     access tokens of that sign-in stop working at once (get_session_user)."""
-    result = await session.execute(
-        select(RefreshToken.family_id, RefreshToken.user_id).where(
-            RefreshToken.token_hash == security.hash_opaque_token(refresh_token)
-        )
+    family = await repository.family_of_refresh_token(
+        session, token_hash=security.hash_opaque_token(refresh_token)
     )
-    row = result.one_or_none()
-    if row is not None:
-        await revoke_family(session, family_id=row.family_id)
-        await audit.record(session, action=audit.SIGN_OUT, actor_id=row.user_id)
+    if family is not None:
+        family_id, user_id = family
+        await repository.revoke_family(session, family_id=family_id)
+        await audit.record(session, action=audit.SIGN_OUT, actor_id=user_id)

@@ -6,13 +6,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.core.errors import QuotaExceeded
 from app.core.settings import Settings
-from app.documents.models import Document
+from app.documents import repository
 
 MB = 1024 * 1024
 ASK_FOR_MORE = "Delete some documents, or ask an administrator for a larger quota."
@@ -26,28 +25,11 @@ class Quota:
     documents: int | None
 
 
-@dataclass(frozen=True)
-class Usage:
-    documents: int
-    storage_bytes: int
-
-
 def quota_of(user: User, settings: Settings) -> Quota:
     """The user's own limits, else the configured defaults; 0 means no limit in both."""
     storage = settings.quota_storage_mb if user.quota_storage_mb is None else user.quota_storage_mb
     documents = settings.quota_documents if user.quota_documents is None else user.quota_documents
     return Quota(storage_mb=storage or None, documents=documents or None)
-
-
-async def usage_of(session: AsyncSession, *, user_id: uuid.UUID) -> Usage:
-    row = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
-                Document.user_id == user_id
-            )
-        )
-    ).one()
-    return Usage(documents=int(row[0]), storage_bytes=int(row[1]))
 
 
 def _size(n_bytes: float) -> str:
@@ -64,22 +46,14 @@ async def check_quota(
     transaction, so two at once cannot both squeeze under the limit."""
     if quota.storage_mb is None and quota.documents is None:
         return
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"quota:{user_id}", 0)))
-    )
-    present = set(
-        (
-            await session.execute(
-                select(Document.sha256).where(
-                    Document.user_id == user_id, Document.sha256.in_(list(sizes_by_sha256))
-                )
-            )
-        ).scalars()
+    await repository.lock_quota_of_user(session, user_id=user_id)
+    present = await repository.hashes_present(
+        session, user_id=user_id, sha256s=list(sizes_by_sha256)
     )
     added = {digest: size for digest, size in sizes_by_sha256.items() if digest not in present}
     if not added:
         return
-    usage = await usage_of(session, user_id=user_id)
+    usage = await repository.usage_of_user(session, user_id=user_id)
     if quota.documents is not None and usage.documents + len(added) > quota.documents:
         over = usage.documents + len(added) - quota.documents
         raise QuotaExceeded(

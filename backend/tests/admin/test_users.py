@@ -3,6 +3,7 @@ deleting an account with every row of its data. Admins manage accounts, not cont
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -190,7 +191,8 @@ async def test_role_and_quota_changes(client: httpx.AsyncClient, settings: Setti
 
 def _rows_naming(database_url: str, values: list[str]) -> dict[str, int]:
     """How many rows of each public table hold one of `values` in a uuid column (the
-    audit log aside: it keeps the record of what the account did), or in a job's args."""
+    audit log aside: it keeps the record of what the account did), or in a queued job's args
+    (a running one is asked to abort and ends on its own: _running_jobs)."""
     found: dict[str, int] = {}
     with psycopg.connect(database_url) as conn:
         columns = conn.execute(
@@ -209,12 +211,27 @@ def _rows_naming(database_url: str, values: list[str]) -> dict[str, int]:
                 found[f"{table}.{column}"] = count[0]
         jobs = conn.execute(
             "SELECT count(*) FROM procrastinate_jobs WHERE args->>'document_id' = ANY(%s) "
-            "AND status IN ('todo', 'doing')",
+            "AND status = 'todo'",
             (values,),
         ).fetchone()
         if jobs and jobs[0]:
             found["procrastinate_jobs"] = jobs[0]
     return found
+
+
+async def _running_jobs_end(database_url: str, document_ids: list[str]) -> None:
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        with psycopg.connect(database_url) as conn:
+            running = conn.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE args->>'document_id' = ANY(%s) "
+                "AND status = 'doing'",
+                (document_ids,),
+            ).fetchone()
+        if running == (0,):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "a deleted document's job runs on"
+        await asyncio.sleep(0.2)
 
 
 async def test_deleting_a_user_removes_every_row_of_their_data(
@@ -245,6 +262,8 @@ async def test_deleting_a_user_removes_every_row_of_their_data(
     deleted = await client.delete(f"{API}/admin/users/{member.id}", headers=admin.headers)
     assert deleted.status_code == 204, deleted.text
     assert _rows_naming(database_url, mine) == {}
+    await _running_jobs_end(database_url, owned["documents"])
+    assert _rows_naming(database_url, mine) == {}  # an aborted job wrote nothing back
     assert (await client.get(f"{API}/auth/me", headers=member.headers)).status_code == 401
     gone = await client.delete(f"{API}/admin/users/{member.id}", headers=admin.headers)
     assert gone.status_code == 404
