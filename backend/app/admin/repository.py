@@ -15,6 +15,9 @@ from app.auth.models import Role, User
 from app.chat.models import Chat, ChatMessage
 from app.documents.models import Document, UserCorpusStats
 
+# Any constant, distinct from auth's first-account lock.
+ADMINS_LOCK = 0x646F6363_61646D6E
+
 
 @dataclass(frozen=True)
 class UserUsage:
@@ -112,13 +115,12 @@ async def get_user_for_update(session: AsyncSession, *, user_id: uuid.UUID) -> U
     return result.scalar_one_or_none()
 
 
-async def lock_active_admins(session: AsyncSession) -> Sequence[uuid.UUID]:
-    """The active admins' ids, their rows locked until the transaction ends: two admins
-    demoting each other at once cannot both see the other one still there."""
+async def active_admins_locked(session: AsyncSession) -> Sequence[uuid.UUID]:
+    """The active admins' ids, read after taking a lock held until the transaction ends:
+    every change that can remove an admin reads this first, so two admins demoting each
+    other (or themselves) at once are decided one after the other, without a deadlock."""
+    await session.execute(select(func.pg_advisory_xact_lock(ADMINS_LOCK)))
     result = await session.execute(
-        select(User.id)
-        .where(User.role == Role.ADMIN.value, User.is_active.is_(True))
-        .order_by(User.id)
-        .with_for_update()
+        select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
     )
     return result.scalars().all()

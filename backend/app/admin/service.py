@@ -73,7 +73,7 @@ async def _keep_an_admin(session: AsyncSession, *, user: User) -> None:
     """Refuse to demote, disable or delete the last active admin."""
     if user.role != Role.ADMIN or not user.is_active:
         return
-    if list(await repository.lock_active_admins(session)) == [user.id]:
+    if list(await repository.active_admins_locked(session)) == [user.id]:
         raise Conflict(LAST_ADMIN)
 
 

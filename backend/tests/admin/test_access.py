@@ -15,8 +15,10 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 
+from app.admin import repository as admin_repository
+from app.admin import service as admin_service
 from app.auth import service as auth
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.core.settings import Settings
 from app.main import create_app
 from tests.admin.accounts import API, PASSWORD, account, admin_and_member, error_code, sign_up
@@ -180,3 +182,50 @@ async def test_the_last_admin_cannot_remove_themself(
     assert promoted.status_code == 200
     done = await requests[action]()
     assert done.status_code in (200, 204), done.text
+
+
+async def test_two_admins_demoting_themselves_at_once_leave_one_admin(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Each transaction holds its own account's row when it checks for another admin: the
+    second waits for the first to commit (instead of the two deadlocking), then is refused."""
+    first, second = await admin_and_member(client)
+    await client.patch(
+        f"{API}/admin/users/{second.id}", headers=first.headers, json={"role": "admin"}
+    )
+    demote = admin_service.UserChanges(fields=frozenset({"role"}), role=Role.MEMBER)
+    sessionmaker = app.state.sessionmaker
+    async with sessionmaker() as one, sessionmaker() as two:
+        tasks: list[asyncio.Task[admin_service.AdminUserView]] = []
+        for session, account_id in ((one, first.id), (two, second.id)):
+            actor = await admin_repository.get_user_for_update(
+                session, user_id=uuid.UUID(account_id)
+            )
+            assert actor is not None
+        for session, account_id in ((one, first.id), (two, second.id)):
+            actor = await session.get(User, uuid.UUID(account_id))
+            assert actor is not None
+            tasks.append(
+                asyncio.create_task(
+                    admin_service.update_user(
+                        session, actor=actor, user_id=actor.id, changes=demote, settings=settings
+                    )
+                )
+            )
+            await asyncio.wait([tasks[-1]], timeout=2)
+        # Both rows are held now. Finish each transaction as its work ends.
+        pending = dict(zip(tasks, (one, two), strict=True))
+        while pending:
+            done, _ = await asyncio.wait(pending, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            assert done, "the two transactions wait for each other"
+            for task in done:
+                session = pending.pop(task)
+                await (session.commit() if task.exception() is None else session.rollback())
+    outcomes = [task.exception() or task.result() for task in tasks]
+    kinds = sorted(type(outcome).__name__ for outcome in outcomes)
+    assert kinds == ["AdminUserView", "Conflict"], outcomes
+    roles = [
+        (await client.get(f"{API}/auth/me", headers=admin.headers)).json()["role"]
+        for admin in (first, second)
+    ]
+    assert sorted(roles) == ["admin", "member"]
