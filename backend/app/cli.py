@@ -168,11 +168,16 @@ def create_user(
     password: Annotated[
         str | None, typer.Option(help="Prompted when omitted (or $DOCCHAT_PASSWORD)")
     ] = None,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="An administrator (else: the first account is one)")
+    ] = False,
 ) -> None:
-    """Create an account."""
+    """Create an account, whatever the registration mode."""
     from pydantic import ValidationError
 
+    from app.audit import service as audit
     from app.auth import service
+    from app.auth.models import Role
     from app.auth.schemas import RegisterIn
     from app.core.db import create_engine, create_sessionmaker
     from app.core.errors import AppError
@@ -193,19 +198,31 @@ def create_user(
         try:
             async with create_sessionmaker(engine)() as session:
                 user = await service.create_user(
-                    session, email=body.email, password=body.password, full_name=body.full_name
+                    session,
+                    email=body.email,
+                    password=body.password,
+                    full_name=body.full_name,
+                    role=Role.ADMIN if admin else None,
+                )
+                await audit.record(
+                    session,
+                    action=audit.REGISTER,
+                    actor_id=None,
+                    target_type="user",
+                    target_id=str(user.id),
+                    details={"role": user.role, "via": "cli"},
                 )
                 await session.commit()
-                return str(user.id)
+                return f"{user.role}, {user.id}"
         finally:
             await engine.dispose()
 
     try:
-        user_id = asyncio.run(main())
+        created = asyncio.run(main())
     except AppError as exc:
         typer.echo(exc.message, err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"created user {body.email} ({user_id})")
+    typer.echo(f"created user {body.email} ({created})")
 
 
 @cli.command("reset-password")

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from app.account.routes import router as account_router
+from app.admin.routes import router as admin_router
 from app.ai.factory import get_embedder
 from app.apikeys.routes import router as api_keys_router
 from app.auth.routes import router as auth_router
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collections_router,
         collection_documents_router,
         groups_router,
+        admin_router,
     ):
         app.include_router(router)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             StrictCORSMiddleware,
             allow_origins=settings.frontend_origin,
             allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
             max_age=600,

@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic sees the whole schema."""
 
-from app.auth.models import ApiKey, RefreshToken, User
+from app.audit.models import AuditEvent
+from app.auth.models import ApiKey, InstanceSettings, Invite, RefreshToken, User
 from app.chat.models import Chat, ChatMessage
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
@@ -16,6 +17,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Chat",
     "ChatMessage",
     "Chunk",
@@ -27,6 +29,8 @@ __all__ = [
     "DocumentFile",
     "Group",
     "GroupMember",
+    "InstanceSettings",
+    "Invite",
     "RefreshToken",
     "User",
     "UserCorpusStats",

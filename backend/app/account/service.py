@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core.errors import Forbidden
@@ -37,4 +38,12 @@ async def delete_account(
         )
         deleted.append(DeletedOriginal(kind=document.original_storage, document_id=document.id))
     await auth_service.delete_user(session, user_id=user.id)
+    await audit.record(
+        session,
+        action=audit.ACCOUNT_DELETE,
+        actor_id=None,
+        target_type="user",
+        target_id=str(user.id),
+        details={"email": user.email},
+    )
     return deleted

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.apikeys import repository
+from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.core import security
 from app.core.errors import NotFound
@@ -36,13 +37,21 @@ async def create_api_key(
         user_id=user_id,
         name=name,
         prefix=key[: security.API_KEY_PREFIX_CHARS],
-        key_hash=security.hash_token(key),
+        key_hash=security.hash_opaque_token(key),
         scopes=list(scopes),
         expires_at=expires_at,
     )
     session.add(api_key)
     await session.flush()
     await session.refresh(api_key)
+    await audit.record(
+        session,
+        action=audit.API_KEY_CREATE,
+        actor_id=user_id,
+        target_type="api_key",
+        target_id=str(api_key.id),
+        details={"scopes": list(scopes)},
+    )
     return CreatedKey(api_key=api_key, key=key)
 
 
@@ -56,3 +65,10 @@ async def revoke_api_key(session: AsyncSession, *, user_id: uuid.UUID, key_id: u
     """The key stops working at its next request (the hash is gone, so nothing can match)."""
     if not await repository.delete_for_user(session, user_id=user_id, key_id=key_id):
         raise NotFound(API_KEY_NOT_FOUND)
+    await audit.record(
+        session,
+        action=audit.API_KEY_REVOKE,
+        actor_id=user_id,
+        target_type="api_key",
+        target_id=str(key_id),
+    )

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.core import security
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, Unauthorized
@@ -94,6 +94,7 @@ async def get_principal(
         principal = await _authenticate_access_token(session, token=token, settings=settings)
     request.state.user_id = str(principal.user.id)
     user_id_var.set(str(principal.user.id))
+    await service.note_activity(session, user=principal.user)
     return principal
 
 
@@ -135,6 +136,17 @@ async def get_signed_in_user(sign_in: CurrentSignIn) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 WritingUser = Annotated[User, Depends(get_writing_user)]
 SignedInUser = Annotated[User, Depends(get_signed_in_user)]
+
+ADMIN_ONLY = "This needs an administrator account."
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if user.role != Role.ADMIN:
+        raise Forbidden(ADMIN_ONLY)
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
 
 
 def per_user_limit(scope: str, limit_of: Callable[[Settings], str]) -> params.Depends:

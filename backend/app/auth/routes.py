@@ -90,8 +90,13 @@ async def register(
     # enumeration"): this limit is what bounds that probing.
     _require_password_login(settings)
     rate_limit.hit(settings.register_rate_limit_per_ip, "register-ip", client_ip(request))
-    user = await service.create_user(
-        session, email=body.email, password=body.password, full_name=body.full_name
+    user = await service.register(
+        session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        full_name=body.full_name,
+        invite_token=body.invite_token,
     )
     return UserOut.model_validate(user)
 
@@ -112,13 +117,16 @@ async def login(
     throttle = LoginThrottle(rate_limit, settings, email=body.email, ip=client_ip(request))
     throttle.before_attempt()
     try:
-        user = await service.authenticate(session, email=body.email, password=body.password)
+        tokens = await service.sign_in(
+            session,
+            email=body.email,
+            password=body.password,
+            settings=settings,
+            client=_client(request),
+        )
     except Unauthorized:
         throttle.failed()
         raise
-    tokens = await service.issue_tokens(
-        session, user=user, settings=settings, client=_client(request)
-    )
     return _token_pair(tokens)
 
 

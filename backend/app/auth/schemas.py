@@ -22,6 +22,8 @@ class RegisterIn(BaseModel):
     email: NewEmailIn
     password: UnicodeText = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
     full_name: TextIn = Field(min_length=1, max_length=200)
+    # From an invite link (/register?invite=<token>): needed when registration is by invite.
+    invite_token: UnicodeText | None = Field(default=None, min_length=1, max_length=200)
 
 
 class LoginIn(BaseModel):
@@ -39,6 +41,7 @@ class UserOut(BaseModel):
     id: uuid.UUID
     email: str
     full_name: str
+    role: Literal["admin", "member"]
     created_at: datetime
 
 

@@ -16,9 +16,10 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository
+from app.audit import service as audit
+from app.auth import registration, repository
 from app.auth.emails import normalize_email, valid_email
-from app.auth.models import ApiKey, User
+from app.auth.models import ApiKey, Role, User
 from app.auth.oidc import Identity, SignInRejected
 from app.core import security
 from app.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
@@ -26,6 +27,9 @@ from app.core.mail import Mail
 from app.core.settings import Settings
 
 INVALID_CREDENTIALS = "Incorrect email or password."
+ACCOUNT_DISABLED = "This account is disabled. Ask an administrator to enable it."
+# last_active_at is written at most this often per user (a read request stays a read).
+ACTIVITY_RESOLUTION = timedelta(minutes=5)
 
 
 def _yield_to_requests() -> None:
@@ -54,19 +58,52 @@ async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None
     return await repository.user_by_normal_email(session, normal_email=normalize_email(email))
 
 
-async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
-    """Stores `email` in its normal form (app.auth.emails)."""
+async def create_user(
+    session: AsyncSession, *, email: str, password: str, full_name: str, role: Role | None = None
+) -> User:
+    """Stores `email` in its normal form (app.auth.emails). Without a `role`, the first
+    account of the install is an admin and every later one a member."""
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
+    if role is None:
+        role = Role.ADMIN if await repository.is_first_account(session) else Role.MEMBER
     user = await repository.add_user(
         session,
         email=normalize_email(email),
         full_name=full_name.strip(),
         password_hash=password_hash,
+        role=role,
     )
     if user is None:  # the same address registered at the same moment
         raise Conflict(ACCOUNT_EXISTS)
+    return user
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    email: str,
+    password: str,
+    full_name: str,
+    invite_token: str | None,
+) -> User:
+    """Sign-up, as the registration mode allows (app.auth.registration)."""
+    invite = await registration.admit(
+        session, settings=settings, email=email, invite_token=invite_token
+    )
+    user = await create_user(session, email=email, password=password, full_name=full_name)
+    if invite is not None:
+        await registration.use_invite(session, invite=invite, user_id=user.id)
+    await audit.record(
+        session,
+        action=audit.REGISTER,
+        actor_id=user.id,
+        target_type="user",
+        target_id=str(user.id),
+        details={"role": user.role, **({"invite_id": str(invite.id)} if invite else {})},
+    )
     return user
 
 
@@ -84,7 +121,7 @@ API_KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 async def get_api_key_user(session: AsyncSession, *, key: str) -> tuple[User, ApiKey] | None:
     """The active user of an API key and the key, unless it was revoked or has expired."""
-    return await repository.active_api_key_user(session, key_hash=security.hash_token(key))
+    return await repository.active_api_key_user(session, key_hash=security.hash_opaque_token(key))
 
 
 async def record_api_key_use(session: AsyncSession, *, api_key: ApiKey, ip: str) -> None:
@@ -95,7 +132,14 @@ async def record_api_key_use(session: AsyncSession, *, api_key: ApiKey, ip: str)
     await repository.set_api_key_use(session, api_key_id=api_key.id, at=now, ip=ip)
 
 
+class SignInFailed(Unauthorized):
+    """A refused sign-in; the request still commits its audit record."""
+
+    keeps_changes = True
+
+
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
+    """The account of a right email and password; a refused attempt is audited."""
     user = await get_user_by_email(session, email=email)
     if user is not None:
         session.expunge(user)
@@ -104,15 +148,21 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     await session.rollback()
     if user is None:
         await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
-        raise Unauthorized(INVALID_CREDENTIALS)
+        await _record_failed_sign_in(session, email=email, user=None, reason="unknown_account")
+        raise SignInFailed(INVALID_CREDENTIALS)
     if user.password_hash is None:  # a single sign-on account: no password to match
         await _hash_off_loop(security.verify_password, password, security.DUMMY_PASSWORD_HASH)
-        raise Unauthorized(INVALID_CREDENTIALS)
+        await _record_failed_sign_in(session, email=email, user=user, reason="no_password")
+        raise SignInFailed(INVALID_CREDENTIALS)
     valid, updated_hash = await _hash_off_loop(
         security.verify_password, password, user.password_hash
     )
-    if not valid or not user.is_active:
-        raise Unauthorized(INVALID_CREDENTIALS)
+    if not valid:
+        await _record_failed_sign_in(session, email=email, user=user, reason="wrong_password")
+        raise SignInFailed(INVALID_CREDENTIALS)
+    if not user.is_active:  # told only to whoever knows the password
+        await _record_failed_sign_in(session, email=email, user=user, reason="disabled")
+        raise SignInFailed(ACCOUNT_DISABLED)
     if updated_hash is not None:
         await repository.set_password_hash(session, user_id=user.id, password_hash=updated_hash)
         user.password_hash = updated_hash
@@ -128,6 +178,46 @@ async def password_matches(*, user: User, password: str) -> bool:
 async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """The user row; its foreign keys cascade to every row that references it."""
     await repository.delete_user(session, user_id=user_id)
+
+
+async def _record_failed_sign_in(
+    session: AsyncSession, *, email: str, user: User | None, reason: str
+) -> None:
+    await audit.record(
+        session,
+        action=audit.SIGN_IN_FAILED,
+        actor_id=None,
+        target_type="user" if user else None,
+        target_id=str(user.id) if user else None,
+        details={"email": normalize_email(email), "reason": reason},
+    )
+
+
+async def sign_in(
+    session: AsyncSession, *, email: str, password: str, settings: Settings, client: Client
+) -> IssuedTokens:
+    user = await authenticate(session, email=email, password=password)
+    await note_activity(session, user=user)
+    await audit.record(session, action=audit.SIGN_IN, actor_id=user.id)
+    return await issue_tokens(session, user=user, settings=settings, client=client)
+
+
+async def note_activity(session: AsyncSession, *, user: User) -> None:
+    """Set the user's last_active_at, when it is older than ACTIVITY_RESOLUTION."""
+    if user.last_active_at is None or (
+        datetime.now(UTC) - user.last_active_at >= ACTIVITY_RESOLUTION
+    ):
+        await repository.touch_last_active(session, user_id=user.id)
+
+
+async def set_disabled(session: AsyncSession, *, user: User, disabled: bool) -> None:
+    """Disable (every session of the user ends at once: access tokens are checked against
+    `is_active` on each request and refresh tokens are revoked) or enable an account."""
+    user.disabled_at = datetime.now(UTC) if disabled else None
+    user.is_active = not disabled
+    await session.flush()
+    if disabled:
+        await repository.revoke_user_refresh_tokens(session, user_id=user.id)
 
 
 async def _hash_off_loop(function: Callable[..., T], *args: object) -> T:
@@ -160,14 +250,14 @@ async def issue_tokens(
     family_id: uuid.UUID | None = None,
     client: Client | None = None,
 ) -> IssuedTokens:
-    refresh_token = security.new_refresh_token()
+    refresh_token = security.new_opaque_token()
     family_id = family_id or uuid.uuid4()
     client = client or Client()
     await repository.add_refresh_token(
         session,
         user_id=user.id,
         family_id=family_id,
-        token_hash=security.hash_refresh_token(refresh_token),
+        token_hash=security.hash_opaque_token(refresh_token),
         expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
         ip=client.ip,
         user_agent=(client.user_agent or "")[:USER_AGENT_MAX] or None,
@@ -192,7 +282,7 @@ async def rotate_refresh_token(
 ) -> IssuedTokens:
     now = datetime.now(UTC)
     stored = await repository.refresh_token_for_update(
-        session, token_hash=security.hash_refresh_token(refresh_token)
+        session, token_hash=security.hash_opaque_token(refresh_token)
     )
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise Unauthorized(INVALID_REFRESH)
@@ -211,11 +301,13 @@ async def rotate_refresh_token(
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
     """Log out: the token's whole family ends, so no rotated descendant survives, and the
     access tokens of that sign-in stop working at once (get_session_user)."""
-    family_id = await repository.family_of_refresh_token(
-        session, token_hash=security.hash_refresh_token(refresh_token)
+    family = await repository.family_of_refresh_token(
+        session, token_hash=security.hash_opaque_token(refresh_token)
     )
-    if family_id is not None:
+    if family is not None:
+        family_id, user_id = family
         await repository.revoke_family(session, family_id=family_id)
+        await audit.record(session, action=audit.SIGN_OUT, actor_id=user_id)
 
 
 # --- self-service ------------------------------------------------------------------------
@@ -256,6 +348,7 @@ async def change_password(
     user.password_hash = await _hash_off_loop(security.hash_password, new_password)
     await repository.save_users(session)
     await repository.revoke_sessions(session, user_id=user.id, except_family_id=current_session_id)
+    await audit.record(session, action=audit.PASSWORD_CHANGE, actor_id=user.id)
 
 
 @dataclass(frozen=True)
@@ -312,7 +405,7 @@ async def update_profile(
 
 async def confirm_email_change(session: AsyncSession, *, token: str) -> User:
     stored = await repository.claim_account_token(
-        session, token_hash=security.hash_refresh_token(token), purpose=EMAIL_CHANGE
+        session, token_hash=security.hash_opaque_token(token), purpose=EMAIL_CHANGE
     )
     user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if stored is None or stored.new_email is None or user is None:
@@ -339,6 +432,13 @@ async def revoke_session(
     if not await repository.session_exists(session, user_id=user_id, family_id=session_id):
         raise NotFound(SESSION_NOT_FOUND)
     await repository.revoke_sessions(session, user_id=user_id, family_id=session_id)
+    await audit.record(
+        session,
+        action=audit.SESSION_REVOKE,
+        actor_id=user_id,
+        target_type="session",
+        target_id=str(session_id),
+    )
 
 
 async def _new_account_token(
@@ -349,12 +449,12 @@ async def _new_account_token(
     ttl_s: int,
     new_email: str | None = None,
 ) -> str:
-    token = security.new_refresh_token()
+    token = security.new_opaque_token()
     await repository.add_account_token(
         session,
         user_id=user_id,
         purpose=purpose,
-        token_hash=security.hash_refresh_token(token),
+        token_hash=security.hash_opaque_token(token),
         new_email=new_email,
         expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
     )
@@ -388,7 +488,7 @@ async def request_password_reset(
 async def confirm_password_reset(session: AsyncSession, *, token: str, new_password: str) -> User:
     """Set the password of the token's account, end its other reset links and every session."""
     stored = await repository.claim_account_token(
-        session, token_hash=security.hash_refresh_token(token), purpose=PASSWORD_RESET
+        session, token_hash=security.hash_opaque_token(token), purpose=PASSWORD_RESET
     )
     user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
@@ -397,6 +497,7 @@ async def confirm_password_reset(session: AsyncSession, *, token: str, new_passw
     await repository.save_users(session)
     await repository.expire_account_tokens(session, user_id=user.id, purpose=PASSWORD_RESET)
     await repository.revoke_sessions(session, user_id=user.id)
+    await audit.record(session, action=audit.PASSWORD_RESET, actor_id=user.id)
     return user
 
 
@@ -443,11 +544,13 @@ async def sign_in_with_identity(
             ) from None
         user = await get_user_by_email(session, email=email)
         if user is None:
+            first = await repository.is_first_account(session)
             user = await repository.add_user(
                 session,
                 email=email,
                 full_name=(identity.name or email.partition("@")[0]).strip()[:200],
                 password_hash=None,
+                role=Role.ADMIN if first else Role.MEMBER,
             )
             if user is None:  # the same address registered at the same moment
                 raise SignInRejected("Sign-in failed at the same moment as a sign-up; try again.")
@@ -467,7 +570,7 @@ async def create_sign_in_code(session: AsyncSession, *, user_id: uuid.UUID) -> s
 
 async def redeem_sign_in_code(session: AsyncSession, *, code: str) -> User:
     stored = await repository.claim_account_token(
-        session, token_hash=security.hash_refresh_token(code), purpose=SIGN_IN_CODE
+        session, token_hash=security.hash_opaque_token(code), purpose=SIGN_IN_CODE
     )
     user = None if stored is None else await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:

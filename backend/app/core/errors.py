@@ -66,6 +66,11 @@ class Forbidden(AppError):
     code = "forbidden"
 
 
+class QuotaExceeded(AppError):
+    status_code = 403
+    code = "quota_exceeded"
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"

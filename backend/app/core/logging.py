@@ -23,6 +23,9 @@ LogFormat = Literal["json", "console"]
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id_var: ContextVar[str | None] = ContextVar("user_id", default=None)
+# The client address as ClientAddressMiddleware resolved it (what rate limits and the audit
+# log record), set for the length of a request.
+client_ip_var: ContextVar[str | None] = ContextVar("client_ip", default=None)
 
 SENSITIVE_KEYS = frozenset(
     {

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
 from app.core.errors import send_error
-from app.core.logging import request_id_var, user_id_var
+from app.core.logging import client_ip_var, request_id_var, user_id_var
 from app.core.routing import ROUTE_TEMPLATE_KEY
 
 logger = logging.getLogger("app.access")
@@ -64,6 +64,8 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope)
         rid_token = request_id_var.set(request_id)
         uid_token = user_id_var.set(None)
+        client = scope.get("client")
+        ip_token = client_ip_var.set(client[0] if client else None)
         scope.setdefault("state", {})["request_id"] = request_id
         if self.sentry_enabled:
             import sentry_sdk
@@ -114,7 +116,6 @@ class RequestContextMiddleware:
             status = status_holder["status"]
             metrics.observe_request(scope["method"], route, status, duration)
             user_id = scope["state"].get("user_id")
-            client = scope.get("client")
             if path not in _QUIET_PATHS or status >= 400:
                 logger.info(
                     "request",
@@ -131,3 +132,4 @@ class RequestContextMiddleware:
                 )
             request_id_var.reset(rid_token)
             user_id_var.reset(uid_token)
+            client_ip_var.reset(ip_token)

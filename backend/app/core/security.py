@@ -90,17 +90,14 @@ def decode_access_token(token: str, *, secrets_by_kid: dict[str, str]) -> Access
         raise InvalidToken(str(exc)) from exc
 
 
-def new_refresh_token() -> str:
+def new_opaque_token() -> str:
+    """A random token for refresh tokens and invite links: stored hashed, shown once."""
     return secrets.token_urlsafe(32)
 
 
-def hash_token(token: str) -> bytes:
+def hash_opaque_token(token: str) -> bytes:
     # A high-entropy random token needs no slow hash: SHA-256 makes a DB leak useless.
     return hashlib.sha256(token.encode()).digest()
-
-
-def hash_refresh_token(token: str) -> bytes:
-    return hash_token(token)
 
 
 API_KEY_MARKER = "dc_live_"

@@ -209,6 +209,16 @@ class Settings(BaseSettings):
     # Largest image (or rendered page) in pixels; a larger image fails with a sentence saying so.
     max_image_pixels: int = Field(default=50_000_000, ge=1_000_000)
 
+    # Accounts (docs/admin.md). Who may sign up until an admin sets it in the admin console:
+    # open (anyone), invite (with an invite link) or closed (accounts come from the CLI).
+    registration_mode: Literal["open", "invite", "closed"] = "open"
+    # How long a new invite link works unless its creator says otherwise, and at most.
+    invite_default_hours: int = Field(default=72, ge=1)
+    invite_max_hours: int = Field(default=24 * 30, ge=1)
+    # Default per-account quotas checked at upload (0: no limit); an admin sets others per user.
+    quota_storage_mb: int = Field(default=0, ge=0)
+    quota_documents: int = Field(default=0, ge=0)
+
     @field_validator(
         "jwt_previous_secrets",
         "frontend_origin",

@@ -14,7 +14,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.documents.models import Chunk, Document, DocumentFile, DocumentPage, DocumentStatus
+from app.documents.models import (
+    Chunk,
+    ChunkTerm,
+    Document,
+    DocumentFile,
+    DocumentPage,
+    DocumentStatus,
+)
 from app.sharing import access
 from app.sharing.models import Role
 
@@ -221,3 +228,55 @@ async def original_storage_for_update(
 
 async def delete_postgres_original(session: AsyncSession, *, document_id: uuid.UUID) -> None:
     await session.execute(delete(DocumentFile).where(DocumentFile.document_id == document_id))
+
+
+async def originals_of_user_for_update(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[tuple[str | None, uuid.UUID]]:
+    """(store, document id) of each of the user's documents, locked."""
+    result = await session.execute(
+        select(Document.original_storage, Document.id)
+        .where(Document.user_id == user_id)
+        .with_for_update()
+    )
+    return [(storage, document_id) for storage, document_id in result.all()]
+
+
+async def delete_documents_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Postings have no foreign key; chunks, pages and Postgres originals go with each
+    document row."""
+    await session.execute(delete(ChunkTerm).where(ChunkTerm.user_id == user_id))
+    await session.execute(delete(Document).where(Document.user_id == user_id))
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    documents: int
+    storage_bytes: int
+
+
+async def lock_quota_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Until the transaction ends, the user's other uploads wait here."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"quota:{user_id}", 0)))
+    )
+
+
+async def hashes_present(
+    session: AsyncSession, *, user_id: uuid.UUID, sha256s: Sequence[str]
+) -> set[str]:
+    result = await session.execute(
+        select(Document.sha256).where(Document.user_id == user_id, Document.sha256.in_(sha256s))
+    )
+    return set(result.scalars())
+
+
+async def usage_of_user(session: AsyncSession, *, user_id: uuid.UUID) -> StorageUsage:
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Document.size_bytes), 0)).where(
+                Document.user_id == user_id
+            )
+        )
+    ).one()
+    return StorageUsage(documents=int(row[0]), storage_bytes=int(row[1]))

@@ -26,6 +26,7 @@ from app.core.pagination import Page, page_params
 from app.core.routing import API_PREFIX, api_router
 from app.core.settings import SettingsDep
 from app.documents import service
+from app.documents.quotas import quota_of
 from app.documents.repository import ReadableDocument
 from app.documents.schemas import (
     ChunkLocationOut,
@@ -77,6 +78,7 @@ def document_out(readable: ReadableDocument) -> DocumentOut:
 async def upload_documents(
     user: WritingUser,
     session: SessionDep,
+    settings: SettingsDep,
     originals: OriginalsDep,
     files: Annotated[list[UploadFile], File(description="One or more documents")],
     collection_id: Annotated[
@@ -93,6 +95,7 @@ async def upload_documents(
         uploads=uploads,
         originals=originals,
         collection_id=collection_id,
+        quota=quota_of(user, settings),
     )
     described = await service.describe(session, user_id=user.id, documents=documents)
     return [document_out(readable) for readable in described]
@@ -102,7 +105,7 @@ async def upload_documents(
     "/url",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=DocumentOut,
-    responses={413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
+    responses={403: ERROR_RESPONSE, 413: ERROR_RESPONSE, 415: ERROR_RESPONSE, 429: ERROR_RESPONSE},
     dependencies=[per_user_limit("url_import", lambda settings: settings.url_import_rate_limit)],
 )
 async def import_document_from_url(
@@ -119,6 +122,7 @@ async def import_document_from_url(
         url=body.url,
         limits=service.fetch_limits(settings),
         originals=originals,
+        quota=quota_of(user, settings),
     )
     [described] = await service.describe(session, user_id=user.id, documents=[document])
     return document_out(described)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.jobs import cancel_jobs, defer_job
 from app.documents import repository
@@ -28,6 +29,7 @@ from app.documents.detect import (
 from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.indexing import remove_document_chunks
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
+from app.documents.quotas import Quota, check_quota
 from app.documents.repository import ReadableDocument, readable_documents
 from app.documents.storage import Originals
 from app.documents.tasks import ingest_document
@@ -109,18 +111,25 @@ async def create_documents(
     uploads: Sequence[Upload],
     originals: Originals,
     collection_id: uuid.UUID | None = None,
+    quota: Quota | None = None,
 ) -> list[Document]:
     """Store each file (in the configured store) and queue it; the same bytes uploaded again
     return the existing record. With ``collection_id`` (editors of it only), each document
-    is also added to that collection."""
+    is also added to that collection. With a `quota`, nothing is stored when the files would
+    exceed it (403 quota_exceeded)."""
     if collection_id is not None:
         await access.require_collection(
             session, reader_id=user_id, collection_id=collection_id, at_least=Role.EDITOR
         )
     validated = [validate_upload(upload) for upload in uploads]
+    digests = [hashlib.sha256(upload.data).hexdigest() for upload in uploads]
+    if quota is not None:
+        sizes = {digest: len(upload.data) for digest, upload in zip(digests, uploads, strict=True)}
+        await check_quota(session, user_id=user_id, quota=quota, sizes_by_sha256=sizes)
     documents: list[Document] = []
-    for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
-        digest = hashlib.sha256(upload.data).hexdigest()
+    for upload, digest, (filename, kind, content_type) in zip(
+        uploads, digests, validated, strict=True
+    ):
         new_id = await repository.insert_document_if_new(
             session,
             user_id=user_id,
@@ -169,6 +178,7 @@ async def import_url(
     url: str,
     limits: FetchLimits,
     originals: Originals,
+    quota: Quota | None = None,
 ) -> Document:
     """Fetch the page or PDF at ``url`` (url_import's safety rules) and queue it like an
     upload; a failed fetch is a 4xx with the reason."""
@@ -184,7 +194,7 @@ async def import_url(
         filename=fetched.filename, data=fetched.data, kind=fetched.kind, source_url=fetched.url
     )
     [document] = await create_documents(
-        session, user_id=user_id, uploads=[upload], originals=originals
+        session, user_id=user_id, uploads=[upload], originals=originals, quota=quota
     )
     return document
 
@@ -285,7 +295,28 @@ async def delete_document(
     await remove_document_chunks(session, user_id=document.user_id, document_id=document.id)
     await session.delete(document)
     await session.flush()
+    # The id only: the audit log is read by admins, who do not see users' content.
+    await audit.record(
+        session,
+        action=audit.DOCUMENT_DELETE,
+        actor_id=user_id,
+        target_type="document",
+        target_id=str(document.id),
+    )
     return document
+
+
+async def delete_all_documents(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[tuple[str | None, uuid.UUID]]:
+    """Every document of the user, with its chunks, vectors, postings, pages, Postgres-held
+    original and ingestion job, in the caller's transaction. Returns (store, document id) of
+    each original, for the caller to forget once that commits (as delete_document)."""
+    originals = await repository.originals_of_user_for_update(session, user_id=user_id)
+    for _, document_id in originals:
+        await cancel_ingestion(session, document_id=document_id)
+    await repository.delete_documents_of_user(session, user_id=user_id)
+    return originals
 
 
 async def request_reindex(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.models import User
 from app.auth.service import get_user_by_email
 from app.core.errors import Forbidden, NotFound, Unprocessable
@@ -104,6 +105,14 @@ async def update_collection(
             await repository.upsert_member(
                 session, collection_id=collection_id, user_id=previous, role=Role.EDITOR.value
             )
+            await audit.record(
+                session,
+                action=audit.COLLECTION_TRANSFER,
+                actor_id=reader_id,
+                target_type="collection",
+                target_id=str(collection_id),
+                details={"from": str(previous), "to": str(new_owner.id)},
+            )
     await session.flush()
     await repository.touch_collection(session, collection_id=collection_id)
     return await get_collection(session, reader_id=reader_id, collection_id=collection_id)
@@ -117,6 +126,13 @@ async def delete_collection(
         session, reader_id=reader_id, collection_id=collection_id, at_least=Role.OWNER
     )
     await session.execute(delete(Collection).where(Collection.id == collection_id))
+    await audit.record(
+        session,
+        action=audit.COLLECTION_DELETE,
+        actor_id=reader_id,
+        target_type="collection",
+        target_id=str(collection_id),
+    )
 
 
 async def add_documents(
@@ -197,6 +213,18 @@ async def share(
     [view] = await repository.member_views(
         session, collection_id=collection_id, member_id=member_id
     )
+    await audit.record(
+        session,
+        action=audit.COLLECTION_SHARE,
+        actor_id=reader_id,
+        target_type="collection",
+        target_id=str(collection_id),
+        details={
+            "user_id": str(user_id) if user_id else None,
+            "group_id": str(group_id) if group_id else None,
+            "role": role,
+        },
+    )
     return view
 
 
@@ -213,6 +241,18 @@ async def unshare(
     if role is not Role.OWNER and views[0].member.user_id != reader_id:
         raise Forbidden(ONLY_THE_OWNER_OR_THEMSELF)
     await repository.delete_member(session, member_id=member_id)
+    member = views[0].member
+    await audit.record(
+        session,
+        action=audit.COLLECTION_UNSHARE,
+        actor_id=reader_id,
+        target_type="collection",
+        target_id=str(collection_id),
+        details={
+            "user_id": str(member.user_id) if member.user_id else None,
+            "group_id": str(member.group_id) if member.group_id else None,
+        },
+    )
 
 
 # --------------------------------------------------------------------------- groups
@@ -257,6 +297,13 @@ async def delete_group(session: AsyncSession, *, reader_id: uuid.UUID, group_id:
     """The group and every share made with it go at once."""
     await access.require_group(session, reader_id=reader_id, group_id=group_id, at_least=Role.OWNER)
     await session.execute(delete(Group).where(Group.id == group_id))
+    await audit.record(
+        session,
+        action=audit.GROUP_DELETE,
+        actor_id=reader_id,
+        target_type="group",
+        target_id=str(group_id),
+    )
 
 
 async def list_group_members(
@@ -274,6 +321,14 @@ async def add_group_member(
     await access.require_group(session, reader_id=reader_id, group_id=group_id, at_least=Role.OWNER)
     user = await _account(session, email=email)
     await repository.add_group_member(session, group_id=group_id, user_id=user.id)
+    await audit.record(
+        session,
+        action=audit.GROUP_MEMBER_ADD,
+        actor_id=reader_id,
+        target_type="group",
+        target_id=str(group_id),
+        details={"user_id": str(user.id)},
+    )
 
 
 async def remove_group_member(
@@ -287,3 +342,11 @@ async def remove_group_member(
         raise Forbidden(ONLY_THE_OWNER_OR_THE_MEMBER)
     if not await repository.remove_group_member(session, group_id=group_id, user_id=user_id):
         raise NotFound(NOT_A_GROUP_MEMBER)
+    await audit.record(
+        session,
+        action=audit.GROUP_MEMBER_REMOVE,
+        actor_id=reader_id,
+        target_type="group",
+        target_id=str(group_id),
+        details={"user_id": str(user_id)},
+    )

@@ -37,7 +37,7 @@ async def test_register_returns_user_without_secrets(client: httpx.AsyncClient) 
     body = response.json()
     assert body["email"] == "ada@example.com"  # stored in its normal form
     assert body["full_name"] == "Ada"
-    assert set(body) == {"id", "email", "full_name", "created_at"}
+    assert set(body) == {"id", "email", "full_name", "role", "created_at"}
     assert PASSWORD not in response.text
 
 

@@ -188,7 +188,7 @@ async def test_stale_and_misused_refresh_tokens_are_401(
         conn.execute(
             "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' "
             "WHERE token_hash = %s",
-            (security.hash_refresh_token(expired["refresh_token"]),),
+            (security.hash_opaque_token(expired["refresh_token"]),),
         )
     assert (await refresh(expired["refresh_token"])).status_code == 401
 

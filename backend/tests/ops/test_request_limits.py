@@ -233,7 +233,8 @@ async def test_every_string_of_every_json_body_refuses_lone_surrogates(
         fields = _json_string_fields(app, operation)
         if not fields:
             continue
-        url = path.format(**{name: uuid.uuid4() for name in ("chat_id", "document_id")})
+        ids = ("chat_id", "document_id", "user_id", "invite_id")
+        url = path.format(**{name: uuid.uuid4() for name in ids})
         for field in fields:
             body = json.dumps({field: "\udfff x"})
             response = await client.request(method, url, headers=headers, content=body)
