@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import type { CurrentUser } from "@/lib/api/teams-contract";
+import { isAdmin } from "@/lib/admin";
 import { APP_NAME } from "@/lib/config";
 import { useAuth } from "./auth/auth-provider";
 import { UserMenu } from "./user-menu";
@@ -13,11 +13,6 @@ const NAV_ITEMS = [
   { href: "/groups/", label: "Groups" },
 ] as const;
 const ADMIN_ITEM = { href: "/admin/", label: "Admin" } as const;
-
-/** The admin console is for admins (the API refuses everyone else anyway). */
-export function isAdmin(user: CurrentUser | null): boolean {
-  return user?.role === "admin";
-}
 
 export function AppHeader() {
   const { status, user } = useAuth();

@@ -13,11 +13,16 @@ export async function downloadOriginal(document: { id: string; filename: string 
   const response = await api.authorizedFetch(documentsApi.fileUrl(document.id));
   if (!response.ok) throw await apiErrorFromResponse(response);
   const bytes = await response.blob();
-  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  saveBlob(new Blob([bytes], { type: "application/octet-stream" }), document.filename);
+}
+
+/** Hands a blob to the browser as a download named `filename` (also the audit log's CSV export). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
   window.setTimeout(() => URL.revokeObjectURL(url), BLOB_LIFETIME_MS);
   const link = window.document.createElement("a");
   link.href = url;
-  link.download = document.filename;
+  link.download = filename;
   link.rel = "noopener";
   link.click();
 }

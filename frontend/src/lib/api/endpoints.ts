@@ -1,5 +1,6 @@
 import { dataOf } from "./client";
 import { api, tokenStore } from "./index";
+import type { InviteRegisterBody } from "./teams-contract";
 import type {
   Chat,
   ChatCreateBody,
@@ -9,7 +10,6 @@ import type {
   DocumentPage,
   DocumentRecord,
   LoginBody,
-  RegisterBody,
   TokenPair,
   User,
 } from "./types";
@@ -18,7 +18,8 @@ const documentPath = (id: string) => ({ path: { document_id: id } });
 const chatPath = (id: string) => ({ path: { chat_id: id } });
 
 export const authApi = {
-  register: (body: RegisterBody) => dataOf<User>(api.anonymous.POST("/api/v1/auth/register", { body })),
+  /** `invite_token` comes from an invite link (`/register/?invite=…`), needed when registration is invite-only. */
+  register: (body: InviteRegisterBody) => dataOf<User>(api.anonymous.POST("/api/v1/auth/register", { body })),
 
   async login(body: LoginBody): Promise<TokenPair> {
     const pair = await dataOf<TokenPair>(api.anonymous.POST("/api/v1/auth/login", { body }));
