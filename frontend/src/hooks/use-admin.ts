@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { adminApi } from "@/lib/api/teams-client";
-import type { AdminSettings, AdminUserOut, AdminUserUpdateBody, AuditFilters, InviteCreateBody, InviteOut } from "@/lib/api/teams-contract";
+import type { AdminSettings, AdminUserOut, AdminUserUpdateBody, AuditFilters, InviteCreateBody } from "@/lib/api/teams-contract";
 
 export const adminUsersKey = (q: string) => ["admin", "users", q] as const;
 const ADMIN_SETTINGS_KEY = ["admin", "settings"] as const;
@@ -50,16 +50,11 @@ export function useInvites() {
   const invites = useQuery({ queryKey: ADMIN_INVITES_KEY, queryFn: adminApi.invites });
   const create = useMutation({
     mutationFn: (body: InviteCreateBody) => adminApi.createInvite(body),
-    onSuccess: (created) => {
-      queryClient.setQueryData<InviteOut[]>(ADMIN_INVITES_KEY, (current) => [created, ...(current ?? []).filter((item) => item.id !== created.id)]);
-    },
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ADMIN_INVITES_KEY }),
   });
   const revoke = useMutation({
     mutationFn: (id: string) => adminApi.revokeInvite(id),
-    onSuccess: (_result, id) => {
-      queryClient.setQueryData<InviteOut[]>(ADMIN_INVITES_KEY, (current) => current?.filter((item) => item.id !== id));
-      void queryClient.invalidateQueries({ queryKey: ADMIN_INVITES_KEY });
-    },
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ADMIN_INVITES_KEY }),
   });
   return { invites, create, revoke };
 }

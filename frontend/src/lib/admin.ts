@@ -1,5 +1,5 @@
-import type { AdminUserOut, AuditFilters, CurrentUser, InviteOut } from "@/lib/api/teams-contract";
-import { formatBytes } from "@/lib/format";
+import type { AdminUserOut, AuditFilters, CurrentUser, InviteCreatedOut } from "@/lib/api/teams-contract";
+import { formatBytes, pluralize } from "@/lib/format";
 
 /** The admin console is for admins (the API refuses everyone else anyway; `role` comes from /auth/me). */
 export function isAdmin(user: CurrentUser | null): boolean {
@@ -10,25 +10,31 @@ export function isAdmin(user: CurrentUser | null): boolean {
  * The absolute address of an invite. The API gives `/register?invite=…`; the static export
  * serves pages at `/register/` (trailingSlash), so the slash is added before the query.
  */
-export function inviteLink(invite: Pick<InviteOut, "url_path" | "token">, origin: string): string {
+export function inviteLink(invite: Pick<InviteCreatedOut, "url_path" | "token">, origin: string): string {
   const path = invite.url_path || `/register?invite=${encodeURIComponent(invite.token)}`;
   const [pathname = "/register", query = ""] = path.split("?", 2);
   const withSlash = pathname.endsWith("/") ? pathname : `${pathname}/`;
   return `${origin}${withSlash}${query ? `?${query}` : ""}`;
 }
 
-/** A user's quota in words: "default" where the configured default applies. */
+/** A user's limits in words, each marked "(default)" when it is the server's configured one. */
 export function quotaText(quota: AdminUserOut["quota"]): string {
-  const storage = quota.storage_mb == null ? "default storage" : `${quota.storage_mb} MB`;
-  const documents = quota.documents == null ? "default documents" : `${quota.documents} documents`;
-  return `${storage} · ${documents}`;
+  const storage = quota.storage_mb == null ? "unlimited storage" : `${quota.storage_mb} MB`;
+  const documents = quota.documents == null ? "unlimited documents" : pluralize(quota.documents, "document");
+  return `${storage}${quota.storage_mb_is_default ? " (default)" : ""} · ${documents}${quota.documents_is_default ? " (default)" : ""}`;
 }
 
 export function storageText(usage: AdminUserOut["usage"]): string {
   return formatBytes(usage.storage_bytes);
 }
 
-/** A quota field's value for the API: blank means "the configured default" (null). */
+/** A quota's form field: blank for the configured default, 0 for "no limit" set on the user. */
+export function quotaFieldValue(limit: number | null, isDefault: boolean): string {
+  if (isDefault) return "";
+  return String(limit ?? 0);
+}
+
+/** A quota field's value for the API: blank means "the configured default" (null), 0 no limit. */
 export function parseQuota(value: string): { ok: true; value: number | null } | { ok: false; message: string } {
   const trimmed = value.trim();
   if (trimmed === "") return { ok: true, value: null };

@@ -5,7 +5,7 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { TextField } from "@/components/ui/text-field";
 import { inviteLink } from "@/lib/admin";
 import { errorMessage } from "@/lib/api";
-import type { InviteOut, RegistrationMode } from "@/lib/api/teams-contract";
+import type { InviteCreatedOut, InviteOut, RegistrationMode } from "@/lib/api/teams-contract";
 import { formatDate } from "@/lib/format";
 import { useAdminSettings, useInvites } from "@/hooks/use-admin";
 
@@ -69,7 +69,7 @@ function RegistrationModeForm() {
   );
 }
 
-function CopyLinkButton({ invite }: { invite: InviteOut }) {
+function CopyLinkButton({ invite }: { invite: InviteCreatedOut }) {
   const [copied, setCopied] = useState<"yes" | "failed" | null>(null);
   const copy = async () => {
     try {
@@ -91,11 +91,22 @@ function CopyLinkButton({ invite }: { invite: InviteOut }) {
   );
 }
 
+export function inviteStatusText(invite: Pick<InviteOut, "status" | "expires_at" | "used_at">): string {
+  switch (invite.status) {
+    case "pending":
+      return `Pending · expires ${formatDate(invite.expires_at)}`;
+    case "used":
+      return invite.used_at ? `Used ${formatDate(invite.used_at)}` : "Used";
+    case "expired":
+      return `Expired ${formatDate(invite.expires_at)}`;
+  }
+}
+
 function Invites() {
   const { invites, create, revoke } = useInvites();
   const [email, setEmail] = useState("");
   const [hours, setHours] = useState(168);
-  const [created, setCreated] = useState<InviteOut | null>(null);
+  const [created, setCreated] = useState<InviteCreatedOut | null>(null);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -115,7 +126,10 @@ function Invites() {
       <h3 id="invites-heading" className="text-sm font-semibold text-slate-900">
         Invites
       </h3>
-      <p className="text-sm text-slate-700">An invite is a link; send it any way you like (no mail server needed). It works once, until it expires.</p>
+      <p className="text-sm text-slate-700">
+        An invite is a link; send it any way you like (no mail server needed). It works once, until it expires, and is shown only
+        when it is created: copy it then.
+      </p>
       <form onSubmit={submit} className="card flex flex-col gap-3 p-4 sm:flex-row sm:items-start" aria-label="Create an invite" noValidate>
         <div className="min-w-0 flex-1">
           <TextField
@@ -159,22 +173,23 @@ function Invites() {
       {invites.isError ? (
         <ErrorAlert>{errorMessage(invites.error)}</ErrorAlert>
       ) : invites.data && invites.data.length > 0 ? (
-        <ul className="card divide-y divide-slate-200" aria-label="Pending invites">
+        <ul className="card divide-y divide-slate-200" aria-label="Invites">
           {invites.data.map((invite) => (
             <li key={invite.id} className="flex flex-wrap items-center gap-2 px-3 py-2 text-sm" data-testid="invite-row">
               <span className="min-w-0 flex-1">
                 <span className="font-medium text-slate-900">{invite.email ?? "Anyone with the link"}</span>
-                <span className="block text-xs text-slate-600">Expires {formatDate(invite.expires_at)}</span>
+                <span className="block text-xs text-slate-600">{inviteStatusText(invite)}</span>
               </span>
-              {invite.token ? <CopyLinkButton invite={invite} /> : null}
-              <button type="button" className="btn-ghost" onClick={() => revoke.mutate(invite.id)} disabled={revoke.isPending}>
-                Revoke<span className="sr-only"> the invite{invite.email ? ` for ${invite.email}` : ""}</span>
-              </button>
+              {invite.status === "pending" ? (
+                <button type="button" className="btn-ghost" onClick={() => revoke.mutate(invite.id)} disabled={revoke.isPending}>
+                  Revoke<span className="sr-only"> the invite{invite.email ? ` for ${invite.email}` : ""}</span>
+                </button>
+              ) : null}
             </li>
           ))}
         </ul>
       ) : invites.data ? (
-        <p className="text-sm text-slate-700">No pending invites.</p>
+        <p className="text-sm text-slate-700">No invites yet.</p>
       ) : null}
       {revoke.isError ? <ErrorAlert>{errorMessage(revoke.error)}</ErrorAlert> : null}
     </section>

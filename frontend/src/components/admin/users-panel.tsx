@@ -6,7 +6,7 @@ import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Modal } from "@/components/ui/modal";
 import { PageLoading } from "@/components/ui/spinner";
 import { TextField } from "@/components/ui/text-field";
-import { parseQuota, quotaText, storageText } from "@/lib/admin";
+import { parseQuota, quotaFieldValue, quotaText, storageText } from "@/lib/admin";
 import { errorMessage } from "@/lib/api";
 import type { AdminUserOut } from "@/lib/api/teams-contract";
 import { formatDate } from "@/lib/format";
@@ -15,8 +15,8 @@ import { useAdminUserChanges, useAdminUsers } from "@/hooks/use-admin";
 type Changes = ReturnType<typeof useAdminUserChanges>;
 
 function QuotaForm({ user, changes, onClose }: { user: AdminUserOut; changes: Changes; onClose: () => void }) {
-  const [storage, setStorage] = useState(user.quota.storage_mb == null ? "" : String(user.quota.storage_mb));
-  const [documents, setDocuments] = useState(user.quota.documents == null ? "" : String(user.quota.documents));
+  const [storage, setStorage] = useState(quotaFieldValue(user.quota.storage_mb, user.quota.storage_mb_is_default));
+  const [documents, setDocuments] = useState(quotaFieldValue(user.quota.documents, user.quota.documents_is_default));
   const storageValue = parseQuota(storage);
   const documentsValue = parseQuota(documents);
   const submit = (event: FormEvent) => {
@@ -33,7 +33,7 @@ function QuotaForm({ user, changes, onClose }: { user: AdminUserOut; changes: Ch
       <TextField
         id="quota-storage"
         label="Storage (MB)"
-        hint="Blank: the server's default."
+        hint="Blank: the server's default; 0: no limit."
         inputMode="numeric"
         autoComplete="off"
         value={storage}
@@ -43,7 +43,7 @@ function QuotaForm({ user, changes, onClose }: { user: AdminUserOut; changes: Ch
       <TextField
         id="quota-documents"
         label="Documents"
-        hint="Blank: the server's default."
+        hint="Blank: the server's default; 0: no limit."
         inputMode="numeric"
         autoComplete="off"
         value={documents}

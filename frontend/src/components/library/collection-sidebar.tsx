@@ -18,7 +18,7 @@ function NewCollectionForm({ onCreated }: { onCreated: (collection: CollectionOu
     const trimmed = name.trim();
     if (!trimmed) return;
     create.mutate(
-      { name: trimmed },
+      { name: trimmed, description: "" },
       {
         onSuccess: (created) => {
           setName("");

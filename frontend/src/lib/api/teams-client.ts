@@ -13,6 +13,7 @@ import type {
   CollectionUpdateBody,
   GroupOut,
   InviteCreateBody,
+  InviteCreatedOut,
   InviteOut,
   MemberOut,
   MemberPutBody,
@@ -97,7 +98,7 @@ export const adminApi = {
   settings: () => dataOf<AdminSettings>(teamsHttp.GET("/api/v1/admin/settings")),
   updateSettings: (body: AdminSettings) => dataOf<AdminSettings>(teamsHttp.PUT("/api/v1/admin/settings", { body })),
   invites: () => dataOf<InviteOut[]>(teamsHttp.GET("/api/v1/admin/invites")),
-  createInvite: (body: InviteCreateBody) => dataOf<InviteOut>(teamsHttp.POST("/api/v1/admin/invites", { body })),
+  createInvite: (body: InviteCreateBody) => dataOf<InviteCreatedOut>(teamsHttp.POST("/api/v1/admin/invites", { body })),
   revokeInvite: (id: string) =>
     dataOf<undefined>(teamsHttp.DELETE("/api/v1/admin/invites/{invite_id}", { params: { path: { invite_id: id } } })),
   audit: (filters: AuditFilters) => dataOf<AuditEventOut[]>(teamsHttp.GET("/api/v1/admin/audit", { params: { query: auditQuery(filters) } })),

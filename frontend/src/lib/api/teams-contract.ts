@@ -60,7 +60,8 @@ export type AdminUserOut = {
   created_at: string;
   last_active_at: string | null;
   usage: { documents: number; storage_bytes: number; chunks: number; messages: number };
-  quota: { storage_mb: number | null; documents: number | null };
+  /** The limits that apply (null: unlimited); `*_is_default` when they come from the server's configuration. */
+  quota: { storage_mb: number | null; documents: number | null; storage_mb_is_default: boolean; documents_is_default: boolean };
 };
 export type AdminUserUpdateBody = {
   role?: UserRole;
@@ -70,18 +71,27 @@ export type AdminUserUpdateBody = {
 };
 export type RegistrationMode = "open" | "invite" | "closed";
 export type AdminSettings = { registration_mode: RegistrationMode };
-export type InviteCreateBody = { email?: string | null; expires_in_hours: number };
-export type InviteOut = { id: string; token: string; url_path: string; email: string | null; expires_at: string };
-export type AuditEventOut = {
+export type InviteCreateBody = { email?: string | null; expires_in_hours?: number | null };
+/** The answer to creating an invite: the only time its token is shown. */
+export type InviteCreatedOut = { id: string; token: string; url_path: string; email: string | null; expires_at: string };
+export type InviteOut = {
   id: string;
+  email: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  status: "pending" | "used" | "expired";
+};
+export type AuditEventOut = {
+  id: number;
   at: string;
-  actor: { id: string; email: string } | null;
+  actor: { id: string; email: string | null } | null;
   action: string;
   target_type: string | null;
   target_id: string | null;
   ip: string | null;
   request_id: string | null;
-  details: Record<string, unknown> | null;
+  details: { [key: string]: unknown };
 };
 export type AuditFilters = { action?: string; actor?: string; since?: string; until?: string };
 
@@ -169,8 +179,8 @@ export interface TeamsPaths {
     put: Operation<NoParams, Body<AdminSettings>, { 200: Json<AdminSettings> }>;
   };
   "/api/v1/admin/invites": {
-    get: Operation<NoParams, NoBody, { 200: Json<InviteOut[]> }>;
-    post: Operation<NoParams, Body<InviteCreateBody>, { 201: Json<InviteOut> }>;
+    get: Operation<Params<never, { limit?: number; offset?: number }>, NoBody, { 200: Json<InviteOut[]> }>;
+    post: Operation<NoParams, Body<InviteCreateBody>, { 201: Json<InviteCreatedOut> }>;
   };
   "/api/v1/admin/invites/{invite_id}": {
     delete: Operation<Params<{ invite_id: string }>, NoBody, { 204: NoContent }>;
