@@ -138,11 +138,12 @@ export async function uploadDocument(
   return JSON.parse(result.bodyText) as SharedDocument[];
 }
 
-/** Why an upload failed, in words; a quota refusal says so plainly and what to do about it. */
+/**
+ * Why an upload failed, in words. A quota refusal is labelled as one; the API's message says
+ * which limit, by how much, and what to do.
+ */
 export function uploadErrorMessage(error: unknown): string {
-  if (error instanceof ApiError && error.code === "quota_exceeded") {
-    return `Quota exceeded: ${error.message} Delete documents you no longer need, or ask an administrator to raise your quota.`;
-  }
+  if (error instanceof ApiError && error.code === "quota_exceeded") return `Quota exceeded. ${error.message}`;
   return errorMessage(error);
 }
 
