@@ -47,7 +47,7 @@ export function AuditPanel() {
       </h2>
       <form onSubmit={apply} className="card grid gap-3 p-4 sm:grid-cols-2 lg:grid-cols-4" aria-label="Audit log filters" noValidate>
         <TextField id="audit-action" label="Action" hint="e.g. auth.login_failed" autoComplete="off" {...field("action")} />
-        <TextField id="audit-actor" label="Actor email" autoComplete="off" {...field("actor")} />
+        <TextField id="audit-actor" label="Actor email" hint="Or part of it, or an account id" autoComplete="off" {...field("actor")} />
         <TextField id="audit-since" label="Since" type="datetime-local" autoComplete="off" {...field("since")} />
         <TextField id="audit-until" label="Until" type="datetime-local" autoComplete="off" {...field("until")} />
         <div className="flex gap-2 sm:col-span-2 lg:col-span-4">
