@@ -10,7 +10,7 @@ export class CollectionsPage {
 
   constructor(readonly page: Page) {
     this.sidebar = page.getByRole("navigation", { name: "Collections" });
-    this.newCollectionName = page.getByLabel("New collection");
+    this.newCollectionName = page.getByRole("textbox", { name: "New collection" });
     this.shareDialog = page.getByRole("dialog", { name: /^Share “/ });
     this.documentRows = page.getByTestId("document-row");
     this.goneAlert = page.getByRole("alert").filter({ hasText: "This collection does not exist or is no longer shared with you." });

@@ -77,7 +77,8 @@ export function AuditPanel() {
       ) : events.data.length === 0 ? (
         <p className="text-sm text-slate-700">No events match.</p>
       ) : (
-        <div className="card overflow-x-auto">
+        // Focusable, so that a keyboard can scroll a table wider than the screen.
+        <div className="card overflow-x-auto" tabIndex={0} role="region" aria-label="Audit events, scrollable">
           <table className="min-w-full text-left text-sm" aria-label="Audit events">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-700">
               <tr>

@@ -101,7 +101,8 @@ export function UsersPanel({ currentUserId }: { currentUserId: string }) {
       ) : users.data.length === 0 ? (
         <p className="text-sm text-slate-700">No user matches.</p>
       ) : (
-        <div className="card overflow-x-auto">
+        // Focusable, so that a keyboard can scroll a table wider than the screen.
+        <div className="card overflow-x-auto" tabIndex={0} role="region" aria-label="Users, scrollable">
           <table className="min-w-full text-left text-sm" aria-label="Users">
             <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-700">
               <tr>

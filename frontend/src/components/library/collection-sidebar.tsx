@@ -28,7 +28,7 @@ function NewCollectionForm({ onCreated }: { onCreated: (collection: CollectionOu
     );
   };
   return (
-    <form onSubmit={submit} className="space-y-2" aria-label="New collection" noValidate>
+    <form onSubmit={submit} className="space-y-2" aria-label="Create a collection" noValidate>
       <TextField
         id="new-collection-name"
         label="New collection"
