@@ -38,8 +38,14 @@ backend-lint: backend-install
 	# The layers and no-cycle contracts in backend/pyproject.toml (docs/architecture.md).
 	cd backend && ../$(BIN)/lint-imports --no-cache --no-logo
 
+# Runs the rest of a recipe line with TMPDIR (and the runtime and compile caches that
+# platformdirs and torch would otherwise put straight in /tmp) in a fresh directory, removed
+# when the line ends: test runs leave nothing in /tmp, whatever a library writes there.
+in_scratch_tmp = scratch=$$(mktemp -d -t docchat-run-XXXXXX) && trap 'rm -rf "$$scratch"' EXIT && \
+	export TMPDIR=$$scratch XDG_RUNTIME_DIR=$$scratch TORCHINDUCTOR_CACHE_DIR=$$scratch/torchinductor &&
+
 backend-test: backend-install
-	cd backend && ../$(BIN)/pytest -q -p no:cacheprovider
+	$(in_scratch_tmp) cd backend && ../$(BIN)/pytest -q -p no:cacheprovider
 
 lint: backend-lint frontend-lint client-check deploy-lint
 

@@ -31,13 +31,13 @@ frontend-lint: frontend-install
 	cd $(FRONTEND) && npx next typegen >/dev/null && npx eslint . --max-warnings=0 && npx tsc --noEmit
 
 frontend-unit: frontend-install
-	cd $(FRONTEND) && npx vitest run
+	$(in_scratch_tmp) cd $(FRONTEND) && npx vitest run
 
 frontend-build: frontend-install
 	cd $(FRONTEND) && node scripts/copy-pdfjs-assets.mjs && npx next build && node scripts/check-bundle.mjs out
 
 frontend-e2e: frontend-install frontend-build
-	cd $(FRONTEND) && npx playwright test
+	$(in_scratch_tmp) cd $(FRONTEND) && npx playwright test
 
 API_CLIENT_DIR := $(FRONTEND)/src/lib/api
 # Scratch space for client-check, inside the repository (gitignored) and removed on exit.

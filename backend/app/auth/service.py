@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import repository
 from app.auth.emails import normalize_email
-from app.auth.models import RefreshToken, User
+from app.auth.models import User
 from app.core import security
 from app.core.errors import Conflict, Unauthorized
 from app.core.settings import Settings
@@ -50,9 +49,7 @@ ACCOUNT_EXISTS = "An account with this email already exists."
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
     """The account of an address in any spelling that normalizes to it (app.auth.emails);
     `uq_users_email_lower` answers the query."""
-    normal = normalize_email(email)
-    result = await session.execute(select(User).where(func.lower(User.email) == normal))
-    return result.scalar_one_or_none()
+    return await repository.user_by_normal_email(session, normal_email=normalize_email(email))
 
 
 async def create_user(session: AsyncSession, *, email: str, password: str, full_name: str) -> User:
@@ -60,26 +57,15 @@ async def create_user(session: AsyncSession, *, email: str, password: str, full_
     password_hash = await _hash_off_loop(security.hash_password, password)
     if await get_user_by_email(session, email=email) is not None:
         raise Conflict(ACCOUNT_EXISTS)
-    user = User(
-        email=normalize_email(email), full_name=full_name.strip(), password_hash=password_hash
+    user = await repository.add_user(
+        session,
+        email=normalize_email(email),
+        full_name=full_name.strip(),
+        password_hash=password_hash,
     )
-    session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError:  # the same address registered at the same moment
-        raise Conflict(ACCOUNT_EXISTS) from None
+    if user is None:  # the same address registered at the same moment
+        raise Conflict(ACCOUNT_EXISTS)
     return user
-
-
-# Built once: every authenticated request runs it, and building and keying a new statement
-# costs more than the query (bench/api_overhead.py, docs/benchmarks.md "Hardening").
-_SESSION_USER = select(User).where(
-    User.id == bindparam("user_id"),
-    User.is_active.is_(True),
-    ~exists().where(
-        RefreshToken.family_id == bindparam("session_id"), RefreshToken.revoked_at.is_not(None)
-    ),
-)
 
 
 async def get_session_user(
@@ -87,8 +73,7 @@ async def get_session_user(
 ) -> User | None:
     """The active user of an access token, unless its sign-in was logged out (or its
     refresh-token family revoked after a replay): one indexed query, like the plain lookup."""
-    result = await session.execute(_SESSION_USER, {"user_id": user_id, "session_id": session_id})
-    return result.scalar_one_or_none()
+    return await repository.active_session_user(session, user_id=user_id, session_id=session_id)
 
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
@@ -107,9 +92,7 @@ async def authenticate(session: AsyncSession, *, email: str, password: str) -> U
     if not valid or not user.is_active:
         raise Unauthorized(INVALID_CREDENTIALS)
     if updated_hash is not None:
-        await session.execute(
-            update(User).where(User.id == user.id).values(password_hash=updated_hash)
-        )
+        await repository.set_password_hash(session, user_id=user.id, password_hash=updated_hash)
         user.password_hash = updated_hash
     return user
 
@@ -130,15 +113,13 @@ async def issue_tokens(
 ) -> IssuedTokens:
     refresh_token = security.new_refresh_token()
     family_id = family_id or uuid.uuid4()
-    session.add(
-        RefreshToken(
-            user_id=user.id,
-            family_id=family_id,
-            token_hash=security.hash_refresh_token(refresh_token),
-            expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
-        )
+    await repository.add_refresh_token(
+        session,
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=security.hash_refresh_token(refresh_token),
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s),
     )
-    await session.flush()
     access_token = security.create_access_token(
         user.id,
         session_id=family_id,
@@ -158,40 +139,26 @@ async def rotate_refresh_token(
     session: AsyncSession, *, refresh_token: str, settings: Settings
 ) -> IssuedTokens:
     now = datetime.now(UTC)
-    result = await session.execute(
-        select(RefreshToken)
-        .where(RefreshToken.token_hash == security.hash_refresh_token(refresh_token))
-        .with_for_update()
+    stored = await repository.refresh_token_for_update(
+        session, token_hash=security.hash_refresh_token(refresh_token)
     )
-    stored = result.scalar_one_or_none()
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise Unauthorized(INVALID_REFRESH)
     if stored.used_at is not None:
-        await revoke_family(session, family_id=stored.family_id)
+        await repository.revoke_family(session, family_id=stored.family_id)
         raise RefreshReplayed(INVALID_REFRESH)
-    user = await session.get(User, stored.user_id)
+    user = await repository.user_by_id(session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise Unauthorized(INVALID_REFRESH)
     stored.used_at = now
     return await issue_tokens(session, user=user, settings=settings, family_id=stored.family_id)
 
 
-async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=func.now())
-    )
-
-
 async def revoke_refresh_token(session: AsyncSession, *, refresh_token: str) -> None:
     """Log out: the token's whole family ends, so no rotated descendant survives, and the
     access tokens of that sign-in stop working at once (get_session_user)."""
-    result = await session.execute(
-        select(RefreshToken.family_id).where(
-            RefreshToken.token_hash == security.hash_refresh_token(refresh_token)
-        )
+    family_id = await repository.family_of_refresh_token(
+        session, token_hash=security.hash_refresh_token(refresh_token)
     )
-    family_id = result.scalar_one_or_none()
     if family_id is not None:
-        await revoke_family(session, family_id=family_id)
+        await repository.revoke_family(session, family_id=family_id)

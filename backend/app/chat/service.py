@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.chat import repository
 from app.chat.models import Chat, ChatMessage
+from app.chat.repository import UNTITLED
 from app.core.errors import NotFound
-from app.documents.models import Document
+from app.documents import repository as documents
 
 CHAT_NOT_FOUND = "Chat not found."
 TITLE_CHARS = 60
@@ -35,34 +36,22 @@ async def create_chat(
     title: str | None,
     document_ids: Sequence[uuid.UUID] | None,
 ) -> Chat:
-    chat = Chat(
+    return await repository.add_chat(
+        session,
         user_id=user_id,
-        title=(title or "").strip() or "New chat",
+        title=(title or "").strip() or UNTITLED,
         document_ids=list(document_ids) if document_ids else None,
     )
-    session.add(chat)
-    await session.flush()
-    await session.refresh(chat)
-    return chat
 
 
 async def list_chats(
     session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
 ) -> Sequence[Chat]:
-    result = await session.execute(
-        select(Chat)
-        .where(Chat.user_id == user_id)
-        .order_by(Chat.updated_at.desc(), Chat.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return result.scalars().all()
+    return await repository.chats_of(session, user_id=user_id, limit=limit, offset=offset)
 
 
 async def get_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
-    chat = (
-        await session.execute(select(Chat).where(Chat.id == chat_id, Chat.user_id == user_id))
-    ).scalar_one_or_none()
+    chat = await repository.chat_of(session, user_id=user_id, chat_id=chat_id)
     if chat is None:
         raise NotFound(CHAT_NOT_FOUND)
     return chat
@@ -88,7 +77,7 @@ async def update_chat(
 
 async def delete_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
     chat = await get_chat(session, user_id=user_id, chat_id=chat_id)
-    await session.execute(delete(Chat).where(Chat.id == chat.id, Chat.user_id == user_id))
+    await repository.delete_chat(session, user_id=user_id, chat_id=chat.id)
 
 
 async def list_messages(
@@ -96,29 +85,14 @@ async def list_messages(
 ) -> list[ChatMessage]:
     """Messages oldest first. Citations of documents deleted since say so and keep nothing
     of the passage (set on the loaded objects only: reading never rewrites a stored answer)."""
-    messages = list(
-        (
-            await session.execute(
-                select(ChatMessage)
-                .where(ChatMessage.chat_id == chat_id, ChatMessage.user_id == user_id)
-                .order_by(ChatMessage.created_at, ChatMessage.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    messages = await repository.messages_of(session, user_id=user_id, chat_id=chat_id)
     cited = {c["document_id"] for m in messages for c in m.citations}
     if cited:
         existing = {
             str(doc_id)
-            for doc_id in (
-                await session.execute(
-                    select(Document.id).where(
-                        Document.user_id == user_id,
-                        Document.id.in_([uuid.UUID(d) for d in cited]),
-                    )
-                )
-            ).scalars()
+            for doc_id in await documents.existing_document_ids(
+                session, user_id=user_id, document_ids=[uuid.UUID(d) for d in cited]
+            )
         }
         for message in messages:
             citations = [
@@ -132,19 +106,9 @@ async def list_messages(
 async def recent_history(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ChatMessage]:
-    rows = (
-        (
-            await session.execute(
-                select(ChatMessage)
-                .where(ChatMessage.chat_id == chat_id, ChatMessage.user_id == user_id)
-                .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
-                .limit(HISTORY_MESSAGES)
-            )
-        )
-        .scalars()
-        .all()
+    return await repository.messages_of(
+        session, user_id=user_id, chat_id=chat_id, newest=HISTORY_MESSAGES
     )
-    return list(reversed(rows))
 
 
 async def add_message(
@@ -165,18 +129,9 @@ async def add_message(
         content=content,
         **fields,
     )
-    session.add(message)
-    values: dict[str, Any] = {"updated_at": func.now()}
-    if role == "user":
-        # The first question names an untitled chat.
-        values["title"] = func.coalesce(
-            select(Chat.title)
-            .where(Chat.id == chat_id, Chat.title != "New chat")
-            .scalar_subquery(),
-            content.strip().replace("\n", " ")[:TITLE_CHARS] or "New chat",
-        )
-    await session.execute(
-        update(Chat).where(Chat.id == chat_id, Chat.user_id == user_id).values(**values)
+    # The first question names an untitled chat.
+    title = (
+        (content.strip().replace("\n", " ")[:TITLE_CHARS] or UNTITLED) if role == "user" else None
     )
-    await session.flush()
+    await repository.add_message(session, message, title=title)
     return message

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anyio import to_thread
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.jobs import cancel_jobs, defer_job
+from app.documents import repository
 from app.documents.detect import (
     CONTENT_TYPES,
     DocumentKind,
@@ -107,34 +106,27 @@ async def create_documents(
     documents: list[Document] = []
     for upload, (filename, kind, content_type) in zip(uploads, validated, strict=True):
         digest = hashlib.sha256(upload.data).hexdigest()
-        inserted = await session.execute(
-            pg_insert(Document)
-            .values(
-                id=uuid.uuid4(),
-                user_id=user_id,
-                filename=filename,
-                content_type=content_type,
-                kind=kind,
-                size_bytes=len(upload.data),
-                sha256=digest,
-                status=DocumentStatus.QUEUED.value,
-                stage="queued",
-                original_storage=originals.default.kind,
-                source_url=upload.source_url,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "sha256"])
-            .returning(Document.id)
+        new_id = await repository.insert_document_if_new(
+            session,
+            user_id=user_id,
+            sha256=digest,
+            filename=filename,
+            content_type=content_type,
+            kind=kind,
+            size_bytes=len(upload.data),
+            status=DocumentStatus.QUEUED.value,
+            stage="queued",
+            original_storage=originals.default.kind,
+            source_url=upload.source_url,
         )
-        new_id = inserted.scalar_one_or_none()
         if new_id is not None:
             await originals.default.write(session, document_id=new_id, data=upload.data)
             await enqueue_ingestion(session, document_id=new_id)
             document_id = new_id
         else:
-            existing = await session.execute(
-                select(Document.id).where(Document.user_id == user_id, Document.sha256 == digest)
+            document_id = await repository.document_id_by_hash(
+                session, user_id=user_id, sha256=digest
             )
-            document_id = existing.scalar_one()
         documents.append(await get_document(session, user_id=user_id, document_id=document_id))
     return documents
 
@@ -178,24 +170,15 @@ async def import_url(
 async def list_documents(
     session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
 ) -> Sequence[Document]:
-    result = await session.execute(
-        select(Document)
-        .where(Document.user_id == user_id)
-        .order_by(Document.created_at.desc(), Document.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return result.scalars().all()
+    return await repository.documents_of(session, user_id=user_id, limit=limit, offset=offset)
 
 
 async def get_document(
     session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, for_update: bool = False
 ) -> Document:
-    statement = select(Document).where(Document.id == document_id, Document.user_id == user_id)
-    if for_update:
-        statement = statement.with_for_update()
-    result = await session.execute(statement.execution_options(populate_existing=True))
-    document = result.scalar_one_or_none()
+    document = await repository.document_of(
+        session, user_id=user_id, document_id=document_id, for_update=for_update
+    )
     if document is None:
         raise NotFound(DOCUMENT_NOT_FOUND)
     return document
@@ -237,11 +220,7 @@ async def request_reindex(
     )
     if document.status in (DocumentStatus.QUEUED, DocumentStatus.PROCESSING):
         return document  # a job is already on its way
-    await session.execute(
-        update(Document)
-        .where(Document.id == document.id)
-        .values(status=DocumentStatus.QUEUED.value, stage="queued", progress=0, error=None)
-    )
+    await repository.requeue_document(session, document_id=document.id)
     await enqueue_ingestion(session, document_id=document.id)
     return await get_document(session, user_id=user_id, document_id=document.id)
 
@@ -251,24 +230,12 @@ async def get_page(
 ) -> tuple[Document, DocumentPage, int]:
     """A page of the user's document with the number of pages stored (404 otherwise)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
-    stored = (
-        await session.execute(
-            select(func.count())
-            .select_from(DocumentPage)
-            .where(DocumentPage.document_id == document.id, DocumentPage.user_id == user_id)
-        )
-    ).scalar_one()
+    stored = await repository.stored_page_count(session, user_id=user_id, document_id=document.id)
     if stored == 0:
         raise NotFound(PAGE_NOT_STORED)
-    page = (
-        await session.execute(
-            select(DocumentPage).where(
-                DocumentPage.document_id == document.id,
-                DocumentPage.user_id == user_id,
-                DocumentPage.number == number,
-            )
-        )
-    ).scalar_one_or_none()
+    page = await repository.page_of(
+        session, user_id=user_id, document_id=document.id, number=number
+    )
     if page is None:
         raise NotFound(PAGE_NOT_FOUND.format(number=number))
     return document, page, stored
@@ -306,13 +273,9 @@ async def get_chunk(
 ) -> Chunk:
     """A passage of the user's document (404 for a missing document or passage)."""
     document = await get_document(session, user_id=user_id, document_id=document_id)
-    chunk = (
-        await session.execute(
-            select(Chunk).where(
-                Chunk.id == chunk_id, Chunk.document_id == document.id, Chunk.user_id == user_id
-            )
-        )
-    ).scalar_one_or_none()
+    chunk = await repository.chunk_of(
+        session, user_id=user_id, document_id=document.id, chunk_id=chunk_id
+    )
     if chunk is None:
         raise NotFound(PASSAGE_NOT_FOUND)
     return chunk

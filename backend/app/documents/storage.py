@@ -14,12 +14,11 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.errors import ServiceUnavailable
 from app.core.settings import Settings
-from app.documents.models import Document, DocumentFile
+from app.documents import repository
 from app.documents.original_store import (
     PIECE_BYTES,
     POSTGRES,
@@ -83,14 +82,7 @@ async def open_originals(
 
 async def documents_to_move(session: AsyncSession, *, target: str) -> list[uuid.UUID]:
     """Documents whose original is not in `target` yet."""
-    stored = Document.original_storage
-    condition = (
-        stored.is_not(None) & (stored != POSTGRES)
-        if target == POSTGRES
-        else stored.is_distinct_from(target)
-    )
-    result = await session.execute(select(Document.id).where(condition).order_by(Document.id))
-    return list(result.scalars())
+    return await repository.documents_stored_elsewhere(session, target=target, postgres=POSTGRES)
 
 
 async def move_original(
@@ -99,11 +91,7 @@ async def move_original(
     """Copy one original into `target`, piece by piece, and record it in the caller's
     transaction (which also drops a Postgres copy). Returns (the store it came from, size),
     or None when the document is gone. An S3 source is removed by the caller after commit."""
-    source = (
-        await session.execute(
-            select(Document.original_storage).where(Document.id == document_id).with_for_update()
-        )
-    ).one_or_none()
+    source = await repository.original_storage_for_update(session, document_id=document_id)
     if source is None:
         return None
     source_kind = source[0] or POSTGRES
@@ -112,9 +100,7 @@ async def move_original(
         document_id=document_id,
         pieces=originals.store(source_kind).read_pieces(document_id=document_id),
     )
-    await session.execute(
-        update(Document).where(Document.id == document_id).values(original_storage=target)
-    )
+    await repository.set_document_values(session, document_id=document_id, original_storage=target)
     if source_kind == POSTGRES:
-        await session.execute(delete(DocumentFile).where(DocumentFile.document_id == document_id))
+        await repository.delete_postgres_original(session, document_id=document_id)
     return source_kind, size

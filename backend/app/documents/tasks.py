@@ -22,7 +22,6 @@ from anyio import to_thread
 from procrastinate import Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import AbortReason
-from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.ai.embeddings import Embedder, EmbeddingError
@@ -31,6 +30,7 @@ from app.core import metrics
 from app.core.database_url import libpq_url
 from app.core.jobs import defer_job
 from app.core.settings import Settings
+from app.documents import repository
 from app.documents.chunking import ChunkDraft
 from app.documents.detect import DocumentKind
 from app.documents.indexing import (
@@ -113,18 +113,14 @@ class ProgressReporter:
         async with self._sessionmaker() as session:
             # Progress is a hint: a crash losing the latest value costs nothing, so it need not
             # wait for the WAL flush.
-            await session.execute(text("SET LOCAL synchronous_commit = off"))
-            result = await session.execute(
-                update(Document)
-                .where(
-                    Document.id == self._document_id, Document.status == DocumentStatus.PROCESSING
-                )
-                .values(stage=current[0], progress=current[1])
+            await repository.without_wal_flush(session)
+            found = await repository.set_processing_progress(
+                session, document_id=self._document_id, stage=current[0], progress=current[1]
             )
             await session.commit()
         self._written = current
         # Only this job changes a processing document's status: no row means no document.
-        self._deleted = cast(CursorResult[Any], result).rowcount == 0
+        self._deleted = not found
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[ProgressReporter]:
@@ -198,7 +194,7 @@ async def set_document_state(
     sessionmaker: async_sessionmaker[AsyncSession], document_id: uuid.UUID, **values: object
 ) -> None:
     async with sessionmaker() as session:
-        await session.execute(update(Document).where(Document.id == document_id).values(**values))
+        await repository.set_document_values(session, document_id=document_id, **values)
         await session.commit()
 
 
@@ -207,11 +203,7 @@ async def claim_for_processing(
 ) -> Document | None:
     """Mark the document processing and count the attempt; None when it was deleted."""
     async with sessionmaker() as session:
-        document = (
-            await session.execute(
-                select(Document).where(Document.id == document_id).with_for_update()
-            )
-        ).scalar_one_or_none()
+        document = await repository.document_for_update(session, document_id=document_id)
         if document is None:
             return None  # deleted while queued
         document.status = DocumentStatus.PROCESSING.value
@@ -221,7 +213,7 @@ async def claim_for_processing(
         document.attempts += 1
         # Not worth a WAL flush: lost in a crash, the document is still queued and its job
         # still runs.
-        await session.execute(text("SET LOCAL synchronous_commit = off"))
+        await repository.without_wal_flush(session)
         await session.commit()
         return document
 
@@ -238,11 +230,7 @@ async def publish_document(
     """One transaction makes the document searchable: its chunks, postings, statistics, page
     texts and `ready` status. False (and nothing written) when it was deleted meanwhile."""
     async with sessionmaker() as session:
-        existing_chunks = (
-            await session.execute(
-                select(Document.chunk_count).where(Document.id == document.id).with_for_update()
-            )
-        ).scalar_one_or_none()
+        existing_chunks = await repository.chunk_count_for_update(session, document_id=document.id)
         if existing_chunks is None:
             return False  # deleted while processing: write nothing
         await ensure_vector_index(
@@ -267,21 +255,19 @@ async def publish_document(
             dimensions=embedder.dimensions,
             min_chunks=get_retrieval_params().exact_scan_max_chunks,
         )
-        await session.execute(
-            update(Document)
-            .where(Document.id == document.id)
-            .values(
-                status=DocumentStatus.READY.value,
-                stage="done",
-                progress=100,
-                error=None,
-                chunk_count=len(drafts),
-                page_count=len(pages),
-                ocr_pages=sum(page.ocr and page.ocr_error is None for page in pages) or None,
-                notice=ocr_notice(pages),
-                embedding_model=embedder.model_id,
-                processed_at=datetime.now(UTC),
-            )
+        await repository.set_document_values(
+            session,
+            document_id=document.id,
+            status=DocumentStatus.READY.value,
+            stage="done",
+            progress=100,
+            error=None,
+            chunk_count=len(drafts),
+            page_count=len(pages),
+            ocr_pages=sum(page.ocr and page.ocr_error is None for page in pages) or None,
+            notice=ocr_notice(pages),
+            embedding_model=embedder.model_id,
+            processed_at=datetime.now(UTC),
         )
         await session.commit()
         return True
