@@ -41,7 +41,6 @@ export const authApi = {
 };
 
 export const documentsApi = {
-  list: () => dataOf<DocumentRecord[]>(api.http.GET("/api/v1/documents")),
   get: (id: string) => dataOf<DocumentRecord>(api.http.GET("/api/v1/documents/{document_id}", { params: documentPath(id) })),
   importUrl: (url: string) => dataOf<DocumentRecord>(api.http.POST("/api/v1/documents/url", { body: { url } })),
   remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/documents/{document_id}", { params: documentPath(id) })),

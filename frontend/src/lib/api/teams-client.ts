@@ -44,7 +44,6 @@ const group = (id: string) => ({ path: { group_id: id } });
 
 export const collectionsApi = {
   list: () => dataOf<CollectionOut[]>(teamsHttp.GET("/api/v1/collections")),
-  get: (id: string) => dataOf<CollectionOut>(teamsHttp.GET("/api/v1/collections/{collection_id}", { params: collection(id) })),
   create: (body: CollectionCreateBody) => dataOf<CollectionOut>(teamsHttp.POST("/api/v1/collections", { body })),
   update: (id: string, body: CollectionUpdateBody) =>
     dataOf<CollectionOut>(teamsHttp.PATCH("/api/v1/collections/{collection_id}", { params: collection(id), body })),
