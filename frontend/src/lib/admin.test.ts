@@ -41,7 +41,7 @@ describe("admin helpers", () => {
   });
 
   it("turns the audit filter form into query parameters, leaving blanks out", () => {
-    expect(auditFiltersFromForm({ action: " auth.login_failed ", actor: "", since: "", until: "" })).toEqual({ action: "auth.login_failed" });
+    expect(auditFiltersFromForm({ action: " auth.sign_in_failed ", actor: "", since: "", until: "" })).toEqual({ action: "auth.sign_in_failed" });
     const local = "2026-11-30T09:15";
     expect(auditFiltersFromForm({ action: "", actor: "ann@example.com", since: local, until: "not a date" })).toEqual({
       actor: "ann@example.com",

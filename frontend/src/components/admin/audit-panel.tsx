@@ -2,6 +2,7 @@
 
 import { useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
+import { DataTable, type Column } from "@/components/ui/data-table";
 import { PageLoading } from "@/components/ui/spinner";
 import { TextField } from "@/components/ui/text-field";
 import { auditFiltersFromForm } from "@/lib/admin";
@@ -13,6 +14,8 @@ import { formatDate } from "@/lib/format";
 import { useAuditLog } from "@/hooks/use-admin";
 
 const EMPTY_FORM = { action: "", actor: "", since: "", until: "" };
+
+const AUDIT_COLUMNS: Column[] = ["When", "Who", "Action", "Target", "IP", "Request", "Details"].map((label) => ({ label }));
 
 /** The audit log: who did what, when, from where; filters and a CSV export of the same rows. */
 export function AuditPanel() {
@@ -46,7 +49,7 @@ export function AuditPanel() {
         Audit log
       </h2>
       <form onSubmit={apply} className="card grid gap-3 p-4 sm:grid-cols-2 lg:grid-cols-4" aria-label="Audit log filters" noValidate>
-        <TextField id="audit-action" label="Action" hint="e.g. auth.login_failed" autoComplete="off" {...field("action")} />
+        <TextField id="audit-action" label="Action" hint="e.g. auth.sign_in_failed" autoComplete="off" {...field("action")} />
         <TextField id="audit-actor" label="Actor email" hint="Or part of it, or an account id" autoComplete="off" {...field("actor")} />
         <TextField id="audit-since" label="Since" type="datetime-local" autoComplete="off" {...field("since")} />
         <TextField id="audit-until" label="Until" type="datetime-local" autoComplete="off" {...field("until")} />
@@ -77,37 +80,21 @@ export function AuditPanel() {
       ) : events.data.length === 0 ? (
         <p className="text-sm text-slate-700">No events match.</p>
       ) : (
-        // Focusable, so that a keyboard can scroll a table wider than the screen.
-        <div className="card overflow-x-auto" tabIndex={0} role="region" aria-label="Audit events, scrollable">
-          <table className="min-w-full text-left text-sm" aria-label="Audit events">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-700">
-              <tr>
-                <th scope="col" className="px-3 py-2 font-semibold">When</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Who</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Action</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Target</th>
-                <th scope="col" className="px-3 py-2 font-semibold">IP</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Request</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Details</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200">
-              {events.data.map((event) => (
-                <tr key={event.id} data-testid="audit-row">
-                  <td className="whitespace-nowrap px-3 py-2 text-xs">{formatDate(event.at)}</td>
-                  <td className="px-3 py-2">{event.actor?.email ?? "—"}</td>
-                  <td className="px-3 py-2 font-mono text-xs">{event.action}</td>
-                  <td className="px-3 py-2 text-xs">{event.target_type ? `${event.target_type} ${event.target_id ?? ""}` : "—"}</td>
-                  <td className="px-3 py-2 font-mono text-xs">{event.ip ?? "—"}</td>
-                  <td className="px-3 py-2 font-mono text-xs">{event.request_id ?? "—"}</td>
-                  <td className="max-w-xs truncate px-3 py-2 font-mono text-xs" title={event.details ? JSON.stringify(event.details) : undefined}>
-                    {event.details ? JSON.stringify(event.details) : ""}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Audit events" columns={AUDIT_COLUMNS}>
+          {events.data.map((event) => (
+            <tr key={event.id} data-testid="audit-row">
+              <td className="whitespace-nowrap px-3 py-2 text-xs">{formatDate(event.at)}</td>
+              <td className="px-3 py-2">{event.actor?.email ?? "—"}</td>
+              <td className="px-3 py-2 font-mono text-xs">{event.action}</td>
+              <td className="px-3 py-2 text-xs">{event.target_type ? `${event.target_type} ${event.target_id ?? ""}` : "—"}</td>
+              <td className="px-3 py-2 font-mono text-xs">{event.ip ?? "—"}</td>
+              <td className="px-3 py-2 font-mono text-xs">{event.request_id ?? "—"}</td>
+              <td className="max-w-xs truncate px-3 py-2 font-mono text-xs" title={event.details ? JSON.stringify(event.details) : undefined}>
+                {event.details ? JSON.stringify(event.details) : ""}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

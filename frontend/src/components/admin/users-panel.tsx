@@ -2,6 +2,8 @@
 
 import { useDeferredValue, useRef, useState, type FormEvent } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
+import { DataTable, type Column } from "@/components/ui/data-table";
+import { FormActions } from "@/components/ui/form-actions";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Modal } from "@/components/ui/modal";
 import { PageLoading } from "@/components/ui/spinner";
@@ -50,17 +52,29 @@ function QuotaForm({ user, changes, onClose }: { user: AdminUserOut; changes: Ch
         onChange={(event) => setDocuments(event.target.value)}
         error={documentsValue.ok ? undefined : documentsValue.message}
       />
-      <div className="flex justify-end gap-2">
-        <button type="button" className="btn-secondary" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="btn-primary" disabled={changes.update.isPending || !storageValue.ok || !documentsValue.ok}>
-          {changes.update.isPending ? "Saving…" : "Save quotas"}
-        </button>
-      </div>
+      <FormActions
+        onCancel={onClose}
+        submitLabel="Save quotas"
+        busyLabel="Saving…"
+        busy={changes.update.isPending}
+        disabled={!storageValue.ok || !documentsValue.ok}
+      />
     </form>
   );
 }
+
+const USER_COLUMNS: Column[] = [
+  { label: "User" },
+  { label: "Role" },
+  { label: "Status" },
+  { label: "Documents", numeric: true },
+  { label: "Storage", numeric: true },
+  { label: "Passages", numeric: true },
+  { label: "Messages", numeric: true },
+  { label: "Last active" },
+  { label: "Quota" },
+  { label: "Actions", hiddenLabel: true },
+];
 
 /** Users with their usage; disable/enable, promote/demote, quotas, delete. */
 export function UsersPanel({ currentUserId }: { currentUserId: string }) {
@@ -101,84 +115,63 @@ export function UsersPanel({ currentUserId }: { currentUserId: string }) {
       ) : users.data.length === 0 ? (
         <p className="text-sm text-slate-700">No user matches.</p>
       ) : (
-        // Focusable, so that a keyboard can scroll a table wider than the screen.
-        <div className="card overflow-x-auto" tabIndex={0} role="region" aria-label="Users, scrollable">
-          <table className="min-w-full text-left text-sm" aria-label="Users">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-700">
-              <tr>
-                <th scope="col" className="px-3 py-2 font-semibold">User</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Role</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Status</th>
-                <th scope="col" className="px-3 py-2 text-right font-semibold">Documents</th>
-                <th scope="col" className="px-3 py-2 text-right font-semibold">Storage</th>
-                <th scope="col" className="px-3 py-2 text-right font-semibold">Passages</th>
-                <th scope="col" className="px-3 py-2 text-right font-semibold">Messages</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Last active</th>
-                <th scope="col" className="px-3 py-2 font-semibold">Quota</th>
-                <th scope="col" className="px-3 py-2 font-semibold">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200">
-              {users.data.map((user) => {
-                const self = user.id === currentUserId;
-                const label = user.full_name.trim() || user.email;
-                return (
-                  <tr key={user.id} data-testid="admin-user-row" data-email={user.email}>
-                    <td className="px-3 py-2">
-                      <p className="font-medium text-slate-900">
-                        {label}
-                        {self ? <span className="text-slate-600"> (you)</span> : null}
-                      </p>
-                      <p className="text-xs text-slate-600">{user.email}</p>
-                    </td>
-                    <td className="px-3 py-2">{user.role === "admin" ? "Admin" : "Member"}</td>
-                    <td className="px-3 py-2">
-                      {user.disabled ? (
-                        <span className="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900">Disabled</span>
-                      ) : (
-                        <span className="rounded-full bg-green-100 px-2 py-0.5 text-xs font-medium text-green-900">Active</span>
-                      )}
-                    </td>
-                    <td className="px-3 py-2 text-right tabular-nums">{user.usage.documents}</td>
-                    <td className="px-3 py-2 text-right tabular-nums">{storageText(user.usage)}</td>
-                    <td className="px-3 py-2 text-right tabular-nums">{user.usage.chunks}</td>
-                    <td className="px-3 py-2 text-right tabular-nums">{user.usage.messages}</td>
-                    <td className="px-3 py-2 text-xs">{user.last_active_at ? formatDate(user.last_active_at) : "Never"}</td>
-                    <td className="px-3 py-2 text-xs">{quotaText(user.quota)}</td>
-                    <td className="px-3 py-2">
-                      <div className="flex flex-wrap justify-end gap-1">
-                        <button type="button" className="btn-ghost" onClick={() => setQuotaUser(user)}>
-                          Quotas<span className="sr-only"> of {label}</span>
+        <DataTable label="Users" columns={USER_COLUMNS}>
+          {users.data.map((user) => {
+            const self = user.id === currentUserId;
+            const label = user.full_name.trim() || user.email;
+            return (
+              <tr key={user.id} data-testid="admin-user-row" data-email={user.email}>
+                <td className="px-3 py-2">
+                  <p className="font-medium text-slate-900">
+                    {label}
+                    {self ? <span className="text-slate-600"> (you)</span> : null}
+                  </p>
+                  <p className="text-xs text-slate-600">{user.email}</p>
+                </td>
+                <td className="px-3 py-2">{user.role === "admin" ? "Admin" : "Member"}</td>
+                <td className="px-3 py-2">
+                  {user.disabled ? (
+                    <span className="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900">Disabled</span>
+                  ) : (
+                    <span className="rounded-full bg-green-100 px-2 py-0.5 text-xs font-medium text-green-900">Active</span>
+                  )}
+                </td>
+                <td className="px-3 py-2 text-right tabular-nums">{user.usage.documents}</td>
+                <td className="px-3 py-2 text-right tabular-nums">{storageText(user.usage)}</td>
+                <td className="px-3 py-2 text-right tabular-nums">{user.usage.chunks}</td>
+                <td className="px-3 py-2 text-right tabular-nums">{user.usage.messages}</td>
+                <td className="px-3 py-2 text-xs">{user.last_active_at ? formatDate(user.last_active_at) : "Never"}</td>
+                <td className="px-3 py-2 text-xs">{quotaText(user.quota)}</td>
+                <td className="px-3 py-2">
+                  <div className="flex flex-wrap justify-end gap-1">
+                    <button type="button" className="btn-ghost" onClick={() => setQuotaUser(user)}>
+                      Quotas<span className="sr-only"> of {label}</span>
+                    </button>
+                    {self ? null : (
+                      <>
+                        <button
+                          type="button"
+                          className="btn-ghost"
+                          onClick={() => update(user, { role: user.role === "admin" ? "member" : "admin" })}
+                        >
+                          {user.role === "admin" ? "Make member" : "Make admin"}
+                          <span className="sr-only"> {label}</span>
                         </button>
-                        {self ? null : (
-                          <>
-                            <button
-                              type="button"
-                              className="btn-ghost"
-                              onClick={() => update(user, { role: user.role === "admin" ? "member" : "admin" })}
-                            >
-                              {user.role === "admin" ? "Make member" : "Make admin"}
-                              <span className="sr-only"> {label}</span>
-                            </button>
-                            <button type="button" className="btn-ghost" onClick={() => update(user, { disabled: !user.disabled })}>
-                              {user.disabled ? "Enable" : "Disable"}
-                              <span className="sr-only"> {label}</span>
-                            </button>
-                            <button type="button" className="btn-ghost text-red-800" onClick={() => setPendingDelete(user)}>
-                              Delete<span className="sr-only"> {label}</span>
-                            </button>
-                          </>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+                        <button type="button" className="btn-ghost" onClick={() => update(user, { disabled: !user.disabled })}>
+                          {user.disabled ? "Enable" : "Disable"}
+                          <span className="sr-only"> {label}</span>
+                        </button>
+                        <button type="button" className="btn-ghost text-red-800" onClick={() => setPendingDelete(user)}>
+                          Delete<span className="sr-only"> {label}</span>
+                        </button>
+                      </>
+                    )}
+                  </div>
+                </td>
+              </tr>
+            );
+          })}
+        </DataTable>
       )}
       <Modal open={quotaUser !== null} title={`Quotas of ${quotaUser?.email ?? ""}`} description="Checked at every upload." onClose={() => setQuotaUser(null)}>
         {quotaUser ? <QuotaForm user={quotaUser} changes={changes} onClose={() => setQuotaUser(null)} /> : null}

@@ -6,6 +6,7 @@ import { ShareDialog } from "@/components/sharing/share-dialog";
 import { personName, RoleBadge } from "@/components/sharing/role-badge";
 import { ErrorAlert } from "@/components/ui/alert";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { FormActions } from "@/components/ui/form-actions";
 import { Modal } from "@/components/ui/modal";
 import { PageLoading } from "@/components/ui/spinner";
 import { TextField } from "@/components/ui/text-field";
@@ -54,14 +55,7 @@ function EditCollectionForm({ collection, onClose }: FormProps) {
           value={description}
           onChange={(event) => setDescription(event.target.value)}
         />
-        <div className="flex justify-end gap-2">
-          <button type="button" className="btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-primary" disabled={update.isPending || !name.trim()}>
-            {update.isPending ? "Saving…" : "Save"}
-          </button>
-        </div>
+        <FormActions onCancel={onClose} submitLabel="Save" busyLabel="Saving…" busy={update.isPending} disabled={!name.trim()} />
       </form>
   );
 }
@@ -93,14 +87,14 @@ function TransferForm({ collection, onClose }: FormProps) {
           value={email}
           onChange={(event) => setEmail(event.target.value)}
         />
-        <div className="flex justify-end gap-2">
-          <button type="button" className="btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn-danger" disabled={update.isPending || !email.trim()}>
-            {update.isPending ? "Transferring…" : "Transfer"}
-          </button>
-        </div>
+        <FormActions
+          onCancel={onClose}
+          submitLabel="Transfer"
+          busyLabel="Transferring…"
+          busy={update.isPending}
+          disabled={!email.trim()}
+          danger
+        />
       </form>
   );
 }
