@@ -13,7 +13,7 @@ export class LibraryPage {
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole("heading", { name: "Library" });
-    this.documentsHeading = page.getByRole("heading", { name: "Your documents" });
+    this.documentsHeading = page.getByRole("heading", { name: "All documents" });
     this.empty = page.getByTestId("library-empty");
     this.deleteDialog = page.getByRole("dialog", { name: "Delete this document?" });
     this.importUrlField = page.getByLabel("Web page or PDF address");

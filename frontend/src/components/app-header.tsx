@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { isAdmin } from "@/lib/admin";
 import { APP_NAME } from "@/lib/config";
 import { useAuth } from "./auth/auth-provider";
 import { UserMenu } from "./user-menu";
@@ -9,7 +10,9 @@ import { UserMenu } from "./user-menu";
 const NAV_ITEMS = [
   { href: "/chat/", label: "Chat" },
   { href: "/library/", label: "Library" },
+  { href: "/groups/", label: "Groups" },
 ] as const;
+const ADMIN_ITEM = { href: "/admin/", label: "Admin" } as const;
 
 export function AppHeader() {
   const { status, user } = useAuth();
@@ -28,7 +31,7 @@ export function AppHeader() {
         {signedIn ? (
           <>
             <nav aria-label="Main" className="ml-2 flex items-center gap-1">
-              {NAV_ITEMS.map((item) => {
+              {[...NAV_ITEMS, ...(isAdmin(user) ? [ADMIN_ITEM] : [])].map((item) => {
                 const active = pathname?.startsWith(item.href.replace(/\/$/, "")) ?? false;
                 return (
                   <Link

@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Chat } from "@/lib/api";
 import { chatsApi } from "@/lib/api/endpoints";
+import type { ScopedChatCreateBody, ScopedChatUpdateBody } from "@/lib/api/teams-contract";
 
 export const CHATS_KEY = ["chats"] as const;
 export const chatKey = (id: string) => ["chat", id] as const;
@@ -30,7 +31,7 @@ function replaceChat(chats: Chat[] | undefined, updated: Chat): Chat[] | undefin
 export function useCreateChat() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { title?: string; document_ids?: string[] | null }) => chatsApi.create(body),
+    mutationFn: (body: ScopedChatCreateBody) => chatsApi.create(body),
     onSuccess: (chat) => {
       queryClient.setQueryData<Chat[]>(CHATS_KEY, (chats) => [chat, ...(chats ?? [])]);
     },
@@ -40,7 +41,7 @@ export function useCreateChat() {
 export function useUpdateChat() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...body }: { id: string; title?: string; document_ids?: string[] | null }) => chatsApi.update(id, body),
+    mutationFn: ({ id, ...body }: ScopedChatUpdateBody & { id: string }) => chatsApi.update(id, body),
     onSuccess: (chat) => {
       queryClient.setQueryData<Chat[]>(CHATS_KEY, (chats) => replaceChat(chats, chat));
     },

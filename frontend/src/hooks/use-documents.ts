@@ -1,22 +1,23 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { DocumentRecord } from "@/lib/api";
 import { documentsApi } from "@/lib/api/endpoints";
+import { readableDocumentsApi } from "@/lib/api/teams-client";
+import type { SharedDocument } from "@/lib/api/teams-contract";
 import { isDocumentBusy } from "@/lib/format";
 
 export const DOCUMENTS_KEY = ["documents"] as const;
 /** How often the list is polled while any document is queued or processing. */
 export const DOCUMENT_POLL_MS = 1500;
 
-export function documentsPollInterval(documents: DocumentRecord[] | undefined): number | false {
+export function documentsPollInterval(documents: SharedDocument[] | undefined): number | false {
   return documents?.some(isDocumentBusy) ? DOCUMENT_POLL_MS : false;
 }
 
 export function useDocuments() {
   return useQuery({
     queryKey: DOCUMENTS_KEY,
-    queryFn: documentsApi.list,
+    queryFn: readableDocumentsApi.list,
     refetchInterval: (query) => documentsPollInterval(query.state.data),
   });
 }
@@ -26,7 +27,7 @@ export function useDeleteDocument() {
   return useMutation({
     mutationFn: (id: string) => documentsApi.remove(id),
     onSuccess: (_result, id) => {
-      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) => documents?.filter((doc) => doc.id !== id));
+      queryClient.setQueryData<SharedDocument[]>(DOCUMENTS_KEY, (documents) => documents?.filter((doc) => doc.id !== id));
       void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
     },
   });
@@ -37,8 +38,8 @@ export function useReindexDocument() {
   return useMutation({
     mutationFn: (id: string) => documentsApi.reindex(id),
     onSuccess: (updated) => {
-      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) =>
-        documents?.map((doc) => (doc.id === updated.id ? updated : doc)),
+      queryClient.setQueryData<SharedDocument[]>(DOCUMENTS_KEY, (documents) =>
+        documents?.map((doc) => (doc.id === updated.id ? { ...doc, ...updated } : doc)),
       );
     },
   });
@@ -48,8 +49,8 @@ export function useImportUrl() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (url: string) => documentsApi.importUrl(url),
-    onSuccess: (imported) => {
-      queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (documents) =>
+    onSuccess: (imported: SharedDocument) => {
+      queryClient.setQueryData<SharedDocument[]>(DOCUMENTS_KEY, (documents) =>
         documents ? [imported, ...documents.filter((doc) => doc.id !== imported.id)] : [imported],
       );
       void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });

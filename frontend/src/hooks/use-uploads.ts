@@ -2,8 +2,9 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useReducer, useState } from "react";
-import { errorMessage, type DocumentRecord } from "@/lib/api";
-import { createUploadQueue, uploadDocument, uploadsReducer } from "@/lib/upload";
+import type { SharedDocument } from "@/lib/api/teams-contract";
+import { createUploadQueue, uploadDocument, uploadErrorMessage, uploadsReducer } from "@/lib/upload";
+import { refreshCollection } from "./use-collections";
 import { DOCUMENTS_KEY } from "./use-documents";
 
 /** Files sent at the same time; the rest wait their turn. */
@@ -12,8 +13,11 @@ const PARALLEL_UPLOADS = 2;
 let lastUploadKey = 0;
 const newUploadKey = () => `upload-${(lastUploadKey += 1)}`;
 
-/** A queue of uploads with per-file progress; finished documents join the library list. */
-export function useUploads() {
+/**
+ * A queue of uploads with per-file progress; finished documents join the library list, and
+ * the collection that was open when they were added (`collectionId`), if any.
+ */
+export function useUploads(collectionId: string | null = null) {
   const queryClient = useQueryClient();
   const [items, dispatch] = useReducer(uploadsReducer, []);
   const [queue] = useState(() =>
@@ -21,20 +25,23 @@ export function useUploads() {
       concurrency: PARALLEL_UPLOADS,
       upload: uploadDocument,
       dispatch,
-      describeError: errorMessage,
-      onUploaded: (documents) => {
-        queryClient.setQueryData<DocumentRecord[]>(DOCUMENTS_KEY, (current) => {
+      describeError: uploadErrorMessage,
+      onUploaded: (documents, collectionId) => {
+        queryClient.setQueryData<SharedDocument[]>(DOCUMENTS_KEY, (current) => {
           const known = new Set(current?.map((doc) => doc.id));
           return [...documents.filter((doc) => !known.has(doc.id)), ...(current ?? [])];
         });
-        void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
+        refreshCollection(queryClient, collectionId);
       },
     }),
   );
 
   useEffect(() => () => queue.cancelAll(), [queue]);
 
-  const addFiles = useCallback((files: File[]) => queue.add(files.map((file) => ({ key: newUploadKey(), file }))), [queue]);
+  const addFiles = useCallback(
+    (files: File[]) => queue.add(files.map((file) => ({ key: newUploadKey(), file, collectionId }))),
+    [queue, collectionId],
+  );
 
   /** Files refused before sending (wrong type): shown as failed rows. */
   const addRejected = useCallback((rejected: { file: File; message: string }[]) => {

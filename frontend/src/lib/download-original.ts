@@ -18,7 +18,12 @@ export async function saveDownload(apiUrl: string, filename: string): Promise<vo
   const response = await api.authorizedFetch(apiUrl);
   if (!response.ok) throw await apiErrorFromResponse(response);
   const bytes = await response.blob();
-  const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+  saveBlob(new Blob([bytes], { type: "application/octet-stream" }), filename);
+}
+
+/** Hands a blob to the browser as a download named `filename` (also the audit log's CSV export). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
   window.setTimeout(() => URL.revokeObjectURL(url), BLOB_LIFETIME_MS);
   const link = window.document.createElement("a");
   link.href = url;

@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
-import type { DocumentRecord } from "@/lib/api";
+import { ApiError, type DocumentRecord } from "@/lib/api";
 import {
   createUploadQueue,
   sendFileWithProgress,
+  uploadErrorMessage,
   uploadPercent,
   uploadsReducer,
   type UploadAction,
@@ -136,6 +137,23 @@ describe("sendFileWithProgress", () => {
     ]);
   });
 
+  it("sends extra form fields (the collection to upload into) next to the file", async () => {
+    const xhr = new FakeXhr();
+    const file = new File(["hello"], "hello.txt", { type: "text/plain" });
+    const result = sendFileWithProgress({
+      url: "/api/v1/documents",
+      file,
+      fields: { collection_id: "c1" },
+      accessToken: "tok",
+      onProgress: () => {},
+      createXhr: () => xhr,
+    });
+    xhr.respond(202, "[]");
+    await result;
+    expect((xhr.sentBody as FormData).get("collection_id")).toBe("c1");
+    expect((xhr.sentBody as FormData).get("files")).toBeInstanceOf(File);
+  });
+
   it("aborts when the signal fires", async () => {
     const xhr = new FakeXhr();
     const controller = new AbortController();
@@ -182,8 +200,38 @@ describe("createUploadQueue", () => {
     resolvers[2]?.([]);
     await vi.waitFor(() => expect(actions.filter((action) => action.type === "succeeded")).toHaveLength(2));
 
-    expect(onUploaded).toHaveBeenCalledWith([{ id: "doc-a" }]);
+    expect(onUploaded).toHaveBeenCalledWith([{ id: "doc-a" }], null);
     expect(actions).toContainEqual({ type: "failed", key: "b", message: "The file is too large." });
     expect(actions).toContainEqual({ type: "succeeded", key: "a", documentId: "doc-a" });
+  });
+});
+
+describe("uploads into a collection", () => {
+  it("hands each job's collection to the upload and to onUploaded", async () => {
+    const upload = vi.fn(async () => [{ id: "doc-1" } as DocumentRecord]);
+    const onUploaded = vi.fn();
+    const queue = createUploadQueue({ concurrency: 1, upload, dispatch: () => {}, onUploaded, describeError: String });
+    queue.add([{ key: "a", file: new File(["a"], "a.txt"), collectionId: "c1" }]);
+    await vi.waitFor(() => expect(onUploaded).toHaveBeenCalledWith([{ id: "doc-1" }], "c1"));
+    expect(upload).toHaveBeenCalledWith(expect.any(File), expect.any(Function), expect.any(AbortSignal), "c1");
+  });
+});
+
+describe("uploadErrorMessage", () => {
+  it("labels a quota refusal as one, keeping the API's numbers and advice", () => {
+    const message =
+      "Storage limit reached: your account may store 500 MB and stores 480.0 MB; this upload adds 32.0 MB, 12.0 MB over the limit. " +
+      "Delete some documents, or ask an administrator for a larger quota.";
+    expect(uploadErrorMessage(new ApiError({ status: 403, code: "quota_exceeded", message }))).toBe(`Quota exceeded. ${message}`);
+    // Another 403 is not a quota problem.
+    expect(uploadErrorMessage(new ApiError({ status: 403, code: "forbidden", message: "Only editors can upload here." }))).toBe(
+      "Only editors can upload here.",
+    );
+  });
+
+  it("passes other errors through as the API words them", () => {
+    expect(uploadErrorMessage(new ApiError({ status: 415, code: "unsupported_type", message: "This file type is not supported." }))).toBe(
+      "This file type is not supported.",
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { api } from "@/lib/api";
-import { ApiError, apiErrorFromBody, networkError } from "@/lib/api/errors";
-import type { DocumentRecord } from "@/lib/api/types";
+import { ApiError, apiErrorFromBody, errorMessage, networkError } from "@/lib/api/errors";
+import type { SharedDocument } from "@/lib/api/teams-contract";
 
 /*
  * Uploads go through XMLHttpRequest because fetch() reports no upload progress.
@@ -81,10 +81,11 @@ export type XhrLike = Pick<
 
 export type RawUploadResult = { status: number; bodyText: string; requestId: string | null };
 
-/** Sends one file as multipart field `files`, reporting progress of the request body. */
+/** Sends one file as multipart field `files` (plus `fields`), reporting progress of the request body. */
 export function sendFileWithProgress(options: {
   url: string;
   file: File;
+  fields?: Record<string, string>;
   accessToken: string | null;
   onProgress: (loaded: number, total: number) => void;
   signal?: AbortSignal;
@@ -106,40 +107,59 @@ export function sendFileWithProgress(options: {
     options.signal?.addEventListener("abort", () => xhr.abort(), { once: true });
     const form = new FormData();
     form.append("files", options.file, options.file.name);
+    for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
     xhr.send(form);
   });
 }
 
 /**
- * Uploads one file with the current session: on a 401 the token is renewed through the shared
- * single-flight refresh and the upload is retried once.
+ * Uploads one file with the current session (into a collection when `collectionId` is given):
+ * on a 401 the token is renewed through the shared single-flight refresh and the upload is
+ * retried once.
  */
 export async function uploadDocument(
   file: File,
   onProgress: (loaded: number, total: number) => void,
   signal?: AbortSignal,
-): Promise<DocumentRecord[]> {
+  collectionId?: string | null,
+): Promise<SharedDocument[]> {
   const url = `${api.baseUrl}/api/v1/documents`;
+  const fields = collectionId ? { collection_id: collectionId } : undefined;
   const firstToken = api.tokens.getAccessToken();
-  let result = await sendFileWithProgress({ url, file, accessToken: firstToken, onProgress, signal });
+  let result = await sendFileWithProgress({ url, file, fields, accessToken: firstToken, onProgress, signal });
   if (result.status === 401) {
     const freshToken = await api.refreshAccessToken(firstToken).catch(() => null);
     if (!freshToken) throw new ApiError({ status: 401, code: "unauthorized", message: "Your session has expired. Please sign in again." });
-    result = await sendFileWithProgress({ url, file, accessToken: freshToken, onProgress, signal });
+    result = await sendFileWithProgress({ url, file, fields, accessToken: freshToken, onProgress, signal });
   }
   if (result.status < 200 || result.status >= 300) {
     throw apiErrorFromBody(result.status, result.bodyText, result.requestId);
   }
-  return JSON.parse(result.bodyText) as DocumentRecord[];
+  return JSON.parse(result.bodyText) as SharedDocument[];
 }
 
-export type UploadJob = { key: string; file: File };
+/**
+ * Why an upload failed, in words. A quota refusal is labelled as one; the API's message says
+ * which limit, by how much, and what to do.
+ */
+export function uploadErrorMessage(error: unknown): string {
+  if (error instanceof ApiError && error.code === "quota_exceeded") return `Quota exceeded. ${error.message}`;
+  return errorMessage(error);
+}
+
+/** A file to send, and the collection it goes into (none: the user's own documents only). */
+export type UploadJob = { key: string; file: File; collectionId?: string | null };
 
 type UploadQueueOptions = {
   concurrency: number;
-  upload: (file: File, onProgress: (loaded: number, total: number) => void, signal: AbortSignal) => Promise<DocumentRecord[]>;
+  upload: (
+    file: File,
+    onProgress: (loaded: number, total: number) => void,
+    signal: AbortSignal,
+    collectionId?: string | null,
+  ) => Promise<SharedDocument[]>;
   dispatch: (action: UploadAction) => void;
-  onUploaded: (documents: DocumentRecord[]) => void;
+  onUploaded: (documents: SharedDocument[], collectionId: string | null) => void;
   describeError: (error: unknown) => string;
 };
 
@@ -158,10 +178,15 @@ export function createUploadQueue(options: UploadQueueOptions) {
       controllers.set(job.key, controller);
       options.dispatch({ type: "started", key: job.key });
       options
-        .upload(job.file, (loaded, total) => options.dispatch({ type: "progressed", key: job.key, loaded, total }), controller.signal)
+        .upload(
+          job.file,
+          (loaded, total) => options.dispatch({ type: "progressed", key: job.key, loaded, total }),
+          controller.signal,
+          job.collectionId,
+        )
         .then((documents) => {
           options.dispatch({ type: "succeeded", key: job.key, documentId: documents[0]?.id ?? null });
-          options.onUploaded(documents);
+          options.onUploaded(documents, job.collectionId ?? null);
         })
         .catch((error: unknown) => {
           const cancelled = error instanceof DOMException && error.name === "AbortError";

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useMemo, useSyncExternalStore, type ReactNode } from "react";
 import { ApiError, tokenStore, type User } from "@/lib/api";
 import { authApi } from "@/lib/api/endpoints";
+import type { InviteRegisterBody } from "@/lib/api/teams-contract";
 
 export type AuthStatus = "loading" | "signedIn" | "signedOut" | "unreachable";
 
@@ -13,7 +14,7 @@ type AuthContextValue = {
   signIn: (credentials: { email: string; password: string }) => Promise<void>;
   /** Finishes a single sign-on with the one-time code the API's callback handed over. */
   signInWithSsoCode: (code: string) => Promise<void>;
-  register: (account: { email: string; password: string; full_name: string }) => Promise<void>;
+  register: (account: InviteRegisterBody) => Promise<void>;
   signOut: () => Promise<void>;
   retry: () => void;
 };
@@ -63,7 +64,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const register = useCallback(
-    async (account: { email: string; password: string; full_name: string }) => {
+    async (account: InviteRegisterBody) => {
       await authApi.register(account);
       await signIn({ email: account.email, password: account.password });
     },

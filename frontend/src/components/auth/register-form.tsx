@@ -22,9 +22,16 @@ const registerSchema = z
 
 type RegisterValues = z.infer<typeof registerSchema>;
 
+/** The token of an invite link (`/register/?invite=…`); the form renders in the browser only. */
+function inviteTokenFromLocation(): string | null {
+  if (typeof window === "undefined") return null;
+  return new URLSearchParams(window.location.search).get("invite")?.trim() || null;
+}
+
 export function RegisterForm() {
   const { register: createAccount } = useAuth();
   const [serverError, setServerError] = useState<string | null>(null);
+  const [inviteToken] = useState(inviteTokenFromLocation);
   const {
     register,
     handleSubmit,
@@ -38,7 +45,7 @@ export function RegisterForm() {
     setServerError(null);
     try {
       // Signed in right away; the page's <RedirectIfSignedIn> opens the library.
-      await createAccount({ full_name, email, password });
+      await createAccount({ full_name, email, password, ...(inviteToken ? { invite_token: inviteToken } : {}) });
     } catch (error) {
       setServerError(errorMessage(error));
     }
@@ -46,6 +53,11 @@ export function RegisterForm() {
 
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-4" aria-label="Create account">
+      {inviteToken ? (
+        <p className="rounded-md border border-blue-200 bg-blue-50 px-3 py-2 text-sm text-blue-900" data-testid="invite-notice">
+          You were invited: create your account below.
+        </p>
+      ) : null}
       {serverError ? <ErrorAlert>{serverError}</ErrorAlert> : null}
       <TextField
         id="register-name"

@@ -6,6 +6,7 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { PageLoading } from "@/components/ui/spinner";
 import { ApiError, errorMessage } from "@/lib/api";
 import { leavePendingQuestion } from "@/lib/chat/pending-question";
+import { ALL_DOCUMENTS, scopeFields, type ChatScope } from "@/lib/chat/scope";
 import { useChatDetail, useCreateChat } from "@/hooks/use-chats";
 import { ChatView } from "./chat-view";
 import { ConversationList } from "./conversation-list";
@@ -13,7 +14,9 @@ import { StartChatPanel } from "./start-chat-panel";
 
 /** Conversation list + the open conversation (`/chat/?id=…`), collapsing to one column on phones. */
 export function ChatScreen() {
-  const chatId = useSearchParams().get("id");
+  const searchParams = useSearchParams();
+  const chatId = searchParams.get("id");
+  const startCollection = searchParams.get("collection");
   const router = useRouter();
   const createChat = useCreateChat();
   const detail = useChatDetail(chatId);
@@ -24,23 +27,22 @@ export function ChatScreen() {
     router.push(`/chat/?id=${encodeURIComponent(id)}`);
   };
 
-  const startChat = (question?: string, documentIds: string[] = []) => {
-    createChat.mutate(
-      { document_ids: documentIds.length > 0 ? documentIds : null },
-      {
-        onSuccess: (chat) => {
-          if (question) leavePendingQuestion(chat.id, question, documentIds);
-          openChat(chat.id);
-        },
+  const startChat = (question?: string, scope: ChatScope = ALL_DOCUMENTS) => {
+    createChat.mutate(scopeFields(scope), {
+      onSuccess: (chat) => {
+        if (question) leavePendingQuestion(chat.id, question, scope);
+        openChat(chat.id);
       },
-    );
+    });
   };
 
   let content;
   if (chatId === null) {
     content = (
       <StartChatPanel
-        onStart={(question, documentIds) => startChat(question, documentIds)}
+        key={startCollection ?? "all"}
+        initialScope={startCollection ? { kind: "collection", collectionId: startCollection } : ALL_DOCUMENTS}
+        onStart={(question, scope) => startChat(question, scope)}
         starting={createChat.isPending}
         error={createChat.isError ? errorMessage(createChat.error) : null}
       />

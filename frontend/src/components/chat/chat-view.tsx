@@ -7,11 +7,14 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { errorMessage, type ChatDetail, type Citation } from "@/lib/api";
 import { toChatMessages, type DocChatMessage } from "@/lib/chat/messages";
 import { takePendingQuestion } from "@/lib/chat/pending-question";
+import { scopeFields, scopeOfChat, type ChatScope } from "@/lib/chat/scope";
 import { createChatTransport } from "@/lib/chat/transport";
+import type { ScopedChat } from "@/lib/api/teams-contract";
 import { CHATS_KEY, useChats, useUpdateChat } from "@/hooks/use-chats";
 import { Composer } from "./composer";
-import { DocumentScopePicker } from "./document-scope-picker";
+
 import { MessageBubble } from "./message-bubble";
+import { ScopePicker } from "./scope-picker";
 import { SourcePanel } from "./source-panel";
 import { UNTITLED_CHAT } from "./conversation-list";
 
@@ -23,7 +26,7 @@ const STATUS_TEXT = {
 } as const;
 
 /** One conversation: stored messages, the streamed answer, citations and the source panel. */
-export function ChatView({ chat }: { chat: ChatDetail }) {
+export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collection_id"> }) {
   const queryClient = useQueryClient();
   const updateChat = useUpdateChat();
   const chats = useChats();
@@ -31,7 +34,7 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
   const title = (chats.data?.find((item) => item.id === chat.id) ?? chat).title.trim() || UNTITLED_CHAT;
   const [transport] = useState(() => createChatTransport(chat.id));
   const [initialMessages] = useState(() => toChatMessages(chat.messages));
-  const [scope, setScope] = useState<string[]>(chat.document_ids ?? []);
+  const [scope, setScope] = useState<ChatScope>(() => scopeOfChat(chat));
   const [activeCitation, setActiveCitation] = useState<Citation | null>(null);
   const [answeredHere, setAnsweredHere] = useState(false);
   const endRef = useRef<HTMLDivElement>(null);
@@ -50,10 +53,10 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
 
   const { mutate: updateChatSettings } = updateChat;
   const send = useCallback(
-    (text: string, documentIds: string[]) => {
+    (text: string, questionScope: ChatScope) => {
       clearError();
       // The API names an untitled chat after its first question; onFinish refreshes the list.
-      void sendMessage({ text }, { body: { document_ids: documentIds } });
+      void sendMessage({ text }, { body: scopeFields(questionScope) });
     },
     [clearError, sendMessage],
   );
@@ -61,7 +64,7 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
   // A question typed on the start screen, before this chat existed.
   useEffect(() => {
     const pending = takePendingQuestion(chat.id);
-    if (pending) send(pending.text, pending.documentIds);
+    if (pending) send(pending.text, pending.scope);
   }, [chat.id, send]);
 
   // Follow the answer as it grows.
@@ -71,9 +74,10 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
     endRef.current?.scrollIntoView({ block: "end" });
   }, [messages.length, lastLength]);
 
-  const changeScope = (documentIds: string[]) => {
-    setScope(documentIds);
-    updateChatSettings({ id: chat.id, document_ids: documentIds.length > 0 ? documentIds : null });
+  // The chat remembers its scope: the next visit, and the next question, search the same documents.
+  const changeScope = (next: ChatScope) => {
+    setScope(next);
+    updateChatSettings({ id: chat.id, ...scopeFields(next) });
   };
 
   const closeSource = useCallback(() => setActiveCitation(null), []);
@@ -115,7 +119,7 @@ export function ChatView({ chat }: { chat: ChatDetail }) {
             </p>
             {error ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
             <Composer onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
-            <DocumentScopePicker selected={scope} onChange={changeScope} disabled={busy} />
+            <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
           </div>
         </div>
       </div>

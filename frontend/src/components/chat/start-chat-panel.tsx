@@ -5,18 +5,21 @@ import { useState } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
 import { useDocuments } from "@/hooks/use-documents";
 import { Composer } from "./composer";
-import { DocumentScopePicker } from "./document-scope-picker";
+import type { ChatScope } from "@/lib/chat/scope";
+import { ScopePicker } from "./scope-picker";
 
 type StartChatPanelProps = {
-  onStart: (question: string, documentIds: string[]) => void;
+  onStart: (question: string, scope: ChatScope) => void;
+  /** The scope to start with (the library's "Ask about it" opens the chat on a collection). */
+  initialScope: ChatScope;
   starting: boolean;
   error: string | null;
 };
 
 /** Shown at /chat/ without a conversation: ask right away, or add documents first. */
-export function StartChatPanel({ onStart, starting, error }: StartChatPanelProps) {
+export function StartChatPanel({ onStart, initialScope, starting, error }: StartChatPanelProps) {
   const documents = useDocuments();
-  const [scope, setScope] = useState<string[]>([]);
+  const [scope, setScope] = useState<ChatScope>(initialScope);
   const readyCount = (documents.data ?? []).filter((doc) => doc.status === "ready").length;
 
   return (
@@ -41,7 +44,7 @@ export function StartChatPanel({ onStart, starting, error }: StartChatPanelProps
         <div className="mx-auto max-w-3xl space-y-2">
           {error ? <ErrorAlert>{error}</ErrorAlert> : null}
           <Composer onSend={(text) => onStart(text, scope)} busy={starting} />
-          <DocumentScopePicker selected={scope} onChange={setScope} disabled={starting} />
+          <ScopePicker scope={scope} onChange={setScope} disabled={starting} />
         </div>
       </div>
     </div>

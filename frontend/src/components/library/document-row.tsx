@@ -1,7 +1,8 @@
 "use client";
 
 import { ProgressBar } from "@/components/ui/progress-bar";
-import type { DocumentRecord } from "@/lib/api";
+import { SharedByBadge } from "@/components/sharing/role-badge";
+import type { SharedDocument } from "@/lib/api/teams-contract";
 import { documentStatusText, formatBytes, formatDate, isDocumentBusy, locationNoun, pluralize } from "@/lib/format";
 
 function sourceHost(url: string | null | undefined): string | null {
@@ -13,14 +14,14 @@ function sourceHost(url: string | null | undefined): string | null {
   }
 }
 
-const STATUS_BADGE: Record<DocumentRecord["status"], string> = {
+const STATUS_BADGE: Record<SharedDocument["status"], string> = {
   queued: "bg-slate-100 text-slate-800",
   processing: "bg-amber-100 text-amber-900",
   ready: "bg-green-100 text-green-900",
   failed: "bg-red-100 text-red-900",
 };
 
-const STATUS_LABEL: Record<DocumentRecord["status"], string> = {
+const STATUS_LABEL: Record<SharedDocument["status"], string> = {
   queued: "Queued",
   processing: "Processing",
   ready: "Ready",
@@ -28,14 +29,18 @@ const STATUS_LABEL: Record<DocumentRecord["status"], string> = {
 };
 
 type DocumentRowProps = {
-  document: DocumentRecord;
-  onDelete: (document: DocumentRecord) => void;
-  onRetry: (document: DocumentRecord) => void;
+  document: SharedDocument;
+  onDelete: (document: SharedDocument) => void;
+  onRetry: (document: SharedDocument) => void;
   retrying: boolean;
+  /** In a collection the user may edit: takes the document out of it (the document stays). */
+  onRemoveFromCollection?: (document: SharedDocument) => void;
 };
 
-export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentRowProps) {
+export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFromCollection }: DocumentRowProps) {
   const busy = isDocumentBusy(document);
+  // Only a document's owner deletes or reprocesses it (a missing role: the API predates sharing, all are the user's).
+  const owned = (document.my_role ?? "owner") === "owner";
   const facts = [
     formatBytes(document.size_bytes),
     document.page_count != null ? pluralize(document.page_count, locationNoun(document.content_type)) : null,
@@ -46,7 +51,12 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
   ].filter(Boolean);
 
   return (
-    <li className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:gap-4" data-testid="document-row" data-status={document.status}>
+    <li
+      className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:gap-4"
+      data-testid="document-row"
+      data-status={document.status}
+      data-role={document.my_role ?? "owner"}
+    >
       <div className="min-w-0 flex-1">
         <div className="flex flex-wrap items-center gap-2">
           <h3 className="min-w-0 truncate text-sm font-medium text-slate-900" title={document.filename}>
@@ -55,6 +65,7 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
           <span className={`rounded-full px-2 py-0.5 text-xs font-medium ${STATUS_BADGE[document.status]}`}>
             {STATUS_LABEL[document.status]}
           </span>
+          <SharedByBadge owner={document.owner} role={document.my_role} />
         </div>
         <p className="mt-0.5 text-xs text-slate-600">{facts.join(" · ")}</p>
         {busy ? (
@@ -77,15 +88,22 @@ export function DocumentRow({ document, onDelete, onRetry, retrying }: DocumentR
         ) : null}
       </div>
       <div className="flex shrink-0 gap-2">
-        {document.status === "failed" ? (
+        {document.status === "failed" && owned ? (
           <button type="button" className="btn-secondary" onClick={() => onRetry(document)} disabled={retrying}>
             {retrying ? "Retrying…" : "Retry"}
             <span className="sr-only"> processing {document.filename}</span>
           </button>
         ) : null}
-        <button type="button" className="btn-secondary" onClick={() => onDelete(document)}>
-          Delete<span className="sr-only"> {document.filename}</span>
-        </button>
+        {onRemoveFromCollection ? (
+          <button type="button" className="btn-secondary" onClick={() => onRemoveFromCollection(document)}>
+            Remove<span className="sr-only"> {document.filename} from the collection</span>
+          </button>
+        ) : null}
+        {owned ? (
+          <button type="button" className="btn-secondary" onClick={() => onDelete(document)}>
+            Delete<span className="sr-only"> {document.filename}</span>
+          </button>
+        ) : null}
       </div>
     </li>
   );

@@ -3,18 +3,10 @@ import userEvent from "@testing-library/user-event";
 import { useRef, useState } from "react";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiError } from "@/lib/api";
+import { polyfillDialog } from "@/test/fake-api";
 import { ConfirmDialog } from "./confirm-dialog";
 
-beforeAll(() => {
-  // jsdom has no modal dialogs: open/close toggle the attribute (Chromium's behaviour is in the e2e tests).
-  HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) {
-    this.setAttribute("open", "");
-  };
-  HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) {
-    this.removeAttribute("open");
-    this.dispatchEvent(new Event("close"));
-  };
-});
+beforeAll(polyfillDialog);
 
 /** A page with one item to delete behind the dialog. */
 function DeletePage({ onConfirm }: { onConfirm: (name: string) => Promise<unknown> }) {

@@ -39,7 +39,7 @@ function withAuthorization(init: RequestInit, token: string | null): RequestInit
  * memory so that the retry after a token refresh can send it again (API bodies are small
  * JSON; uploads go through XMLHttpRequest, see lib/upload.ts).
  */
-async function requestInit(request: Request): Promise<RequestInit> {
+export async function requestInit(request: Request): Promise<RequestInit> {
   return {
     method: request.method,
     headers: request.headers,
@@ -49,7 +49,7 @@ async function requestInit(request: Request): Promise<RequestInit> {
 }
 
 /** Non-2xx answers become an ApiError carrying the API's message, so callers only see data. */
-const throwApiErrors: Middleware = {
+export const throwApiErrors: Middleware = {
   async onResponse({ response }) {
     if (!response.ok) throw await apiErrorFromResponse(response);
     return undefined;

@@ -1,5 +1,6 @@
 import { dataOf } from "./client";
 import { api, tokenStore } from "./index";
+import type { InviteRegisterBody } from "./teams-contract";
 import type {
   ApiKey,
   ApiKeyCreateBody,
@@ -16,7 +17,6 @@ import type {
   PasswordChangeBody,
   Profile,
   ProfileBody,
-  RegisterBody,
   SessionInfo,
   TokenPair,
   User,
@@ -26,7 +26,8 @@ const documentPath = (id: string) => ({ path: { document_id: id } });
 const chatPath = (id: string) => ({ path: { chat_id: id } });
 
 export const authApi = {
-  register: (body: RegisterBody) => dataOf<User>(api.anonymous.POST("/api/v1/auth/register", { body })),
+  /** `invite_token` comes from an invite link (`/register/?invite=…`), needed when registration is invite-only. */
+  register: (body: InviteRegisterBody) => dataOf<User>(api.anonymous.POST("/api/v1/auth/register", { body })),
 
   async login(body: LoginBody): Promise<TokenPair> {
     const pair = await dataOf<TokenPair>(api.anonymous.POST("/api/v1/auth/login", { body }));
@@ -76,7 +77,6 @@ export const accountApi = {
 };
 
 export const documentsApi = {
-  list: () => dataOf<DocumentRecord[]>(api.http.GET("/api/v1/documents")),
   get: (id: string) => dataOf<DocumentRecord>(api.http.GET("/api/v1/documents/{document_id}", { params: documentPath(id) })),
   importUrl: (url: string) => dataOf<DocumentRecord>(api.http.POST("/api/v1/documents/url", { body: { url } })),
   remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/documents/{document_id}", { params: documentPath(id) })),

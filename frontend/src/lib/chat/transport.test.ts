@@ -101,6 +101,20 @@ describe("chat transport", () => {
     expect(JSON.parse(String(fetchMock.mock.calls[0]![1]?.body))).toEqual({ content: "What about the crazy ones?" });
   });
 
+  it("sends the chat's collection as its scope (and no document list with it)", async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => sseAnswer());
+    vi.stubGlobal("fetch", fetchMock);
+    await createChatTransport("chat-3").sendMessages({
+      chatId: "chat-3",
+      messages: [question],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+      body: { collection_id: "c1", document_ids: null },
+    });
+    expect(JSON.parse(String(fetchMock.mock.calls[0]![1]?.body))).toEqual({ content: "What about the crazy ones?", collection_id: "c1" });
+  });
+
   it("surfaces the API's error message when the request is refused", async () => {
     vi.stubGlobal(
       "fetch",

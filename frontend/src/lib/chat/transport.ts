@@ -2,7 +2,7 @@ import { DefaultChatTransport } from "ai";
 import { api } from "@/lib/api";
 import { apiErrorFromResponse } from "@/lib/api/errors";
 import { chatsApi } from "@/lib/api/endpoints";
-import type { MessageBody } from "@/lib/api/types";
+import type { ScopedMessageBody } from "@/lib/api/teams-contract";
 import type { DocChatMessage } from "./messages";
 
 function urlOf(input: RequestInfo | URL): string {
@@ -19,7 +19,8 @@ export function lastUserText(messages: DocChatMessage[]): string {
 }
 
 /**
- * Transport for useChat: POST /api/v1/chats/{id}/messages with `{content, document_ids}`,
+ * Transport for useChat: POST /api/v1/chats/{id}/messages with `{content}` and the scope
+ * (`collection_id`, or `document_ids`; neither: everything the user can read),
  * answered as a UI message stream. Requests go through the API client's authorised fetch,
  * so an expired access token is renewed (single flight) and the request retried once.
  */
@@ -27,10 +28,11 @@ export function createChatTransport(chatId: string): DefaultChatTransport<DocCha
   return new DefaultChatTransport<DocChatMessage>({
     api: chatsApi.messagesUrl(chatId),
     prepareSendMessagesRequest: ({ messages, body, headers }) => {
-      const documentIds = (body as { document_ids?: unknown } | undefined)?.document_ids;
+      const scope = body as { document_ids?: unknown; collection_id?: unknown } | undefined;
       const token = api.tokens.getAccessToken();
-      const message: MessageBody = { content: lastUserText(messages) };
-      if (Array.isArray(documentIds) && documentIds.length > 0) message.document_ids = documentIds.map(String);
+      const message: ScopedMessageBody = { content: lastUserText(messages) };
+      if (typeof scope?.collection_id === "string" && scope.collection_id) message.collection_id = scope.collection_id;
+      else if (Array.isArray(scope?.document_ids) && scope.document_ids.length > 0) message.document_ids = scope.document_ids.map(String);
       return {
         body: message,
         headers: {
