@@ -22,8 +22,7 @@ from app.auth.models import Role, User
 from app.core.settings import Settings
 from app.main import create_app
 from tests.admin.accounts import API, PASSWORD, account, admin_and_member, error_code, sign_up
-from tests.auth.test_isolation import walk_routes
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, walk_routes
 
 BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
