@@ -37,6 +37,7 @@ from app.health import health, ready
 from app.mcp.server import MCP_PATH, DocChatMcp
 from app.search.routes import router as search_router
 from app.sharing.routes import collections_router, groups_router
+from app.sharing.service import sync_directory_groups
 from app.worker import run_worker_in_background
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.router.routes.append(
             TemplatedPlainRoute(path, endpoint, methods=["GET"], include_in_schema=False)
         )
+    app.state.sso_group_sync = sync_directory_groups
     app.state.mcp = DocChatMcp(app)
     app.router.routes.append(
         TemplatedPlainRoute(

@@ -14,16 +14,30 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 import jwt
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from joserfc.errors import JoseError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.settings import Settings
+
+
+class GroupSync(Protocol):
+    """Keeps DocChat groups in step with an identity's group claim. The sharing domain
+    implements it; main.py hands it to the app (app.state.sso_group_sync), because auth sits
+    below sharing and cannot import it."""
+
+    async def __call__(
+        self, session: AsyncSession, *, user_id: uuid.UUID, names: Sequence[str]
+    ) -> None: ...
+
 
 logger = logging.getLogger(__name__)
 

@@ -389,6 +389,9 @@ async def oidc_callback(
         flow = oidc.open_flow(request.cookies.get(oidc.FLOW_COOKIE), secret=settings.signing_secret)
         identity = await oidc.finish(client, settings, flow=flow, state=state, code=code)
         user = await service.sign_in_with_identity(session, identity=identity, settings=settings)
+        if settings.oidc_groups_claim:
+            sync_groups: oidc.GroupSync = request.app.state.sso_group_sync
+            await sync_groups(session, user_id=user.id, names=identity.groups)
     except oidc.SignInRejected as exc:
         logger.info("single sign-on refused", extra={"reason": str(exc)})
         return _back_to_app(settings, error=str(exc))

@@ -247,6 +247,36 @@ async def add_group_member(
     )
 
 
+async def set_directory_memberships(
+    session: AsyncSession, *, user_id: uuid.UUID, names: Sequence[str]
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Make the user a member of exactly those groups owned by an administrator whose names
+    are in ``names``; (the groups joined, the groups left)."""
+    directory = (
+        select(Group.id, Group.name)
+        .join(User, User.id == Group.owner_id)
+        .where(User.role == "admin")
+        .subquery()
+    )
+    wanted = select(directory.c.id).where(directory.c.name.in_(list(names)))
+    joined = await session.execute(
+        pg_insert(GroupMember)
+        .from_select(["group_id", "user_id"], wanted.add_columns(literal(user_id, UUID())))
+        .on_conflict_do_nothing(index_elements=["group_id", "user_id"])
+        .returning(GroupMember.group_id)
+    )
+    left = await session.execute(
+        delete(GroupMember)
+        .where(
+            GroupMember.user_id == user_id,
+            GroupMember.group_id.in_(select(directory.c.id)),
+            GroupMember.group_id.not_in(wanted),
+        )
+        .returning(GroupMember.group_id)
+    )
+    return list(joined.scalars()), list(left.scalars())
+
+
 async def remove_group_member(
     session: AsyncSession, *, group_id: uuid.UUID, user_id: uuid.UUID
 ) -> bool:

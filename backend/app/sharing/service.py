@@ -350,3 +350,21 @@ async def remove_group_member(
         target_id=str(group_id),
         details={"user_id": str(user_id)},
     )
+
+
+async def sync_directory_groups(
+    session: AsyncSession, *, user_id: uuid.UUID, names: Sequence[str]
+) -> None:
+    """Single sign-on's group claim (OIDC_GROUPS_CLAIM): the groups an administrator owns
+    mirror it for the person signing in, who joins those it names and leaves the others."""
+    joined, left = await repository.set_directory_memberships(session, user_id=user_id, names=names)
+    for action, group_ids in ((audit.GROUP_MEMBER_ADD, joined), (audit.GROUP_MEMBER_REMOVE, left)):
+        for group_id in group_ids:
+            await audit.record(
+                session,
+                action=action,
+                actor_id=None,
+                target_type="group",
+                target_id=str(group_id),
+                details={"user_id": str(user_id), "via": "sso"},
+            )

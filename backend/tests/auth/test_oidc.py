@@ -467,3 +467,43 @@ async def test_unreachable_or_misnamed_provider_is_explained(
     async for _, client in _app_client(misnamed):
         _, values = _fragment(await client.get("/api/v1/auth/oidc/login"))
         assert "discovery document names another issuer" in values["sso_error"]
+
+
+async def test_group_claim_keeps_admin_owned_groups_in_step(
+    sso: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    """ada's claim lists engineering and everyone: she joins the admin's groups of those
+    names, leaves the admin's group it does not list, and a member's group of the same name
+    is not touched."""
+    _, client = sso
+    admin = await register(client, "root@example.com")  # the first account: an admin
+    assert (await client.get("/api/v1/auth/me", headers=admin)).json()["role"] == "admin"
+    member = await register(client, "mo@example.com")
+    ada = await register(client, "ada@example.com")
+
+    async def group(headers: dict[str, str], name: str) -> str:
+        response = await client.post("/api/v1/groups", headers=headers, json={"name": name})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    engineering, alumni = await group(admin, "engineering"), await group(admin, "alumni")
+    members_engineering = await group(member, "engineering")
+    added = await client.put(
+        f"/api/v1/groups/{alumni}/members", headers=admin, json={"email": "ada@example.com"}
+    )
+    assert added.status_code == 204
+
+    _, values = await sso_sign_in(client, "ada@example.com")
+    assert (
+        await client.post("/api/v1/auth/oidc/exchange", json={"code": values["code"]})
+    ).status_code == 200
+
+    async def emails(headers: dict[str, str], group_id: str) -> set[str]:
+        response = await client.get(f"/api/v1/groups/{group_id}/members", headers=headers)
+        return {person["email"] for person in response.json()}
+
+    assert "ada@example.com" in await emails(admin, engineering)
+    assert "ada@example.com" not in await emails(admin, alumni)
+    assert "ada@example.com" not in await emails(member, members_engineering)
+    mine = {g["id"] for g in (await client.get("/api/v1/groups", headers=ada)).json()}
+    assert engineering in mine and alumni not in mine
