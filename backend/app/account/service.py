@@ -14,6 +14,10 @@ from app.core.errors import Forbidden
 from app.documents import service as documents_service
 
 WRONG_PASSWORD = "The password is not correct."  # noqa: S105
+SSO_ONLY = (
+    "This account signs in with single sign-on and has no password to confirm with: set one "
+    "with 'Forgot password', or ask an administrator to delete the account."
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,8 @@ async def delete_account(
     vectors, postings and statistics removed), then the user row, which cascades to chats,
     messages, sign-ins, API keys and whatever else references the user. Returns the originals
     in object storage for the caller to forget once this commits."""
+    if user.password_hash is None:
+        raise Forbidden(SSO_ONLY)
     if not await auth_service.password_matches(user=user, password=password):
         raise Forbidden(WRONG_PASSWORD)
     deleted = []

@@ -127,6 +127,25 @@ async def test_deleting_needs_the_password_and_a_sign_in(client: httpx.AsyncClie
     assert len((await client.get("/api/v1/documents", headers=headers)).json()) == 1
 
 
+async def test_a_single_sign_on_account_is_told_how_to_delete_itself(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """An account created by single sign-on has no password to confirm the delete with: a
+    clear 403 (it was a 500), and nothing is deleted."""
+    headers, user_id = await signed_in_user(client)
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            text("UPDATE users SET password_hash = NULL WHERE id = :id"), {"id": user_id}
+        )
+        await session.commit()
+    response = await client.request(
+        "DELETE", "/api/v1/auth/me", headers=headers, json={"password": "anything-at-all"}
+    )
+    assert response.status_code == 403
+    assert "single sign-on" in response.json()["error"]["message"]
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+
+
 async def test_export_holds_the_originals_and_chats(client: httpx.AsyncClient) -> None:
     headers, user_id = await signed_in_user(client)
     other, _ = await signed_in_user(client)
