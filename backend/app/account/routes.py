@@ -17,7 +17,13 @@ from app.documents.routes import OriginalsDep
 router = api_router(
     prefix=f"{API_PREFIX}/auth/me",
     tags=["auth"],
-    responses={401: ERROR_RESPONSE, 403: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+    responses={
+        400: ERROR_RESPONSE,
+        401: ERROR_RESPONSE,
+        403: ERROR_RESPONSE,
+        422: ERROR_RESPONSE,
+        503: ERROR_RESPONSE,
+    },
 )
 
 # Password guesses from a session that is not its owner's.

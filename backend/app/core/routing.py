@@ -6,7 +6,8 @@ routing never reaches outer middleware; the shared `scope["state"]` dict does.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.routing import Match, Route
 from starlette.types import Scope
@@ -36,7 +37,34 @@ class TemplatedPlainRoute(Route):
         return match, child_scope
 
 
+def refuse_repeated_query_parameters(request: Request) -> None:
+    """A query parameter given twice is ambiguous (FastAPI would silently keep the last
+    value, so `?actor=a&actor=b` filtered by b alone): a 422 naming it."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in repeated:
+            repeated.append(name)
+        seen.add(name)
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "Give this parameter once.",
+                    "type": "repeated_parameter",
+                }
+                for name in repeated
+            ]
+        )
+
+
 def api_router(**kwargs: object) -> APIRouter:
-    """An APIRouter whose routes record their template. Give it the full prefix and include
-    it in the app without one, so each route's template is its whole path."""
-    return APIRouter(route_class=TemplatedRoute, **kwargs)  # type: ignore[arg-type]
+    """An APIRouter whose routes record their template and take each query parameter at most
+    once. Give it the full prefix and include it in the app without one, so each route's
+    template is its whole path."""
+    return APIRouter(
+        route_class=TemplatedRoute,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
+        **kwargs,  # type: ignore[arg-type]
+    )
