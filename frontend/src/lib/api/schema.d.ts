@@ -2492,6 +2492,22 @@ export interface operations {
                 content?: never;
             };
             /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3680,6 +3696,22 @@ export interface operations {
                 };
                 content: {
                     "application/zip": unknown;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
                 };
             };
             /** @description Error */
