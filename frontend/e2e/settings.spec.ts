@@ -48,14 +48,16 @@ test("delete my account after confirming the password", async ({ page }) => {
   const auth = new AuthPages(page);
   const email = await auth.signUp("delete");
   await page.goto("/settings/");
-  await page.getByLabel("Password").fill("not-my-password");
+  // The page also has the change-password form: the delete's field is in "Your data".
+  const password = page.getByRole("region", { name: "Your data" }).getByLabel("Password");
+  await password.fill("not-my-password");
   await page.getByRole("button", { name: "Delete my account" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByRole("button", { name: "Delete everything" }).click();
   await expect(dialog.getByRole("alert")).toHaveText("The password is not correct.");
   await dialog.getByRole("button", { name: "Cancel" }).click();
 
-  await page.getByLabel("Password").fill(PASSWORD);
+  await password.fill(PASSWORD);
   await page.getByRole("button", { name: "Delete my account" }).click();
   await dialog.getByRole("button", { name: "Delete everything" }).click();
   await expect(page).toHaveURL(/\/login\/$/);
