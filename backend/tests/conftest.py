@@ -31,6 +31,9 @@ from app.main import create_app
 from tests.fakes import FakeOpenAI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Where a test run keeps scratch files (make backend-test points them at a directory it
+# removes): subprocesses started with a filtered environment keep these, or they write to /tmp.
+SCRATCH_VARIABLES = ("TMPDIR", "XDG_RUNTIME_DIR", "TORCHINDUCTOR_CACHE_DIR")
 SHARED = REPO_ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 TEMPLATE_DB = "docchat_test_template"

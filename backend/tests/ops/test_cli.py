@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
+from tests.conftest import SCRATCH_VARIABLES
 
 BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
@@ -35,7 +36,11 @@ def cli_database(pg_admin_url: str) -> Iterator[str]:
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE", *SCRATCH_VARIABLES)
+    }
     env.update(ENVIRONMENT="development", DATABASE_URL=database_url, PYTHONPATH=str(BACKEND))
     return env
 
@@ -162,7 +167,11 @@ def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:
     """uvicorn re-raises SIGTERM after its graceful shutdown; `docchat serve` must still exit
     through its cleanup, or every stopped development server leaves PostgreSQL running."""
     tmp_path.chmod(0o755)  # the embedded server runs as another OS user when we are root
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "HF_HUB_OFFLINE", *SCRATCH_VARIABLES)
+    }
     env.update(
         ENVIRONMENT="development",
         DATA_DIR=str(tmp_path / "data"),

@@ -13,6 +13,7 @@ import pytest
 
 from app.core.database_url import libpq_url, sqlalchemy_url
 from app.core.settings import ConfigError, Settings, get_settings
+from tests.conftest import SCRATCH_VARIABLES
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BACKEND = REPO_ROOT / "backend"
@@ -213,7 +214,7 @@ def _clean_env(overrides: dict[str, str | None]) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "HF_HUB_OFFLINE")
+        if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "HF_HUB_OFFLINE", *SCRATCH_VARIABLES)
     }
     env["PYTHONPATH"] = str(BACKEND)
     for key, value in {**BASE_PRODUCTION_ENV, **overrides}.items():
