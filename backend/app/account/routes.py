@@ -43,10 +43,10 @@ async def delete_account(
     """Delete the account and all its data: documents, originals, passages, chats, sign-ins
     and API keys. Confirmed with the account's password."""
     gate.hit(DELETE_LIMIT, "delete-account", str(user.id))
-    deleted = await service.delete_account(session, user=user, password=body.password)
+    removed = await service.delete_account(session, user=user, password=body.password)
     # After the response, i.e. after the commit: a failed delete never loses an original.
-    for original in deleted:
-        background.add_task(originals.forget, kind=original.kind, document_id=original.document_id)
+    for kind, document_id in removed:
+        background.add_task(originals.forget, kind=kind, document_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,36 +19,25 @@ SSO_ONLY = (
 )
 
 
-@dataclass(frozen=True)
-class DeletedOriginal:
-    kind: str | None
-    document_id: uuid.UUID
-
-
 async def delete_account(
     session: AsyncSession, *, user: User, password: str
-) -> list[DeletedOriginal]:
-    """Each document goes the way a single delete goes (its ingestion job cancelled, chunks,
-    vectors, postings and statistics removed), then the user row, which cascades to chats,
-    messages, sign-ins, API keys and whatever else references the user. Returns the originals
-    in object storage for the caller to forget once this commits."""
+) -> list[tuple[str | None, uuid.UUID]]:
+    """The account and all its data, as an admin's delete does: every document with its
+    chunks, vectors, postings, pages and ingestion job, then the user row, which cascades to
+    chats, messages, sign-ins, API keys and whatever else references the user. Returns
+    (store, document id) of each original, for the caller to forget once this commits."""
     if user.password_hash is None:
         raise Forbidden(SSO_ONLY)
     if not await auth_service.password_matches(user=user, password=password):
         raise Forbidden(WRONG_PASSWORD)
-    deleted = []
-    for document_id in await documents_service.list_document_ids(session, user_id=user.id):
-        document = await documents_service.delete_document(
-            session, user_id=user.id, document_id=document_id
-        )
-        deleted.append(DeletedOriginal(kind=document.original_storage, document_id=document.id))
-    await auth_service.delete_user(session, user_id=user.id)
+    originals = await documents_service.delete_all_documents(session, user_id=user.id)
     await audit.record(
         session,
         action=audit.ACCOUNT_DELETE,
         actor_id=None,
         target_type="user",
         target_id=str(user.id),
-        details={"email": user.email},
+        details={"email": user.email, "documents": len(originals)},
     )
-    return deleted
+    await auth_service.delete_user(session, user_id=user.id)
+    return originals

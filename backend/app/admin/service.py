@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.admin import repository
@@ -147,7 +146,7 @@ async def delete_user(
         details={"email": user.email, "documents": len(originals)},
     )
     session.expunge(user)
-    await session.execute(delete(User).where(User.id == user_id))
+    await auth.delete_user(session, user_id=user_id)
     return originals
 
 

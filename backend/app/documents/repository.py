@@ -148,13 +148,6 @@ async def chunk_by_id(session: AsyncSession, *, chunk_id: int) -> Chunk | None:
     return await session.get(Chunk, chunk_id)
 
 
-async def document_ids_of(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
-    result = await session.execute(
-        select(Document.id).where(Document.user_id == user_id).order_by(Document.id)
-    )
-    return list(result.scalars())
-
-
 # The ingestion job's statements: it owns its short transactions (documents/tasks.py).
 
 

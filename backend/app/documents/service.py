@@ -246,10 +246,6 @@ async def get_readable(
     return found[0]
 
 
-async def list_document_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
-    return await repository.document_ids_of(session, user_id=user_id)
-
-
 async def get_document(
     session: AsyncSession,
     *,
