@@ -48,15 +48,21 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
      covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
 
 6. The shared case (issue #16): a reader, the user other than the three above whose size is
-   nearest 0.1 %, reads their own documents plus one shared collection of each of the 10 %,
-   1 % and 0.1 % tenants (up to --shared-docs random documents of theirs, at most half of
-   them): SearchScope(owners=...) over four partitions. Timed as in 5 (first pass, steady
-   state, dense and BM25 alone), with recall@10 of its dense list against an exact scan of
-   exactly the readable chunks, and in the same phase the reader's own search and the three
-   tenants' own searches, for the ratios. Again with exact_scan_max_chunks 0, so that the
-   reader's own partition is walked through the HNSW index and merged. BM25 over listed
-   documents reads chunks.lexeme_count, which the loader leaves 0: the case sets it from the
-   postings' doc_len for its documents first. --only-shared runs this phase alone.
+   nearest 0.1 %, reads their own documents plus one collection of each of the 10 %, 1 % and
+   0.1 % tenants (up to --shared-docs random documents of theirs, at most half of them),
+   shared with the reader as a viewer: real collections, collection_documents and
+   collection_members rows. Timed as a search request runs it (sql): app.sharing.access
+   read_scope (the reader's whole partition + the collections and their owners) and
+   hybrid_search over that scope, in one transaction; first pass, steady state, dense and
+   BM25 alone; the read scope alone (read_scope); and the same retrieval with the shared
+   documents handed over as ids (sql_listed_ids, how the first version ran it). recall@10 of
+   the dense list against an exact scan of exactly the readable chunks; in the same phase the
+   reader's own search and the three tenants' own searches, for the ratios. Again with
+   exact_scan_max_chunks 0, so that the reader's own partition is walked through the HNSW
+   index and merged. BM25 over shared documents reads documents.lexeme_total (the sum of
+   chunks.lexeme_count), which the loader leaves unset: the case sets both from the postings'
+   doc_len for its documents first.
+   --only-shared runs this phase alone.
 
 The last line is one JSON object (see docs/benchmarks.md). Progress goes to stderr, and the
 partial results to DATA_DIR/results.json after every phase.
@@ -476,6 +482,21 @@ def scope_for(user: uuid.UUID):
     from app.search.retrieval import SearchScope
 
     return SearchScope(user_id=user, model_id=common.MODEL_ID, dimensions=384)
+
+
+def search_scope_of(read):
+    """The retrieval scope of an app.sharing.access.ReadScope, as app.search.readable builds
+    it."""
+    from app.search.retrieval import SearchScope, SharedCollections
+
+    return SearchScope(
+        owners={owner.owner_id: owner.document_ids for owner in read.owners},
+        collections=SharedCollections(
+            collection_ids=read.collection_ids, owner_ids=read.collection_owner_ids
+        ),
+        model_id=common.MODEL_ID,
+        dimensions=384,
+    )
 
 
 DENSE_VARIANT_SQL = """
@@ -917,7 +938,28 @@ def pick_shared_case(
             shared[label] = sorted(
                 rng.sample(documents, min(per_tenant, max(1, len(documents) // 2)))
             )
-        # BM25 of listed documents reads chunks.lexeme_count (set at indexing in the app,
+        # One collection per tenant, owned by them and shared with the reader as a viewer
+        # (replacing the ones an earlier run on this database made).
+        conn.execute("DELETE FROM collections WHERE name LIKE 'search_scale shared %%'")
+        for label, (user, _) in users.items():
+            collection = uuid.uuid4()
+            conn.execute(
+                "INSERT INTO collections (id, owner_id, name) VALUES (%s, %s, %s)",
+                (collection, user, f"search_scale shared {label}"),
+            )
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO collection_documents (collection_id, document_id, owner_id) "
+                    "VALUES (%s, %s, %s)",
+                    [(collection, document, user) for document in shared[label]],
+                )
+            conn.execute(
+                "INSERT INTO collection_members (id, collection_id, user_id, role) "
+                "VALUES (%s, %s, %s, 'viewer')",
+                (uuid.uuid4(), collection, reader),
+            )
+        conn.execute("ANALYZE collections, collection_documents, collection_members")
+        # BM25 of shared documents reads chunks.lexeme_count (set at indexing in the app,
         # left 0 by the bulk load): the lengths the postings were written with.
         everything = [d for documents in shared.values() for d in documents]
         conn.execute(
@@ -925,6 +967,14 @@ def pick_shared_case(
             "FROM (SELECT DISTINCT chunk_id, doc_len FROM chunk_terms "
             "      WHERE document_id = ANY(%s)) AS t "
             "WHERE c.id = t.chunk_id AND c.lexeme_count <> t.doc_len",
+            (everything,),
+        )
+        # and the documents' own sums, as app.documents.indexing writes them
+        conn.execute(
+            "UPDATE documents d SET lexeme_total = s.total "
+            "FROM (SELECT document_id, sum(lexeme_count) AS total FROM chunks "
+            "      WHERE document_id = ANY(%s) GROUP BY document_id) AS s "
+            "WHERE d.id = s.document_id",
             (everything,),
         )
         conn.execute("VACUUM ANALYZE chunks")
@@ -942,6 +992,7 @@ async def measure_shared(
 
     from app.search import retrieval
     from app.search.retrieval import RetrievalParams, SearchScope
+    from app.sharing import access
 
     reader, reader_chunks, shared = pick_shared_case(url, users, per_tenant, seed)
     import psycopg
@@ -956,7 +1007,12 @@ async def measure_shared(
     owners: dict[uuid.UUID, list[uuid.UUID] | None] = {reader: None}
     for label, (user, _) in users.items():
         owners[user] = shared[label]
-    scope = SearchScope(owners=owners, model_id=common.MODEL_ID, dimensions=384)
+    listed_scope = SearchScope(owners=owners, model_id=common.MODEL_ID, dimensions=384)
+    async with bench.sessionmaker() as session:
+        read = await access.read_scope(session, reader_id=reader)
+    scope = search_scope_of(read)
+    assert scope.collections is not None
+    assert len(scope.collections.owner_ids) == len(users)
     everything = [d for documents in shared.values() for d in documents]
     params = RetrievalParams()
     picks = bench.sample(zlib.crc32(b"shared"))
@@ -980,6 +1036,18 @@ async def measure_shared(
             )
 
         return hybrid
+
+    def request_of(p=params):
+        """As a search request: the reader's scope decided in SQL, then retrieval over it."""
+
+        async def request(session, i):
+            read = await access.read_scope(session, reader_id=reader)
+            return await hybrid_of(search_scope_of(read), p)(session, i)
+
+        return request
+
+    async def read_scope_only(session, i):
+        return await access.read_scope(session, reader_id=reader)
 
     async def dense(session, i, p=params):
         return [
@@ -1008,10 +1076,14 @@ async def measure_shared(
         )
         return [r.id for r in rows]
 
-    times, _ = await bench.timed(hybrid_of(scope), picks)
+    times, _ = await bench.timed(request_of(), picks)
     out["sql_first_pass"] = summary_ms(times)
-    times, _ = await bench.timed(hybrid_of(scope), picks)
+    times, _ = await bench.timed(request_of(), picks)
     out["sql"] = summary_ms(times)
+    times, _ = await bench.timed(read_scope_only, picks)
+    out["read_scope"] = summary_ms(times)
+    times, _ = await bench.timed(hybrid_of(listed_scope), picks)
+    out["sql_listed_ids"] = summary_ms(times)
     times, dense_ids = await bench.timed(dense, picks)
     out["dense"] = summary_ms(times)
     times, _ = await bench.timed(lexical, picks)
@@ -1020,7 +1092,7 @@ async def measure_shared(
     out["dense_exact"] = summary_ms(times)
     out["recall@10"] = recall_at(dense_ids, exact_ids)
     walk = RetrievalParams(exact_scan_max_chunks=0)
-    times, _ = await bench.timed(hybrid_of(scope, walk), picks)
+    times, _ = await bench.timed(request_of(walk), picks)
     out["sql_reader_walked"] = summary_ms(times)
     times, walked_ids = await bench.timed(lambda s, i: dense(s, i, walk), picks)
     out["recall@10_reader_walked"] = recall_at(walked_ids, exact_ids)
@@ -1052,6 +1124,8 @@ def shared_summary(detail: dict[str, Any]) -> dict[str, Any]:
         "sql_p50_ms": detail["sql"]["p50_ms"],
         "sql_p95_ms": detail["sql"]["p95_ms"],
         "sql_first_pass_p95_ms": detail["sql_first_pass"]["p95_ms"],
+        "read_scope_p95_ms": detail["read_scope"]["p95_ms"],
+        "sql_listed_ids_p95_ms": detail["sql_listed_ids"]["p95_ms"],
         "dense_p95_ms": detail["dense"]["p95_ms"],
         "lexical_p95_ms": detail["lexical"]["p95_ms"],
         "recall@10": detail["recall@10"],
@@ -1286,6 +1360,9 @@ def main() -> None:
     if marker.exists():
         timings = json.loads(marker.read_text())
         log("reusing loaded database", timings)
+        started_migrations = time.perf_counter()
+        migrate.upgrade(url)  # the code's newer migrations, if any, run on the loaded rows
+        RESULTS["migrate_s"] = round(time.perf_counter() - started_migrations, 1)
     else:
         migrate.upgrade(url)
         timings = load_data(url, args.chunks, args.users, args.embed_sentences, args.seed)

@@ -59,6 +59,14 @@ SET chunk_count = user_corpus_stats.chunk_count + excluded.chunk_count,
     total_length = user_corpus_stats.total_length + excluded.total_length
 """)
 
+# Also the document's own: shared-collection searches add these up instead of its chunks.
+_DOCUMENT_STATS = text("""
+UPDATE documents SET lexeme_total = (
+    SELECT coalesce(sum(lexeme_count), 0) FROM chunks WHERE document_id = :document_id
+)
+WHERE id = :document_id
+""")
+
 _SUBTRACT_STATS = text("""
 UPDATE user_corpus_stats s
 SET chunk_count = greatest(s.chunk_count - d.n, 0), total_length = greatest(s.total_length - d.len, 0)
@@ -99,6 +107,10 @@ async def remove_document_chunks(
     await session.execute(_SUBTRACT_STATS, params)
     await session.execute(text("DELETE FROM chunk_terms WHERE document_id = :document_id"), params)
     await session.execute(text("DELETE FROM chunks WHERE document_id = :document_id"), params)
+    # Unknown until chunks are written again (chunk_count still counts the old ones).
+    await session.execute(
+        text("UPDATE documents SET lexeme_total = NULL WHERE id = :document_id"), params
+    )
 
 
 async def write_document_chunks(
@@ -145,6 +157,7 @@ async def write_document_chunks(
     params = {"user_id": user_id, "document_id": document_id}
     await session.execute(_INDEX_POSTINGS, params)
     await session.execute(_ADD_STATS, params)
+    await session.execute(_DOCUMENT_STATS, params)
 
 
 _SAFE_MODEL_ID = re.compile(r"^[A-Za-z0-9/_.:@+-]{1,255}$")

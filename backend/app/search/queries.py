@@ -5,8 +5,10 @@ EXPLAIN ANALYZE at a million chunks. Values are bind parameters; the few parts t
 be (a vector type's dimensions, optional fixed clauses) are composed with psycopg.sql.
 
 A search reads one owner's partition (``:user_id``, the tuned statements below) or several
-(``ScopeShape``): owners whose every document is readable (``:whole_owner_ids``) and listed
-documents of others (``:document_ids``), ``:owner_ids`` being all of them.
+(``ScopeShape``): owners whose every document is readable (``:whole_owner_ids``), listed
+documents of others (``:document_ids``) and the documents of ``:collection_owner_ids`` in
+the collections ``:collection_ids`` (a reader's shared collections, however many documents
+they hold: the ids are not handed around), ``:owner_ids`` being all of them.
 """
 
 from __future__ import annotations
@@ -71,16 +73,34 @@ class ScopeShape:
 
     whole_owners: bool  # owners all of whose documents are in scope
     listed_documents: bool  # listed documents of other owners
+    collections: bool = False  # other owners' documents in the listed collections
 
 
 _OWNER_IDS = bindparam("owner_ids", type_=ARRAY(UUID(as_uuid=True)))
 _WHOLE_OWNER_IDS = bindparam("whole_owner_ids", type_=ARRAY(UUID(as_uuid=True)))
+_COLLECTION_IDS = bindparam("collection_ids", type_=ARRAY(UUID(as_uuid=True)))
+_COLLECTION_OWNER_IDS = bindparam("collection_owner_ids", type_=ARRAY(UUID(as_uuid=True)))
+_SCOPE_ARRAYS = (
+    _OWNER_IDS,
+    _WHOLE_OWNER_IDS,
+    _DOCUMENT_IDS,
+    _COLLECTION_IDS,
+    _COLLECTION_OWNER_IDS,
+)
+
+# The documents of the collection owners in the scope's collections. As a filter (inside an
+# OR) the planner hashes it once per statement; as the driving side of a join it reads the
+# collections' rows of collection_documents by its primary key.
+_COLLECTED_DOCUMENTS = sql.SQL(
+    "SELECT cd.document_id FROM collection_documents cd "
+    "WHERE cd.collection_id = ANY(:collection_ids) AND cd.owner_id = ANY(:collection_owner_ids)"
+)
 
 
 def _scope_bindparams(statement: TextClause) -> TextClause:
     """Types the scope's arrays that the statement names (for shapes without whole owners or
     without listed documents, some are absent)."""
-    for param in (_OWNER_IDS, _WHOLE_OWNER_IDS, _DOCUMENT_IDS):
+    for param in _SCOPE_ARRAYS:
         if f":{param.key}" in statement.text:
             statement = statement.bindparams(param)
     return statement
@@ -97,13 +117,18 @@ def _owners(alias: str, shape: ScopeShape | None) -> sql.Composable:
 def _narrowing(alias: str, shape: ScopeShape) -> sql.Composable:
     """What keeps only the scope's rows of its owners (empty when every document of every
     owner is in scope). A document has one owner: ``:document_ids`` need no pairing."""
-    listed = sql.SQL(alias + ".document_id = ANY(:document_ids)")
-    if not shape.listed_documents:
+    kinds: list[sql.Composable] = []
+    if shape.whole_owners:
+        kinds.append(sql.SQL(alias + ".user_id = ANY(:whole_owner_ids)"))
+    if shape.listed_documents:
+        kinds.append(sql.SQL(alias + ".document_id = ANY(:document_ids)"))
+    if shape.collections:
+        kinds.append(sql.SQL(alias + ".document_id IN ({})").format(_COLLECTED_DOCUMENTS))
+    if not (shape.listed_documents or shape.collections):
         return sql.SQL("")
-    if not shape.whole_owners:
-        return sql.SQL(" AND {}").format(listed)
-    whole = sql.SQL(alias + ".user_id = ANY(:whole_owner_ids)")
-    return sql.SQL(" AND ({} OR {})").format(whole, listed)
+    if len(kinds) == 1:
+        return sql.SQL(" AND {}").format(kinds[0])
+    return sql.SQL(" AND ({})").format(sql.SQL(" OR ").join(kinds))
 
 
 def _in_scope(alias: str, shape: ScopeShape) -> sql.Composable:
@@ -112,13 +137,17 @@ def _in_scope(alias: str, shape: ScopeShape) -> sql.Composable:
 
 def _chunks_in_scope(shape: ScopeShape) -> sql.Composable:
     """The same rows of ``chunks c``, spelt so that the planner can OR the user_id index
-    (whole owners) with the document_id one (listed documents) in one bitmap."""
-    if not (shape.whole_owners and shape.listed_documents):
+    (whole owners) with the document_id one (listed documents) in one bitmap. With
+    collections, a filter on rows found otherwise (by id)."""
+    if shape.collections or not (shape.whole_owners and shape.listed_documents):
         return _in_scope("c", shape)
     return sql.SQL(
         "(c.user_id = ANY(:whole_owner_ids) "
         "OR (c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids)))"
     )
+
+
+_DISTANCE = "c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))"
 
 
 @functools.cache
@@ -127,16 +156,16 @@ def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
     statement = compose_sql(
         """
         SELECT id, distance FROM (
-            SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
+            SELECT c.id, {distance} AS distance
             FROM chunks c
             WHERE c.user_id = :user_id AND c.embedding_model = :model
             {document_filter}
-            ORDER BY c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))
+            ORDER BY {distance}
             LIMIT :limit
         ) AS nearest
         ORDER BY distance
         """,
-        dims=sql.Literal(int(dims)),
+        distance=sql.SQL(_DISTANCE).format(dims=sql.Literal(int(dims))),
         document_filter=_document_filter("c.document_id", by_document),
     )
     return statement.bindparams(_DOCUMENT_IDS) if by_document else statement
@@ -144,20 +173,36 @@ def nearest_chunks(dims: int, *, by_document: bool) -> TextClause:
 
 @functools.cache
 def nearest_scoped_chunks(dims: int, shape: ScopeShape) -> TextClause:
-    """nearest_chunks over several owners' partitions, for an exact scan."""
+    """nearest_chunks over several owners' partitions, for an exact scan. The collections'
+    documents are a branch of their own, joined to chunks through its document index."""
+    distance = sql.SQL(_DISTANCE).format(dims=sql.Literal(int(dims)))
+    branches: list[sql.Composable] = []
+    rest = ScopeShape(whole_owners=shape.whole_owners, listed_documents=shape.listed_documents)
+    if rest.whole_owners or rest.listed_documents:
+        branches.append(
+            sql.SQL(
+                "SELECT c.id, {distance} AS distance FROM chunks c "
+                "WHERE {in_scope} AND c.embedding_model = :model"
+            ).format(distance=distance, in_scope=_chunks_in_scope(rest))
+        )
+    if shape.collections:
+        branches.append(
+            sql.SQL(
+                "SELECT c.id, {distance} AS distance FROM chunks c "
+                "WHERE c.document_id IN ({collected}) "
+                "AND c.user_id = ANY(:collection_owner_ids) AND c.embedding_model = :model"
+            ).format(distance=distance, collected=_COLLECTED_DOCUMENTS)
+        )
     statement = compose_sql(
         """
         SELECT id, distance FROM (
-            SELECT c.id, c.embedding::vector({dims}) <=> CAST(:query AS vector({dims})) AS distance
-            FROM chunks c
-            WHERE {in_scope} AND c.embedding_model = :model
-            ORDER BY c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))
+            {branches}
+            ORDER BY distance
             LIMIT :limit
         ) AS nearest
         ORDER BY distance
         """,
-        dims=sql.Literal(int(dims)),
-        in_scope=_chunks_in_scope(shape),
+        branches=sql.SQL(" UNION ").join(branches),
     )
     return _scope_bindparams(statement)
 
@@ -217,21 +262,45 @@ CROSS JOIN LATERAL (
 """)
 
 
+def _documents_stats(documents: sql.Composable) -> sql.Composable:
+    """N and total length of the chunks of ``documents d``: from each document's own row
+    (written with its chunks), or counted from its chunks when that is unknown (NULL)."""
+    return sql.SQL(
+        "SELECT coalesce(sum(CASE WHEN d.lexeme_total IS NULL "
+        "THEN (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) "
+        "ELSE d.chunk_count END), 0), "
+        "coalesce(sum(coalesce(d.lexeme_total, "
+        "(SELECT sum(c.lexeme_count) FROM chunks c WHERE c.document_id = d.id))), 0) "
+        "FROM documents d WHERE {documents}"
+    ).format(documents=documents)
+
+
 @functools.cache
 def scoped_query_terms(shape: ScopeShape) -> TextClause:
     """QUERY_TERMS over exactly the scope's chunks: N and total length of the whole owners'
-    corpora (their statistics rows) plus the listed documents' chunks, and each lexeme's df
-    counted over the scope's postings only."""
-    parts = []
+    corpora (their statistics rows) plus those of the listed and collected documents (their
+    own rows), and each lexeme's df counted over the scope's postings only."""
+    parts: list[sql.Composable] = []
     if shape.whole_owners:
         parts.append(
-            "SELECT chunk_count, total_length FROM user_corpus_stats "
-            "WHERE user_id = ANY(:whole_owner_ids)"
+            sql.SQL(
+                "SELECT chunk_count, total_length FROM user_corpus_stats "
+                "WHERE user_id = ANY(:whole_owner_ids)"
+            )
         )
     if shape.listed_documents:
         parts.append(
-            "SELECT count(*), coalesce(sum(c.lexeme_count), 0) FROM chunks c "
-            "WHERE c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids)"
+            _documents_stats(sql.SQL("d.user_id = ANY(:owner_ids) AND d.id = ANY(:document_ids)"))
+        )
+    if shape.collections:
+        # Listed documents are not in the collections' part (it would count them twice).
+        not_listed = sql.SQL(" AND NOT d.id = ANY(:document_ids)" if shape.listed_documents else "")
+        parts.append(
+            _documents_stats(
+                sql.SQL(
+                    "d.id IN ({collected}) AND d.user_id = ANY(:collection_owner_ids){not_listed}"
+                ).format(collected=_COLLECTED_DOCUMENTS, not_listed=not_listed)
+            )
         )
     statement = compose_sql(
         """
@@ -247,7 +316,7 @@ def scoped_query_terms(shape: ScopeShape) -> TextClause:
             WHERE {owners} AND ct.lexeme = q.lexeme{narrowing}
         ) AS d
         """,
-        parts=sql.SQL(" UNION ALL ".join(parts)),
+        parts=sql.SQL(" UNION ALL ").join(parts),
         owners=_owners("ct", shape),
         narrowing=_narrowing("ct", shape),
     )

@@ -78,15 +78,26 @@ empty collection reads nothing of theirs)."""
 
 
 @dataclass(frozen=True)
+class SharedCollections:
+    """The documents of ``owner_ids`` that are in any of ``collection_ids`` (a reader's shared
+    collections, read in SQL from collection_documents: however many documents they hold,
+    no ids are handed around)."""
+
+    collection_ids: Sequence[uuid.UUID]
+    owner_ids: Sequence[uuid.UUID]
+
+
+@dataclass(frozen=True)
 class SearchScope:
     """The chunks one search reads, in one of two forms.
 
     - ``user_id`` (+ ``document_ids``): one owner's corpus, narrowed to ``document_ids``;
       BM25 statistics are those of the owner's whole corpus (a user searching their own
       documents). Runs the tuned single-tenant statements.
-    - ``owners``: for each owner, all their documents (None) or the listed ones; BM25
-      statistics are those of exactly these chunks. ``{owner: None}`` alone is the first form
-      without ``document_ids``, and runs the same statements.
+    - ``owners``: for each owner, all their documents (None) or the listed ones, and the
+      documents of ``collections``; BM25 statistics are those of exactly these chunks.
+      ``{owner: None}`` alone is the first form without ``document_ids``, and runs the same
+      statements.
     """
 
     user_id: uuid.UUID | None = None
@@ -94,12 +105,15 @@ class SearchScope:
     model_id: str = ""
     dimensions: int = 384
     owners: ReadableDocuments | None = None
+    collections: SharedCollections | None = None
 
     def __post_init__(self) -> None:
         if (self.user_id is None) == (self.owners is None):
             raise ValueError("a search scope has either user_id or owners")
         if self.owners is not None and self.document_ids is not None:
             raise ValueError("owners list their documents themselves")
+        if self.collections is not None and self.owners is None:
+            raise ValueError("collections are read with owners (an empty mapping for none)")
 
 
 @dataclass(frozen=True)
@@ -108,51 +122,68 @@ class _Partitions:
 
     whole_owner_ids: tuple[uuid.UUID, ...]
     listed: tuple[tuple[uuid.UUID, tuple[uuid.UUID, ...]], ...]  # (owner, its document ids)
+    collection_ids: tuple[uuid.UUID, ...] = ()
+    collection_owner_ids: tuple[uuid.UUID, ...] = ()  # never a whole owner
 
     @property
     def empty(self) -> bool:
-        return not (self.whole_owner_ids or self.listed)
+        return not (self.whole_owner_ids or self.listed or self.collection_owner_ids)
 
     @property
     def shape(self) -> queries.ScopeShape:
         return queries.ScopeShape(
-            whole_owners=bool(self.whole_owner_ids), listed_documents=bool(self.listed)
+            whole_owners=bool(self.whole_owner_ids),
+            listed_documents=bool(self.listed),
+            collections=bool(self.collection_owner_ids),
         )
 
     def bind(self) -> dict[str, object]:
+        listed_owners = [owner for owner, _ in self.listed]
+        owners = dict.fromkeys([*self.whole_owner_ids, *listed_owners, *self.collection_owner_ids])
         values: dict[str, object] = {
-            "owner_ids": [*self.whole_owner_ids, *(owner for owner, _ in self.listed)],
+            "owner_ids": list(owners),
             "whole_owner_ids": list(self.whole_owner_ids),
         }
         if self.listed:
             values["document_ids"] = [d for _, documents in self.listed for d in documents]
+        if self.collection_owner_ids:
+            values["collection_ids"] = list(self.collection_ids)
+            values["collection_owner_ids"] = list(self.collection_owner_ids)
         return values
 
     def without_whole(self, owners: Collection[uuid.UUID]) -> _Partitions:
         kept = tuple(owner for owner in self.whole_owner_ids if owner not in owners)
-        return _Partitions(whole_owner_ids=kept, listed=self.listed)
+        return dataclasses.replace(self, whole_owner_ids=kept)
 
 
 def _one_owner(scope: SearchScope) -> SearchScope | None:
     """The scope in its single-owner form, or None when it reads from several partitions."""
     if scope.owners is None:
         return scope
-    if len(scope.owners) == 1:
+    if len(scope.owners) == 1 and not _partitions(scope).collection_owner_ids:
         ((owner, documents),) = scope.owners.items()
         if documents is None:
-            return dataclasses.replace(scope, user_id=owner, owners=None)
+            return dataclasses.replace(scope, user_id=owner, owners=None, collections=None)
     return None
 
 
 def _partitions(scope: SearchScope) -> _Partitions:
     owners = scope.owners or {}
+    whole = tuple(sorted(o for o, documents in owners.items() if documents is None))
+    collection_ids: tuple[uuid.UUID, ...] = ()
+    collection_owners: tuple[uuid.UUID, ...] = ()
+    if scope.collections is not None and scope.collections.collection_ids:
+        collection_owners = tuple(sorted(set(scope.collections.owner_ids) - set(whole)))
+        collection_ids = tuple(sorted(set(scope.collections.collection_ids)))
     return _Partitions(
-        whole_owner_ids=tuple(sorted(o for o, documents in owners.items() if documents is None)),
+        whole_owner_ids=whole,
         listed=tuple(
             sorted(
                 (o, tuple(sorted(set(documents)))) for o, documents in owners.items() if documents
             )
         ),
+        collection_ids=collection_ids if collection_owners else (),
+        collection_owner_ids=collection_owners,
     )
 
 

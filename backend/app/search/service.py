@@ -12,7 +12,13 @@ from app.ai.factory import get_embedder
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.passages import Passage
-from app.search.retrieval import ReadableDocuments, RetrievalParams, SearchScope, hybrid_search
+from app.search.retrieval import (
+    ReadableDocuments,
+    RetrievalParams,
+    SearchScope,
+    SharedCollections,
+    hybrid_search,
+)
 
 
 async def search(
@@ -24,15 +30,17 @@ async def search(
     k: int,
     document_ids: Sequence[uuid.UUID] | None = None,
     readable: ReadableDocuments | None = None,
+    collections: SharedCollections | None = None,
     params: RetrievalParams | None = None,
 ) -> list[Passage]:
     """The ``k`` best passages for ``query``.
 
     Without ``readable``: ``user_id``'s own documents (narrowed to ``document_ids``, BM25
     statistics of their whole corpus). With it: exactly the documents it lists per owner
-    (None: every document of that owner), BM25 statistics of exactly those; the caller
-    (app.sharing) has decided that ``user_id`` may read them, and ``document_ids`` must be
-    None. ``{user_id: None}`` runs the same SQL as no ``readable``.
+    (None: every document of that owner) and the documents of ``collections``, BM25
+    statistics of exactly those; the caller (app.sharing) has decided that ``user_id`` may
+    read them, and ``document_ids`` must be None. ``{user_id: None}`` runs the same SQL as
+    no ``readable``.
     """
     if readable is not None and document_ids is not None:
         raise ValueError("readable lists the documents: narrow it instead of document_ids")
@@ -42,7 +50,10 @@ async def search(
     vector = await embed_query_async(embedder, query)
     if readable is not None:
         scope = SearchScope(
-            owners=readable, model_id=embedder.model_id, dimensions=embedder.dimensions
+            owners=readable,
+            collections=collections,
+            model_id=embedder.model_id,
+            dimensions=embedder.dimensions,
         )
     else:
         scope = SearchScope(

@@ -215,14 +215,19 @@ class OwnerDocuments:
 
 @dataclass(frozen=True)
 class ReadScope:
-    """What a search or an answer may read, by the owner whose partition holds it."""
+    """What a search or an answer may read, by the owner whose partition holds it: listed
+    per owner (``owners``), and the documents of ``collection_owner_ids`` that are in
+    ``collection_ids`` (shared collections are handed to retrieval as collections, not as
+    the ids of however many documents they hold)."""
 
     reader_id: uuid.UUID
     owners: tuple[OwnerDocuments, ...]
+    collection_ids: tuple[uuid.UUID, ...] = ()
+    collection_owner_ids: tuple[uuid.UUID, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not self.owners
+        return not (self.owners or self.collection_owner_ids)
 
 
 async def read_scope(
@@ -242,7 +247,9 @@ async def read_scope(
             if require_collection:
                 raise NotFound(COLLECTION_NOT_FOUND)
             return ReadScope(reader_id=reader_id, owners=())
-    wanted = list(document_ids) if document_ids is not None else None
+    if document_ids is None:
+        return await _collections_scope(session, reader_id=reader_id, collection_id=collection_id)
+    wanted = list(document_ids)
     shared = select(CollectionDocument.owner_id, CollectionDocument.document_id).distinct()
     if collection_id is not None:
         # Every document of a collection the reader can see is readable.
@@ -252,8 +259,7 @@ async def read_scope(
         shared = shared.join(
             collections, collections.c.collection_id == CollectionDocument.collection_id
         ).where(CollectionDocument.owner_id != reader_id)
-    if wanted is not None:
-        shared = shared.where(CollectionDocument.document_id.in_(wanted))
+    shared = shared.where(CollectionDocument.document_id.in_(wanted))
     by_owner: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for owner_id, document_id in (await session.execute(shared)).all():
         by_owner[owner_id].add(document_id)
@@ -262,16 +268,41 @@ async def read_scope(
         for owner_id, ids in sorted(by_owner.items())
         if owner_id != reader_id
     ]
-    own: tuple[uuid.UUID, ...] | None = None  # the reader's own partition, whole
+    own: tuple[uuid.UUID, ...]  # the reader's own readable documents among the wanted
     if collection_id is not None:
         own = tuple(sorted(by_owner.get(reader_id, ())))
-    elif wanted is not None:
+    else:
         rows = await session.execute(
             select(_documents.c.id).where(
                 _documents.c.user_id == reader_id, _documents.c.id.in_(wanted)
             )
         )
         own = tuple(sorted(rows.scalars()))
-    if own is None or own:
+    if own:
         owners.insert(0, OwnerDocuments(owner_id=reader_id, document_ids=own))
     return ReadScope(reader_id=reader_id, owners=tuple(owners))
+
+
+async def _collections_scope(
+    session: AsyncSession, *, reader_id: uuid.UUID, collection_id: uuid.UUID | None
+) -> ReadScope:
+    """A collection's documents (``collection_id``, which the reader can see), or the
+    reader's own documents and those of every collection they can see: as the collections
+    and the owners whose documents are in them (one row per pair; the documents stay in
+    SQL)."""
+    pairs = select(CollectionDocument.collection_id, CollectionDocument.owner_id).distinct()
+    if collection_id is not None:
+        pairs = pairs.where(CollectionDocument.collection_id == collection_id)
+    else:
+        collections = collection_ranks(reader_id)
+        pairs = pairs.join(
+            collections, collections.c.collection_id == CollectionDocument.collection_id
+        ).where(CollectionDocument.owner_id != reader_id)
+    rows = (await session.execute(pairs)).all()
+    whole = () if collection_id is not None else (OwnerDocuments(reader_id, None),)
+    return ReadScope(
+        reader_id=reader_id,
+        owners=whole,
+        collection_ids=tuple(sorted({row.collection_id for row in rows})),
+        collection_owner_ids=tuple(sorted({row.owner_id for row in rows})),
+    )

@@ -23,6 +23,7 @@ from app.search.retrieval import (
     ReadableDocuments,
     RetrievalParams,
     SearchScope,
+    SharedCollections,
     _pruned_lexemes,
     _Term,
     dense_candidates,
@@ -82,12 +83,33 @@ class Corpus:
     users: dict[str, uuid.UUID]
     documents: dict[str, uuid.UUID]  # name -> id
     owner_of: dict[str, str]  # document name -> owner name
+    collections: dict[str, uuid.UUID] = dataclasses.field(default_factory=dict)  # scope name
 
     def readable(self, scope: dict[str, list[str] | None]) -> ReadableDocuments:
         return {
             self.users[owner]: None if names is None else [self.documents[n] for n in names]
             for owner, names in scope.items()
         }
+
+    def forms(self, name: str, scope: dict[str, list[str] | None]) -> dict[str, dict[str, object]]:
+        """The SearchScope arguments that read the scope: its listed documents as ids, as the
+        scope's collection (which also holds a document of an owner outside the scope), and
+        both at once (the first listed owner's ids, and the collection)."""
+        whole = {self.users[o]: None for o, names in scope.items() if names is None}
+        listed = [o for o, names in scope.items() if names is not None]
+        forms: dict[str, dict[str, object]] = {"ids": {"owners": self.readable(scope)}}
+        if listed:
+            collected = SharedCollections(
+                collection_ids=[self.collections[name]],
+                owner_ids=[self.users[o] for o in listed],
+            )
+            forms["collections"] = {"owners": whole, "collections": collected}
+            first = listed[0]
+            forms["ids and collections"] = {
+                "owners": {**whole, **self.readable({first: scope[first]})},
+                "collections": collected,
+            }
+        return forms
 
     def document_ids(self, scope: dict[str, list[str] | None]) -> set[uuid.UUID]:
         return {
@@ -102,7 +124,7 @@ class Corpus:
 
 
 @pytest.fixture
-async def corpus(worker_client: httpx.AsyncClient) -> Corpus:
+async def corpus(worker_app: FastAPI, worker_client: httpx.AsyncClient) -> Corpus:
     users, documents, owner_of = {}, {}, {}
     for owner, docs in DOCUMENTS.items():
         headers = await register(worker_client)
@@ -119,7 +141,34 @@ async def corpus(worker_client: httpx.AsyncClient) -> Corpus:
             name = item["filename"].removesuffix(".md")
             documents[name] = uuid.UUID(item["id"])
             owner_of[name] = owner
-    return Corpus(users, documents, owner_of)
+    corpus = Corpus(users, documents, owner_of)
+    async with worker_app.state.sessionmaker() as session:
+        for name, spec in SCOPES.items():
+            outsider = next(o for o in DOCUMENTS if o not in spec)
+            names = [n for names in spec.values() if names is not None for n in names]
+            if names:
+                names.append(next(iter(DOCUMENTS[outsider])))
+                corpus.collections[name] = await _collection(session, corpus, names)
+        # a collection outside every scope, holding the unreadable a2
+        await _collection(session, corpus, ["a2", "r1"])
+        await session.commit()
+    return corpus
+
+
+async def _collection(session: AsyncSession, corpus: Corpus, names: list[str]) -> uuid.UUID:
+    collection_id = uuid.uuid4()
+    await session.execute(
+        text("INSERT INTO collections (id, owner_id, name) VALUES (:id, :owner, 'Scope')"),
+        {"id": collection_id, "owner": corpus.users["c"]},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO collection_documents (collection_id, document_id, owner_id) "
+            "SELECT :id, d.id, d.user_id FROM documents d WHERE d.id = ANY(:documents)"
+        ),
+        {"id": collection_id, "documents": [corpus.documents[n] for n in names]},
+    )
+    return collection_id
 
 
 @dataclasses.dataclass
@@ -224,20 +273,55 @@ async def test_bm25_over_exactly_the_readable_chunks(
             ).scalar_one()
             # the readable chunk that ranks last, one that is not readable, one that does not exist
             also = [ranked[-1], unreadable, 10**12]
-            scope = SearchScope(owners=corpus.readable(spec))
-            got = await lexical_candidates(
-                session, scope=scope, query=QUERY, params=params, include_chunk_ids=also
-            )
             expected_list, expected_all = _expected(ref, params, also)
-            listed = [c for c in got if c.lexical_rank is not None]
-            assert [c.chunk_id for c in listed] == expected_list, name
-            assert [c.lexical_rank for c in listed] == list(range(params.candidates)), name
-            assert {c.chunk_id for c in got} == expected_all, name
             assert ranked[-1] in expected_all and unreadable not in expected_all, name
-            for candidate in got:  # every score is the exact BM25 of the scope, pruned or not
-                assert candidate.bm25 == pytest.approx(ref.scores[candidate.chunk_id], rel=1e-9)
-                assert candidate.keyword_coverage == pytest.approx(ref.coverage[candidate.chunk_id])
-                assert candidate.bm25_max == pytest.approx(ref.max_score, rel=1e-9), name
+            for form, arguments in corpus.forms(name, spec).items():
+                scope = SearchScope(**arguments)  # type: ignore[arg-type]
+                got = await lexical_candidates(
+                    session, scope=scope, query=QUERY, params=params, include_chunk_ids=also
+                )
+                listed = [c for c in got if c.lexical_rank is not None]
+                assert [c.chunk_id for c in listed] == expected_list, (name, form)
+                assert [c.lexical_rank for c in listed] == list(range(params.candidates)), name
+                assert {c.chunk_id for c in got} == expected_all, (name, form)
+                for candidate in got:  # every score is the exact BM25 of the scope
+                    chunk = candidate.chunk_id
+                    assert candidate.bm25 == pytest.approx(ref.scores[chunk], rel=1e-9), form
+                    assert candidate.keyword_coverage == pytest.approx(ref.coverage[chunk])
+                    assert candidate.bm25_max == pytest.approx(ref.max_score, rel=1e-9), form
+
+
+async def test_documents_carry_their_bm25_length(worker_app: FastAPI, corpus: Corpus) -> None:
+    """Indexing writes each document's chunk count and lexeme total with its chunks; a
+    document whose total is unknown (indexed by the previous release: NULL) is counted from
+    its chunks, with the same statistics."""
+    async with worker_app.state.sessionmaker() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT d.id, d.chunk_count, d.lexeme_total, count(c.id) AS chunks, "
+                    "sum(c.lexeme_count) AS lexemes "
+                    "FROM documents d JOIN chunks c ON c.document_id = d.id "
+                    "WHERE d.id = ANY(:ids) GROUP BY d.id"
+                ),
+                {"ids": list(corpus.documents.values())},
+            )
+        ).all()
+        assert len(rows) == len(corpus.documents)
+        for row in rows:
+            assert row.lexemes > 0
+            assert (row.chunk_count, row.lexeme_total) == (row.chunks, row.lexemes)
+        spec = SCOPES["collection of three other owners"]
+        arguments = corpus.forms("collection of three other owners", spec)["collections"]
+        scope = SearchScope(**arguments)  # type: ignore[arg-type]
+        known = await lexical_candidates(session, scope=scope, query=QUERY, params=EXACT)
+        await session.execute(
+            text("UPDATE documents SET lexeme_total = NULL, chunk_count = 0 WHERE id = ANY(:ids)"),
+            {"ids": [corpus.documents[name] for name in ("a1", "b2")]},
+        )
+        unknown = await lexical_candidates(session, scope=scope, query=QUERY, params=EXACT)
+        assert [(c.chunk_id, c.bm25) for c in unknown] == [(c.chunk_id, c.bm25) for c in known]
+        await session.rollback()
 
 
 async def _nearest_by_scan(
@@ -271,17 +355,18 @@ async def test_dense_candidates_merge_the_partitions(worker_app: FastAPI, corpus
     async with worker_app.state.sessionmaker() as session:
         for name, spec in SCOPES.items():
             truth = await _nearest_by_scan(session, corpus.document_ids(spec), vector)
-            scope = SearchScope(
-                owners=corpus.readable(spec),
-                model_id=embedder.model_id,
-                dimensions=embedder.dimensions,
-            )
-            for params in (base, dataclasses.replace(base, exact_scan_max_chunks=0)):
-                got = await dense_candidates(
-                    session, scope=scope, query_vector=vector, params=params
+            for form, arguments in corpus.forms(name, spec).items():
+                scope = SearchScope(
+                    **arguments,  # type: ignore[arg-type]
+                    model_id=embedder.model_id,
+                    dimensions=embedder.dimensions,
                 )
-                _check_dense(got, truth, params.candidates, name)
-            await session.rollback()
+                for params in (base, dataclasses.replace(base, exact_scan_max_chunks=0)):
+                    got = await dense_candidates(
+                        session, scope=scope, query_vector=vector, params=params
+                    )
+                    _check_dense(got, truth, params.candidates, f"{name}, {form}")
+                await session.rollback()
 
 
 async def test_service_search_reads_only_the_scope(worker_app: FastAPI, corpus: Corpus) -> None:
@@ -289,18 +374,22 @@ async def test_service_search_reads_only_the_scope(worker_app: FastAPI, corpus: 
     reader = corpus.users["reader"]
     async with worker_app.state.sessionmaker() as session:
         for name, spec in SCOPES.items():
-            hits = await search(
-                session,
-                settings=settings,
-                user_id=reader,
-                query=QUERY,
-                k=50,
-                readable=corpus.readable(spec),
-            )
-            assert hits, name
-            assert {hit.document_id for hit in hits} <= corpus.document_ids(spec), name
-            # each readable document with a matching chunk is found
-            assert {hit.document_id for hit in hits} == corpus.document_ids(spec), name
+            found = {}
+            for form, arguments in corpus.forms(name, spec).items():
+                hits = await search(
+                    session,
+                    settings=settings,
+                    user_id=reader,
+                    query=QUERY,
+                    k=50,
+                    readable=arguments["owners"],  # type: ignore[arg-type]
+                    collections=arguments.get("collections"),  # type: ignore[arg-type]
+                )
+                # each readable document with a matching chunk is found, and nothing else
+                assert {hit.document_id for hit in hits} == corpus.document_ids(spec), form
+                found[form] = [(h.chunk_id, round(h.score, 9)) for h in hits]
+            # the same passages with the same scores, however the scope is spelt
+            assert all(hits == found["ids"] for hits in found.values()), name
         # {reader: None} is the single-owner search, with the same results
         own = await search(session, settings=settings, user_id=reader, query=QUERY, k=10)
         same = await search(
@@ -341,3 +430,8 @@ def test_a_scope_is_one_owner_or_owners() -> None:
         SearchScope(user_id=owner, owners={owner: None})
     with pytest.raises(ValueError, match="owners list their documents"):
         SearchScope(owners={owner: None}, document_ids=[uuid.uuid4()])
+    with pytest.raises(ValueError, match="collections are read with owners"):
+        SearchScope(
+            user_id=owner,
+            collections=SharedCollections(collection_ids=[uuid.uuid4()], owner_ids=[owner]),
+        )
