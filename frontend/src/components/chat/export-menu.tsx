@@ -43,7 +43,7 @@ export function ExportMenu({ chatId }: { chatId: string }) {
     try {
       const response = await api.authorizedFetch(chatsApi.exportUrl(chatId, format));
       if (!response.ok) throw await apiErrorFromResponse(response);
-      const blob = new Blob([await response.blob()], { type });
+      const blob = new Blob([await response.text()], { type });
       saveBlob(blob, exportFilename(response.headers.get("Content-Disposition"), extension));
     } catch (caught) {
       setError(errorMessage(caught));
