@@ -145,9 +145,8 @@ async def _retrieve(
             search_query = await prompting.llm_standalone_query(llm, question, history) or question
         else:
             search_query = prompting.heuristic_standalone_query(question, previous_question)
-    document_ids = (
-        body.document_ids if body is not None and body.document_ids is not None else None
-    ) or chat.document_ids
+    asked_for = body.document_ids if body is not None else None
+    document_ids = asked_for if asked_for is not None else chat.document_ids
     collection_id = body.collection_id if body is not None else None
     # A collection the message names must be visible (404); the chat's stored one may have
     # been unshared since, and then reads nothing.
