@@ -24,8 +24,10 @@ export function ExportMenu({ chatId }: { chatId: string }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
   const menuId = useId();
 
+  // Escape closes the menu (focus back on its button), and so does a click elsewhere.
   useEffect(() => {
     if (!open) return;
     const onKey = (event: KeyboardEvent) => {
@@ -33,8 +35,15 @@ export function ExportMenu({ chatId }: { chatId: string }) {
       setOpen(false);
       buttonRef.current?.focus();
     };
+    const onPointer = (event: PointerEvent) => {
+      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
+    };
     document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
+    document.addEventListener("pointerdown", onPointer);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("pointerdown", onPointer);
+    };
   }, [open]);
 
   const download = async ({ format, type, extension }: ExportFormat) => {
@@ -52,7 +61,7 @@ export function ExportMenu({ chatId }: { chatId: string }) {
   };
 
   return (
-    <div className="relative shrink-0">
+    <div ref={rootRef} className="relative shrink-0">
       <button
         ref={buttonRef}
         type="button"
