@@ -378,14 +378,21 @@ async def _save_progress(
     sessionmaker: async_sessionmaker[AsyncSession],
     prepared: PreparedAnswer,
     text_parts: list[str],
+    *,
+    ended: anyio.Event,
     stopped: anyio.Event,
 ) -> None:
-    """Save the answer's text as it grows, and beat while it does not; set ``stopped`` once
-    the answer is no longer wanted (stopped by its user, or its chat deleted)."""
-    saved: str | None = None
+    """Save the answer's text as it grows, and beat while it does not, until ``ended``; set
+    ``stopped`` once the answer is no longer wanted (stopped by its user, or its chat
+    deleted). It is never cancelled mid-write: a transaction cut off while it holds the
+    answer's row could leave the row locked for the final store."""
+    saved = ""  # as the row was stored
     saved_at = time.monotonic()
     while True:
-        await anyio.sleep(SAVE_EVERY_S)
+        with anyio.move_on_after(SAVE_EVERY_S):
+            await ended.wait()
+        if ended.is_set():
+            return
         content = "".join(text_parts)
         if content == saved and time.monotonic() - saved_at < HEARTBEAT_S:
             continue
@@ -418,8 +425,11 @@ async def stream_answer(
     budget = settings.llm_max_tokens * MAX_CHARS_PER_TOKEN
     error: str | None = None
     finished = False
+    ended = anyio.Event()
     stopped = anyio.Event()
-    saver = asyncio.create_task(_save_progress(sessionmaker, prepared, text_parts, stopped))
+    saver = asyncio.create_task(
+        _save_progress(sessionmaker, prepared, text_parts, ended=ended, stopped=stopped)
+    )
     try:
         yield stream.start(str(prepared.answer_id))
         sources = [c.model_dump(mode="json") for c in prepared.citations]
@@ -470,7 +480,7 @@ async def stream_answer(
         error = ANSWER_INTERRUPTED
         raise
     finally:
-        saver.cancel()
+        ended.set()
         with anyio.CancelScope(shield=True):
             await asyncio.gather(saver, return_exceptions=True)
         content = "".join(text_parts)
