@@ -19,6 +19,12 @@ class DocumentFields(BaseModel):
     id: uuid.UUID
     filename: str
     content_type: str
+    kind: str = Field(description="The format DocChat read it as (pdf, docx, html, image, …)")
+    folder: str | None = Field(
+        default=None,
+        description="The folder it was uploaded from, relative to what was picked "
+        "('reports/2024'); null at the top level",
+    )
     size_bytes: int
     sha256: str
     page_count: int | None
@@ -115,3 +121,14 @@ class ChunkLocationOut(BaseModel):
     row_start: int | None = None
     row_end: int | None = None
     highlights: list[HighlightOut]
+
+
+class StatusCountsOut(BaseModel):
+    """How many readable documents match a library filter, by status (the status filter
+    itself aside, so that every status's count shows next to it)."""
+
+    total: int = Field(description="Matching documents of the statuses asked for (all: every)")
+    queued: int
+    processing: int
+    ready: int
+    failed: int
