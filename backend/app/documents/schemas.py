@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.auth.models import User
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
+from app.documents.parsing import FILE_FAILURES
 from app.search.schemas import HighlightOut
 from app.sharing.models import Role
 from app.sharing.schemas import PersonOut
@@ -51,10 +52,18 @@ class DocumentOut(DocumentFields):
         "collections they edit; viewer: can read it"
     )
 
+    retryable: bool = Field(
+        description="A failed document that reindexing may fix; false when the file itself "
+        "is the problem (password-protected, damaged): upload a fixed file instead"
+    )
+
     @classmethod
     def of(cls, document: Document, *, owner: User, my_role: Role) -> DocumentOut:
         fields = {name: getattr(document, name) for name in DocumentFields.model_fields}
-        return cls(**fields, owner=PersonOut.model_validate(owner), my_role=my_role)
+        retryable = document.status == DocumentStatus.FAILED and document.error not in FILE_FAILURES
+        return cls(
+            **fields, owner=PersonOut.model_validate(owner), my_role=my_role, retryable=retryable
+        )
 
 
 class UrlImportIn(BaseModel):

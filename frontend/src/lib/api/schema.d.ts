@@ -1563,6 +1563,11 @@ export interface components {
             owner: components["schemas"]["PersonOut"];
             /** @description owner: uploaded it; editor: can add it to and remove it from the collections they edit; viewer: can read it */
             my_role: components["schemas"]["Role"];
+            /**
+             * Retryable
+             * @description A failed document that reindexing may fix; false when the file itself is the problem (password-protected, damaged): upload a fixed file instead
+             */
+            retryable: boolean;
         };
         /**
          * DocumentStatus
