@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     delete,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -137,6 +138,15 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def search_path() -> ColumnElement[str]:
+    """lower('folder/filename'): the expression of the trigram index ix_documents_search_trgm
+    (migration 0016), written with literals so that the planner matches it."""
+    slash: ColumnElement[str] = literal_column("'/'")
+    empty: ColumnElement[str] = literal_column("''")
+    folder = func.coalesce(Document.folder.op("||")(slash), empty)
+    return func.lower(folder.op("||")(Document.filename))
+
+
 def _filter_conditions(wanted: LibraryFilter, *, with_status: bool) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if with_status and wanted.statuses:
@@ -148,15 +158,8 @@ def _filter_conditions(wanted: LibraryFilter, *, with_status: bool) -> list[Colu
     if wanted.created_to is not None:
         conditions.append(Document.created_at < wanted.created_to)
     if wanted.query:
-        # lower(filename) LIKE '%…%' is what the trigram index ix_documents_filename_trgm
-        # answers; the folder is matched too (a short column, read from the rows found).
         pattern = f"%{_escape_like(wanted.query.lower())}%"
-        conditions.append(
-            or_(
-                func.lower(Document.filename).like(pattern),
-                func.lower(Document.folder).like(pattern),
-            )
-        )
+        conditions.append(search_path().like(pattern))
     if wanted.folder is not None:
         conditions.append(
             or_(

@@ -5,7 +5,7 @@ top level); a new table `document_bulk_actions` holds select-all actions run as 
 previous release reads neither.
 
 The indexes serve the keyset-paginated library list, one per sort (date, name, size, status;
-each ends in `id` so that ties page correctly), and a trigram index for the filename search.
+each ends in `id` so that ties page correctly), and a trigram index for the search by folder and filename.
 They are built CONCURRENTLY: uploads and ingestion keep writing to `documents` meanwhile.
 
 Revision ID: 0016
@@ -29,7 +29,9 @@ LIST_INDEXES = {
     "ix_documents_user_id_lower_filename_id": "(user_id, lower(filename), id)",
     "ix_documents_user_id_size_bytes_id": "(user_id, size_bytes, id)",
     "ix_documents_user_id_status_created_at_id": "(user_id, status, created_at, id)",
-    "ix_documents_filename_trgm": "USING gin (lower(filename) gin_trgm_ops)",
+    "ix_documents_search_trgm": (
+        "USING gin (lower(COALESCE(folder || '/', '') || filename) gin_trgm_ops)"
+    ),
     "ix_documents_user_id_folder": "(user_id, folder text_pattern_ops)",
 }
 
