@@ -88,11 +88,11 @@ export function LibraryList({ filters, counts, onFolder, empty }: LibraryListPro
             data-testid="select-all"
           />
           <h2 id="documents-heading" ref={headingRef} tabIndex={-1} className="text-base font-semibold text-slate-900">
-            Documents
+            All documents
           </h2>
         </div>
         <p className="text-xs text-slate-600" aria-live="polite" data-testid="library-total">
-          {total !== null ? pluralize(total, "document") : ""}
+          {total !== null ? `${total.toLocaleString()} ${total === 1 ? "document" : "documents"}` : ""}
         </p>
       </div>
       <BulkActionsBar

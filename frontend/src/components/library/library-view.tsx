@@ -68,6 +68,8 @@ function AllDocuments() {
       />
       <LibraryToolbar filters={filters} counts={counts.data} onChange={setFilters} />
       <LibraryList
+        // Other filters, another list: the selection and the scroll position start afresh.
+        key={JSON.stringify(filters)}
         filters={filters}
         counts={counts.data}
         onFolder={showFolder}
