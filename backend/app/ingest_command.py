@@ -24,7 +24,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -289,16 +288,16 @@ def _without_filename(message: str, filename: str) -> str:
 
 
 def print_summary(report: IngestReport, console: Console) -> None:
-    """The failures and rejections grouped by reason, with a few of the files of each."""
+    """The failures and rejections grouped by reason, most frequent first, with a few of the
+    files of each (one line each, never wrapped: easy to grep)."""
     if not report.reasons:
         return
-    table = Table(title="Not indexed", title_justify="left")
-    table.add_column("Files", justify="right")
-    table.add_column("Reason")
-    table.add_column("For example")
+    console.print("[bold]Not indexed:[/]", soft_wrap=True)
     for reason, entry in sorted(report.reasons.items(), key=lambda item: -item[1].count):
-        table.add_row(str(entry.count), reason, "\n".join(entry.examples))
-    console.print(table)
+        files = "1 file" if entry.count == 1 else f"{entry.count} files"
+        console.print(f"  {files}: {reason}", soft_wrap=True, markup=False)
+        for example in entry.examples:
+            console.print(f"      {example}", soft_wrap=True, markup=False)
 
 
 async def reindex_documents(
