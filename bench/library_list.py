@@ -124,19 +124,18 @@ def plan_facts(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 async def measure(url: str, world: dict[str, Any], runs: int) -> dict[str, Any]:
+    from sqlalchemy import event
+
     from app.core.db import create_engine, create_sessionmaker
     from app.documents import service
     from app.documents.repository import LibraryFilter, LibrarySort
-    from sqlalchemy import event
 
     engine = create_engine(url, pool_size=2, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
     reader = world["reader"]
     captured: list[tuple[str, Any]] = []
 
-    def capture(
-        conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any
-    ) -> None:
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         captured.append((statement, parameters))
 
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
@@ -166,9 +165,7 @@ async def measure(url: str, world: dict[str, Any], runs: int) -> dict[str, Any]:
         log(name, results[name])
         return answer
 
-    def listing(
-        wanted: LibraryFilter | None = None, **options: Any
-    ) -> Callable[[Any], Any]:
+    def listing(wanted: LibraryFilter | None = None, **options: Any) -> Callable[[Any], Any]:
         def call(session: Any) -> Any:
             return service.list_library(
                 session,
@@ -204,18 +201,14 @@ async def measure(url: str, world: dict[str, Any], runs: int) -> dict[str, Any]:
     await measured("search_invoice_12", listing(LibraryFilter(query="invoice-12")))
     await measured("folder", listing(LibraryFilter(folder="projects/p7")))
     await measured("owned_only", listing(LibraryFilter(owned=True)))
-    await measured(
-        "shared_collection", listing(LibraryFilter(collection_id=world["collection"]))
-    )
+    await measured("shared_collection", listing(LibraryFilter(collection_id=world["collection"])))
     await measured(
         "counts",
         lambda s: service.count_library(s, user_id=reader, wanted=LibraryFilter()),
     )
     await measured(
         "counts_search",
-        lambda s: service.count_library(
-            s, user_id=reader, wanted=LibraryFilter(query="invoice")
-        ),
+        lambda s: service.count_library(s, user_id=reader, wanted=LibraryFilter(query="invoice")),
     )
     await engine.dispose()
     return results
