@@ -432,12 +432,21 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files and folders")],
     user: Annotated[str, typer.Option("--user", help="Email of the owning account")],
     worker: Annotated[bool, typer.Option(help="Process the queue in this command too")] = True,
+    collection: Annotated[
+        str | None,
+        typer.Option(help="Also add the files to this collection (its id or name)"),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option(help="Wait until the files are indexed (else: upload and queue)")
+    ] = True,
 ) -> None:
-    """Upload files and folders for a user and wait until they are indexed."""
+    """Upload files and folders for a user and wait until they are indexed. Files the
+    account already has (same content) are skipped, so a stopped run resumes; folders keep
+    their relative paths."""
     from rich.console import Console
 
     from app.core.errors import AppError
-    from app.ingest_command import ingest_paths
+    from app.ingest_command import ingest_paths, print_summary
 
     settings = _settings()
     console = Console(stderr=True)
@@ -451,14 +460,18 @@ def ingest(
                 paths=paths,
                 run_worker=worker,
                 console=console,
+                collection=collection,
+                wait=wait,
             )
         )
     except AppError as exc:
         typer.echo(exc.message, err=True)
         raise typer.Exit(1) from None
+    print_summary(report, console)
+    files = report.queued + report.rejected + report.skipped
+    outcome = f"{report.ready} ready, {report.failed} failed" if wait else f"{report.queued} queued"
     typer.echo(
-        f"{report.ready} ready, {report.failed} failed, {report.rejected} rejected "
-        f"(of {report.queued + report.rejected} files)"
+        f"{outcome}, {report.rejected} rejected, {report.skipped} already there (of {files} files)"
     )
     if report.failed or report.rejected:
         raise typer.Exit(1)

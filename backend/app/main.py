@@ -35,6 +35,7 @@ from app.documents.routes import collection_documents_router
 from app.documents.routes import router as documents_router
 from app.documents.storage import open_originals
 from app.health import health, ready
+from app.library.routes import router as library_router
 from app.mcp.server import MCP_PATH, DocChatMcp
 from app.search.routes import router as search_router
 from app.sharing.routes import collections_router, groups_router
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         account_router,
         api_keys_router,
+        # Before documents_router: /documents/bulk/… is not a document id.
+        library_router,
         documents_router,
         search_router,
         chat_router,
@@ -144,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition", "X-Next-Cursor"],
             max_age=600,
         )
     return app

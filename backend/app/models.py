@@ -5,6 +5,7 @@ from app.auth.models import ApiKey, InstanceSettings, Invite, RefreshToken, User
 from app.chat.models import Chat, ChatMessage
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
+from app.library.models import DocumentBulkAction
 from app.sharing.models import (
     Collection,
     CollectionDocument,
@@ -26,6 +27,7 @@ __all__ = [
     "CollectionDocument",
     "CollectionMember",
     "Document",
+    "DocumentBulkAction",
     "DocumentFile",
     "Group",
     "GroupMember",

@@ -25,6 +25,7 @@ from app.core.settings import Settings
 from app.documents.parse_process import get_parse_pool
 from app.documents.storage import Originals
 from app.documents.tasks import WorkerDeps, document_jobs
+from app.library.tasks import library_jobs
 
 POLL_INTERVAL_S = 1.0
 
@@ -39,7 +40,7 @@ def create_job_app(database_url: str) -> App:
     )
     job_app = App(connector=connector)
     # Tasks carry their full names: registered without a namespace, they keep them.
-    for blueprint in (maintenance_jobs(), document_jobs):
+    for blueprint in (maintenance_jobs(), document_jobs, library_jobs):
         job_app.add_tasks_from(blueprint, namespace="")
     return job_app
 

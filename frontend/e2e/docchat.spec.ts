@@ -88,6 +88,12 @@ test("an encrypted PDF fails with a reason and uploaded HTML never runs script",
   await library.upload(path.join(CORPUS_DIR, "bad-encrypted.pdf"));
   await library.waitForStatus("bad-encrypted.pdf", "failed");
   await expect(library.rowError("bad-encrypted.pdf")).toContainText("password-protected PDF");
+  // #18: retrying cannot unlock it (no Retry; the row says what to do), and its upload shows
+  // no full blue "Uploaded" bar next to "Failed".
+  await expect(library.row("bad-encrypted.pdf").getByRole("button", { name: /Retry/ })).toHaveCount(0);
+  await expect(library.rowError("bad-encrypted.pdf")).toContainText("upload a fixed copy");
+  await expect(library.uploadItem("bad-encrypted.pdf").getByRole("progressbar")).toHaveCount(0);
+  await expect(library.uploadItem("bad-encrypted.pdf")).toContainText("could not be processed");
 
   const evilHtml = [
     "<!doctype html><html><head><title>Lantern manual</title>",

@@ -43,6 +43,12 @@ class Document(Base):
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
         Index("ix_documents_user_id_created_at", "user_id", "created_at"),
+        # The library list's keyset sorts, each ending in id for ties. Migration 0016 also
+        # builds (user_id, lower(filename), id), a trigram index on lower('folder/filename') and
+        # (user_id, folder text_pattern_ops).
+        Index("ix_documents_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index("ix_documents_user_id_size_bytes_id", "user_id", "size_bytes", "id"),
+        Index("ix_documents_user_id_status_created_at_id", "user_id", "status", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -73,6 +79,9 @@ class Document(Base):
     original_storage: Mapped[str | None] = mapped_column(String(16))
     # The address a document imported from the web was fetched from (after redirects).
     source_url: Mapped[str | None] = mapped_column(Text)
+    # The folder a file was uploaded from, relative to what was picked ("reports/2024");
+    # NULL at the top level.
+    folder: Mapped[str | None] = mapped_column(Text)
     # Pages whose text was read by OCR (NULL: none), and what the owner should know about a
     # ready document, such as the pages OCR could not read.
     ocr_pages: Mapped[int | None] = mapped_column(Integer)

@@ -99,6 +99,8 @@ NO_TEXT_AFTER_OCR = "No text was found in this PDF, not even by OCR of its scann
 NO_TEXT = "The document contains no extractable text."
 DAMAGED_DOCX = "This Word document is damaged and could not be read."
 DOCX_ZIP_BOMB = "This Word document is too large when uncompressed (possible zip bomb)."
+# Failures of the file itself: processing the same bytes again fails the same way.
+FILE_FAILURES = frozenset({ENCRYPTED_PDF, DAMAGED_PDF, DAMAGED_DOCX, DOCX_ZIP_BOMB})
 
 DOCX_LIMITS = ArchiveLimits()
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import (
@@ -26,13 +28,16 @@ from app.core.pagination import Page, page_params
 from app.core.routing import API_PREFIX, api_router
 from app.core.settings import SettingsDep
 from app.documents import service
+from app.documents.detect import DocumentKind
+from app.documents.models import DocumentStatus
 from app.documents.quotas import quota_of
-from app.documents.repository import ReadableDocument
+from app.documents.repository import LibraryFilter, LibrarySort, ReadableDocument
 from app.documents.schemas import (
     ChunkLocationOut,
     DocumentOut,
     PageOut,
     SpanOut,
+    StatusCountsOut,
     UrlImportIn,
     WordBoxOut,
 )
@@ -48,6 +53,7 @@ collection_documents_router = api_router(
 )
 
 MAX_FILES_PER_REQUEST = 20
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
 
 
 def get_originals(request: Request) -> Originals:
@@ -85,10 +91,20 @@ async def upload_documents(
         uuid.UUID | None,
         Form(description="Also add the documents to this collection (its editors and owner)"),
     ] = None,
+    folder: Annotated[
+        str | None,
+        Form(
+            description="The folder these files were picked from, relative to the folder the "
+            "user chose ('reports/2024'); shown and filtered on in the library",
+            max_length=2000,
+        ),
+    ] = None,
 ) -> list[DocumentOut]:
     if len(files) > MAX_FILES_PER_REQUEST:
         raise Unprocessable(f"Upload at most {MAX_FILES_PER_REQUEST} files at once.")
-    uploads = [service.Upload(filename=f.filename or "", data=await f.read()) for f in files]
+    uploads = [
+        service.Upload(filename=f.filename or "", data=await f.read(), folder=folder) for f in files
+    ]
     documents = await service.create_documents(
         session,
         user_id=user.id,
@@ -128,26 +144,136 @@ async def import_document_from_url(
     return document_out(described)
 
 
-@router.get("", response_model=list[DocumentOut], responses={404: ERROR_RESPONSE})
-async def list_documents(
-    user: CurrentUser,
-    session: SessionDep,
-    page: Annotated[Page, Depends(page_params(default_limit=200))],
+def _choices(raw: str | None, allowed: type[StrEnum], name: str) -> tuple[str, ...]:
+    """A comma-separated query parameter of ``allowed`` values (a parameter is given once)."""
+    if raw is None:
+        return ()
+    values = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    known = {choice.value for choice in allowed}
+    unknown = [value for value in values if value not in known]
+    if unknown:
+        raise Unprocessable(
+            f"{name}: {', '.join(unknown)} is not one of {', '.join(sorted(known))}."
+        )
+    return values
+
+
+def library_filter(
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only documents in these states, comma-separated (queued,processing,"
+            "ready,failed)",
+            examples=["failed,queued"],
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only documents of these formats, comma-separated (pdf,docx,html,"
+            "markdown,text,xlsx,xls,csv,pptx,epub,webpage,image)",
+            examples=["pdf,docx"],
+        ),
+    ] = None,
     collection_id: Annotated[
         uuid.UUID | None, Query(description="Only this collection's documents")
     ] = None,
     owned: Annotated[bool, Query(description="Only the documents you uploaded")] = False,
-) -> list[DocumentOut]:
-    """Every document you can read: yours and those of collections shared with you."""
-    documents = await service.list_documents(
-        session,
-        user_id=user.id,
-        limit=page.limit,
-        offset=page.offset,
+    created_from: Annotated[
+        datetime | None, Query(description="Added at or after this time (ISO 8601)")
+    ] = None,
+    created_to: Annotated[
+        datetime | None, Query(description="Added before this time (ISO 8601)")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Filename or folder contains these characters (any case)",
+        ),
+    ] = None,
+    folder: Annotated[
+        str | None,
+        Query(max_length=2000, description="Only this folder and its subfolders ('reports')"),
+    ] = None,
+) -> LibraryFilter:
+    """The library list's filters as query parameters (the list and its counts)."""
+    return LibraryFilter(
+        statuses=_choices(status, DocumentStatus, "status"),
+        kinds=_choices(kind, DocumentKind, "kind"),
         collection_id=collection_id,
         owned=owned,
+        created_from=created_from,
+        created_to=created_to,
+        query=(q.strip() or None) if q is not None else None,
+        folder=service.normalize_folder(folder),
     )
-    return [document_out(readable) for readable in documents]
+
+
+LibraryFilterDep = Annotated[LibraryFilter, Depends(library_filter)]
+
+
+@router.get(
+    "",
+    response_model=list[DocumentOut],
+    responses={
+        200: {
+            "headers": {
+                NEXT_CURSOR_HEADER: {
+                    "description": "Pass it as `cursor` for the next page; absent on the last",
+                    "schema": {"type": "string"},
+                }
+            }
+        },
+        404: ERROR_RESPONSE,
+    },
+)
+async def list_documents(
+    user: CurrentUser,
+    session: SessionDep,
+    response: Response,
+    page: Annotated[Page, Depends(page_params(default_limit=200))],
+    wanted: LibraryFilterDep,
+    sort: Annotated[LibrarySort, Query(description="What to sort by")] = LibrarySort.DATE,
+    order: Annotated[Literal["asc", "desc"], Query(description="Sort direction")] = "desc",
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="Keyset pagination: the previous page's `X-Next-Cursor` header "
+            "(with the same sort and order); use it rather than `offset` deep in a library",
+        ),
+    ] = None,
+) -> list[DocumentOut]:
+    """Every document you can read (yours and those of collections shared with you) that
+    matches the filters, one page at a time. Totals are at `GET /documents/counts`."""
+    found = await service.list_library(
+        session,
+        user_id=user.id,
+        wanted=wanted,
+        sort=sort,
+        descending=order == "desc",
+        limit=page.limit,
+        offset=page.offset,
+        cursor=cursor,
+    )
+    if found.next_cursor is not None:
+        response.headers[NEXT_CURSOR_HEADER] = found.next_cursor
+    return [document_out(readable) for readable in found.documents]
+
+
+@router.get("/counts", response_model=StatusCountsOut, responses={404: ERROR_RESPONSE})
+async def count_documents(
+    user: CurrentUser, session: SessionDep, wanted: LibraryFilterDep
+) -> StatusCountsOut:
+    """How many documents match the same filters as the list, by status."""
+    counts = await service.count_library(session, user_id=user.id, wanted=wanted)
+    statuses = wanted.statuses or tuple(status.value for status in DocumentStatus)
+    by_status = {status.value: counts.get(status.value, 0) for status in DocumentStatus}
+    return StatusCountsOut(total=sum(by_status[status] for status in statuses), **by_status)
 
 
 @collection_documents_router.get(
@@ -160,7 +286,14 @@ async def list_collection_documents(
     page: Annotated[Page, Depends(page_params(default_limit=200))],
 ) -> list[DocumentOut]:
     """The documents of a collection you can see (the same as ``GET /documents?collection_id=``)."""
-    return await list_documents(user, session, page, collection_id=collection_id)
+    found = await service.list_library(
+        session,
+        user_id=user.id,
+        wanted=LibraryFilter(collection_id=collection_id),
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return [document_out(readable) for readable in found.documents]
 
 
 @router.get("/{document_id}", response_model=DocumentOut, responses={404: ERROR_RESPONSE})

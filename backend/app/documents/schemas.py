@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.auth.models import User
-from app.documents.models import Document
+from app.documents.models import Document, DocumentStatus
+from app.documents.parsing import FILE_FAILURES
 from app.search.schemas import HighlightOut
 from app.sharing.models import Role
 from app.sharing.schemas import PersonOut
@@ -19,6 +20,12 @@ class DocumentFields(BaseModel):
     id: uuid.UUID
     filename: str
     content_type: str
+    kind: str = Field(description="The format DocChat read it as (pdf, docx, html, image, …)")
+    folder: str | None = Field(
+        default=None,
+        description="The folder it was uploaded from, relative to what was picked "
+        "('reports/2024'); null at the top level",
+    )
     size_bytes: int
     sha256: str
     page_count: int | None
@@ -45,10 +52,18 @@ class DocumentOut(DocumentFields):
         "collections they edit; viewer: can read it"
     )
 
+    retryable: bool = Field(
+        description="A failed document that reindexing may fix; false when the file itself "
+        "is the problem (password-protected, damaged): upload a fixed file instead"
+    )
+
     @classmethod
     def of(cls, document: Document, *, owner: User, my_role: Role) -> DocumentOut:
         fields = {name: getattr(document, name) for name in DocumentFields.model_fields}
-        return cls(**fields, owner=PersonOut.model_validate(owner), my_role=my_role)
+        retryable = document.status == DocumentStatus.FAILED and document.error not in FILE_FAILURES
+        return cls(
+            **fields, owner=PersonOut.model_validate(owner), my_role=my_role, retryable=retryable
+        )
 
 
 class UrlImportIn(BaseModel):
@@ -115,3 +130,14 @@ class ChunkLocationOut(BaseModel):
     row_start: int | None = None
     row_end: int | None = None
     highlights: list[HighlightOut]
+
+
+class StatusCountsOut(BaseModel):
+    """How many readable documents match a library filter, by status (the status filter
+    itself aside, so that every status's count shows next to it)."""
+
+    total: int = Field(description="Matching documents of the statuses asked for (all: every)")
+    queued: int
+    processing: int
+    ready: int
+    failed: int

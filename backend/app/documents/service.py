@@ -5,12 +5,16 @@ collections shared with them); only a document's owner deletes or reindexes it."
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +34,12 @@ from app.documents.images import ImageError, image_content_type, page_png
 from app.documents.indexing import remove_document_chunks
 from app.documents.models import Chunk, Document, DocumentPage, DocumentStatus
 from app.documents.quotas import Quota, check_quota
-from app.documents.repository import ReadableDocument, readable_documents
+from app.documents.repository import (
+    LibraryFilter,
+    LibrarySort,
+    ReadableDocument,
+    readable_documents,
+)
 from app.documents.storage import Originals
 from app.documents.tasks import ingest_document
 from app.documents.url_import import (
@@ -68,6 +77,24 @@ class Upload:
     # Set by an import from the web: the kind is known from the response, not detected.
     kind: DocumentKind | None = None
     source_url: str | None = None
+    # The folder the file was picked from, relative to what was picked ("reports/2024").
+    folder: str | None = None
+
+
+MAX_FOLDER_CHARS = 1000
+
+
+def normalize_folder(raw: str | None) -> str | None:
+    """A relative folder as stored: '/'-separated, without empty, '.' or '..' parts
+    (None for the top level); 422 when it is too long."""
+    if raw is None:
+        return None
+    parts = [part.strip() for part in raw.replace("\\", "/").split("/")]
+    kept = [part for part in parts if part not in ("", ".", "..")]
+    folder = "/".join(kept)
+    if len(folder) > MAX_FOLDER_CHARS:
+        raise Unprocessable(f"A folder path has at most {MAX_FOLDER_CHARS} characters.")
+    return folder or None
 
 
 def document_lock(document_id: uuid.UUID) -> str:
@@ -142,6 +169,7 @@ async def create_documents(
             stage="queued",
             original_storage=originals.default.kind,
             source_url=upload.source_url,
+            folder=normalize_folder(upload.folder),
         )
         if new_id is not None:
             await originals.default.write(session, document_id=new_id, data=upload.data)
@@ -199,6 +227,102 @@ async def import_url(
     return document
 
 
+INVALID_CURSOR = "This page cursor is not valid for this sort; start again from the first page."
+
+
+def encode_cursor(sort: LibrarySort, *, descending: bool, keys: Sequence[Any]) -> str:
+    """An opaque cursor: the last row's sort keys, with the sort they belong to."""
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in keys]
+    values[-1] = str(values[-1])
+    raw = json.dumps({"s": sort.value, "d": descending, "k": values}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: LibrarySort, *, descending: bool) -> list[Any]:
+    """The sort keys a cursor holds (422 for one that is not of this sort and order)."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if raw["s"] != sort.value or raw["d"] is not descending:
+            raise ValueError
+        keys = list(raw["k"])
+        expected = len(repository.sort_keys(sort))
+        if len(keys) != expected:
+            raise ValueError
+        keys[-1] = uuid.UUID(keys[-1])
+        if sort is LibrarySort.DATE:
+            keys[0] = datetime.fromisoformat(keys[0])
+        elif sort is LibrarySort.STATUS:
+            keys[0], keys[1] = str(keys[0]), datetime.fromisoformat(keys[1])
+        elif sort is LibrarySort.SIZE:
+            if not isinstance(keys[0], int):
+                raise ValueError
+        elif not isinstance(keys[0], str):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise Unprocessable(INVALID_CURSOR) from None
+    return keys
+
+
+@dataclass(frozen=True)
+class LibraryPage:
+    documents: list[ReadableDocument]
+    # Where the next page starts; None on the last page.
+    next_cursor: str | None
+
+
+async def _require_filter_collection(
+    session: AsyncSession, *, user_id: uuid.UUID, wanted: LibraryFilter
+) -> None:
+    if wanted.collection_id is not None:
+        await access.require_collection(
+            session, reader_id=user_id, collection_id=wanted.collection_id, at_least=Role.VIEWER
+        )
+
+
+async def list_library(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    wanted: LibraryFilter,
+    sort: LibrarySort = LibrarySort.DATE,
+    descending: bool = True,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> LibraryPage:
+    """One page of the documents the user can read that match ``wanted`` (404 for a
+    collection they cannot see), sorted, after ``cursor`` (keyset) or at ``offset``."""
+    if cursor is not None and offset:
+        raise Unprocessable("Give either a cursor or an offset, not both.")
+    await _require_filter_collection(session, user_id=user_id, wanted=wanted)
+    after = decode_cursor(cursor, sort, descending=descending) if cursor is not None else None
+    rows = await repository.library_page(
+        session,
+        reader_id=user_id,
+        wanted=wanted,
+        sort=sort,
+        descending=descending,
+        after=after,
+        limit=limit,
+        offset=offset,
+    )
+    documents = await repository.readable_in_order(
+        session, reader_id=user_id, document_ids=[row[-1] for row in rows]
+    )
+    next_cursor = (
+        encode_cursor(sort, descending=descending, keys=rows[-1]) if len(rows) == limit else None
+    )
+    return LibraryPage(documents=documents, next_cursor=next_cursor)
+
+
+async def count_library(
+    session: AsyncSession, *, user_id: uuid.UUID, wanted: LibraryFilter
+) -> dict[str, int]:
+    """Matching documents by status (the filter's status aside)."""
+    await _require_filter_collection(session, user_id=user_id, wanted=wanted)
+    return await repository.library_status_counts(session, reader_id=user_id, wanted=wanted)
+
+
 async def list_documents(
     session: AsyncSession,
     *,
@@ -208,20 +332,16 @@ async def list_documents(
     collection_id: uuid.UUID | None = None,
     owned: bool = False,
 ) -> list[ReadableDocument]:
-    """Everything the user can read, or only their own (``owned``), or only a collection's
-    documents (404 for a collection they cannot see)."""
-    if collection_id is not None:
-        await access.require_collection(
-            session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
-        )
-    return await readable_documents(
+    """Everything the user can read, newest first, or only their own (``owned``), or only a
+    collection's documents (404 for a collection they cannot see)."""
+    page = await list_library(
         session,
-        reader_id=user_id,
-        collection_id=collection_id,
-        owned=owned,
+        user_id=user_id,
+        wanted=LibraryFilter(collection_id=collection_id, owned=owned),
         limit=limit,
         offset=offset,
     )
+    return page.documents
 
 
 async def describe(

@@ -287,3 +287,19 @@ async def remove_group_member(
         .returning(GroupMember.user_id)
     )
     return removed.first() is not None
+
+
+async def collection_id_by_name(
+    session: AsyncSession, *, reader_id: uuid.UUID, name: str
+) -> uuid.UUID | None:
+    """A collection the reader can see with this name (case-insensitive; the oldest one if
+    several have it)."""
+    ranks = access.collection_ranks(reader_id)
+    result = await session.execute(
+        select(Collection.id)
+        .join(ranks, ranks.c.collection_id == Collection.id)
+        .where(func.lower(Collection.name) == name.lower())
+        .order_by(Collection.created_at, Collection.id)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()

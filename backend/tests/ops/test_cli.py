@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
-from tests.conftest import SCRATCH_VARIABLES
+from tests.conftest import CORPUS, SCRATCH_VARIABLES
 
 BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
@@ -161,6 +161,51 @@ def test_reindex_all_gives_old_documents_their_page_text(
         spans = conn.execute("SELECT spans FROM chunks").fetchall()
     assert pages == [(1, "The lamp is trimmed at dawn.\n\nThe horn sounds twice a minute in fog.")]
     assert spans and all(row[0] for row in spans)
+
+
+def test_ingest_a_folder_keeps_its_paths_resumes_by_hash_and_sums_up_failures(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str, tmp_path: Path
+) -> None:
+    assert cli_runs["migrate"][0] == 0
+    email = "folder@example.com"
+    assert _finish(_start(_create_user(email, PASSWORD), cli_database, tmp_path))[0] == 0
+    archive = tmp_path / "archive"
+    (archive / "2024" / "q1").mkdir(parents=True)
+    (archive / ".git").mkdir()
+    (archive / "harbour.txt").write_text("The harbour lamp is trimmed at dawn.\n")
+    (archive / "2024" / "tides.md").write_text("# Tides\n\nHigh tide comes twice a day.\n")
+    (archive / "2024" / "q1" / "locked.pdf").write_bytes(
+        (CORPUS / "bad-encrypted.pdf").read_bytes()
+    )
+    (archive / "2024" / "empty.txt").write_bytes(b"")
+    (archive / "program.bin").write_bytes(bytes(range(256)) * 4)
+    (archive / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+
+    first = _start(["ingest", str(archive), "--user", email], cli_database, tmp_path)
+    stdout, stderr = first.communicate(timeout=300)
+
+    assert first.returncode == 1, stdout + stderr  # something was not indexed
+    assert "2 ready, 1 failed, 2 rejected, 0 already there (of 5 files)" in stdout, stdout
+    assert "Not indexed:" in stderr
+    assert "password-protected" in stderr and "locked.pdf" in stderr
+    assert f"{archive / '2024' / 'empty.txt'}" in stderr
+    assert "is empty" in stderr
+    assert "ETA" in stderr  # the progress bars
+    with psycopg.connect(cli_database) as conn:
+        folders = dict(
+            conn.execute(
+                "SELECT filename, folder FROM documents d JOIN users u ON u.id = d.user_id "
+                "WHERE u.email = %s",
+                (email,),
+            ).fetchall()
+        )
+    assert folders == {"harbour.txt": None, "tides.md": "2024", "locked.pdf": "2024/q1"}
+
+    # A second run (stopped midway or repeated) skips what is there by content.
+    (archive / "2024" / "currents.txt").write_text("Currents turn with the tide.\n")
+    second = _start(["ingest", str(archive), "--user", email, "--no-wait"], cli_database, tmp_path)
+    stdout, stderr = second.communicate(timeout=300)
+    assert "1 queued, 2 rejected, 3 already there (of 6 files)" in stdout, stdout + stderr
 
 
 def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:

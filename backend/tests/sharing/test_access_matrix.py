@@ -17,6 +17,7 @@ and fails for a route that is neither in the matrix nor in `OWN_ACCOUNT_ROUTES`.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -100,6 +101,9 @@ class World:
         response = await self.call(self.owner, method, path, **kwargs)
         assert response.status_code < 300, (method, path, response.text)
         return response
+
+    async def as_owner_status(self, method: str, path: str) -> int:
+        return (await self.call(self.owner, method, path)).status_code
 
     async def arrange(self, actor: Actor, *, document: bool = False) -> Target:
         """A fresh collection and group of the owner with ``actor`` granted their role."""
@@ -304,6 +308,90 @@ async def list_documents_of_collection(w: World, a: Actor) -> Seen:
 
 async def list_owned_documents(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", "/documents", params={"owned": "true"}), _document(w))
+
+
+async def search_documents_by_name(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "GET", "/documents", params={"q": "QUILLOMERE-arch"})
+    return Seen(response, _document(w))
+
+
+async def count_collection_documents(w: World, a: Actor) -> Seen:
+    response = await w.call(
+        a, "GET", "/documents/counts", params={"collection_id": w.target.collection_id}
+    )
+    # The collection holds the shared note and the scan, both ready.
+    return Seen(response, '"ready":2')
+
+
+async def _bulk_settled(w: World, a: Actor, bulk_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        body = dict((await w.call(a, "GET", f"/documents/bulk/{bulk_id}")).json())
+        if body["status"] in ("done", "failed"):
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(body)
+
+
+async def bulk_delete_selected(w: World, a: Actor) -> Seen:
+    """Select a document and bulk-delete it: the job checks each document's role. Seen as
+    the action's progress (200) when it went; when it was denied, as what the single delete
+    answers the actor (403 when they read it but may not delete it, 404 when they cannot
+    read it)."""
+    target = await w.arrange(a, document=True)
+    started = await w.call(
+        a,
+        "POST",
+        "/documents/bulk",
+        json={"action": "delete", "document_ids": [target.document_id]},
+    )
+    if started.status_code != 202:
+        return Seen(started)
+    done = await _bulk_settled(w, a, started.json()["id"])
+    assert done["status"] == "done", done
+    gone = (await w.as_owner_status("GET", f"/documents/{target.document_id}")) == 404
+    assert done["succeeded"] == (1 if gone else 0) and done["denied"] == (0 if gone else 1)
+    if gone:
+        return Seen(await w.call(a, "GET", f"/documents/bulk/{done['id']}"))
+    return Seen(await w.call(a, "DELETE", f"/documents/{target.document_id}"))
+
+
+async def bulk_delete_collection_filter(w: World, a: Actor) -> Seen:
+    """Select all of a collection: who cannot see it gets a 404 at once."""
+    target = await w.arrange(a)
+    started = await w.call(
+        a,
+        "POST",
+        "/documents/bulk",
+        json={"action": "delete", "filter": {"collection_id": target.collection_id}},
+    )
+    if started.status_code == 202:
+        done = await _bulk_settled(w, a, started.json()["id"])
+        assert done["status"] == "done", done
+    return Seen(started)
+
+
+async def bulk_add_to_collection(w: World, a: Actor) -> Seen:
+    target = await w.arrange(a)
+    return Seen(
+        await w.call(
+            a,
+            "POST",
+            "/documents/bulk",
+            json={
+                "action": "add_to_collection",
+                "document_ids": [_document(w)],
+                "collection_id": target.collection_id,
+            },
+        )
+    )
+
+
+async def read_owners_bulk_action(w: World, a: Actor) -> Seen:
+    started = await w.as_owner(
+        "POST", "/documents/bulk", json={"action": "reindex", "document_ids": []}
+    )
+    bulk_id = started.json()["id"]
+    return Seen(await w.call(a, "GET", f"/documents/bulk/{bulk_id}"), bulk_id)
 
 
 async def upload_into_collection(w: World, a: Actor) -> Seen:
@@ -615,6 +703,22 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             list_owned_documents,
             at_least("owner", 200, below=BLIND, none=BLIND, shows=SHOWS),
         ),
+        Case("?q= the shared filename", search_documents_by_name, readers(none=BLIND)),
+    ],
+    ("GET", "/documents/counts"): [
+        Case("?collection_id=", count_collection_documents, readers()),
+    ],
+    ("POST", "/documents/bulk"): [
+        Case("delete selected documents", bulk_delete_selected, at_least("owner", 200)),
+        Case("delete all of a collection", bulk_delete_collection_filter, at_least("viewer", 202)),
+        Case("add to a collection", bulk_add_to_collection, at_least("editor", 202)),
+    ],
+    ("GET", "/documents/bulk/{bulk_id}"): [
+        Case(
+            "the owner's own action",
+            read_owners_bulk_action,
+            at_least("owner", 200, below=404, shows=SHOWS),
+        ),
     ],
     ("POST", "/documents"): [
         Case("upload into a collection", upload_into_collection, at_least("editor", 202)),
@@ -921,6 +1025,7 @@ def _with_world_ids(world: World, path: str) -> str:
         user_id=world.owner.user_id,
         chunk_id=world.chunk_id,
         number=1,
+        bulk_id=uuid.uuid4(),
     )
 
 

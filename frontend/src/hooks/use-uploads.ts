@@ -3,6 +3,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useReducer, useState } from "react";
 import type { SharedDocument } from "@/lib/api/teams-contract";
+import { folderOf } from "@/lib/library/api";
 import { createUploadQueue, uploadDocument, uploadErrorMessage, uploadsReducer } from "@/lib/upload";
 import { refreshCollection } from "./use-collections";
 import { DOCUMENTS_KEY } from "./use-documents";
@@ -39,7 +40,7 @@ export function useUploads(collectionId: string | null = null) {
   useEffect(() => () => queue.cancelAll(), [queue]);
 
   const addFiles = useCallback(
-    (files: File[]) => queue.add(files.map((file) => ({ key: newUploadKey(), file, collectionId }))),
+    (files: File[]) => queue.add(files.map((file) => ({ key: newUploadKey(), file, collectionId, folder: folderOf(file) }))),
     [queue, collectionId],
   );
 

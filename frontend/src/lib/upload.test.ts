@@ -211,9 +211,9 @@ describe("uploads into a collection", () => {
     const upload = vi.fn(async () => [{ id: "doc-1" } as DocumentRecord]);
     const onUploaded = vi.fn();
     const queue = createUploadQueue({ concurrency: 1, upload, dispatch: () => {}, onUploaded, describeError: String });
-    queue.add([{ key: "a", file: new File(["a"], "a.txt"), collectionId: "c1" }]);
+    queue.add([{ key: "a", file: new File(["a"], "a.txt"), collectionId: "c1", folder: "reports/2024" }]);
     await vi.waitFor(() => expect(onUploaded).toHaveBeenCalledWith([{ id: "doc-1" }], "c1"));
-    expect(upload).toHaveBeenCalledWith(expect.any(File), expect.any(Function), expect.any(AbortSignal), "c1");
+    expect(upload).toHaveBeenCalledWith(expect.any(File), expect.any(Function), expect.any(AbortSignal), "c1", "reports/2024");
   });
 });
 

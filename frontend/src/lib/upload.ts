@@ -122,9 +122,10 @@ export async function uploadDocument(
   onProgress: (loaded: number, total: number) => void,
   signal?: AbortSignal,
   collectionId?: string | null,
+  folder?: string | null,
 ): Promise<SharedDocument[]> {
   const url = `${api.baseUrl}/api/v1/documents`;
-  const fields = collectionId ? { collection_id: collectionId } : undefined;
+  const fields = { ...(collectionId ? { collection_id: collectionId } : {}), ...(folder ? { folder } : {}) };
   const firstToken = api.tokens.getAccessToken();
   let result = await sendFileWithProgress({ url, file, fields, accessToken: firstToken, onProgress, signal });
   if (result.status === 401) {
@@ -147,8 +148,8 @@ export function uploadErrorMessage(error: unknown): string {
   return errorMessage(error);
 }
 
-/** A file to send, and the collection it goes into (none: the user's own documents only). */
-export type UploadJob = { key: string; file: File; collectionId?: string | null };
+/** A file to send, the collection it goes into (none: the user's own documents only) and the folder it came from. */
+export type UploadJob = { key: string; file: File; collectionId?: string | null; folder?: string | null };
 
 type UploadQueueOptions = {
   concurrency: number;
@@ -157,6 +158,7 @@ type UploadQueueOptions = {
     onProgress: (loaded: number, total: number) => void,
     signal: AbortSignal,
     collectionId?: string | null,
+    folder?: string | null,
   ) => Promise<SharedDocument[]>;
   dispatch: (action: UploadAction) => void;
   onUploaded: (documents: SharedDocument[], collectionId: string | null) => void;
@@ -183,6 +185,7 @@ export function createUploadQueue(options: UploadQueueOptions) {
           (loaded, total) => options.dispatch({ type: "progressed", key: job.key, loaded, total }),
           controller.signal,
           job.collectionId,
+          job.folder,
         )
         .then((documents) => {
           options.dispatch({ type: "succeeded", key: job.key, documentId: documents[0]?.id ?? null });

@@ -64,7 +64,7 @@ export function DocumentList({ heading, documents, empty, onRemoveFromCollection
       ) : list.length === 0 ? (
         empty
       ) : (
-        <ul className="card divide-y divide-slate-200" aria-label="Documents">
+        <ul className="card overflow-hidden" aria-label="Documents">
           {list.map((document) => (
             <DocumentRow
               key={document.id}

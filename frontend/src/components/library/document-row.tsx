@@ -1,5 +1,6 @@
 "use client";
 
+import type { CSSProperties, Ref } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { SharedByBadge } from "@/components/sharing/role-badge";
 import type { SharedDocument } from "@/lib/api/teams-contract";
@@ -35,9 +36,35 @@ type DocumentRowProps = {
   retrying: boolean;
   /** In a collection the user may edit: takes the document out of it (the document stays). */
   onRemoveFromCollection?: (document: SharedDocument) => void;
+  /** In the library: a checkbox selects the row for a bulk action. */
+  selected?: boolean;
+  onSelect?: (document: SharedDocument, selected: boolean) => void;
+  /** In the library: the folder shows as a link that narrows the list to it. */
+  onFolder?: (folder: string) => void;
+  /** A virtualised list positions and measures its rows. */
+  style?: CSSProperties;
+  measureRef?: Ref<HTMLLIElement>;
+  index?: number;
 };
 
-export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFromCollection }: DocumentRowProps) {
+/** Retrying a failed document can help, unless the file itself is the problem (password-protected, damaged). */
+export function canRetry(document: SharedDocument): boolean {
+  return document.status === "failed" && (document.retryable ?? true);
+}
+
+export function DocumentRow({
+  document,
+  onDelete,
+  onRetry,
+  retrying,
+  onRemoveFromCollection,
+  selected,
+  onSelect,
+  onFolder,
+  style,
+  measureRef,
+  index,
+}: DocumentRowProps) {
   const busy = isDocumentBusy(document);
   // Only a document's owner deletes or reprocesses it (a missing role: the API predates sharing, all are the user's).
   const owned = (document.my_role ?? "owner") === "owner";
@@ -52,11 +79,23 @@ export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFro
 
   return (
     <li
-      className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:gap-4"
+      ref={measureRef}
+      style={style}
+      data-index={index}
+      className="flex flex-col gap-2 border-b border-slate-200 bg-white p-4 sm:flex-row sm:items-center sm:gap-4"
       data-testid="document-row"
       data-status={document.status}
       data-role={document.my_role ?? "owner"}
     >
+      {onSelect ? (
+        <input
+          type="checkbox"
+          className="h-4 w-4 shrink-0"
+          checked={selected ?? false}
+          onChange={(event) => onSelect(document, event.target.checked)}
+          aria-label={`Select ${document.filename}`}
+        />
+      ) : null}
       <div className="min-w-0 flex-1">
         <div className="flex flex-wrap items-center gap-2">
           <h3 className="min-w-0 truncate text-sm font-medium text-slate-900" title={document.filename}>
@@ -67,7 +106,18 @@ export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFro
           </span>
           <SharedByBadge owner={document.owner} role={document.my_role} />
         </div>
-        <p className="mt-0.5 text-xs text-slate-600">{facts.join(" · ")}</p>
+        <p className="mt-0.5 text-xs text-slate-600">
+          {document.folder ? (
+            onFolder ? (
+              <button type="button" className="mr-1 underline" onClick={() => onFolder(document.folder as string)}>
+                {document.folder}/<span className="sr-only"> (show this folder)</span>
+              </button>
+            ) : (
+              <span className="mr-1">{document.folder}/</span>
+            )
+          ) : null}
+          {facts.join(" · ")}
+        </p>
         {busy ? (
           <div className="mt-2 flex items-center gap-3">
             <ProgressBar value={document.progress} label={`Processing ${document.filename}`} tone="muted" />
@@ -84,11 +134,12 @@ export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFro
         {document.status === "failed" ? (
           <p className="mt-1 text-sm text-red-800" data-testid="document-error">
             {documentStatusText(document)}
+            {owned && !canRetry(document) ? " Retrying cannot fix this file: delete it and upload a fixed copy." : null}
           </p>
         ) : null}
       </div>
       <div className="flex shrink-0 gap-2">
-        {document.status === "failed" && owned ? (
+        {canRetry(document) && owned ? (
           <button type="button" className="btn-secondary" onClick={() => onRetry(document)} disabled={retrying}>
             {retrying ? "Retrying…" : "Retry"}
             <span className="sr-only"> processing {document.filename}</span>

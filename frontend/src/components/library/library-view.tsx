@@ -2,12 +2,15 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useDocuments } from "@/hooks/use-documents";
+import { useCallback, useState } from "react";
+import { useLibrary, useLibraryCounts } from "@/hooks/use-library";
 import { useUploads } from "@/hooks/use-uploads";
+import { DEFAULT_FILTERS, type LibraryFilters } from "@/lib/library/api";
 import { CollectionSidebar, collectionHref } from "./collection-sidebar";
 import { CollectionView } from "./collection-view";
-import { DocumentList } from "./document-list";
 import { ImportUrlForm } from "./import-url-form";
+import { LibraryList } from "./library-list";
+import { LibraryToolbar } from "./library-toolbar";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadList } from "./upload-list";
 
@@ -27,10 +30,27 @@ function EmptyLibrary() {
   );
 }
 
-/** Everything the user can read: their own documents and those shared with them. */
+function NoMatch({ onClear }: { onClear: () => void }) {
+  return (
+    <div className="card p-6 text-center text-sm text-slate-700" data-testid="library-no-match">
+      No documents match these filters.{" "}
+      <button type="button" className="underline" onClick={onClear}>
+        Show every document
+      </button>
+    </div>
+  );
+}
+
+/** Everything the user can read: their own documents and those shared with them, searched, filtered and sorted. */
 function AllDocuments() {
-  const documents = useDocuments();
+  const [filters, setFilters] = useState<LibraryFilters>(DEFAULT_FILTERS);
+  const counts = useLibraryCounts(filters);
+  const library = useLibrary(filters);
   const uploads = useUploads();
+  const filtered = filters.q.trim() !== "" || filters.status !== null || filters.kind !== null || filters.folder !== null;
+  const statusOf = (id: string) =>
+    library.data?.pages.flatMap((page) => page.documents).find((document) => document.id === id)?.status;
+  const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
   return (
     <>
       <div>
@@ -39,8 +59,22 @@ function AllDocuments() {
       </div>
       <UploadDropzone onFiles={uploads.addFiles} onRejected={uploads.addRejected} />
       <ImportUrlForm />
-      <UploadList items={uploads.items} onCancel={uploads.cancel} onDismiss={uploads.dismiss} onClearFinished={uploads.clearFinished} />
-      <DocumentList heading="All documents" documents={documents} empty={<EmptyLibrary />} />
+      <UploadList
+        items={uploads.items}
+        documentStatus={statusOf}
+        onCancel={uploads.cancel}
+        onDismiss={uploads.dismiss}
+        onClearFinished={uploads.clearFinished}
+      />
+      <LibraryToolbar filters={filters} counts={counts.data} onChange={setFilters} />
+      <LibraryList
+        // Other filters, another list: the selection and the scroll position start afresh.
+        key={JSON.stringify(filters)}
+        filters={filters}
+        counts={counts.data}
+        onFolder={showFolder}
+        empty={filtered ? <NoMatch onClear={() => setFilters(DEFAULT_FILTERS)} /> : <EmptyLibrary />}
+      />
     </>
   );
 }

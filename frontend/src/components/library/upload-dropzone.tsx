@@ -1,5 +1,6 @@
 "use client";
 
+import { useRef, type ChangeEvent } from "react";
 import { useDropzone, type FileRejection } from "react-dropzone";
 
 /** What the API accepts (type is detected from content on the server; this guides the picker). */
@@ -30,6 +31,22 @@ function rejectionMessage(rejection: FileRejection): string {
   return rejection.errors[0]?.message ?? "This file cannot be uploaded.";
 }
 
+const ACCEPTED_EXTENSIONS = new Set(Object.values(ACCEPTED_TYPES).flat());
+
+/** A picked folder's files: the supported ones, the others as rejections; hidden files (".DS_Store") are left out. */
+export function splitFolderFiles(files: File[]): { accepted: File[]; rejected: { file: File; message: string }[] } {
+  const accepted: File[] = [];
+  const rejected: { file: File; message: string }[] = [];
+  for (const file of files) {
+    const path = file.webkitRelativePath || file.name;
+    if (path.split("/").some((part) => part.startsWith("."))) continue;
+    const extension = file.name.includes(".") ? `.${file.name.split(".").pop()?.toLowerCase()}` : "";
+    if (ACCEPTED_EXTENSIONS.has(extension)) accepted.push(file);
+    else rejected.push({ file, message: `This file type is not supported. Use ${SUPPORTED_FORMATS}.` });
+  }
+  return { accepted, rejected };
+}
+
 type UploadDropzoneProps = {
   onFiles: (files: File[]) => void;
   onRejected: (rejected: { file: File; message: string }[]) => void;
@@ -37,6 +54,13 @@ type UploadDropzoneProps = {
 
 /** Drop area for many files plus a regular "Choose files" button (keyboard friendly). */
 export function UploadDropzone({ onFiles, onRejected }: UploadDropzoneProps) {
+  const folderInput = useRef<HTMLInputElement>(null);
+  const onFolderPicked = (event: ChangeEvent<HTMLInputElement>) => {
+    const { accepted, rejected } = splitFolderFiles([...(event.target.files ?? [])]);
+    onFiles(accepted);
+    onRejected(rejected);
+    event.target.value = "";
+  };
   const { getRootProps, getInputProps, isDragActive, open } = useDropzone({
     accept: ACCEPTED_TYPES,
     multiple: true,
@@ -62,12 +86,31 @@ export function UploadDropzone({ onFiles, onRejected }: UploadDropzoneProps) {
         <path strokeLinecap="round" strokeLinejoin="round" d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2" />
       </svg>
       <p className="mt-2 text-sm text-slate-700">
-        {isDragActive ? "Drop the files to upload them" : "Drag and drop files here, or"}
+        {isDragActive ? "Drop the files to upload them" : "Drag and drop files or a folder here, or"}
       </p>
-      <button type="button" className="btn-primary mt-3" onClick={open}>
-        Choose files
-      </button>
-      <p className="mt-2 text-xs text-slate-600">{SUPPORTED_FORMATS}. Several at once is fine.</p>
+      <div className="mt-3 flex flex-wrap justify-center gap-2">
+        <button type="button" className="btn-primary" onClick={open}>
+          Choose files
+        </button>
+        <button type="button" className="btn-secondary" onClick={() => folderInput.current?.click()}>
+          Choose a folder
+        </button>
+      </div>
+      <input
+        ref={(input) => {
+          folderInput.current = input;
+          input?.setAttribute("webkitdirectory", "");
+        }}
+        type="file"
+        multiple
+        hidden
+        aria-label="Folder to upload"
+        data-testid="folder-input"
+        onChange={onFolderPicked}
+      />
+      <p className="mt-2 text-xs text-slate-600">
+        {SUPPORTED_FORMATS}. Several at once is fine; a folder keeps its subfolders, which you can browse in the library.
+      </p>
     </section>
   );
 }

@@ -6,6 +6,8 @@ import { uploadPercent, type UploadItem } from "@/lib/upload";
 
 type UploadListProps = {
   items: UploadItem[];
+  /** The status of an uploaded document, when the library has it loaded. */
+  documentStatus?: (documentId: string) => string | undefined;
   onCancel: (key: string) => void;
   onDismiss: (key: string) => void;
   onClearFinished: () => void;
@@ -25,7 +27,7 @@ function uploadStatusText(item: UploadItem): string {
 }
 
 /** One row per file being sent, with its own progress bar. */
-export function UploadList({ items, onCancel, onDismiss, onClearFinished }: UploadListProps) {
+export function UploadList({ items, documentStatus, onCancel, onDismiss, onClearFinished }: UploadListProps) {
   if (items.length === 0) return null;
   const hasFinished = items.some((item) => item.status === "done");
   return (
@@ -61,6 +63,13 @@ export function UploadList({ items, onCancel, onDismiss, onClearFinished }: Uplo
             {item.status === "error" ? (
               <p className="mt-1 text-xs text-red-700" role="alert">
                 {uploadStatusText(item)}
+              </p>
+            ) : item.status === "done" ? (
+              // Sent: the bar's job is over; what happens next is the document's (it may fail to process).
+              <p className="mt-1 text-xs text-slate-600" data-testid="upload-done">
+                {item.documentId && documentStatus?.(item.documentId) === "failed"
+                  ? "Uploaded, but it could not be processed: see the library below."
+                  : "Uploaded"}
               </p>
             ) : (
               <div className="mt-1.5 flex items-center gap-3">

@@ -348,6 +348,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/documents/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Bulk Action
+         * @description Delete, reindex or add to a collection every document of a selection (all those
+         *     matching a filter, or a list), as a job: poll `GET /documents/bulk/{bulk_id}` for its
+         *     progress. Each document's own permissions apply (see `denied`).
+         */
+        post: operations["start_bulk_action_api_v1_documents_bulk_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/bulk/{bulk_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Bulk Action
+         * @description A bulk action you asked for, with its progress.
+         */
+        get: operations["get_bulk_action_api_v1_documents_bulk__bulk_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents": {
         parameters: {
             query?: never;
@@ -357,7 +399,8 @@ export interface paths {
         };
         /**
          * List Documents
-         * @description Every document you can read: yours and those of collections shared with you.
+         * @description Every document you can read (yours and those of collections shared with you) that
+         *     matches the filters, one page at a time. Totals are at `GET /documents/counts`.
          */
         get: operations["list_documents_api_v1_documents_get"];
         put?: never;
@@ -383,6 +426,26 @@ export interface paths {
          * @description Fetch a web page or PDF (its main content is indexed; the fetched original is kept).
          */
         post: operations["import_document_from_url_api_v1_documents_url_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count Documents
+         * @description How many documents match the same filters as the list, by status.
+         */
+        get: operations["count_documents_api_v1_documents_counts_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1216,7 +1279,86 @@ export interface components {
              * @description Also add the documents to this collection (its editors and owner)
              */
             collection_id?: string | null;
+            /**
+             * Folder
+             * @description The folder these files were picked from, relative to the folder the user chose ('reports/2024'); shown and filtered on in the library
+             */
+            folder?: string | null;
         };
+        /**
+         * BulkAction
+         * @enum {string}
+         */
+        BulkAction: "delete" | "add_to_collection" | "reindex";
+        /** BulkActionIn */
+        BulkActionIn: {
+            /** @description delete and reindex: documents you uploaded (the others are counted as denied); add_to_collection: every selected document, into `collection_id` */
+            action: components["schemas"]["BulkAction"];
+            /** @description Select all: every document matching these filters when the action is asked for (documents added later are left out) */
+            filter?: components["schemas"]["LibraryFilterIn"] | null;
+            /**
+             * Document Ids
+             * @description Or these documents (ids you cannot read are counted as denied)
+             */
+            document_ids?: string[] | null;
+            /**
+             * Collection Id
+             * @description add_to_collection: the collection (you edit or own it)
+             */
+            collection_id?: string | null;
+        };
+        /**
+         * BulkActionOut
+         * @description A bulk action and its progress: poll it until `status` is done or failed.
+         */
+        BulkActionOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            action: components["schemas"]["BulkAction"];
+            status: components["schemas"]["BulkStatus"];
+            /** Collection Id */
+            collection_id: string | null;
+            /**
+             * Total
+             * @description Documents selected when the action was asked for
+             */
+            total: number;
+            /**
+             * Processed
+             * @description Documents looked at so far
+             */
+            processed: number;
+            /**
+             * Succeeded
+             * @description Documents deleted, queued for reindexing or added
+             */
+            succeeded: number;
+            /**
+             * Denied
+             * @description Documents left alone: not yours to delete or reindex, or no longer there
+             */
+            denied: number;
+            /**
+             * Error
+             * @description Why a failed action stopped
+             */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * BulkStatus
+         * @enum {string}
+         */
+        BulkStatus: "queued" | "running" | "done" | "failed";
         /** ChatCreate */
         ChatCreate: {
             /** Title */
@@ -1480,6 +1622,11 @@ export interface components {
             /** Document Ids */
             document_ids: string[];
         };
+        /**
+         * DocumentKind
+         * @enum {string}
+         */
+        DocumentKind: "pdf" | "docx" | "html" | "markdown" | "text" | "xlsx" | "xls" | "csv" | "pptx" | "epub" | "webpage" | "image";
         /** DocumentOut */
         DocumentOut: {
             /**
@@ -1491,6 +1638,16 @@ export interface components {
             filename: string;
             /** Content Type */
             content_type: string;
+            /**
+             * Kind
+             * @description The format DocChat read it as (pdf, docx, html, image, …)
+             */
+            kind: string;
+            /**
+             * Folder
+             * @description The folder it was uploaded from, relative to what was picked ('reports/2024'); null at the top level
+             */
+            folder?: string | null;
             /** Size Bytes */
             size_bytes: number;
             /** Sha256 */
@@ -1539,7 +1696,17 @@ export interface components {
             owner: components["schemas"]["PersonOut"];
             /** @description owner: uploaded it; editor: can add it to and remove it from the collections they edit; viewer: can read it */
             my_role: components["schemas"]["Role"];
+            /**
+             * Retryable
+             * @description A failed document that reindexing may fix; false when the file itself is the problem (password-protected, damaged): upload a fixed file instead
+             */
+            retryable: boolean;
         };
+        /**
+         * DocumentStatus
+         * @enum {string}
+         */
+        DocumentStatus: "queued" | "processing" | "ready" | "failed";
         /** EmailConfirmIn */
         EmailConfirmIn: {
             /** Token */
@@ -1658,6 +1825,36 @@ export interface components {
              */
             status: "pending" | "used" | "expired";
         };
+        /**
+         * LibraryFilterIn
+         * @description The library list's filters (the query parameters of `GET /documents`).
+         */
+        LibraryFilterIn: {
+            /** Status */
+            status?: components["schemas"]["DocumentStatus"][];
+            /** Kind */
+            kind?: components["schemas"]["DocumentKind"][];
+            /** Collection Id */
+            collection_id?: string | null;
+            /**
+             * Owned
+             * @default false
+             */
+            owned: boolean;
+            /** Created From */
+            created_from?: string | null;
+            /** Created To */
+            created_to?: string | null;
+            /** Q */
+            q?: string | null;
+            /** Folder */
+            folder?: string | null;
+        };
+        /**
+         * LibrarySort
+         * @enum {string}
+         */
+        LibrarySort: "date" | "name" | "size" | "status";
         /** LoginIn */
         LoginIn: {
             /**
@@ -2067,6 +2264,26 @@ export interface components {
             start: number;
             /** End */
             end: number;
+        };
+        /**
+         * StatusCountsOut
+         * @description How many readable documents match a library filter, by status (the status filter
+         *     itself aside, so that every status's count shows next to it).
+         */
+        StatusCountsOut: {
+            /**
+             * Total
+             * @description Matching documents of the statuses asked for (all: every)
+             */
+            total: number;
+            /** Queued */
+            queued: number;
+            /** Processing */
+            processing: number;
+            /** Ready */
+            ready: number;
+            /** Failed */
+            failed: number;
         };
         /** TokenPair */
         TokenPair: {
@@ -4299,15 +4516,223 @@ export interface operations {
             };
         };
     };
+    start_bulk_action_api_v1_documents_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkActionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkActionOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get_bulk_action_api_v1_documents_bulk__bulk_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bulk_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkActionOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
     list_documents_api_v1_documents_get: {
         parameters: {
             query?: {
+                /** @description What to sort by */
+                sort?: components["schemas"]["LibrarySort"];
+                /** @description Sort direction */
+                order?: "asc" | "desc";
+                /** @description Keyset pagination: the previous page's `X-Next-Cursor` header (with the same sort and order); use it rather than `offset` deep in a library */
+                cursor?: string | null;
+                limit?: number;
+                offset?: number;
+                /** @description Only documents in these states, comma-separated (queued,processing,ready,failed) */
+                status?: string | null;
+                /** @description Only documents of these formats, comma-separated (pdf,docx,html,markdown,text,xlsx,xls,csv,pptx,epub,webpage,image) */
+                kind?: string | null;
                 /** @description Only this collection's documents */
                 collection_id?: string | null;
                 /** @description Only the documents you uploaded */
                 owned?: boolean;
-                limit?: number;
-                offset?: number;
+                /** @description Added at or after this time (ISO 8601) */
+                created_from?: string | null;
+                /** @description Added before this time (ISO 8601) */
+                created_to?: string | null;
+                /** @description Filename or folder contains these characters (any case) */
+                q?: string | null;
+                /** @description Only this folder and its subfolders ('reports') */
+                folder?: string | null;
             };
             header?: never;
             path?: never;
@@ -4318,6 +4743,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description Pass it as `cursor` for the next page; absent on the last */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4694,6 +5121,123 @@ export interface operations {
             };
             /** @description Error */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    count_documents_api_v1_documents_counts_get: {
+        parameters: {
+            query?: {
+                /** @description Only documents in these states, comma-separated (queued,processing,ready,failed) */
+                status?: string | null;
+                /** @description Only documents of these formats, comma-separated (pdf,docx,html,markdown,text,xlsx,xls,csv,pptx,epub,webpage,image) */
+                kind?: string | null;
+                /** @description Only this collection's documents */
+                collection_id?: string | null;
+                /** @description Only the documents you uploaded */
+                owned?: boolean;
+                /** @description Added at or after this time (ISO 8601) */
+                created_from?: string | null;
+                /** @description Added before this time (ISO 8601) */
+                created_to?: string | null;
+                /** @description Filename or folder contains these characters (any case) */
+                q?: string | null;
+                /** @description Only this folder and its subfolders ('reports') */
+                folder?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusCountsOut"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

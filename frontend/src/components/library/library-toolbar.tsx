@@ -1,0 +1,138 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import type { DocumentStatus, LibraryFilters, StatusCounts } from "@/lib/library/api";
+
+const STATUSES: { value: DocumentStatus | null; label: string }[] = [
+  { value: null, label: "All" },
+  { value: "ready", label: "Ready" },
+  { value: "processing", label: "Processing" },
+  { value: "queued", label: "Queued" },
+  { value: "failed", label: "Failed" },
+];
+
+const KINDS: { value: string; label: string }[] = [
+  { value: "pdf", label: "PDF" },
+  { value: "docx", label: "Word" },
+  { value: "xlsx", label: "Excel (.xlsx)" },
+  { value: "xls", label: "Excel (.xls)" },
+  { value: "csv", label: "CSV / TSV" },
+  { value: "pptx", label: "PowerPoint" },
+  { value: "epub", label: "EPUB" },
+  { value: "html", label: "HTML" },
+  { value: "webpage", label: "Web page" },
+  { value: "markdown", label: "Markdown" },
+  { value: "text", label: "Text" },
+  { value: "image", label: "Image" },
+];
+
+const SORTS: { value: string; label: string }[] = [
+  { value: "date:desc", label: "Newest first" },
+  { value: "date:asc", label: "Oldest first" },
+  { value: "name:asc", label: "Name A–Z" },
+  { value: "name:desc", label: "Name Z–A" },
+  { value: "size:desc", label: "Largest first" },
+  { value: "size:asc", label: "Smallest first" },
+  { value: "status:asc", label: "Status" },
+];
+
+/** How long typing pauses before the search is sent. */
+export const SEARCH_DEBOUNCE_MS = 300;
+
+type LibraryToolbarProps = {
+  filters: LibraryFilters;
+  counts: StatusCounts | undefined;
+  onChange: (filters: LibraryFilters) => void;
+};
+
+/** Search by filename or folder, status (with counts), format, folder and sort. */
+export function LibraryToolbar({ filters, counts, onChange }: LibraryToolbarProps) {
+  const [query, setQuery] = useState(filters.q);
+  useEffect(() => {
+    if (query === filters.q) return;
+    const timer = setTimeout(() => onChange({ ...filters, q: query }), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [query, filters, onChange]);
+
+  const countOf = (status: DocumentStatus | null) =>
+    counts ? (status ? counts[status] : counts.queued + counts.processing + counts.ready + counts.failed) : null;
+
+  return (
+    <div className="space-y-3" data-testid="library-toolbar">
+      <div className="flex flex-wrap items-end gap-3">
+        <label className="flex min-w-48 flex-1 flex-col text-xs font-medium text-slate-700">
+          Search
+          <input
+            type="search"
+            className="input mt-1"
+            placeholder="File or folder name"
+            value={query}
+            onChange={(event) => setQuery(event.target.value)}
+          />
+        </label>
+        <label className="flex flex-col text-xs font-medium text-slate-700">
+          Type
+          <select
+            className="input mt-1"
+            value={filters.kind ?? ""}
+            onChange={(event) => onChange({ ...filters, kind: event.target.value || null })}
+          >
+            <option value="">All types</option>
+            {KINDS.map((kind) => (
+              <option key={kind.value} value={kind.value}>
+                {kind.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="flex flex-col text-xs font-medium text-slate-700">
+          Sort
+          <select
+            className="input mt-1"
+            value={`${filters.sort}:${filters.order}`}
+            onChange={(event) => {
+              const [sort, order] = event.target.value.split(":") as [LibraryFilters["sort"], LibraryFilters["order"]];
+              onChange({ ...filters, sort, order });
+            }}
+          >
+            {SORTS.map((sort) => (
+              <option key={sort.value} value={sort.value}>
+                {sort.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Status">
+        {STATUSES.map((status) => {
+          const active = filters.status === status.value;
+          const count = countOf(status.value);
+          return (
+            <button
+              key={status.label}
+              type="button"
+              aria-pressed={active}
+              className={`rounded-full border px-3 py-1 text-xs font-medium ${
+                active ? "border-blue-700 bg-blue-700 text-white" : "border-slate-300 bg-white text-slate-800 hover:bg-slate-50"
+              }`}
+              onClick={() => onChange({ ...filters, status: status.value })}
+            >
+              {status.label}
+              {count !== null ? <span data-testid={`count-${status.value ?? "all"}`}> {count.toLocaleString()}</span> : null}
+            </button>
+          );
+        })}
+        {filters.folder ? (
+          <button
+            type="button"
+            className="rounded-full border border-slate-300 bg-slate-100 px-3 py-1 text-xs font-medium text-slate-800"
+            onClick={() => onChange({ ...filters, folder: null })}
+          >
+            Folder: {filters.folder} <span aria-hidden="true">×</span>
+            <span className="sr-only"> (show every folder)</span>
+          </button>
+        ) : null}
+      </div>
+    </div>
+  );
+}
