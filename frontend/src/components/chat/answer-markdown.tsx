@@ -7,6 +7,7 @@ import remarkGfm from "remark-gfm";
 import type { Citation } from "@/lib/api";
 import { citationNumberOf, rehypeCitationMarkers } from "@/lib/citations";
 import { pageLabel } from "@/lib/format";
+import { remarkDropEmptyListItems } from "@/lib/markdown";
 
 /**
  * The sanitiser's schema: GitHub's defaults (no script, style, iframe, event handlers or
@@ -68,7 +69,7 @@ export const AnswerMarkdown = memo(function AnswerMarkdown({ text, sources, onCi
   return (
     <div className="prose-answer">
       <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
+        remarkPlugins={[remarkGfm, remarkDropEmptyListItems]}
         rehypePlugins={[[rehypeSanitize, sanitizeSchema], [rehypeCitationMarkers, { known }]]}
         components={components}
       >

@@ -38,6 +38,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
   const [activeCitation, setActiveCitation] = useState<Citation | null>(null);
   const [answeredHere, setAnsweredHere] = useState(false);
   const endRef = useRef<HTMLDivElement>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
 
   const { messages, sendMessage, status, stop, error, clearError } = useChat<DocChatMessage>({
     id: chat.id,
@@ -61,10 +62,13 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
     [clearError, sendMessage],
   );
 
-  // A question typed on the start screen, before this chat existed.
+  // A question typed on the start screen, before this chat existed; the focus stays in the
+  // question box (the start screen's box it was in is gone).
   useEffect(() => {
     const pending = takePendingQuestion(chat.id);
-    if (pending) send(pending.text, pending.scope);
+    if (!pending) return;
+    send(pending.text, pending.scope);
+    composerRef.current?.focus();
   }, [chat.id, send]);
 
   // Follow the answer as it grows.
@@ -118,7 +122,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
               {statusText}
             </p>
             {error ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
-            <Composer onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
+            <Composer ref={composerRef} onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
             <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
           </div>
         </div>
