@@ -150,3 +150,15 @@ describe("AnswerMarkdown citation groups", () => {
   });
 });
 
+
+describe("AnswerMarkdown focus", () => {
+  it("keeps a focused marker (the same element) while the answer grows and re-renders", () => {
+    const onCite = vi.fn();
+    const { rerender } = render(<AnswerMarkdown text="The crazy ones [1]." sources={[citation(1)]} onCite={onCite} />);
+    const marker = screen.getByRole("button", { name: /Source 1/ });
+    marker.focus();
+    rerender(<AnswerMarkdown text="The crazy ones [1]. The misfits" sources={[citation(1)]} onCite={onCite} />);
+    expect(screen.getByRole("button", { name: /Source 1/ })).toBe(marker);
+    expect(marker).toHaveFocus();
+  });
+});

@@ -38,9 +38,10 @@ export function ScopePicker({ scope, onChange, disabled = false }: ScopePickerPr
     setOpen(false);
     buttonRef.current?.focus();
   };
-  // Escape closes the picker only (not, say, the source panel beside it).
+  // Escape closes the picker only: handled, it no longer closes the source panel beside it.
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key !== "Escape" || !open) return;
+    event.preventDefault();
     event.stopPropagation();
     close();
   };
