@@ -32,22 +32,29 @@ test("every page has an icon, and the viewer's tab is named after the document",
   }
   await new AuthPages(page).signUp("tab-title");
   const library = new LibraryPage(page);
-  await library.upload({ name: "harbour.txt", mimeType: "text/plain", buffer: Buffer.from(HARBOUR_NOTES) });
-  await library.waitForStatus("harbour.txt", "ready");
+  const notes = HARBOUR_NOTES.split("\n\n");
+  const files = ["red-gate.txt", "bells.txt", "blue-gate.txt"];
+  await library.upload(files.map((name, index) => ({ name, mimeType: "text/plain", buffer: Buffer.from(notes[index]!) })));
+  for (const name of files) await library.waitForStatus(name, "ready");
   const icons = page.locator('head link[rel="icon"]');
   await expect(icons.first()).toHaveAttribute("href", /^\/favicon\.ico/);
 
+  // An answer quoting two of the three notes: its sources are [1] and [2], whichever were found first.
   const chat = new ChatPage(page);
   await chat.open();
   await chat.ask("Which lanterns hang on the harbour gates?");
   await chat.waitForAnswer();
+  const sources = chat.lastAnswer().getByRole("list").last().getByRole("button");
+  await expect(sources).toHaveText([/^\[1\] (red|blue)-gate\.txt/, /^\[2\] (red|blue)-gate\.txt/]);
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-sources-numbered.png") });
   const panel = await chat.openFirstCitation();
+  const filename = (await panel.filename.textContent()) ?? "";
   const href = await panel.fullViewLink.getAttribute("href");
   await page.goto(href!);
   const viewer = ViewerPane.page(page);
   await expect(viewer.textMarks.first()).toBeVisible({ timeout: 30_000 });
-  await expect(page).toHaveTitle("harbour.txt · DocChat");
-  await expect(page.getByRole("heading", { level: 1, name: "harbour.txt" })).toBeAttached();
+  await expect(page).toHaveTitle(`${filename} · DocChat`);
+  await expect(page.getByRole("heading", { level: 1, name: filename })).toBeAttached();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "viewer-page.png") });
   await expectAccessible(page, "the viewer on its own page");
 });
