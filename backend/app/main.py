@@ -16,6 +16,7 @@ from app.ai.factory import get_embedder
 from app.apikeys.routes import router as api_keys_router
 from app.auth.routes import router as auth_router
 from app.chat.routes import router as chat_router
+from app.chat.runs import answer_runs
 from app.core import metrics
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.client_address import ClientAddressMiddleware
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await log_embedding_disagreement(engine, model_id=app.state.embedding_model_id, role="api")
 
     async with (
+        answer_runs() as app.state.answer_runs,
         open_originals(settings, app.state.sessionmaker) as app.state.originals,
         run_worker_in_background(settings, app.state.sessionmaker, app.state.originals),
         metrics.private_server(settings),

@@ -165,7 +165,7 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture
-async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[httpx.AsyncClient]:
+async def llm_app(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[FastAPI]:
     """The app, with its worker, generating answers with ``fake_llm``."""
     configured = settings.model_copy(
         update={
@@ -177,9 +177,14 @@ async def llm_client(settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[
     )
     application = create_app(configured)
     async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c
+        yield application
+
+
+@pytest.fixture
+async def llm_client(llm_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=llm_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
 
 
 READY_TIMEOUT_S = 120

@@ -114,12 +114,25 @@ export function watchApiContract(page: Page) {
     const ref = responseSchemaRef(method, url.pathname, response.status());
     if (!ref) return { problems: [`${name}: the OpenAPI document declares no JSON answer for it`], checked: [] };
     const validate = validator(ref);
-    const body: unknown = await response.json();
+    const text = await response.text();
+    if (!text) return { problems: [`${name}: an empty body for ${type}`], checked: [] };
+    const body: unknown = JSON.parse(text);
     return { problems: validate(body) ? [] : [`${name}: ${describeErrors(validate)}`], checked: [name] };
   }
 
+  /** A response the browser dropped half-way (the page reloaded) has no body to check. */
+  async function checkUnlessDropped(response: Response): Promise<{ problems: string[]; checked: string[] }> {
+    try {
+      return await check(response);
+    } catch (error) {
+      await response.finished().catch(() => undefined);
+      if (response.request().failure() !== null) return { problems: [], checked: [] };
+      throw error;
+    }
+  }
+
   page.on("response", (response) => {
-    if (new URL(response.url()).pathname.startsWith("/api/")) checks.push(check(response));
+    if (new URL(response.url()).pathname.startsWith("/api/")) checks.push(checkUnlessDropped(response));
   });
 
   return {

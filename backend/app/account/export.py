@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import repository as auth_repository
 from app.auth.models import User
 from app.chat import service as chat_service
+from app.chat.export import chat_export, chat_markdown
 from app.chat.models import Chat, ChatMessage
 from app.core.errors import ServiceUnavailable
 from app.documents import service as documents_service
@@ -103,8 +104,9 @@ async def export_archive(
             yield pipe.take()
         async for chat, messages in _chats(sessions, user_id=user_id):
             stem = f"chats/{str(chat.id)[:8]}-{safe_name(chat.title, fallback='chat')}"
-            archive.writestr(f"{stem}.json", _json(_chat_json(chat, messages)))
-            archive.writestr(f"{stem}.md", _chat_markdown(chat, messages))
+            export = chat_export(chat, messages, exported_at=datetime.now(UTC))
+            archive.writestr(f"{stem}.json", _json(export.model_dump(mode="json")))
+            archive.writestr(f"{stem}.md", chat_markdown(export))
             yield pipe.take()
         if missing:
             archive.writestr(
@@ -140,7 +142,7 @@ async def _chats(
             )
         for chat in page:
             async with sessions() as session:
-                messages = await chat_service.list_messages(
+                messages = await chat_service.all_messages(
                     session, user_id=user_id, chat_id=chat.id
                 )
             yield chat, messages
@@ -161,44 +163,3 @@ def _account(user: User) -> dict[str, Any]:
         "created_at": user.created_at,
         "exported_at": datetime.now(UTC),
     }
-
-
-def _chat_json(chat: Chat, messages: list[ChatMessage]) -> dict[str, Any]:
-    return {
-        "id": chat.id,
-        "title": chat.title,
-        "created_at": chat.created_at,
-        "updated_at": chat.updated_at,
-        "messages": [
-            {
-                "id": m.id,
-                "role": m.role,
-                "content": m.content,
-                "created_at": m.created_at,
-                "partial": m.partial,
-                "citations": m.citations,
-            }
-            for m in messages
-        ],
-    }
-
-
-def _chat_markdown(chat: Chat, messages: list[ChatMessage]) -> str:
-    return "\n".join(_markdown_lines(chat, messages))
-
-
-def _markdown_lines(chat: Chat, messages: list[ChatMessage]) -> Iterator[str]:
-    yield f"# {chat.title}"
-    yield ""
-    for message in messages:
-        speaker = "You" if message.role == "user" else "DocChat"
-        yield f"## {speaker} ({message.created_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
-        yield ""
-        yield message.content
-        yield ""
-        for citation in message.citations:
-            where = f", page {citation['page']}" if citation.get("page") else ""
-            name = citation.get("filename") or "(deleted document)"
-            yield f"- [{citation['n']}] {name}{where}"
-        if message.citations:
-            yield ""

@@ -1,11 +1,15 @@
 """Answering a message: standalone query → retrieval → grounded generation, streamed.
 
-The user message is stored before streaming starts; the answer is stored when the stream
-ends, also when the client disconnects or the model fails (then marked partial).
+The question and its answer's row ('streaming', empty) are stored before the answer is
+written; the answer's text is saved as it grows (every SAVE_EVERY_S, a heartbeat at least
+every HEARTBEAT_S), and its end is stored when the stream ends: 'done', or 'failed' with a
+reason when the model fails or the process stops it (then marked partial). A regenerated
+answer is a new answer to the same question: a version of the same turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -25,9 +29,10 @@ from app.ai.extractive import NumberedText, Quote, extractive_answer
 from app.ai.factory import get_embedder, get_llm
 from app.ai.llm import LLM, LLMError
 from app.ai.sentences import sentence_spans
-from app.chat import prompting, service, stream
+from app.chat import prompting, repository, service, stream
+from app.chat.models import Chat, ChatMessage
 from app.chat.schemas import Citation, MessageIn
-from app.core.errors import is_database_unavailable
+from app.core.errors import NotFound, is_database_unavailable
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.highlights import cite, cite_for_query, cite_for_statements, excerpt
@@ -47,6 +52,9 @@ NOTHING_FOUND = (
 # `reason` is LLMError.message, which never quotes the provider (its detail goes to the log).
 MODEL_FAILED = "The answer was interrupted: {reason}"
 ANSWER_NOT_SAVED = "The answer could not be saved. Ask again in a moment."
+ANSWER_INTERRUPTED = "The server stopped while writing this answer. Regenerate it to try again."
+SAVE_EVERY_S = 0.5
+HEARTBEAT_S = 5.0
 # A provider that ignores max_tokens still cannot stream more than this per token asked for.
 MAX_CHARS_PER_TOKEN = 8
 STORE_RETRY_FIRST_S = 0.05
@@ -121,6 +129,81 @@ async def _search_relevant(
     return [passage for passage in passages if is_relevant(passage, params)][:MAX_SOURCES]
 
 
+async def _retrieve(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    chat: Chat,
+    question: str,
+    history_rows: Sequence[ChatMessage],
+    body: MessageIn | None,
+) -> tuple[str, list[Passage]]:
+    """What to search for the question (rewritten when it refers back), and the relevant
+    passages the user can read now, within the message's scope or else the chat's."""
+    history = [(m.role, m.content) for m in history_rows]
+    previous_question = next((m.content for m in reversed(history_rows) if m.role == "user"), None)
+    llm = get_llm(settings)
+    search_query = question
+    if previous_question and prompting.refers_back(question):
+        if llm is not None:
+            search_query = await prompting.llm_standalone_query(llm, question, history) or question
+        else:
+            search_query = prompting.heuristic_standalone_query(question, previous_question)
+    document_ids = (
+        body.document_ids if body is not None and body.document_ids is not None else None
+    ) or chat.document_ids
+    collection_id = body.collection_id if body is not None else None
+    # A collection the message names must be visible (404); the chat's stored one may have
+    # been unshared since, and then reads nothing.
+    scope = await read_scope(
+        session,
+        reader_id=user_id,
+        collection_id=collection_id or chat.collection_id,
+        document_ids=document_ids or None,
+        require_collection=collection_id is not None,
+    )
+    relevant = await _search_relevant(session, settings=settings, scope=scope, query=search_query)
+    if not relevant and search_query != question:
+        # The rewrite found nothing: the question may not have been a follow-up after all.
+        search_query = question
+        relevant = await _search_relevant(session, settings=settings, scope=scope, query=question)
+    return search_query, relevant
+
+
+async def _answer_row(
+    session: AsyncSession,
+    *,
+    question: ChatMessage,
+    history_rows: Sequence[ChatMessage],
+    search_query: str,
+    relevant: list[Passage],
+) -> PreparedAnswer:
+    """Store the answer's row ('streaming', empty) under ``question``."""
+    answer = await service.add_message(
+        session,
+        user_id=question.user_id,
+        chat_id=question.chat_id,
+        role="assistant",
+        content="",
+        parent_id=question.id,
+        search_query=search_query,
+        status="streaming",
+    )
+    prepared = PreparedAnswer(
+        user_id=question.user_id,
+        chat_id=question.chat_id,
+        user_message_id=question.id,
+        answer_id=answer.id,
+        question=question.content,
+        search_query=search_query,
+        history=[(m.role, m.content) for m in history_rows],
+        passages=relevant,
+    )
+    prepared.citations = _citations(relevant, search_query)
+    return prepared
+
+
 async def prepare_answer(
     session: AsyncSession,
     *,
@@ -129,56 +212,86 @@ async def prepare_answer(
     chat_id: uuid.UUID,
     body: MessageIn,
 ) -> PreparedAnswer:
-    """Store the question and retrieve its sources (404 for someone else's chat, or for a
-    collection named in the message that the user cannot see): what the user can read
-    now, within the message's scope or else the chat's."""
+    """Store the question (after the conversation as shown, or as a new version of the
+    question ``body.replaces``) and its answer's row, and retrieve its sources (404 for
+    someone else's chat, or for a collection named in the message that the user cannot
+    see)."""
     chat = await service.get_chat(session, user_id=user_id, chat_id=chat_id)
-    history_rows = await service.recent_history(session, user_id=user_id, chat_id=chat_id)
-    history = [(m.role, m.content) for m in history_rows if m.content]
-    previous_question = next((m.content for m in reversed(history_rows) if m.role == "user"), None)
+    messages = await service.all_messages(session, user_id=user_id, chat_id=chat_id)
+    if body.replaces is not None:
+        edited = await service.question_to_edit(
+            session, user_id=user_id, chat_id=chat_id, message_id=body.replaces
+        )
+        parent_id = edited.parent_id
+    else:
+        shown = service.shown_path(messages)
+        parent_id = shown[-1].message.id if shown else None
+    history_rows = service.history_of(service.lineage(messages, parent_id))
     question = body.content.strip()
-    llm = get_llm(settings)
-    search_query = question
-    if previous_question and prompting.refers_back(question):
-        if llm is not None:
-            search_query = await prompting.llm_standalone_query(llm, question, history) or question
-        else:
-            search_query = prompting.heuristic_standalone_query(question, previous_question)
-    document_ids = body.document_ids if body.document_ids is not None else chat.document_ids
-    # A collection the message names must be visible (404); the chat's stored one may have
-    # been unshared since, and then reads nothing.
-    scope = await read_scope(
+    search_query, relevant = await _retrieve(
         session,
-        reader_id=user_id,
-        collection_id=body.collection_id or chat.collection_id,
-        document_ids=document_ids or None,
-        require_collection=body.collection_id is not None,
+        settings=settings,
+        user_id=user_id,
+        chat=chat,
+        question=question,
+        history_rows=history_rows,
+        body=body,
     )
-    relevant = await _search_relevant(session, settings=settings, scope=scope, query=search_query)
-    if not relevant and search_query != question:
-        # The rewrite found nothing: the question may not have been a follow-up after all.
-        search_query = question
-        relevant = await _search_relevant(session, settings=settings, scope=scope, query=question)
     user_message = await service.add_message(
         session,
         user_id=user_id,
         chat_id=chat_id,
         role="user",
         content=question,
+        parent_id=parent_id,
         search_query=search_query,
     )
-    prepared = PreparedAnswer(
+    return await _answer_row(
+        session,
+        question=user_message,
+        history_rows=history_rows,
+        search_query=search_query,
+        relevant=relevant,
+    )
+
+
+async def prepare_regeneration(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    message_id: uuid.UUID,
+) -> PreparedAnswer:
+    """A new answer to the question of answer ``message_id`` (or to question ``message_id``),
+    its sources retrieved again within the chat's scope; it becomes the version shown."""
+    chat = await service.get_chat(session, user_id=user_id, chat_id=chat_id)
+    messages = await service.all_messages(session, user_id=user_id, chat_id=chat_id)
+    target = next((m for m in messages if m.id == message_id), None)
+    if target is None:
+        raise NotFound(service.MESSAGE_NOT_FOUND)
+    question_id = target.parent_id if target.role == "assistant" else target.id
+    question = next((m for m in messages if m.id == question_id and m.role == "user"), None)
+    if question is None:
+        raise NotFound(service.MESSAGE_NOT_FOUND)
+    await service.show(session, messages=messages, message_id=question.id)
+    history_rows = service.history_of(service.lineage(messages, question.parent_id))
+    search_query, relevant = await _retrieve(
+        session,
+        settings=settings,
         user_id=user_id,
-        chat_id=chat_id,
-        user_message_id=user_message.id,
-        answer_id=uuid.uuid4(),
-        question=question,
-        search_query=search_query,
-        history=history,
-        passages=relevant,
+        chat=chat,
+        question=question.content,
+        history_rows=history_rows,
+        body=None,
     )
-    prepared.citations = _citations(relevant, search_query)
-    return prepared
+    return await _answer_row(
+        session,
+        question=question,
+        history_rows=history_rows,
+        search_query=search_query,
+        relevant=relevant,
+    )
 
 
 def _storable(text: str) -> str:
@@ -233,30 +346,29 @@ async def _store_answer(
     partial: bool,
     error: str | None,
 ) -> bool:
-    """Store the answer, waiting and retrying while the database is unavailable or its pool is
-    exhausted (up to `timeout_s`); False when it could not be stored."""
-    stored: list[dict[str, Any]] = [c.model_dump(mode="json") for c in citations]
+    """Store the end of the answer, waiting and retrying while the database is unavailable or
+    its pool is exhausted (up to `timeout_s`); False when it could not be stored."""
+    values: dict[str, Any] = {
+        "content": content,
+        "citations": [c.model_dump(mode="json") for c in citations],
+        "extractive": extractive,
+        "partial": partial,
+        "error": error,
+        "status": "failed" if error is not None else "done",
+    }
     deadline = time.monotonic() + timeout_s
     delay = STORE_RETRY_FIRST_S
-    with anyio.CancelScope(shield=True):  # persist even when the client went away
+    with anyio.CancelScope(shield=True):  # persist even when the process is stopping
         while True:
             try:
                 async with sessionmaker() as session:
-                    await service.add_message(
-                        session,
-                        user_id=prepared.user_id,
-                        chat_id=prepared.chat_id,
-                        role="assistant",
-                        content=content,
-                        message_id=prepared.answer_id,
-                        citations=stored,
-                        search_query=prepared.search_query,
-                        extractive=extractive,
-                        partial=partial,
-                        error=error,
+                    stored = await repository.finish_answer(
+                        session, message_id=prepared.answer_id, values=values
                     )
                     await session.commit()
-                return True
+                if not stored:
+                    logger.error("answer_not_stored", extra={"chat_id": str(prepared.chat_id)})
+                return stored
             except Exception as exc:
                 log_extra = {"chat_id": str(prepared.chat_id), "error": type(exc).__name__}
                 if not is_database_unavailable(exc) or time.monotonic() + delay > deadline:
@@ -278,9 +390,44 @@ def _sources_event(prepared: PreparedAnswer, cited: Sequence[int] | None) -> byt
         {
             "sources": [c.model_dump(mode="json") for c in sources],
             "search_query": prepared.search_query,
+            "message_id": str(prepared.answer_id),
+            "user_message_id": str(prepared.user_message_id),
         },
         part_id="sources",
     )
+
+
+async def _save_progress(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    prepared: PreparedAnswer,
+    text_parts: list[str],
+    stopped: anyio.Event,
+) -> None:
+    """Save the answer's text as it grows, and beat while it does not; set ``stopped`` once
+    the answer is no longer wanted (stopped by its user, or its chat deleted)."""
+    saved: str | None = None
+    saved_at = time.monotonic()
+    while True:
+        await anyio.sleep(SAVE_EVERY_S)
+        content = "".join(text_parts)
+        if content == saved and time.monotonic() - saved_at < HEARTBEAT_S:
+            continue
+        try:
+            async with sessionmaker() as session:
+                writing = await repository.save_progress(
+                    session, message_id=prepared.answer_id, content=content
+                )
+                await session.commit()
+        except Exception as exc:  # the next save tries again; the end is stored with retries
+            logger.warning(
+                "answer_progress_not_saved",
+                extra={"chat_id": str(prepared.chat_id), "error": type(exc).__name__},
+            )
+            continue
+        if not writing:
+            stopped.set()
+            return
+        saved, saved_at = content, time.monotonic()
 
 
 async def stream_answer(
@@ -294,6 +441,8 @@ async def stream_answer(
     budget = settings.llm_max_tokens * MAX_CHARS_PER_TOKEN
     error: str | None = None
     finished = False
+    stopped = anyio.Event()
+    saver = asyncio.create_task(_save_progress(sessionmaker, prepared, text_parts, stopped))
     try:
         yield stream.start(str(prepared.answer_id))
         yield _sources_event(prepared, None)
@@ -315,8 +464,9 @@ async def stream_answer(
                         announced = len(citation_filter.cited)
                         yield _sources_event(prepared, citation_filter.cited)
                     yield stream.text_delta(cleaned)
-                if budget <= 0:
+                if budget <= 0 or stopped.is_set():
                     break  # closes the upstream stream
+        stopped_early = stopped.is_set()
         tail = citation_filter.flush()[: max(budget, 0)]
         if tail:
             text_parts.append(tail)
@@ -324,7 +474,7 @@ async def stream_answer(
                 yield _sources_event(prepared, citation_filter.cited)
             yield stream.text_delta(tail)
         yield stream.text_end()
-        finished = True
+        finished = not stopped_early
     except LLMError as exc:
         error = MODEL_FAILED.format(reason=exc.message)
         logger.warning(
@@ -336,7 +486,13 @@ async def stream_answer(
                 "status_code": exc.status_code,
             },
         )
+    except anyio.get_cancelled_exc_class():
+        error = ANSWER_INTERRUPTED
+        raise
     finally:
+        saver.cancel()
+        with anyio.CancelScope(shield=True):
+            await asyncio.gather(saver, return_exceptions=True)
         content = "".join(text_parts)
         cited = _answer_citations(prepared, content, citation_filter.cited)
         stored = await _store_answer(
@@ -362,7 +518,7 @@ async def stream_answer(
             "message_id": str(prepared.answer_id),
             "user_message_id": str(prepared.user_message_id),
             "extractive": extractive and bool(prepared.passages),
-            "partial": False,
+            "partial": not finished,
         },
     )
     yield stream.finish()
@@ -372,4 +528,4 @@ async def _single(text: str) -> AsyncIterator[str]:
     yield text
 
 
-__all__ = ["PreparedAnswer", "prepare_answer", "stream_answer"]
+__all__ = ["PreparedAnswer", "prepare_answer", "prepare_regeneration", "stream_answer"]

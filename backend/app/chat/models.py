@@ -44,6 +44,7 @@ class ChatMessage(Base):
     __table_args__ = (
         Index("ix_chat_messages_chat_id_created_at", "chat_id", "created_at"),
         CheckConstraint("role IN ('user', 'assistant')", name="role_valid"),
+        CheckConstraint("status IN ('streaming', 'done', 'failed')", name="status_valid"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -53,6 +54,10 @@ class ChatMessage(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
     )
+    # The message this one follows (a question: the answer before it; an answer: its
+    # question). Messages with the same parent are versions of one turn; no foreign key, a
+    # chat's messages go together (chat_id cascades).
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
     # The standalone query a follow-up question was rewritten into (user messages).
@@ -63,6 +68,16 @@ class ChatMessage(Base):
     citations: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, server_default=sql_text("'[]'::jsonb")
     )
+    # 'streaming' while the answer is written (content saved as it grows), 'done', 'failed'.
+    status: Mapped[str] = mapped_column(String(16), server_default=sql_text("'done'"))
     created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    # The writer's heartbeat while streaming.
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    # Of the versions of a turn, the one selected last is shown.
+    selected_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi import Depends, Query, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.deps import CurrentUser, per_user_limit
 from app.chat import service
-from app.chat.answering import prepare_answer, stream_answer
-from app.chat.schemas import ChatCreate, ChatDetail, ChatOut, ChatUpdate, MessageIn, MessageOut
+from app.chat.answering import PreparedAnswer, prepare_answer, prepare_regeneration, stream_answer
+from app.chat.export import MARKDOWN_MEDIA_TYPE, chat_export, chat_markdown, export_filename
+from app.chat.runs import AnswerRunsDep
+from app.chat.schemas import (
+    ChatCreate,
+    ChatDetail,
+    ChatExport,
+    ChatOut,
+    ChatUpdate,
+    MessageIn,
+    MessageOut,
+)
 from app.chat.stream import STREAM_HEADERS
 from app.core.db import SessionDep, SessionmakerDep
 from app.core.openapi import ERROR_RESPONSE
@@ -51,10 +63,14 @@ async def list_chats(
 @router.get("/{chat_id}", response_model=ChatDetail, responses={404: ERROR_RESPONSE})
 async def get_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ChatDetail:
     chat = await service.get_chat(session, user_id=user.id, chat_id=chat_id)
-    messages = await service.list_messages(session, user_id=user.id, chat_id=chat.id)
+    shown = await service.list_messages(session, user_id=user.id, chat_id=chat.id)
+    return _detail(chat, shown)
+
+
+def _detail(chat: object, shown: list[service.ShownMessage]) -> ChatDetail:
     return ChatDetail(
         **ChatOut.model_validate(chat).model_dump(),
-        messages=[MessageOut.model_validate(m) for m in messages],
+        messages=[MessageOut.of(s.message, s.version_ids) for s in shown],
     )
 
 
@@ -76,14 +92,39 @@ async def delete_chat(chat_id: uuid.UUID, user: CurrentUser, session: SessionDep
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+ANSWER_STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "The answer stream. The answer is written to its end (and saved as it "
+        "grows) even if the client goes away: read it back with "
+        "GET /chats/{chat_id}/messages/{message_id} (its id is the `start` event's `messageId`)",
+    },
+    404: ERROR_RESPONSE,
+    429: ERROR_RESPONSE,
+}
+
+
+async def _answer_stream(
+    session: AsyncSession,
+    sessionmaker: SessionmakerDep,
+    settings: SettingsDep,
+    runs: AnswerRunsDep,
+    prepared: PreparedAnswer,
+) -> StreamingResponse:
+    # The question and the answer's row are committed before the answer is written: the
+    # writer saves its progress into that row, from a task that outlives this request.
+    await session.commit()
+    return StreamingResponse(
+        runs.start(stream_answer(sessionmaker, settings, prepared)),
+        media_type="text/event-stream",
+        headers=STREAM_HEADERS,
+    )
+
+
 @router.post(
     "/{chat_id}/messages",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {"text/event-stream": {}}, "description": "The answer stream"},
-        404: ERROR_RESPONSE,
-        429: ERROR_RESPONSE,
-    },
+    responses=ANSWER_STREAM,
     dependencies=[per_user_limit("chat", lambda settings: settings.chat_rate_limit)],
 )
 async def send_message(
@@ -93,14 +134,117 @@ async def send_message(
     session: SessionDep,
     sessionmaker: SessionmakerDep,
     settings: SettingsDep,
+    runs: AnswerRunsDep,
 ) -> StreamingResponse:
-    # The request's transaction stores the question: it commits when this returns, before
-    # the stream starts. The answer stores itself (a session of its own) when the stream ends.
+    """Ask a question (with `replaces`: edit a question and send it again, as a new version
+    of it) and stream its answer."""
     prepared = await prepare_answer(
         session, settings=settings, user_id=user.id, chat_id=chat_id, body=body
     )
-    return StreamingResponse(
-        stream_answer(sessionmaker, settings, prepared),
-        media_type="text/event-stream",
-        headers=STREAM_HEADERS,
+    return await _answer_stream(session, sessionmaker, settings, runs, prepared)
+
+
+@router.post(
+    "/{chat_id}/messages/{message_id}/regenerate",
+    response_class=StreamingResponse,
+    responses=ANSWER_STREAM,
+    dependencies=[per_user_limit("chat", lambda settings: settings.chat_rate_limit)],
+)
+async def regenerate_answer(
+    chat_id: uuid.UUID,
+    message_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    sessionmaker: SessionmakerDep,
+    settings: SettingsDep,
+    runs: AnswerRunsDep,
+) -> StreamingResponse:
+    """A new version of answer `message_id` (or a new answer to question `message_id`), its
+    sources searched again within the chat's scope, streamed like a new answer; it becomes
+    the version shown. Retrying a failed answer is regenerating it."""
+    prepared = await prepare_regeneration(
+        session, settings=settings, user_id=user.id, chat_id=chat_id, message_id=message_id
     )
+    return await _answer_stream(session, sessionmaker, settings, runs, prepared)
+
+
+@router.get(
+    "/{chat_id}/messages/{message_id}", response_model=MessageOut, responses={404: ERROR_RESPONSE}
+)
+async def get_message(
+    chat_id: uuid.UUID, message_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> MessageOut:
+    """One message, any version; poll an answer whose `status` is 'streaming' to follow it."""
+    await service.get_chat(session, user_id=user.id, chat_id=chat_id)
+    shown = await service.get_message(
+        session, user_id=user.id, chat_id=chat_id, message_id=message_id
+    )
+    return MessageOut.of(shown.message, shown.version_ids)
+
+
+@router.post(
+    "/{chat_id}/messages/{message_id}/select",
+    response_model=ChatDetail,
+    responses={404: ERROR_RESPONSE},
+)
+async def select_version(
+    chat_id: uuid.UUID, message_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> ChatDetail:
+    """Show version `message_id` of its turn (`< 2/3 >`); the conversation after it shows
+    the versions last selected under it. Follow-up questions use what is shown."""
+    chat = await service.get_chat(session, user_id=user.id, chat_id=chat_id)
+    shown = await service.select_version(
+        session, user_id=user.id, chat_id=chat_id, message_id=message_id
+    )
+    return _detail(chat, shown)
+
+
+@router.post(
+    "/{chat_id}/messages/{message_id}/stop",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: ERROR_RESPONSE},
+)
+async def stop_answer(
+    chat_id: uuid.UUID, message_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Stop an answer being written: it keeps what it wrote, marked partial (a no-op once
+    it is done)."""
+    await service.stop_answer(session, user_id=user.id, chat_id=chat_id, message_id=message_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{chat_id}/export",
+    response_model=ChatExport,
+    responses={
+        200: {
+            "content": {"text/markdown": {"schema": {"type": "string"}}},
+            "description": "`format=markdown`: the conversation as shown, each answer with its "
+            "numbered sources and their pages; `format=json`: a ChatExport (every version). "
+            "Sent as an attachment.",
+        },
+        404: ERROR_RESPONSE,
+    },
+)
+async def export_chat(
+    chat_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    export_format: Annotated[Literal["markdown", "json"], Query(alias="format")] = "markdown",
+) -> Response:
+    chat = await service.get_chat(session, user_id=user.id, chat_id=chat_id)
+    messages = await service.all_messages(session, user_id=user.id, chat_id=chat_id)
+    export = chat_export(chat, messages, exported_at=datetime.now(UTC))
+    if export_format == "markdown":
+        return Response(
+            chat_markdown(export),
+            media_type=MARKDOWN_MEDIA_TYPE,
+            headers=_attachment(export_filename(export.chat, "md")),
+        )
+    return JSONResponse(
+        export.model_dump(mode="json"), headers=_attachment(export_filename(export.chat, "json"))
+    )
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,27 +51,78 @@ class Citation(PassageOut):
         return cls(n=n, **cls.fields(passage, excerpt))
 
 
+MessageStatus = Literal["streaming", "done", "failed"]
+
+
 class MessageOut(BaseModel):
+    """A question or an answer. Messages with the same `parent_id` are the versions of one
+    turn (answers regenerated, questions edited and sent again), `version` of
+    `version_count`; the conversation shows, for each turn, the version selected last."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    parent_id: uuid.UUID | None = Field(
+        default=None,
+        description="The message this one follows: a question's is the answer before it "
+        "(null for a first question), an answer's is its question",
+    )
     role: Literal["user", "assistant"]
-    content: str
+    content: str = Field(description="While `status` is 'streaming', the text written so far")
+    status: MessageStatus = Field(
+        default="done",
+        description="'streaming': the answer is still being written (read it again to follow "
+        "it); 'failed': it ended with `error`, and can be regenerated",
+    )
+    error: str | None = Field(default=None, description="Why a failed answer failed")
     partial: bool
     extractive: bool
     search_query: str | None = Field(
         default=None, description="What was searched to answer (the question, or rewritten)"
     )
     citations: list[Citation]
+    version: int = Field(default=1, description="Which version of its turn this is (from 1)")
+    version_count: int = Field(default=1, description="How many versions its turn has")
+    version_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        description="The ids of its turn's versions, oldest first (select one with "
+        "POST /chats/{chat_id}/messages/{message_id}/select)",
+    )
     created_at: datetime
+
+    @classmethod
+    def of(cls, message: Any, version_ids: Sequence[uuid.UUID]) -> MessageOut:
+        out = cls.model_validate(message)
+        out.version_ids = list(version_ids)
+        out.version = list(version_ids).index(out.id) + 1
+        out.version_count = len(version_ids)
+        return out
 
 
 class ChatDetail(ChatOut):
     messages: list[MessageOut]
 
 
+class ChatExport(BaseModel):
+    """A chat exported as JSON (`GET /chats/{chat_id}/export?format=json`)."""
+
+    format: Literal["docchat.chat.v1"] = "docchat.chat.v1"
+    exported_at: datetime
+    chat: ChatOut
+    messages: list[MessageOut] = Field(description="The conversation as shown, oldest first")
+    all_messages: list[MessageOut] = Field(
+        description="Every message, every version (shown or not), oldest first; `parent_id` "
+        "links them into the conversation's tree"
+    )
+
+
 class MessageIn(BaseModel):
     content: TextIn = Field(min_length=1, max_length=8000)
+    replaces: uuid.UUID | None = Field(
+        default=None,
+        description="Edit and send again: the question this one is a new version of (it "
+        "follows the same answer; the turns after the old version stay with it)",
+    )
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
     collection_id: uuid.UUID | None = Field(
         default=None, description="This question only: answer from this collection's documents"

@@ -277,7 +277,7 @@ class DocChatMcp:
                 pass
         async with self._sessionmaker() as session, _tool_errors():
             messages = await chat_service.list_messages(session, user_id=user_id, chat_id=chat.id)
-        answer = next((m for m in messages if m.id == prepared.answer_id), None)
+        answer = next((s.message for s in messages if s.message.id == prepared.answer_id), None)
         if answer is None:
             raise ToolError(answering.ANSWER_NOT_SAVED)
         if answer.error:

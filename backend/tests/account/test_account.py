@@ -178,7 +178,8 @@ async def test_export_holds_the_originals_and_chats(client: httpx.AsyncClient) -
     chat_files = sorted(name for name in names if name.startswith("chats/"))
     assert [name.rsplit(".", 1)[1] for name in chat_files] == ["json", "md"]
     chat = json.loads(archive.read(chat_files[0]))
-    assert chat["id"] == chat_id
+    assert chat["format"] == "docchat.chat.v1"  # as GET /chats/{chat_id}/export?format=json
+    assert chat["chat"]["id"] == chat_id
     assert [m["role"] for m in chat["messages"]] == ["user", "assistant"]
     markdown = archive.read(chat_files[1]).decode()
     assert "What do plants do with light?" in markdown

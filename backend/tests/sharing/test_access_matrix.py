@@ -89,6 +89,7 @@ class World:
     image_id: str = ""
     chunk_id: int = 0
     owner_chat_id: str = ""
+    owner_answer_id: str = ""
     secrets: list[str] = field(default_factory=list)
     database_url: str = ""
 
@@ -430,6 +431,59 @@ async def ask_in_owner_chat(w: World, a: Actor) -> Seen:
     return await _ask(w, a, w.owner_chat_id)
 
 
+async def _stream(response: httpx.Response) -> httpx.Response:
+    if response.status_code == 200:
+        events = sse_events(response.text)
+        assert events[-1]["type"] == "finish", events[-1]
+    return response
+
+
+async def regenerate_in_own_chat(w: World, a: Actor) -> Seen:
+    chat = (await w.call(a, "POST", "/chats", json={})).json()["id"]
+    asked = sse_events((await _ask(w, a, chat)).response.text)
+    answer_id = asked[0]["messageId"]
+    response = await w.call(a, "POST", f"/chats/{chat}/messages/{answer_id}/regenerate")
+    return Seen(await _stream(response), _document(w), QUESTION)
+
+
+async def regenerate_in_owner_chat(w: World, a: Actor) -> Seen:
+    response = await w.call(
+        a, "POST", f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/regenerate"
+    )
+    return Seen(await _stream(response), _document(w))
+
+
+async def get_owner_answer(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "GET", f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}")
+    return Seen(response, w.owner_answer_id)
+
+
+async def select_owner_answer(w: World, a: Actor) -> Seen:
+    response = await w.call(
+        a, "POST", f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/select"
+    )
+    return Seen(response, w.owner_answer_id)
+
+
+async def stop_owner_answer(w: World, a: Actor) -> Seen:
+    response = await w.call(
+        a, "POST", f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/stop"
+    )
+    return Seen(response)
+
+
+async def export_owner_chat(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "GET", f"/chats/{w.owner_chat_id}/export", params={"format": "json"})
+    return Seen(response, w.owner_chat_id)
+
+
+async def export_own_chat(w: World, a: Actor) -> Seen:
+    chat = (await w.call(a, "POST", "/chats", json={})).json()["id"]
+    await _ask(w, a, chat)
+    response = await w.call(a, "GET", f"/chats/{chat}/export", params={"format": "markdown"})
+    return Seen(response, SHARED_DOC[0], QUESTION)
+
+
 async def list_collections(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", "/collections"), w.target.collection_id)
 
@@ -614,6 +668,23 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("own chat, collection_id", ask_own_chat_about_collection, readers()),
         Case("the owner's chat", ask_in_owner_chat, OWNER_ONLY_CHAT),
     ],
+    ("POST", "/chats/{chat_id}/messages/{message_id}/regenerate"): [
+        Case("own chat, everything readable", regenerate_in_own_chat, readers(none=BLIND)),
+        Case("the owner's chat", regenerate_in_owner_chat, OWNER_ONLY_CHAT),
+    ],
+    ("GET", "/chats/{chat_id}/messages/{message_id}"): [
+        Case("the owner's answer", get_owner_answer, OWNER_ONLY_CHAT),
+    ],
+    ("POST", "/chats/{chat_id}/messages/{message_id}/select"): [
+        Case("the owner's answer", select_owner_answer, OWNER_ONLY_CHAT),
+    ],
+    ("POST", "/chats/{chat_id}/messages/{message_id}/stop"): [
+        Case("the owner's answer", stop_owner_answer, at_least("owner", 204, below=404)),
+    ],
+    ("GET", "/chats/{chat_id}/export"): [
+        Case("the owner's chat", export_owner_chat, OWNER_ONLY_CHAT),
+        Case("own chat, everything readable", export_own_chat, readers(none=BLIND)),
+    ],
     ("GET", "/collections"): [Case("shared with me", list_collections, readers(none=BLIND))],
     ("POST", "/collections"): [Case("my own", create_collection, everyone(201))],
     ("GET", "/collections/{collection_id}"): [Case("shared", get_collection, readers())],
@@ -781,9 +852,10 @@ async def world(module_database_url: str, tmp_path_factory: pytest.TempPathFacto
             )
             chat = await w.as_owner("POST", "/chats", json={"title": "Quillomere research"})
             w.owner_chat_id = chat.json()["id"]
-            await w.as_owner(
+            asked = await w.as_owner(
                 "POST", f"/chats/{w.owner_chat_id}/messages", json={"content": QUESTION}
             )
+            w.owner_answer_id = sse_events(asked.text)[0]["messageId"]
             w.secrets = [
                 *SHARED_WORDS,
                 SHARED_DOC[0],
@@ -793,6 +865,7 @@ async def world(module_database_url: str, tmp_path_factory: pytest.TempPathFacto
                 w.target.collection_id,
                 w.target.group_id,
                 w.owner_chat_id,
+                w.owner_answer_id,
                 "quillomere research",
             ]
             yield w
@@ -843,6 +916,7 @@ def _with_world_ids(world: World, path: str) -> str:
         member_id=world.target.member_id,
         document_id=world.target.document_id,
         chat_id=world.owner_chat_id,
+        message_id=world.owner_answer_id,
         user_id=world.owner.user_id,
         chunk_id=world.chunk_id,
         number=1,

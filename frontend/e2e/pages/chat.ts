@@ -67,6 +67,31 @@ export class ChatPage {
     return answer.getByTestId("searched-for");
   }
 
+  /** `< 2/3 >` under an answer or a question: its label reads "Version 2 of 3". */
+  versionLabel(message: Locator = this.lastAnswer()): Locator {
+    return message.getByTestId("version-label");
+  }
+
+  previousVersion(message: Locator = this.lastAnswer()): Locator {
+    return message.getByRole("button", { name: "Previous version" });
+  }
+
+  nextVersion(message: Locator = this.lastAnswer()): Locator {
+    return message.getByRole("button", { name: "Next version" });
+  }
+
+  regenerateButton(answer: Locator = this.lastAnswer()): Locator {
+    return answer.getByRole("button", { name: "Regenerate" });
+  }
+
+  /** Opens "Export chat" and picks a format; resolves with the downloaded file. */
+  async exportChat(format: "Markdown (.md)" | "JSON (.json)"): Promise<import("@playwright/test").Download> {
+    await this.page.getByRole("button", { name: "Export chat" }).click();
+    const download = this.page.waitForEvent("download");
+    await this.page.getByRole("button", { name: format }).click();
+    return download;
+  }
+
   citationMarkers(answer: Locator = this.lastAnswer()): Locator {
     return answer.locator("button.citation-marker");
   }

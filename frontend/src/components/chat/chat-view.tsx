@@ -5,13 +5,15 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
 import { errorMessage, type ChatDetail, type Citation } from "@/lib/api";
-import { toChatMessages, type DocChatMessage } from "@/lib/chat/messages";
+import { chatsApi } from "@/lib/api/endpoints";
+import { toChatMessage, toChatMessages, type DocChatMessage } from "@/lib/chat/messages";
 import { takePendingQuestion } from "@/lib/chat/pending-question";
 import { scopeFields, scopeOfChat, type ChatScope } from "@/lib/chat/scope";
 import { createChatTransport } from "@/lib/chat/transport";
 import type { ScopedChat } from "@/lib/api/teams-contract";
 import { CHATS_KEY, useChats, useUpdateChat } from "@/hooks/use-chats";
 import { Composer } from "./composer";
+import { ExportMenu } from "./export-menu";
 
 import { MessageBubble } from "./message-bubble";
 import { ScopePicker } from "./scope-picker";
@@ -24,6 +26,8 @@ const STATUS_TEXT = {
   ready: "",
   error: "The answer could not be completed.",
 } as const;
+// How often an answer the server is still writing (after a reload) is read back.
+export const POLL_INTERVAL_MS = 1000;
 
 /** One conversation: stored messages, the streamed answer, citations and the source panel. */
 export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collection_id"> }) {
@@ -40,7 +44,20 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
   const endRef = useRef<HTMLDivElement>(null);
   const composerRef = useRef<HTMLTextAreaElement>(null);
 
-  const { messages, sendMessage, status, stop, error, clearError } = useChat<DocChatMessage>({
+  const [actionError, setActionError] = useState<string | null>(null);
+  // The conversation as the API shows it (stored ids, versions, statuses) replaces the one
+  // useChat built while streaming.
+  const setMessagesRef = useRef<(messages: DocChatMessage[]) => void>(() => undefined);
+  const reloadMessages = useCallback(async () => {
+    try {
+      const detail = await chatsApi.get(chat.id);
+      setMessagesRef.current(toChatMessages(detail.messages));
+    } catch (caught) {
+      setActionError(errorMessage(caught));
+    }
+  }, [chat.id]);
+
+  const { messages, setMessages, sendMessage, regenerate, status, stop, error, clearError } = useChat<DocChatMessage>({
     id: chat.id,
     messages: initialMessages,
     transport,
@@ -48,19 +65,77 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
     onFinish: () => {
       setAnsweredHere(true);
       void queryClient.invalidateQueries({ queryKey: CHATS_KEY });
+      void reloadMessages();
     },
+    onError: () => void reloadMessages(),
   });
-  const busy = status === "submitted" || status === "streaming";
+  useEffect(() => {
+    setMessagesRef.current = setMessages;
+  }, [setMessages]);
+  const localBusy = status === "submitted" || status === "streaming";
+  // An answer the server is writing that this page did not ask for (a reload mid-answer).
+  const writtenElsewhere = localBusy ? undefined : messages.findLast((m) => m.role === "assistant" && m.metadata?.status === "streaming")?.id;
+  const busy = localBusy || writtenElsewhere !== undefined;
+
+  useEffect(() => {
+    if (!writtenElsewhere) return;
+    let cancelled = false;
+    const timer = window.setInterval(() => {
+      chatsApi.message(chat.id, writtenElsewhere).then(
+        (stored) => {
+          if (!cancelled) setMessages((current) => current.map((m) => (m.id === stored.id ? toChatMessage(stored) : m)));
+        },
+        (caught: unknown) => {
+          if (!cancelled) setActionError(errorMessage(caught));
+        },
+      );
+    }, POLL_INTERVAL_MS);
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+  }, [chat.id, writtenElsewhere, setMessages]);
+
+  const selectVersion = useCallback(
+    (messageId: string) => {
+      setActionError(null);
+      chatsApi.selectVersion(chat.id, messageId).then(
+        (detail) => setMessages(toChatMessages(detail.messages)),
+        (caught: unknown) => setActionError(errorMessage(caught)),
+      );
+    },
+    [chat.id, setMessages],
+  );
+
+  const stopAnswer = () => {
+    const answer = messages.findLast((m) => m.role === "assistant");
+    void stop();
+    if (answer) {
+      chatsApi.stop(chat.id, answer.id).then(
+        () => reloadMessages(),
+        (caught: unknown) => setActionError(errorMessage(caught)),
+      );
+    }
+  };
 
   const { mutate: updateChatSettings } = updateChat;
   const send = useCallback(
-    (text: string, questionScope: ChatScope) => {
+    (text: string, questionScope: ChatScope, replaces?: string) => {
       clearError();
       // The API names an untitled chat after its first question; onFinish refreshes the list.
-      void sendMessage({ text }, { body: scopeFields(questionScope) });
+      void sendMessage(replaces ? { text, messageId: replaces } : { text }, { body: scopeFields(questionScope) });
     },
     [clearError, sendMessage],
   );
+  const ask = (text: string, replaces?: string) => {
+    setActionError(null);
+    send(text, scope, replaces);
+  };
+  const regenerateAnswer = (messageId: string) => {
+    clearError();
+    setActionError(null);
+    void regenerate({ messageId });
+  };
 
   // A question typed on the start screen, before this chat existed; the focus stays in the
   // question box (the start screen's box it was in is gone).
@@ -90,8 +165,9 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
   return (
     <div className="flex min-h-0 flex-1">
       <div className="flex min-w-0 flex-1 flex-col">
-        <div className="border-b border-slate-200 bg-white px-4 py-2">
-          <h1 className="truncate text-sm font-semibold text-slate-900">{title}</h1>
+        <div className="flex items-center gap-2 border-b border-slate-200 bg-white px-4 py-2">
+          <h1 className="min-w-0 flex-1 truncate text-sm font-semibold text-slate-900">{title}</h1>
+          {messages.length > 0 ? <ExportMenu chatId={chat.id} /> : null}
         </div>
         <div className="min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6" data-testid="messages">
           {messages.length === 0 ? (
@@ -105,8 +181,12 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
                 <MessageBubble
                   key={message.id}
                   message={message}
-                  streaming={busy && index === messages.length - 1 && message.role === "assistant"}
+                  streaming={localBusy && index === messages.length - 1 && message.role === "assistant"}
+                  busy={busy}
                   onCite={setActiveCitation}
+                  onSelectVersion={selectVersion}
+                  onRegenerate={message.role === "assistant" ? () => regenerateAnswer(message.id) : undefined}
+                  onEdit={message.role === "user" ? (text) => ask(text, message.id) : undefined}
                 />
               ))}
               {status === "submitted" && lastMessage?.role === "user" ? (
@@ -121,8 +201,9 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
             <p role="status" aria-live="polite" className="sr-only" data-testid="chat-status">
               {statusText}
             </p>
-            {error ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
-            <Composer ref={composerRef} onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
+            {error && lastMessage?.metadata?.status !== "failed" ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
+            {actionError ? <ErrorAlert>{actionError}</ErrorAlert> : null}
+            <Composer ref={composerRef} onSend={(text) => ask(text)} onStop={stopAnswer} busy={busy} />
             <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
           </div>
         </div>

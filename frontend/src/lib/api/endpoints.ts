@@ -18,12 +18,14 @@ import type {
   Profile,
   ProfileBody,
   SessionInfo,
+  StoredMessage,
   TokenPair,
   User,
 } from "./types";
 
 const documentPath = (id: string) => ({ path: { document_id: id } });
 const chatPath = (id: string) => ({ path: { chat_id: id } });
+const messagePath = (id: string, messageId: string) => ({ path: { chat_id: id, message_id: messageId } });
 
 export const authApi = {
   /** `invite_token` comes from an invite link (`/register/?invite=…`), needed when registration is invite-only. */
@@ -105,6 +107,22 @@ export const chatsApi = {
     dataOf<Chat>(api.http.PATCH("/api/v1/chats/{chat_id}", { params: chatPath(id), body })),
   remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
   messagesUrl: (id: string) => `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages`,
+  regenerateUrl: (id: string, messageId: string) =>
+    `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages/${encodeURIComponent(messageId)}/regenerate`,
+  exportUrl: (id: string, format: "markdown" | "json") =>
+    `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/export?format=${format}`,
+  message: (id: string, messageId: string) =>
+    dataOf<StoredMessage>(
+      api.http.GET("/api/v1/chats/{chat_id}/messages/{message_id}", { params: messagePath(id, messageId) }),
+    ),
+  selectVersion: (id: string, messageId: string) =>
+    dataOf<ChatDetail>(
+      api.http.POST("/api/v1/chats/{chat_id}/messages/{message_id}/select", { params: messagePath(id, messageId) }),
+    ),
+  stop: (id: string, messageId: string) =>
+    dataOf<undefined>(
+      api.http.POST("/api/v1/chats/{chat_id}/messages/{message_id}/stop", { params: messagePath(id, messageId) }),
+    ),
 };
 
 export const apiKeysApi = {

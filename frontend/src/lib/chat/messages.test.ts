@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Citation } from "@/lib/api";
-import { citedSources, readMessage, toChatMessages, type DocChatMessage } from "./messages";
+import { answerWithSources, citedSources, readMessage, toChatMessages, type DocChatMessage } from "./messages";
 
 const source = (n: number): Citation => ({
   n,
@@ -46,15 +46,20 @@ describe("chat messages", () => {
 
   it("converts stored messages with their citations", () => {
     const [question, answer] = toChatMessages([
-      { id: "u", role: "user", content: "Who?", partial: false, extractive: false, citations: [], created_at: "" },
+      { id: "u", role: "user", content: "Who?", status: "done", partial: false, extractive: false, citations: [], version: 1, version_count: 1, created_at: "" },
       {
         id: "a",
         role: "assistant",
         content: "The crazy ones [1].",
+        status: "failed",
+        error: "The answer was interrupted: the model timed out.",
         partial: true,
         extractive: false,
         search_query: "Who wrote it? Who?",
         citations: [source(1)],
+        version: 2,
+        version_count: 2,
+        version_ids: ["a0", "a"],
         created_at: "",
       },
     ]);
@@ -66,6 +71,24 @@ describe("chat messages", () => {
       searchQuery: "Who wrote it? Who?",
     });
     expect(readMessage(answer!).sources).toHaveLength(1);
+    expect(readMessage(answer!)).toMatchObject({ status: "failed", error: "The answer was interrupted: the model timed out." });
+    expect(answer!.metadata).toEqual({ status: "failed", error: "The answer was interrupted: the model timed out.", version: 2, versionIds: ["a0", "a"] });
+  });
+
+  it("copies an answer with the sources it cites, numbered as in the text", () => {
+    const deleted = { ...source(3), source_deleted: true };
+    const view = readMessage({
+      id: "a",
+      role: "assistant",
+      parts: [
+        { type: "text", text: "They push the human race forward [1][3]." },
+        { type: "data-citations", data: { citations: [{ ...source(1), page: 2, page_end: 3 }, source(2), deleted], extractive: false, partial: false } },
+      ],
+    });
+    expect(answerWithSources(view)).toBe(
+      "They push the human race forward [1][3].\n\nSources:\n[1] crazyones.pdf, page 2\n[3] (source deleted)",
+    );
+    expect(answerWithSources({ ...view, text: "No markers." })).toBe("No markers.");
   });
 
   it("lists the sources of a group marker [1, 2] under the answer, numbered as shown", () => {
