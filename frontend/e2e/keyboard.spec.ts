@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { PASSWORD, SCREENSHOT_DIR, tabTo, uniqueEmail } from "./helpers";
 import { ChatPage } from "./pages/chat";
@@ -27,7 +27,7 @@ async function typeInto(page: Page, label: string, text: string): Promise<void> 
   await page.keyboard.type(text);
 }
 
-test("keyboard only: sign up, upload, ask, open a citation and close it", async ({ page }) => {
+test("keyboard only: sign up, upload, ask, open a citation, regenerate the answer, export the chat", async ({ page }) => {
   const library = new LibraryPage(page);
   const chat = new ChatPage(page);
 
@@ -71,4 +71,31 @@ test("keyboard only: sign up, upload, ask, open a citation and close it", async 
   await page.keyboard.press("Escape");
   await expect(chat.sourcePanel.root).toBeHidden();
   await expect(marker).toBeFocused();
+
+  // Regenerate: a second version of the answer; Space on "Previous version" shows the first again.
+  const regenerate = chat.regenerateButton();
+  await tabTo(page, regenerate);
+  await page.keyboard.press("Enter");
+  await expect(chat.versionLabel()).toHaveText("2/2", { timeout: 180_000 });
+  await chat.waitForAnswer();
+  await expect(chat.citationMarkers().first()).toBeVisible();
+  // The new version's Regenerate has the focus (the one pressed went away with its version).
+  await expect(regenerate).toBeFocused();
+  await tabTo(page, chat.previousVersion(), { backwards: true });
+  await page.keyboard.press("Space");
+  await expect(chat.versionLabel()).toHaveText("1/2");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "keyboard-answer-versions.png") });
+
+  // Export: "Export chat" opens its menu with Enter; the arrow-free way down is Tab.
+  const exportButton = page.getByRole("button", { name: "Export chat" });
+  await tabTo(page, exportButton, { backwards: true });
+  await page.keyboard.press("Enter");
+  const markdownFormat = page.getByRole("button", { name: "Markdown (.md)" });
+  await tabTo(page, markdownFormat);
+  const download = page.waitForEvent("download");
+  await page.keyboard.press("Enter");
+  const text = await readFile(await (await download).path(), "utf8");
+  expect(text).toContain("Which lanterns hang on the harbour gates?");
+  expect(text).toMatch(/\[1\] harbour\.txt, page 1/);
+  await expect(exportButton).toBeFocused();
 });

@@ -127,13 +127,17 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
     },
     [clearError, sendMessage],
   );
+  // The answer a Regenerate replaces goes away with its button: the new one's button gets the focus.
+  const [focusRegenerate, setFocusRegenerate] = useState(false);
   const ask = (text: string, replaces?: string) => {
     setActionError(null);
+    setFocusRegenerate(false);
     send(text, scope, replaces);
   };
   const regenerateAnswer = (messageId: string) => {
     clearError();
     setActionError(null);
+    setFocusRegenerate(true);
     void regenerate({ messageId });
   };
 
@@ -186,6 +190,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
                   onCite={setActiveCitation}
                   onSelectVersion={selectVersion}
                   onRegenerate={message.role === "assistant" ? () => regenerateAnswer(message.id) : undefined}
+                  focusRegenerate={focusRegenerate && index === messages.length - 1}
                   onEdit={message.role === "user" ? (text) => ask(text, message.id) : undefined}
                 />
               ))}

@@ -28,13 +28,15 @@ export function ExportMenu({ chatId }: { chatId: string }) {
 
   useEffect(() => {
     if (!open) return;
+    // In the capture phase, handled: the Escape does not also close an open source panel.
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== "Escape") return;
+      event.preventDefault();
       setOpen(false);
       buttonRef.current?.focus();
     };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
+    document.addEventListener("keydown", onKey, { capture: true });
+    return () => document.removeEventListener("keydown", onKey, { capture: true });
   }, [open]);
 
   const download = async ({ format, type, extension }: ExportFormat) => {
