@@ -1,8 +1,8 @@
 import { expect, test } from "@playwright/test";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { watchApiContract } from "./api-contract";
-import { CORPUS_DIR, expectAccessible } from "./helpers";
+import { CORPUS_DIR, SCREENSHOT_DIR, expectAccessible } from "./helpers";
 import { AuthPages } from "./pages/auth";
 import { ChatPage } from "./pages/chat";
 import { LibraryPage } from "./pages/library";
@@ -31,6 +31,8 @@ test("regenerate an answer, move between its versions, edit a question, reload m
   await expect(chat.versionLabel()).toHaveAttribute("aria-label", "Version 2 of 2");
   await expect(chat.answers).toHaveCount(1);
   await expect(chat.nextVersion()).toBeDisabled();
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-versions.png") });
   await chat.previousVersion().click();
   await expect(chat.versionLabel()).toHaveText("1/2");
   await expect(chat.citationMarkers().first()).toBeVisible();
@@ -75,6 +77,9 @@ test("regenerate an answer, move between its versions, edit a question, reload m
   expect(text).toMatch(/- \[\d+\] crazyones\.pdf, page 1/);
   expect(text).toContain("## Question\n\nWhy do they change things?");
   await expect(page.getByRole("button", { name: "Export chat" })).toBeFocused();
+  await page.getByRole("button", { name: "Export chat" }).click();
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-export.png") });
+  await page.keyboard.press("Escape");
   const json = JSON.parse(await readFile(await (await chat.exportChat("JSON (.json)")).path(), "utf8")) as {
     format: string;
     all_messages: unknown[];

@@ -150,9 +150,8 @@ async def _retrieve(
             search_query = await prompting.llm_standalone_query(llm, question, history) or question
         else:
             search_query = prompting.heuristic_standalone_query(question, previous_question)
-    document_ids = (
-        body.document_ids if body is not None and body.document_ids is not None else None
-    ) or chat.document_ids
+    asked_for = body.document_ids if body is not None else None
+    document_ids = asked_for if asked_for is not None else chat.document_ids
     collection_id = body.collection_id if body is not None else None
     # A collection the message names must be visible (404); the chat's stored one may have
     # been unshared since, and then reads nothing.
@@ -401,14 +400,21 @@ async def _save_progress(
     sessionmaker: async_sessionmaker[AsyncSession],
     prepared: PreparedAnswer,
     text_parts: list[str],
+    *,
+    ended: anyio.Event,
     stopped: anyio.Event,
 ) -> None:
-    """Save the answer's text as it grows, and beat while it does not; set ``stopped`` once
-    the answer is no longer wanted (stopped by its user, or its chat deleted)."""
-    saved: str | None = None
+    """Save the answer's text as it grows, and beat while it does not, until ``ended``; set
+    ``stopped`` once the answer is no longer wanted (stopped by its user, or its chat
+    deleted). It is never cancelled mid-write: a transaction cut off while it holds the
+    answer's row could leave the row locked for the final store."""
+    saved = ""  # as the row was stored
     saved_at = time.monotonic()
     while True:
-        await anyio.sleep(SAVE_EVERY_S)
+        with anyio.move_on_after(SAVE_EVERY_S):
+            await ended.wait()
+        if ended.is_set():
+            return
         content = "".join(text_parts)
         if content == saved and time.monotonic() - saved_at < HEARTBEAT_S:
             continue
@@ -441,8 +447,11 @@ async def stream_answer(
     budget = settings.llm_max_tokens * MAX_CHARS_PER_TOKEN
     error: str | None = None
     finished = False
+    ended = anyio.Event()
     stopped = anyio.Event()
-    saver = asyncio.create_task(_save_progress(sessionmaker, prepared, text_parts, stopped))
+    saver = asyncio.create_task(
+        _save_progress(sessionmaker, prepared, text_parts, ended=ended, stopped=stopped)
+    )
     try:
         yield stream.start(str(prepared.answer_id))
         yield _sources_event(prepared, None)
@@ -490,7 +499,7 @@ async def stream_answer(
         error = ANSWER_INTERRUPTED
         raise
     finally:
-        saver.cancel()
+        ended.set()
         with anyio.CancelScope(shield=True):
             await asyncio.gather(saver, return_exceptions=True)
         content = "".join(text_parts)

@@ -478,7 +478,8 @@ async def export_owner_chat(w: World, a: Actor) -> Seen:
 
 
 async def export_own_chat(w: World, a: Actor) -> Seen:
-    chat = (await w.call(a, "POST", "/chats", json={})).json()["id"]
+    # Titled, so the file name (a header) is not the question (which echoes the shared words).
+    chat = (await w.call(a, "POST", "/chats", json={"title": "Mine"})).json()["id"]
     await _ask(w, a, chat)
     response = await w.call(a, "GET", f"/chats/{chat}/export", params={"format": "markdown"})
     return Seen(response, SHARED_DOC[0], QUESTION)

@@ -31,6 +31,10 @@ describe("ExportMenu", () => {
     expect(button).toHaveFocus();
 
     await user.click(button);
+    await user.click(document.body);
+    expect(button).toHaveAttribute("aria-expanded", "false");
+
+    await user.click(button);
     await user.click(screen.getByRole("button", { name: "Markdown (.md)" }));
     expect(String(fetchMock.mock.calls[0]?.[0])).toMatch(/\/api\/v1\/chats\/chat-1\/export\?format=markdown$/);
     expect(new Headers(fetchMock.mock.calls[0]?.[1]?.headers).get("Authorization")).toBe("Bearer access-1");

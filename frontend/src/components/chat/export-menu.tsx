@@ -24,8 +24,10 @@ export function ExportMenu({ chatId }: { chatId: string }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
   const menuId = useId();
 
+  // Escape closes the menu (focus back on its button), and so does a click elsewhere.
   useEffect(() => {
     if (!open) return;
     // In the capture phase, handled: the Escape does not also close an open source panel.
@@ -35,8 +37,15 @@ export function ExportMenu({ chatId }: { chatId: string }) {
       setOpen(false);
       buttonRef.current?.focus();
     };
+    const onPointer = (event: PointerEvent) => {
+      if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
+    };
     document.addEventListener("keydown", onKey, { capture: true });
-    return () => document.removeEventListener("keydown", onKey, { capture: true });
+    document.addEventListener("pointerdown", onPointer);
+    return () => {
+      document.removeEventListener("keydown", onKey, { capture: true });
+      document.removeEventListener("pointerdown", onPointer);
+    };
   }, [open]);
 
   const download = async ({ format, type, extension }: ExportFormat) => {
@@ -54,7 +63,7 @@ export function ExportMenu({ chatId }: { chatId: string }) {
   };
 
   return (
-    <div className="relative shrink-0">
+    <div ref={rootRef} className="relative shrink-0">
       <button
         ref={buttonRef}
         type="button"
