@@ -168,7 +168,7 @@ test("the register and sign-in forms say what is wrong, next to the field", asyn
   await expect(page.getByLabel("Full name")).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("Full name")).toHaveAccessibleDescription("Enter your name.");
   await expect(page.getByLabel("Email")).toHaveAccessibleDescription("Enter a valid email address.");
-  await expect(password).toHaveAccessibleDescription("At least 10 characters. Use at least 10 characters.");
+  await expect(password).toHaveAccessibleDescription("At least 10 characters. This password is too short.");
   await expect(page.getByLabel("Confirm password")).toHaveAccessibleDescription("The passwords do not match.");
   await expect(page.getByLabel("Full name")).toBeFocused();
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, "register-errors.png"), fullPage: true });

@@ -1,4 +1,4 @@
-import { expect, type Page } from "@playwright/test";
+import { expect, type Locator, type Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,4 +42,25 @@ export async function expectAccessible(page: Page, label: string): Promise<void>
     (violation) => `${violation.id} (${violation.impact ?? "?"}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
   );
   expect(problems, `accessibility of ${label}`).toEqual([]);
+}
+
+/**
+ * Presses Tab (Shift+Tab with `backwards`) until `target` has the focus, as a keyboard user
+ * does; fails after `max` presses.
+ */
+export async function tabTo(page: Page, target: Locator, { backwards = false, max = 80 } = {}): Promise<void> {
+  const focused = async () => (await target.count()) === 1 && (await target.evaluate((element) => element === document.activeElement));
+  for (let press = 0; press < max && !(await focused()); press += 1) {
+    await page.keyboard.press(backwards ? "Shift+Tab" : "Tab");
+  }
+  await expect(target, "reached with Tab").toBeFocused({ timeout: 1_000 });
+}
+
+/** Whether the focused element is outside `root` (and not the page body). */
+export async function focusIsOutside(page: Page, root: Locator): Promise<boolean> {
+  const rootHandle = await root.elementHandle();
+  return page.evaluate((element) => {
+    const focused = document.activeElement;
+    return focused !== null && focused !== document.body && !element?.contains(focused);
+  }, rootHandle);
 }

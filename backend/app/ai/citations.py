@@ -1,4 +1,4 @@
-"""Citation-marker checking for (streamed) answers.
+"""Citation-marker checking and numbering for (streamed) answers.
 
 The language model is asked to cite sources as ``[n]``, ``[n, m]`` or ``[n][m]`` where
 ``n`` is the number of a source passage that was actually shown to it. Models sometimes
@@ -11,8 +11,14 @@ invent numbers; those markers must never reach the user. This module removes the
   (``"True [9]."`` -> ``"True."``); adjacent groups are handled as one run
   (``"True [9][1]."`` and ``"True [9] [1]."`` -> ``"True [1]."``).
 
+The sources shown to the model are numbered in retrieval order, and an answer rarely cites
+them all, so the numbers a reader would see skip (``[1] [3] [4]``). The markers that remain
+are therefore renumbered in the order the answer first cites them: the first source cited is
+``[1]``, the next new one ``[2]``, and so on (``"A [3]. B [1, 3]."`` -> ``"A [1]. B [2, 1]."``).
+``cited`` lists the shown numbers in that order, so source ``cited[i]`` is marker ``[i + 1]``.
+
 :class:`CitationFilter` does this incrementally on streamed deltas and gives exactly the
-same result as :func:`strip_invalid_markers` on the whole text, whatever way the text was
+same result as :func:`clean_markers` on the whole text, whatever way the text was
 split. It holds back only what might still turn into or affect a marker: a trailing
 ``"[12"`` / ``"[1, "``, a single trailing space (which might precede a marker to be
 removed) and complete markers at the very end (a following marker joins their run).
@@ -23,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["CitationFilter", "strip_invalid_markers"]
+__all__ = ["CitationFilter", "clean_markers"]
 
 # One bracket group: "[1]", "[1,2]", "[ 1 , 2 ]". Only spaces (not newlines) inside.
 _GROUP = r"\[ *\d{1,6}(?: *, *\d{1,6})* *\]"
@@ -42,7 +48,7 @@ class _Cleaner:
     def __init__(self, valid: Collection[int]) -> None:
         self._valid = frozenset(int(v) for v in valid)
         self.cited: list[int] = []
-        self._seen: set[int] = set()
+        self._shown_as: dict[int, int] = {}  # shown number -> number in the answer
 
     def _clean_group(self, group: str) -> str:
         numbers = [int(n) for n in _NUM_RE.findall(group)]
@@ -51,14 +57,14 @@ class _Cleaner:
             if n in self._valid and n not in kept:
                 kept.append(n)
         for n in kept:
-            if n not in self._seen:
-                self._seen.add(n)
+            if n not in self._shown_as:
                 self.cited.append(n)
+                self._shown_as[n] = len(self.cited)
         if not kept:
             return ""
-        if len(kept) == len(numbers):
-            return group  # all valid: keep the model's own formatting
-        return "[" + ", ".join(str(n) for n in kept) + "]"
+        if len(kept) == len(numbers):  # all valid: keep the model's own formatting
+            return _NUM_RE.sub(lambda m: str(self._shown_as[int(m.group())]), group)
+        return "[" + ", ".join(str(self._shown_as[n]) for n in kept) + "]"
 
     def _replace(self, match: re.Match[str]) -> str:
         pieces: list[str] = []
@@ -77,10 +83,12 @@ class _Cleaner:
         return _RUN_RE.sub(self._replace, text)
 
 
-def strip_invalid_markers(text: str, valid: Collection[int]) -> tuple[str, list[int]]:
-    """Remove citation markers whose numbers are not in ``valid``.
+def clean_markers(text: str, valid: Collection[int]) -> tuple[str, list[int]]:
+    """Remove citation markers whose numbers are not in ``valid`` and renumber the others in
+    first-use order.
 
-    Returns the cleaned text and the valid source numbers cited, in first-use order.
+    Returns the cleaned text and the valid source numbers cited, in first-use order (the
+    source cited as ``[i + 1]`` in the text is the one shown as ``cited[i]``).
     """
     cleaner = _Cleaner(valid)
     return cleaner.clean(text), cleaner.cited
@@ -106,13 +114,13 @@ def _holdback_start(buf: str) -> int:
 
 
 class CitationFilter:
-    """Incremental marker filter: feed text deltas, get cleaned deltas back.
+    """Incremental marker filter: feed text deltas, get cleaned, renumbered deltas back.
 
     >>> f = CitationFilter({1, 2})
-    >>> f.feed("Water boils [") + f.feed("7] at 100 °C [1") + f.feed("].") + f.flush()
+    >>> f.feed("Water boils [") + f.feed("7] at 100 °C [2") + f.feed("].") + f.flush()
     'Water boils at 100 °C [1].'
     >>> f.cited
-    [1]
+    [2]
     """
 
     def __init__(self, valid: Collection[int]) -> None:
@@ -121,7 +129,8 @@ class CitationFilter:
 
     @property
     def cited(self) -> list[int]:
-        """Valid source numbers actually emitted so far, in first-use order."""
+        """Shown source numbers actually emitted so far, in first-use order: the one
+        emitted as ``[i + 1]`` is ``cited[i]``."""
         return self._cleaner.cited
 
     def feed(self, delta: str) -> str:

@@ -350,13 +350,18 @@ def extractive_answer(
 
 
 _MARKDOWN_INLINE = re.compile(r"([\\`*_])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#>+\-]|\d+[.)])(?=\s)")
+# What would start a block at the beginning of a paragraph: a bullet ("+", "-"), a quote, a
+# heading, or an ordered item ("1." / "1)", whose punctuation is what must be escaped). Escaped
+# whatever follows: "+" alone, or "+ +", would otherwise render as an empty (nested) bullet.
+_MARKDOWN_LINE_START = re.compile(r"^([#>+\-])|^(\d{1,9})([.)])")
 
 
 def _markdown_literal(sentence: str) -> str:
     """The sentence as Markdown text that renders as itself."""
     escaped = _MARKDOWN_INLINE.sub(r"\\\1", sentence)
-    return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _MARKDOWN_LINE_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped
+    )
 
 
 def _format(chosen: list[_Candidate]) -> str:

@@ -85,23 +85,28 @@ def _citations(passages: Sequence[Passage], query: str) -> list[Citation]:
     ]
 
 
+def _cited_sources(prepared: PreparedAnswer, cited: Sequence[int]) -> list[Citation]:
+    """The sources an answer cites, numbered as its markers are: the source shown to it as
+    ``cited[i]`` is ``[i + 1]`` (see app.ai.citations)."""
+    by_number = {c.n: c for c in prepared.citations}
+    return [by_number[shown].model_copy(update={"n": n}) for n, shown in enumerate(cited, 1)]
+
+
 def _answer_citations(
     prepared: PreparedAnswer, answer: str, cited: Sequence[int]
 ) -> list[Citation]:
-    """The cited sources, each highlighting what the answer took from it: the sentences an
-    extractive answer quoted, or those that best support the answer's sentences that
-    carry its marker."""
-    by_number = {
-        c.n: (c, passage) for c, passage in zip(prepared.citations, prepared.passages, strict=True)
+    """The cited sources as numbered in the answer, each highlighting what the answer took
+    from it: the sentences an extractive answer quoted, or those that best support the
+    answer's sentences that carry its marker."""
+    passages = {
+        c.n: passage for c, passage in zip(prepared.citations, prepared.passages, strict=True)
     }
     statements = [answer[start:end] for start, end in sentence_spans(answer)]
     citations = []
-    for n in cited:
-        if n not in by_number:
-            continue
-        citation, passage = by_number[n]
+    for citation, shown in zip(_cited_sources(prepared, cited), cited, strict=True):
+        n, passage = citation.n, passages[shown]
         if prepared.quotes:
-            location = cite(passage, [(q.start, q.end) for q in prepared.quotes if q.n == n])
+            location = cite(passage, [(q.start, q.end) for q in prepared.quotes if q.n == shown])
         else:
             location = cite_for_statements(passage, [s for s in statements if n in _markers(s)])
         if location.highlights:
@@ -374,6 +379,23 @@ async def _store_answer(
     return False  # reached only if the shielded scope itself had been cancelled
 
 
+def _sources_event(prepared: PreparedAnswer, cited: Sequence[int] | None) -> bytes:
+    """The sources the answer's markers point to: all those shown to the model (``cited`` is
+    None) before it cites any, then, each time it cites a new one, those it has cited so far
+    as numbered in its text; each event replaces the previous one (same id)."""
+    sources = prepared.citations if cited is None else _cited_sources(prepared, cited)
+    return stream.data(
+        "sources",
+        {
+            "sources": [c.model_dump(mode="json") for c in sources],
+            "search_query": prepared.search_query,
+            "message_id": str(prepared.answer_id),
+            "user_message_id": str(prepared.user_message_id),
+        },
+        part_id="sources",
+    )
+
+
 async def _save_progress(
     sessionmaker: async_sessionmaker[AsyncSession],
     prepared: PreparedAnswer,
@@ -432,16 +454,8 @@ async def stream_answer(
     )
     try:
         yield stream.start(str(prepared.answer_id))
-        sources = [c.model_dump(mode="json") for c in prepared.citations]
-        yield stream.data(
-            "sources",
-            {
-                "sources": sources,
-                "search_query": prepared.search_query,
-                "message_id": str(prepared.answer_id),
-                "user_message_id": str(prepared.user_message_id),
-            },
-        )
+        yield _sources_event(prepared, None)
+        announced = 0
         yield stream.text_start()
         if not prepared.passages:
             deltas: AsyncIterator[str] = _single(NOTHING_FOUND)
@@ -455,6 +469,9 @@ async def stream_answer(
                 if cleaned:
                     budget -= len(cleaned)
                     text_parts.append(cleaned)
+                    if len(citation_filter.cited) > announced:
+                        announced = len(citation_filter.cited)
+                        yield _sources_event(prepared, citation_filter.cited)
                     yield stream.text_delta(cleaned)
                 if budget <= 0 or stopped.is_set():
                     break  # closes the upstream stream
@@ -462,6 +479,8 @@ async def stream_answer(
         tail = citation_filter.flush()[: max(budget, 0)]
         if tail:
             text_parts.append(tail)
+            if len(citation_filter.cited) > announced:
+                yield _sources_event(prepared, citation_filter.cited)
             yield stream.text_delta(tail)
         yield stream.text_end()
         finished = not stopped_early

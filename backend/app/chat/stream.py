@@ -23,8 +23,11 @@ def start(message_id: str) -> bytes:
     return event({"type": "start", "messageId": message_id})
 
 
-def data(name: str, value: dict[str, Any]) -> bytes:
-    return event({"type": f"data-{name}", "data": value})
+def data(name: str, value: dict[str, Any], *, part_id: str | None = None) -> bytes:
+    """A data part; a later one with the same ``part_id`` replaces it in the client's message."""
+    if part_id is None:
+        return event({"type": f"data-{name}", "data": value})
+    return event({"type": f"data-{name}", "id": part_id, "data": value})
 
 
 def text_start() -> bytes:

@@ -1,4 +1,5 @@
-"""Citation-marker filtering, whole-text and streamed (any split gives the same result)."""
+"""Citation-marker filtering and numbering, whole-text and streamed (any split gives the same
+result)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.ai.citations import CitationFilter, strip_invalid_markers
+from app.ai.citations import CitationFilter, clean_markers
 
 VALID = {1, 2, 3}
 
@@ -20,25 +21,30 @@ VALID = {1, 2, 3}
         ("Water boils at 100 °C [7].", "Water boils at 100 °C.", []),
         ("A [1, 2] and B [2,3].", "A [1, 2] and B [2,3].", [1, 2, 3]),
         ("A [1, 9].", "A [1].", [1]),
-        ("A [9, 2, 8].", "A [2].", [2]),
+        ("A [9, 2, 8].", "A [1].", [2]),
         ("A [8, 9].", "A.", []),
         ("A [1][9].", "A [1].", [1]),
         ("A [9][1].", "A [1].", [1]),
         ("A [9] [1].", "A [1].", [1]),
         ("A [9][8] and B.", "A and B.", []),
         ("A [1, 1, 2].", "A [1, 2].", [1, 2]),
-        ("B [2] then A [1] then B [2].", "B [2] then A [1] then B [2].", [2, 1]),
+        ("B [2] then A [1] then B [2].", "B [1] then A [2] then B [1].", [2, 1]),
+        # numbered as cited: the sources shown as 1 and 3 become 1 and 2
+        ("A [1]. B [3]. C [3][1].", "A [1]. B [2]. C [2][1].", [1, 3]),
+        ("A [3, 1] and [ 2 ].", "A [1, 2] and [ 3 ].", [3, 1, 2]),
+        ("A [3, 9, 1].", "A [1, 2].", [3, 1]),
         # not markers: left alone
         ("See [Smith 2019] and x[i] and [a].", "See [Smith 2019] and x[i] and [a].", []),
         ("Unclosed [12", "Unclosed [12", []),
         ("Array [ 1 ] ok", "Array [ 1 ] ok", [1]),
+        ("Array [ 2 ] ok", "Array [ 1 ] ok", [2]),
         ("Two spaces  [9] here", "Two spaces  here", []),
         ("[9] at start", " at start", []),
         ("", "", []),
     ],
 )
-def test_strip_invalid_markers(text: str, expected: str, cited: list[int]) -> None:
-    assert strip_invalid_markers(text, VALID) == (expected, cited)
+def test_clean_markers(text: str, expected: str, cited: list[int]) -> None:
+    assert clean_markers(text, VALID) == (expected, cited)
 
 
 def _stream(text: str, cuts: list[int], valid: set[int]) -> tuple[str, list[int]]:
@@ -85,11 +91,14 @@ def test_any_split_equals_whole_text(parts: list[str], valid: set[int], seed: in
     text = "".join(parts)
     rng = random.Random(seed)
     cuts = rng.sample(range(len(text) + 1), k=min(len(text) + 1, rng.randint(0, 12)))
-    assert _stream(text, cuts, valid) == strip_invalid_markers(text, valid)
+    assert _stream(text, cuts, valid) == clean_markers(text, valid)
 
 
 def test_every_single_character_split() -> None:
     text = "Answer [1] and [7], also [2, 9][8] end [3"
-    whole = strip_invalid_markers(text, {1, 2})
+    whole = clean_markers(text, {1, 2})
     assert whole == ("Answer [1] and, also [2] end [3", [1, 2])
+    text = "Answer [2] and [7], also [2, 1][8] end [3"
+    whole = clean_markers(text, {1, 2})
+    assert whole == ("Answer [1] and, also [1, 2] end [3", [2, 1])
     assert _stream(text, list(range(len(text))), {1, 2}) == whole

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
+from markdown_it import MarkdownIt
 
-from app.ai.citations import strip_invalid_markers
+from app.ai.citations import clean_markers
 from app.ai.extractive import (
     NO_ANSWER_TEXT,
     ExtractiveAnswer,
     NumberedText,
+    _markdown_literal,
     extractive_answer,
 )
 from app.ai.sentences import sentence_text, split_sentences
@@ -102,10 +106,12 @@ def test_answer_is_verbatim_cited_and_relevant_first() -> None:
     for sentence, n in lines:
         assert sentence in by_n[n]  # copied verbatim from the passage it cites
     assert all(n != 7 for _, n in lines)  # the Eiffel Tower is irrelevant
-    # Markers are valid for the citation checker.
-    cleaned, cited = strip_invalid_markers(answer.text, {p.n for p in PASSAGES})
-    assert cleaned == answer.text
+    # Markers are valid for the citation checker, which only renumbers them as cited.
+    cleaned, cited = clean_markers(answer.text, {p.n for p in PASSAGES})
+    assert cited == list(dict.fromkeys(n for _, n in lines))
     assert cited[0] == 2
+    shown_as = {n: i for i, n in enumerate(cited, start=1)}
+    assert cleaned == re.sub(r"\[(\d+)\]", lambda m: f"[{shown_as[int(m[1])]}]", answer.text)
 
 
 def test_no_near_duplicates() -> None:
@@ -172,3 +178,27 @@ def test_no_usable_passages() -> None:
     answer = extractive_answer("Anything?", [NumberedText(1, "Page 3", 0.1)], embed=None)
     assert answer == ExtractiveAnswer(NO_ANSWER_TEXT, ())
     assert extractive_answer("Anything?", [], embed=None).text == NO_ANSWER_TEXT
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "+",
+        "+ +",
+        "+ Growth was strong in the north.",
+        "+5 % more than last year.",
+        "- Costs fell.",
+        "* Starred note.",
+        "1) The first step.",
+        "12. The twelfth rule.",
+        "> A quoted line.",
+        ">A quoted line.",
+        "# Not a heading.",
+        "Rates_a*b in `code` and a \\ backslash.",
+    ],
+)
+def test_a_quoted_sentence_renders_as_itself(sentence: str) -> None:
+    """A sentence that starts like a bullet, a numbered item, a quote or a heading stays text
+    (a "+" alone or "+ +" was an empty bullet)."""
+    rendered = MarkdownIt("commonmark").render(f"{_markdown_literal(sentence)} [1]")
+    assert rendered == f"<p>{html.escape(sentence, quote=False)} [1]</p>\n"

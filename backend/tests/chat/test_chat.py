@@ -425,3 +425,60 @@ async def test_answer_over_real_pdfs_cites_right_document_and_page(
     assert first_cited["filename"] == filename
     assert first_cited["page_start"] <= page <= first_cited["page_end"]
     assert f"[{first_cited['n']}]" in answer_text(events)
+
+
+LANTERN_NOTES = {
+    "red.txt": b"Red lanterns hang on the north gate of the harbour every night.",
+    "blue.txt": b"Blue lanterns hang on the south gate of the harbour every night.",
+    "green.txt": b"Green lanterns hang on the east gate of the harbour every night.",
+}
+
+
+async def test_sources_are_numbered_in_the_order_the_answer_cites_them(
+    llm_client: httpx.AsyncClient, fake_llm: FakeOpenAI
+) -> None:
+    """The model cites the 3rd and the 1st source shown to it: the reader sees [1] and [2],
+    and every number leads to the passage the model cited, while streaming and stored."""
+    headers = await register(llm_client)
+    note_of: dict[str, str] = {}
+    for name, text in LANTERN_NOTES.items():
+        doc = (await upload(llm_client, headers, (name, text, "text/plain"))).json()[0]
+        assert (await wait_until_settled(llm_client, headers, doc["id"]))["status"] == "ready"
+        note_of[doc["id"]] = text.decode()
+    chat_id = await new_chat(llm_client, headers)
+    fake_llm.push(ok("Green at the east [3]. Red at the north [1, 3]. Again [3].", chunk_size=5))
+    _, events = await ask(llm_client, headers, chat_id, "Which lanterns hang on the harbour gates?")
+
+    shown = {s["n"]: s["document_id"] for s in by_type(events, "data-sources")["data"]["sources"]}
+    assert len(shown) == 3  # the model was shown all three notes, numbered 1 to 3
+    text = answer_text(events)
+    assert text == "Green at the east [1]. Red at the north [2, 1]. Again [1]."
+    # As the client reads the stream: each data-sources part replaces the previous one (same
+    # id), and a marker always arrives after the part that numbers its source.
+    current: dict[int, str] = {}
+    streamed = ""
+    for event in events:
+        if isinstance(event, str):
+            continue
+        if event["type"] == "data-sources":
+            assert event["id"] == "sources"
+            current = {s["n"]: s["document_id"] for s in event["data"]["sources"]}
+        elif event["type"] == "text-delta":
+            streamed += event["delta"]
+            if "[1]" in streamed or "[1," in streamed:
+                assert current[1] == shown[3]
+            if "[2" in streamed:
+                assert current[2] == shown[1]
+    assert current == {1: shown[3], 2: shown[1]}
+    final = by_type(events, "data-citations")["data"]["citations"]
+    assert [(c["n"], c["document_id"]) for c in final] == [(1, shown[3]), (2, shown[1])]
+    for citation in final:
+        assert citation["snippet"] == note_of[citation["document_id"]]
+
+    stored = (await llm_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).json()
+    answer = stored["messages"][-1]
+    assert answer["content"] == text
+    assert [(c["n"], c["document_id"]) for c in answer["citations"]] == [
+        (1, shown[3]),
+        (2, shown[1]),
+    ]

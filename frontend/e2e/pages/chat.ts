@@ -15,6 +15,10 @@ export class ChatPage {
   readonly backToConversationButton: Locator;
   readonly deleteDialog: Locator;
   readonly sourcePanel: ViewerPane;
+  readonly sourceHeading: Locator;
+  readonly closeSourceButton: Locator;
+  readonly scopeButton: Locator;
+  readonly accountButton: Locator;
 
   constructor(readonly page: Page) {
     this.question = page.getByLabel("Your question");
@@ -29,6 +33,10 @@ export class ChatPage {
     this.backToConversationButton = page.getByRole("button", { name: "Back to the conversation" });
     this.deleteDialog = page.getByRole("dialog", { name: "Delete this conversation?" });
     this.sourcePanel = new ViewerPane(page.getByTestId("source-panel"));
+    this.sourceHeading = this.sourcePanel.root.getByRole("heading", { level: 2, name: /^Source \d+$/ });
+    this.closeSourceButton = this.sourcePanel.root.getByRole("button", { name: "Close source panel" });
+    this.scopeButton = page.getByTestId("scope-button");
+    this.accountButton = page.getByRole("button", { name: /Account menu/ });
   }
 
   async open(): Promise<void> {
@@ -101,5 +109,9 @@ export class ChatPage {
 
   deleteButton(title: string): Locator {
     return this.conversations.getByRole("button", { name: `Delete ${title}` });
+  }
+
+  renameButton(title: string): Locator {
+    return this.conversations.getByRole("button", { name: `Rename ${title}` });
   }
 }

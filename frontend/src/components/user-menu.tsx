@@ -13,7 +13,7 @@ function initialsOf(user: User): string {
   return letters.toUpperCase();
 }
 
-/** Account button with a small disclosure menu (name, email, sign out). */
+/** Account button with a small disclosure menu (name, email, sign out); Escape closes it and returns to the button. */
 export function UserMenu({ user }: { user: User }) {
   const { signOut } = useAuth();
   const router = useRouter();
@@ -21,20 +21,25 @@ export function UserMenu({ user }: { user: User }) {
   const [signingOut, setSigningOut] = useState(false);
   const menuId = useId();
   const containerRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (!open) return;
     const onPointerDown = (event: PointerEvent) => {
       if (!containerRef.current?.contains(event.target as Node)) setOpen(false);
     };
+    // In the capture phase, before the page's own Escape handlers, which then leave it alone.
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key === "Escape") setOpen(false);
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      setOpen(false);
+      buttonRef.current?.focus();
     };
     document.addEventListener("pointerdown", onPointerDown);
-    document.addEventListener("keydown", onKeyDown);
+    document.addEventListener("keydown", onKeyDown, { capture: true });
     return () => {
       document.removeEventListener("pointerdown", onPointerDown);
-      document.removeEventListener("keydown", onKeyDown);
+      document.removeEventListener("keydown", onKeyDown, { capture: true });
     };
   }, [open]);
 
@@ -50,6 +55,7 @@ export function UserMenu({ user }: { user: User }) {
   return (
     <div ref={containerRef} className="relative">
       <button
+        ref={buttonRef}
         type="button"
         className="flex items-center gap-2 rounded-full py-1 pl-1 pr-2 text-sm text-slate-800 hover:bg-slate-100"
         aria-expanded={open}

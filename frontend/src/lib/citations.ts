@@ -1,23 +1,37 @@
 import type { Element, ElementContent, Root, RootContent, Text } from "hast";
 
-/** `[n]` markers as the API writes them in answers. */
-const MARKER = /\[(\d{1,3})\]/g;
+/** Markers as the API writes them in answers: `[n]`, or a group `[n, m]` (spaces allowed inside). */
+const MARKER = /\[ *(\d{1,3}(?: *, *\d{1,3})*) *\]/g;
+
+function numbersOf(group: string): number[] {
+  return group.split(",").map((n) => Number(n.trim()));
+}
+
+/** The source numbers an answer's markers cite, in the order they first appear. */
+export function citedNumbers(text: string): number[] {
+  const numbers = new Set<number>();
+  for (const match of text.matchAll(MARKER)) for (const n of numbersOf(match[1] ?? "")) numbers.add(n);
+  return [...numbers];
+}
 
 /** Tags whose text must stay literal (code samples, existing links). */
 const SKIP_INSIDE = new Set(["code", "pre", "a", "button"]);
 
 export const CITATION_PROPERTY = "dataCitation";
 
-/** Splits a text into plain strings and citation numbers, keeping unknown markers as text. */
+/**
+ * Splits a text into plain strings and citation numbers (a group `[1, 2]` gives 1 and 2),
+ * keeping markers with an unknown number as text.
+ */
 export function splitCitationMarkers(text: string, known: ReadonlySet<number>): (string | number)[] {
   const pieces: (string | number)[] = [];
   let last = 0;
   for (const match of text.matchAll(MARKER)) {
-    const n = Number(match[1]);
-    if (!known.has(n)) continue;
+    const numbers = numbersOf(match[1] ?? "");
+    if (!numbers.every((n) => known.has(n))) continue;
     const start = match.index;
     if (start > last) pieces.push(text.slice(last, start));
-    pieces.push(n);
+    pieces.push(...numbers);
     last = start + match[0].length;
   }
   if (last < text.length) pieces.push(text.slice(last));

@@ -1,4 +1,4 @@
-import { screen } from "@testing-library/react";
+import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiError, fakeApi, json, renderWithQueries } from "@/test/fake-api";
@@ -67,5 +67,37 @@ describe("RegisterForm with an invite link", () => {
     await fillAndSend();
     expect(await screen.findByRole("alert")).toHaveTextContent("Registration needs an invite link.");
     expect(api.calls[0]?.body).not.toHaveProperty("invite_token");
+  });
+
+  it("an address that has an account already gets a Sign in link", async () => {
+    fakeApi({
+      "POST /api/v1/auth/register": () => apiError(409, "conflict", "An account with this email already exists."),
+    });
+    renderWithQueries(
+      <AuthProvider>
+        <RegisterForm />
+      </AuthProvider>,
+    );
+    await fillAndSend();
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("An account with this email already exists. Sign in with it, or use another address.");
+    expect(within(alert).getByRole("link", { name: "Sign in" })).toHaveAttribute("href", expect.stringMatching(/^\/login\/?$/));
+  });
+});
+
+describe("RegisterForm password", () => {
+  it("says once how long a password must be, and then only that it is too short", async () => {
+    const user = userEvent.setup();
+    renderWithQueries(
+      <AuthProvider>
+        <RegisterForm />
+      </AuthProvider>,
+    );
+    const password = screen.getByLabelText("Password", { exact: true });
+    expect(password).toHaveAccessibleDescription("At least 10 characters.");
+    await user.type(password, "short");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    await vi.waitFor(() => expect(password).toHaveAttribute("aria-invalid", "true"));
+    expect(password).toHaveAccessibleDescription("At least 10 characters. This password is too short.");
   });
 });

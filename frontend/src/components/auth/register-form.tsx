@@ -1,13 +1,14 @@
 "use client";
 
 import { zodResolver } from "@hookform/resolvers/zod";
+import Link from "next/link";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { z } from "zod";
 import { ErrorAlert } from "@/components/ui/alert";
 import { TextField } from "@/components/ui/text-field";
-import { errorMessage } from "@/lib/api";
-import { MIN_PASSWORD_LENGTH } from "@/lib/passwords";
+import { ApiError, errorMessage } from "@/lib/api";
+import { MIN_PASSWORD_LENGTH, PASSWORD_HINT, PASSWORD_TOO_SHORT } from "@/lib/passwords";
 import { useAuth } from "./auth-provider";
 
 
@@ -15,7 +16,7 @@ const registerSchema = z
   .object({
     full_name: z.string().trim().min(1, "Enter your name.").max(200, "That name is too long."),
     email: z.email("Enter a valid email address."),
-    password: z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`),
+    password: z.string().min(MIN_PASSWORD_LENGTH, PASSWORD_TOO_SHORT),
     confirm: z.string(),
   })
   .refine((values) => values.password === values.confirm, { path: ["confirm"], message: "The passwords do not match." });
@@ -31,6 +32,7 @@ function inviteTokenFromLocation(): string | null {
 export function RegisterForm() {
   const { register: createAccount } = useAuth();
   const [serverError, setServerError] = useState<string | null>(null);
+  const [accountExists, setAccountExists] = useState(false);
   const [inviteToken] = useState(inviteTokenFromLocation);
   const {
     register,
@@ -43,11 +45,13 @@ export function RegisterForm() {
 
   const onSubmit = handleSubmit(async ({ full_name, email, password }) => {
     setServerError(null);
+    setAccountExists(false);
     try {
       // Signed in right away; the page's <RedirectIfSignedIn> opens the library.
       await createAccount({ full_name, email, password, ...(inviteToken ? { invite_token: inviteToken } : {}) });
     } catch (error) {
       setServerError(errorMessage(error));
+      setAccountExists(error instanceof ApiError && error.status === 409);
     }
   });
 
@@ -58,7 +62,20 @@ export function RegisterForm() {
           You were invited: create your account below.
         </p>
       ) : null}
-      {serverError ? <ErrorAlert>{serverError}</ErrorAlert> : null}
+      {serverError ? (
+        <ErrorAlert>
+          {serverError}
+          {accountExists ? (
+            <>
+              {" "}
+              <Link href="/login/" className="font-medium underline">
+                Sign in
+              </Link>{" "}
+              with it, or use another address.
+            </>
+          ) : null}
+        </ErrorAlert>
+      ) : null}
       <TextField
         id="register-name"
         label="Full name"
@@ -79,7 +96,7 @@ export function RegisterForm() {
         label="Password"
         type="password"
         autoComplete="new-password"
-        hint={`At least ${MIN_PASSWORD_LENGTH} characters.`}
+        hint={PASSWORD_HINT}
         error={errors.password?.message}
         {...register("password")}
       />

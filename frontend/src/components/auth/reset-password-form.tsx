@@ -10,7 +10,7 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import { authApi } from "@/lib/api/endpoints";
-import { newPasswordSchema } from "@/lib/passwords";
+import { PASSWORD_HINT, newPasswordSchema } from "@/lib/passwords";
 
 type ResetValues = z.infer<typeof newPasswordSchema>;
 
@@ -65,7 +65,15 @@ export function ResetPasswordForm() {
           {serverError} <Link href="/forgot-password/" className="underline">Ask for a new link</Link>.
         </ErrorAlert>
       ) : null}
-      <TextField id="reset-password" label="New password" type="password" autoComplete="new-password" error={errors.password?.message} {...register("password")} />
+      <TextField
+        id="reset-password"
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        hint={PASSWORD_HINT}
+        error={errors.password?.message}
+        {...register("password")}
+      />
       <TextField id="reset-confirm" label="Repeat the new password" type="password" autoComplete="new-password" error={errors.confirm?.message} {...register("confirm")} />
       <button type="submit" className="btn-primary w-full" disabled={isSubmitting}>
         {isSubmitting ? "Saving…" : "Set new password"}

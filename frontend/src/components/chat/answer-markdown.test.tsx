@@ -120,3 +120,45 @@ describe("AnswerMarkdown sanitisation", () => {
     expect(container.querySelectorAll("ol li")).toHaveLength(2);
   });
 });
+
+describe("AnswerMarkdown lines that start with +", () => {
+  it("draws no empty bullets for a line that is only + (or + +), keeping the rest", () => {
+    const { container } = render(
+      <AnswerMarkdown text={"Growth this year [1].\n\n+ +\n\n+\n\nCosts fell [2]."} sources={[citation(1), citation(2)]} onCite={() => {}} />,
+    );
+    expect(container.querySelectorAll("li")).toHaveLength(0);
+    expect(container.querySelectorAll("ul")).toHaveLength(0);
+    expect([...container.querySelectorAll("p")].map((paragraph) => paragraph.textContent)).toEqual(["Growth this year 1.", "Costs fell 2."]);
+  });
+
+  it("keeps bullets that have text, and an escaped + as text", () => {
+    const { container } = render(
+      <AnswerMarkdown text={"+ North grew [1].\n+ +\n\n\\+ 20 % more [2]."} sources={[citation(1), citation(2)]} onCite={() => {}} />,
+    );
+    expect([...container.querySelectorAll("li")].map((item) => item.textContent)).toEqual(["North grew 1."]);
+    expect(container.querySelector("p")?.textContent).toBe("+ 20 % more 2.");
+  });
+});
+
+describe("AnswerMarkdown citation groups", () => {
+  it("renders a group [1, 2] as one button per source", () => {
+    const onCite = vi.fn();
+    render(<AnswerMarkdown text="Both say so [1, 2]." sources={[citation(1), citation(2)]} onCite={onCite} />);
+    fireEvent.click(screen.getByRole("button", { name: "Source 2: file-2.pdf, page 2" }));
+    expect(onCite).toHaveBeenCalledWith(expect.objectContaining({ n: 2 }));
+    expect(screen.getAllByRole("button")).toHaveLength(2);
+  });
+});
+
+
+describe("AnswerMarkdown focus", () => {
+  it("keeps a focused marker (the same element) while the answer grows and re-renders", () => {
+    const onCite = vi.fn();
+    const { rerender } = render(<AnswerMarkdown text="The crazy ones [1]." sources={[citation(1)]} onCite={onCite} />);
+    const marker = screen.getByRole("button", { name: /Source 1/ });
+    marker.focus();
+    rerender(<AnswerMarkdown text="The crazy ones [1]. The misfits" sources={[citation(1)]} onCite={onCite} />);
+    expect(screen.getByRole("button", { name: /Source 1/ })).toBe(marker);
+    expect(marker).toHaveFocus();
+  });
+});

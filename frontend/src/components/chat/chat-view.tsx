@@ -42,6 +42,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
   const [activeCitation, setActiveCitation] = useState<Citation | null>(null);
   const [answeredHere, setAnsweredHere] = useState(false);
   const endRef = useRef<HTMLDivElement>(null);
+  const composerRef = useRef<HTMLTextAreaElement>(null);
 
   const [actionError, setActionError] = useState<string | null>(null);
   // The conversation as the API shows it (stored ids, versions, statuses) replaces the one
@@ -126,20 +127,27 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
     },
     [clearError, sendMessage],
   );
+  // The answer a Regenerate replaces goes away with its button: the new one's button gets the focus.
+  const [focusRegenerate, setFocusRegenerate] = useState(false);
   const ask = (text: string, replaces?: string) => {
     setActionError(null);
+    setFocusRegenerate(false);
     send(text, scope, replaces);
   };
   const regenerateAnswer = (messageId: string) => {
     clearError();
     setActionError(null);
+    setFocusRegenerate(true);
     void regenerate({ messageId });
   };
 
-  // A question typed on the start screen, before this chat existed.
+  // A question typed on the start screen, before this chat existed; the focus stays in the
+  // question box (the start screen's box it was in is gone).
   useEffect(() => {
     const pending = takePendingQuestion(chat.id);
-    if (pending) send(pending.text, pending.scope);
+    if (!pending) return;
+    send(pending.text, pending.scope);
+    composerRef.current?.focus();
   }, [chat.id, send]);
 
   // Follow the answer as it grows.
@@ -182,6 +190,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
                   onCite={setActiveCitation}
                   onSelectVersion={selectVersion}
                   onRegenerate={message.role === "assistant" ? () => regenerateAnswer(message.id) : undefined}
+                  focusRegenerate={focusRegenerate && index === messages.length - 1}
                   onEdit={message.role === "user" ? (text) => ask(text, message.id) : undefined}
                 />
               ))}
@@ -199,7 +208,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
             </p>
             {error && lastMessage?.metadata?.status !== "failed" ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
             {actionError ? <ErrorAlert>{actionError}</ErrorAlert> : null}
-            <Composer onSend={(text) => ask(text)} onStop={stopAnswer} busy={busy} />
+            <Composer ref={composerRef} onSend={(text) => ask(text)} onStop={stopAnswer} busy={busy} />
             <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
           </div>
         </div>

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type FormEvent, type KeyboardEvent } from "react";
+import { useState, type FormEvent, type KeyboardEvent, type Ref } from "react";
 
 type ComposerProps = {
   onSend: (text: string) => void;
@@ -8,10 +8,18 @@ type ComposerProps = {
   busy: boolean;
   disabled?: boolean;
   placeholder?: string;
+  ref?: Ref<HTMLTextAreaElement>;
 };
 
 /** Question box: Enter sends, Shift+Enter adds a line; Stop while an answer streams. */
-export function Composer({ onSend, onStop, busy, disabled = false, placeholder = "Ask a question about your documents…" }: ComposerProps) {
+export function Composer({
+  onSend,
+  onStop,
+  busy,
+  disabled = false,
+  placeholder = "Ask a question about your documents…",
+  ref,
+}: ComposerProps) {
   const [text, setText] = useState("");
   const canSend = text.trim().length > 0 && !busy && !disabled;
 
@@ -35,6 +43,7 @@ export function Composer({ onSend, onStop, busy, disabled = false, placeholder =
         Your question
       </label>
       <textarea
+        ref={ref}
         id="composer-input"
         rows={2}
         value={text}

@@ -61,6 +61,8 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
   const chats = useChats();
   const deleteChat = useDeleteChat();
   const [renamingId, setRenamingId] = useState<string | null>(null);
+  // The Rename button the focus returns to once its form closes (Save, Cancel or Escape).
+  const [renamedId, setRenamedId] = useState<string | null>(null);
   const [pendingDelete, setPendingDelete] = useState<Chat | null>(null);
   const newChatButton = useRef<HTMLButtonElement>(null);
 
@@ -92,7 +94,13 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
               if (renamingId === chat.id) {
                 return (
                   <li key={chat.id}>
-                    <RenameForm chat={chat} onDone={() => setRenamingId(null)} />
+                    <RenameForm
+                      chat={chat}
+                      onDone={() => {
+                        setRenamingId(null);
+                        setRenamedId(chat.id);
+                      }}
+                    />
                   </li>
                 );
               }
@@ -107,7 +115,12 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
                   >
                     {title}
                   </Link>
-                  <button type="button" className="btn-ghost px-1.5 text-xs" onClick={() => setRenamingId(chat.id)}>
+                  <button
+                    type="button"
+                    className="btn-ghost px-1.5 text-xs"
+                    onClick={() => setRenamingId(chat.id)}
+                    autoFocus={renamedId === chat.id}
+                  >
                     Rename<span className="sr-only"> {title}</span>
                   </button>
                   <button type="button" className="btn-ghost px-1.5 text-xs" onClick={() => setPendingDelete(chat)}>

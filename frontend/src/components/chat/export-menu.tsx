@@ -30,18 +30,20 @@ export function ExportMenu({ chatId }: { chatId: string }) {
   // Escape closes the menu (focus back on its button), and so does a click elsewhere.
   useEffect(() => {
     if (!open) return;
+    // In the capture phase, handled: the Escape does not also close an open source panel.
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== "Escape") return;
+      event.preventDefault();
       setOpen(false);
       buttonRef.current?.focus();
     };
     const onPointer = (event: PointerEvent) => {
       if (!rootRef.current?.contains(event.target as Node)) setOpen(false);
     };
-    document.addEventListener("keydown", onKey);
+    document.addEventListener("keydown", onKey, { capture: true });
     document.addEventListener("pointerdown", onPointer);
     return () => {
-      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("keydown", onKey, { capture: true });
       document.removeEventListener("pointerdown", onPointer);
     };
   }, [open]);

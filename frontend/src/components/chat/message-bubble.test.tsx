@@ -107,4 +107,21 @@ describe("MessageBubble", () => {
     expect(onEdit).toHaveBeenCalledWith("Who are the crazy ones?");
     expect(screen.queryByLabelText("Edit your question")).toBeNull();
   });
+
+  it("gives the focus to Regenerate of the version that replaced the one regenerated, once it is written", () => {
+    const message = toChatMessage(stored({ id: "a3", version: 3 }));
+    const { rerender } = render(
+      <ol>
+        <MessageBubble message={message} streaming busy onCite={vi.fn()} onRegenerate={vi.fn()} focusRegenerate />
+      </ol>,
+    );
+    expect(document.body).toHaveFocus();
+    rerender(
+      <ol>
+        <MessageBubble message={message} streaming={false} onCite={vi.fn()} onRegenerate={vi.fn()} focusRegenerate />
+      </ol>,
+    );
+    expect(screen.getByRole("button", { name: "Regenerate" })).toHaveFocus();
+  });
 });
+

@@ -1,6 +1,6 @@
 "use client";
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Citation } from "@/lib/api";
 import { answerWithSources, citedSources, readMessage, type DocChatMessage } from "@/lib/chat/messages";
 import { pageLabel } from "@/lib/format";
@@ -19,10 +19,25 @@ type MessageBubbleProps = {
   onRegenerate?: () => void;
   /** User: send an edited question as a new version of this one. */
   onEdit?: (text: string) => void;
+  /** Assistant: a new version that replaced the one whose Regenerate had the focus. */
+  focusRegenerate?: boolean;
 };
 
-export function MessageBubble({ message, streaming, busy = false, onCite, onSelectVersion, onRegenerate, onEdit }: MessageBubbleProps) {
+export function MessageBubble({
+  message,
+  streaming,
+  busy = false,
+  onCite,
+  onSelectVersion,
+  onRegenerate,
+  onEdit,
+  focusRegenerate = false,
+}: MessageBubbleProps) {
   const view = readMessage(message);
+  const regenerateRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (focusRegenerate && !busy) regenerateRef.current?.focus();
+  }, [focusRegenerate, busy]);
   const versions = message.metadata ? (
     <VersionNav
       noun={message.role === "user" ? "question" : "answer"}
@@ -108,7 +123,7 @@ export function MessageBubble({ message, streaming, busy = false, onCite, onSele
             {versions}
             {view.text ? <CopyButton text={answerWithSources(view)} /> : null}
             {onRegenerate && view.status !== "failed" ? (
-              <button type="button" className="btn-ghost px-2 py-1 text-xs" onClick={onRegenerate} disabled={busy}>
+              <button ref={regenerateRef} type="button" className="btn-ghost px-2 py-1 text-xs" onClick={onRegenerate} disabled={busy}>
                 Regenerate
               </button>
             ) : null}

@@ -89,4 +89,29 @@ describe("ScopePicker", () => {
     expect(select).toHaveValue("revoked");
     expect(select).toHaveDisplayValue("A collection no longer available");
   });
+
+  it("closes on Escape, returning the focus to its button, without the Escape reaching the page", async () => {
+    const user = userEvent.setup();
+    serveLibrary();
+    const pageEscape = vi.fn();
+    const onPageKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") pageEscape();
+    };
+    document.addEventListener("keydown", onPageKey);
+    try {
+      renderWithQueries(<Picker initial={ALL_DOCUMENTS} onChange={() => {}} />);
+      const button = screen.getByRole("button", { name: /Search in:/ });
+      await user.click(button);
+      await user.click(screen.getByRole("radio", { name: "Chosen documents" }));
+      expect(screen.getByRole("radio", { name: "Chosen documents" })).toHaveFocus();
+
+      await user.keyboard("{Escape}");
+      expect(screen.queryByRole("group", { name: "What this chat searches" })).toBeNull();
+      expect(button).toHaveAttribute("aria-expanded", "false");
+      expect(button).toHaveFocus();
+      expect(pageEscape).not.toHaveBeenCalled();
+    } finally {
+      document.removeEventListener("keydown", onPageKey);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 "use client";
 
-import { useId, useState } from "react";
+import { useId, useRef, useState, type KeyboardEvent } from "react";
 import { SharedByBadge } from "@/components/sharing/role-badge";
 import { ALL_DOCUMENTS, scopeSummary, type ChatScope } from "@/lib/chat/scope";
 import { useCollections } from "@/hooks/use-collections";
@@ -12,11 +12,15 @@ type ScopePickerProps = {
   disabled?: boolean;
 };
 
-/** What a chat searches: all the documents the user can read, one collection, or chosen documents. */
+/**
+ * What a chat searches: all the documents the user can read, one collection, or chosen
+ * documents. Done or Escape closes the choices and returns to the button.
+ */
 export function ScopePicker({ scope, onChange, disabled = false }: ScopePickerProps) {
   const documents = useDocuments();
   const collections = useCollections();
   const [open, setOpen] = useState(false);
+  const buttonRef = useRef<HTMLButtonElement>(null);
   const panelId = useId();
   const radioName = useId();
   const ready = (documents.data ?? []).filter((doc) => doc.status === "ready");
@@ -30,9 +34,22 @@ export function ScopePicker({ scope, onChange, disabled = false }: ScopePickerPr
     onChange({ kind: "documents", documentIds: next });
   };
 
+  const close = () => {
+    setOpen(false);
+    buttonRef.current?.focus();
+  };
+  // Escape closes the picker only: handled, it no longer closes the source panel beside it.
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key !== "Escape" || !open) return;
+    event.preventDefault();
+    event.stopPropagation();
+    close();
+  };
+
   return (
-    <div className="relative">
+    <div className="relative" onKeyDown={onKeyDown}>
       <button
+        ref={buttonRef}
         type="button"
         className="btn-ghost border border-slate-300"
         aria-expanded={open}
@@ -116,7 +133,7 @@ export function ScopePicker({ scope, onChange, disabled = false }: ScopePickerPr
             </div>
           </div>
           <div className="mt-2 flex justify-end">
-            <button type="button" className="btn-ghost" onClick={() => setOpen(false)}>
+            <button type="button" className="btn-ghost" onClick={close}>
               Done
             </button>
           </div>

@@ -1,9 +1,10 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { DocumentViewer } from "@/components/viewer/document-viewer";
 import type { Citation } from "@/lib/api";
 import { pageLabel, sourceName } from "@/lib/format";
+import { inertOutside } from "@/lib/inert-outside";
 import { citationTarget, viewerHref } from "@/lib/viewer/link";
 
 type SourcePanelProps = {
@@ -31,19 +32,60 @@ function Snippet({ citation }: { citation: Citation }) {
   return <>{pieces}</>;
 }
 
-/** The cited passage and the document itself at the cited page: a side panel on a desktop, full screen on a phone. */
+/** From this width (Tailwind's `lg`) the panel sits beside the chat; below it covers the screen. */
+const SIDE_BY_SIDE = "(min-width: 64rem)";
+
+/** Whether the panel covers the whole screen (phones, narrow windows), following resizes. */
+function useCoversScreen(): boolean {
+  const [covers, setCovers] = useState(() => !window.matchMedia(SIDE_BY_SIDE).matches);
+  useEffect(() => {
+    const query = window.matchMedia(SIDE_BY_SIDE);
+    const update = () => setCovers(!query.matches);
+    query.addEventListener("change", update);
+    return () => query.removeEventListener("change", update);
+  }, []);
+  return covers;
+}
+
+/**
+ * The cited passage and the document itself at the cited page: a side panel on a desktop, a
+ * modal covering the screen on a phone (the page behind it is inert, so Tab stays inside).
+ * Closing it returns the focus to the control that opened it.
+ */
 export function SourcePanel({ citation, onClose }: SourcePanelProps) {
+  const panelRef = useRef<HTMLElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const openerRef = useRef<HTMLElement | null>(null);
+  const coversScreen = useCoversScreen();
   const page = pageLabel(citation);
   const target = citationTarget(citation);
 
+  // Declared before the focus effects: on close, the page is un-inerted before the opener is focused.
   useEffect(() => {
+    if (!coversScreen || !panelRef.current) return;
+    return inertOutside(panelRef.current);
+  }, [coversScreen]);
+
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (focused instanceof HTMLElement && focused !== document.body && !panelRef.current?.contains(focused)) {
+      openerRef.current = focused;
+    }
     headingRef.current?.focus();
   }, [citation]);
 
+  useEffect(
+    () => () => {
+      const opener = openerRef.current;
+      if (opener?.isConnected) opener.focus();
+    },
+    [],
+  );
+
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent) => {
-      if (event.key === "Escape") onClose();
+      // Not an Escape that closed something else first (the scope picker, the account menu).
+      if (event.key === "Escape" && !event.defaultPrevented) onClose();
     };
     document.addEventListener("keydown", onKeyDown);
     return () => document.removeEventListener("keydown", onKeyDown);
@@ -51,6 +93,9 @@ export function SourcePanel({ citation, onClose }: SourcePanelProps) {
 
   return (
     <aside
+      ref={panelRef}
+      role={coversScreen ? "dialog" : undefined}
+      aria-modal={coversScreen || undefined}
       aria-labelledby="source-panel-heading"
       data-testid="source-panel"
       className="fixed inset-x-0 bottom-0 top-14 z-40 flex flex-col border-l border-slate-200 bg-white shadow-xl lg:static lg:z-auto lg:w-[34rem] lg:shrink-0 lg:shadow-none 2xl:w-[48rem]"

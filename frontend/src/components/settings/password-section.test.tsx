@@ -23,7 +23,8 @@ describe("PasswordSection", () => {
   it("checks the new password before asking the API", async () => {
     renderWithQueries(<PasswordSection />);
     await fill("old-password", "short", "short");
-    expect(await screen.findByText("Use at least 10 characters.")).toBeInTheDocument();
+    expect(await screen.findByText("This password is too short.")).toBeInTheDocument();
+    expect(screen.getByLabelText("New password")).toHaveAccessibleDescription("At least 10 characters. This password is too short.");
     await userEvent.clear(screen.getByLabelText("New password"));
     await userEvent.type(screen.getByLabelText("New password"), "long-enough-password");
     await userEvent.click(screen.getByRole("button", { name: "Change password" }));

@@ -9,7 +9,7 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import { accountApi } from "@/lib/api/endpoints";
-import { newPasswordSchema } from "@/lib/passwords";
+import { PASSWORD_HINT, newPasswordSchema } from "@/lib/passwords";
 import { SettingsSection } from "./settings-section";
 import { SESSIONS_QUERY } from "./sessions-section";
 
@@ -51,7 +51,7 @@ export function PasswordSection() {
           </p>
         ) : null}
         <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" error={errors.current?.message} {...register("current")} />
-        <TextField id="password-new" label="New password" type="password" autoComplete="new-password" hint="At least 10 characters." error={errors.password?.message} {...register("password")} />
+        <TextField id="password-new" label="New password" type="password" autoComplete="new-password" hint={PASSWORD_HINT} error={errors.password?.message} {...register("password")} />
         <TextField id="password-confirm" label="Repeat the new password" type="password" autoComplete="new-password" error={errors.confirm?.message} {...register("confirm")} />
         <button type="submit" className="btn-primary" disabled={isSubmitting}>
           {isSubmitting ? "Changing…" : "Change password"}

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useQuery } from "@tanstack/react-query";
+import { queryOptions, useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
 import { Spinner } from "@/components/ui/spinner";
@@ -29,13 +29,18 @@ type DocumentViewerProps = {
   fullViewHref?: string;
 };
 
-/** A document at a page, with the cited sentences marked: PDFs rendered by pdf.js, other formats as DocChat's extracted text. */
-export function DocumentViewer({ target, fullViewHref }: DocumentViewerProps) {
-  const documentQuery = useQuery({
-    queryKey: ["document", target.documentId],
-    queryFn: () => documentsApi.get(target.documentId),
+/** One document's record, shared by the viewer and the page that names its tab after it. */
+export function documentQueryOptions(documentId: string) {
+  return queryOptions({
+    queryKey: ["document", documentId],
+    queryFn: () => documentsApi.get(documentId),
     retry: false,
   });
+}
+
+/** A document at a page, with the cited sentences marked: PDFs rendered by pdf.js, other formats as DocChat's extracted text. */
+export function DocumentViewer({ target, fullViewHref }: DocumentViewerProps) {
+  const documentQuery = useQuery(documentQueryOptions(target.documentId));
   const needsChunk = target.highlights.length === 0 && target.chunkId !== null;
   const chunkQuery = useQuery({
     queryKey: ["chunk", target.documentId, target.chunkId],

@@ -1,10 +1,26 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "next/navigation";
-import { useMemo } from "react";
+import { useEffect, useMemo } from "react";
 import { ErrorAlert } from "@/components/ui/alert";
+import { APP_NAME } from "@/lib/config";
 import { parseViewerParams } from "@/lib/viewer/link";
-import { DocumentViewer } from "./document-viewer";
+import { DocumentViewer, documentQueryOptions } from "./document-viewer";
+
+/** The browser tab shows the document's name (not "Document"), like the original file would. */
+function DocumentTitle({ documentId }: { documentId: string }) {
+  const filename = useQuery(documentQueryOptions(documentId)).data?.filename;
+  useEffect(() => {
+    if (!filename) return;
+    const previous = document.title;
+    document.title = `${filename} · ${APP_NAME}`;
+    return () => {
+      document.title = previous;
+    };
+  }, [filename]);
+  return filename ? <h1 className="sr-only">{filename}</h1> : <h1 className="sr-only">Document viewer</h1>;
+}
 
 /** `/viewer/?document=…&page=…&chunk=…&hl=…`: a cited page on its own, reopened from a link. */
 export function ViewerScreen() {
@@ -19,7 +35,7 @@ export function ViewerScreen() {
   }
   return (
     <div className="flex h-[calc(100dvh-3.5rem)] min-h-0 flex-col">
-      <h1 className="sr-only">Document viewer</h1>
+      <DocumentTitle documentId={target.documentId} />
       <DocumentViewer target={target} />
     </div>
   );

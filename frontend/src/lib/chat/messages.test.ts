@@ -90,4 +90,16 @@ describe("chat messages", () => {
     );
     expect(answerWithSources({ ...view, text: "No markers." })).toBe("No markers.");
   });
+
+  it("lists the sources of a group marker [1, 2] under the answer, numbered as shown", () => {
+    const view = readMessage({
+      id: "m2",
+      role: "assistant",
+      parts: [
+        { type: "text", text: "Both say so [1, 2]. One more [3]." },
+        { type: "data-citations", data: { citations: [source(1), source(2), source(3)], extractive: false, partial: false } },
+      ],
+    });
+    expect(citedSources(view).map((s) => s.n)).toEqual([1, 2, 3]);
+  });
 });

@@ -1,8 +1,13 @@
 import type { UIMessage } from "ai";
 import type { Citation, StoredMessage } from "@/lib/api/types";
+import { citedNumbers } from "@/lib/citations";
 import { pageLabel } from "@/lib/format";
 
-/** Payload of the `data-sources` stream part: every numbered source the answer may cite. */
+/**
+ * Payload of the `data-sources` stream part: the sources the answer's markers point to. It is
+ * sent again (same part id, replacing the previous one) each time the answer cites a new source,
+ * numbered as the text numbers them.
+ */
 export type SourcesData = { sources: Citation[]; search_query?: string; message_id?: string; user_message_id?: string };
 
 /** Payload of the `data-citations` stream part, sent once the answer is complete. */
@@ -103,8 +108,7 @@ export function readMessage(message: DocChatMessage): AnswerView {
 
 /** Only the sources actually cited in the text (for the list under an answer). */
 export function citedSources(view: AnswerView): Citation[] {
-  const used = new Set<number>();
-  for (const match of view.text.matchAll(/\[(\d{1,3})\]/g)) used.add(Number(match[1]));
+  const used = new Set(citedNumbers(view.text));
   return view.sources.filter((source) => used.has(source.n));
 }
 
