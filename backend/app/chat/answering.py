@@ -66,6 +66,7 @@ class PreparedAnswer:
     search_query: str
     history: list[tuple[str, str]]
     passages: list[Passage]
+    model: str | None = None  # the chat's LLM_MODELS id (None: the default answerer)
     citations: list[Citation] = field(default_factory=list)
     quotes: tuple[Quote, ...] = ()  # what an extractive answer quoted
 
@@ -132,7 +133,7 @@ async def prepare_answer(
     history = [(m.role, m.content) for m in history_rows if m.content]
     previous_question = next((m.content for m in reversed(history_rows) if m.role == "user"), None)
     question = body.content.strip()
-    llm = get_llm(settings)
+    llm = get_llm(settings, chat.model)
     search_query = question
     if previous_question and prompting.refers_back(question):
         if llm is not None:
@@ -171,6 +172,7 @@ async def prepare_answer(
         search_query=search_query,
         history=history,
         passages=relevant,
+        model=chat.model,
     )
     prepared.citations = _citations(relevant, search_query)
     return prepared
@@ -266,7 +268,7 @@ async def _store_answer(
 async def stream_answer(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, prepared: PreparedAnswer
 ) -> AsyncIterator[bytes]:
-    llm = get_llm(settings)
+    llm = get_llm(settings, prepared.model)
     extractive = llm is None
     valid = {c.n for c in prepared.citations}
     citation_filter = CitationFilter(valid)
