@@ -89,6 +89,7 @@ class World:
     image_id: str = ""
     chunk_id: int = 0
     owner_chat_id: str = ""
+    owner_answer_id: str = ""
     secrets: list[str] = field(default_factory=list)
     database_url: str = ""
 
@@ -384,6 +385,38 @@ async def list_chats(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", "/chats"), w.owner_chat_id, QUESTION)
 
 
+async def search_chats(w: World, a: Actor) -> Seen:
+    # Words of the owner's answer (from the shared document), not of the question everyone
+    # asked in their own chats: a reader with no access has no answer that holds them.
+    response = await w.call(a, "GET", "/chats", params={"q": "brantwhistle oak drawers"})
+    return Seen(response, w.owner_chat_id, QUESTION)
+
+
+async def pin_owner_chat(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "PATCH", f"/chats/{w.owner_chat_id}", json={"pinned": True})
+    return Seen(response)
+
+
+async def rate_owner_answer(w: World, a: Actor) -> Seen:
+    path = f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/feedback"
+    return Seen(await w.call(a, "PUT", path, json={"rating": 1, "comment": "good"}))
+
+
+async def clear_owner_rating(w: World, a: Actor) -> Seen:
+    path = f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/feedback"
+    await w.as_owner("PUT", path, json={"rating": -1})
+    return Seen(await w.call(a, "DELETE", path))
+
+
+async def list_models(w: World, a: Actor) -> Seen:
+    return Seen(await w.call(a, "GET", "/models"))
+
+
+async def suggested_questions(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "GET", f"/documents/{_document(w)}/suggested-questions")
+    return Seen(response, "Quillomere archive")
+
+
 async def get_owner_chat(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", f"/chats/{w.owner_chat_id}"), w.owner_chat_id)
 
@@ -596,10 +629,26 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             list_chats,
             at_least("owner", 200, below=BLIND, none=BLIND, shows=SHOWS),
         ),
+        Case(
+            "?q= finds the owner's chat",
+            search_chats,
+            at_least("owner", 200, below=BLIND, none=BLIND, shows=SHOWS),
+        ),
+    ],
+    ("PUT", "/chats/{chat_id}/messages/{message_id}/feedback"): [
+        Case("the owner's answer", rate_owner_answer, at_least("owner", 200, below=404)),
+    ],
+    ("DELETE", "/chats/{chat_id}/messages/{message_id}/feedback"): [
+        Case("the owner's answer", clear_owner_rating, at_least("owner", 204, below=404)),
+    ],
+    ("GET", "/models"): [Case("configured models", list_models, everyone(200))],
+    ("GET", "/documents/{document_id}/suggested-questions"): [
+        Case("shared document", suggested_questions, readers()),
     ],
     ("GET", "/chats/{chat_id}"): [Case("the owner's chat", get_owner_chat, OWNER_ONLY_CHAT)],
     ("PATCH", "/chats/{chat_id}"): [
         Case("the owner's chat", rename_owner_chat, at_least("owner", 200, below=404)),
+        Case("pin the owner's chat", pin_owner_chat, at_least("owner", 200, below=404)),
         Case(
             "own chat scoped to the collection",
             scope_own_chat_to_collection,
@@ -784,6 +833,10 @@ async def world(module_database_url: str, tmp_path_factory: pytest.TempPathFacto
             await w.as_owner(
                 "POST", f"/chats/{w.owner_chat_id}/messages", json={"content": QUESTION}
             )
+            detail = (await w.as_owner("GET", f"/chats/{w.owner_chat_id}")).json()
+            w.owner_answer_id = next(
+                m["id"] for m in detail["messages"] if m["role"] == "assistant"
+            )
             w.secrets = [
                 *SHARED_WORDS,
                 SHARED_DOC[0],
@@ -843,6 +896,7 @@ def _with_world_ids(world: World, path: str) -> str:
         member_id=world.target.member_id,
         document_id=world.target.document_id,
         chat_id=world.owner_chat_id,
+        message_id=world.owner_answer_id,
         user_id=world.owner.user_id,
         chunk_id=world.chunk_id,
         number=1,

@@ -523,7 +523,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Chats */
+        /**
+         * List Chats
+         * @description Your chats: pinned first, then by latest activity; with `q`, those that match.
+         */
         get: operations["list_chats_api_v1_chats_get"];
         put?: never;
         /** Create Chat */
@@ -564,6 +567,68 @@ export interface paths {
         put?: never;
         /** Send Message */
         post: operations["send_message_api_v1_chats__chat_id__messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{chat_id}/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rate Answer
+         * @description Rate an answer (1 good, -1 bad) with an optional comment; rating again replaces it.
+         *     The rating keeps the question, the answer and its passages as they are now.
+         */
+        put: operations["rate_answer_api_v1_chats__chat_id__messages__message_id__feedback_put"];
+        post?: never;
+        /** Clear Rating */
+        delete: operations["clear_rating_api_v1_chats__chat_id__messages__message_id__feedback_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The chat models a chat can be answered by (LLM_MODELS), and the default.
+         */
+        get: operations["list_models_api_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/suggested-questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggested Questions
+         * @description Questions to start a chat about a document you can read (none until it is ready).
+         */
+        get: operations["suggested_questions_api_v1_documents__document_id__suggested_questions_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1123,6 +1188,11 @@ export interface components {
              * @description Answer from this collection's documents (null: everything you can read)
              */
             collection_id?: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
         };
         /** ChatDetail */
         ChatDetail: {
@@ -1141,6 +1211,15 @@ export interface components {
              */
             collection_id: string | null;
             /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1152,6 +1231,44 @@ export interface components {
             updated_at: string;
             /** Messages */
             messages: components["schemas"]["MessageOut"][];
+        };
+        /** ChatListItem */
+        ChatListItem: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Document Ids */
+            document_ids: string[] | null;
+            /**
+             * Collection Id
+             * @description Answer from this collection's documents (null: everything you can read)
+             */
+            collection_id: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description With `q`: the best match in the chat, highlighted */
+            snippet?: components["schemas"]["ChatSnippet"] | null;
         };
         /** ChatOut */
         ChatOut: {
@@ -1170,6 +1287,15 @@ export interface components {
              */
             collection_id: string | null;
             /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1179,6 +1305,33 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * ChatSnippet
+         * @description Where a search matched a chat: a stretch of plain text with the matched words as
+         *     character ranges (never markup: render the text, mark the ranges).
+         */
+        ChatSnippet: {
+            /**
+             * Message Id
+             * @description The matching message (null: the title)
+             */
+            message_id: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "title";
+            /** Text */
+            text: string;
+            /**
+             * Highlights
+             * @description [start, end) ranges of `text` (in Unicode code points) that matched
+             */
+            highlights: [
+                number,
+                number
+            ][];
         };
         /** ChatUpdate */
         ChatUpdate: {
@@ -1191,6 +1344,21 @@ export interface components {
              * @description Answer from this collection's documents (null: everything you can read)
              */
             collection_id?: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /**
+             * Pinned
+             * @description Pin the chat to the top of the list
+             */
+            pinned?: boolean | null;
+            /**
+             * Archived
+             * @description Archive the chat: hidden from the list unless archived=true
+             */
+            archived?: boolean | null;
         };
         /**
          * ChunkLocationOut
@@ -1412,6 +1580,32 @@ export interface components {
             /** Token */
             token: string;
         };
+        /** FeedbackIn */
+        FeedbackIn: {
+            /**
+             * Rating
+             * @description 1: a good answer, -1: a bad one
+             * @enum {integer}
+             */
+            rating: 1 | -1;
+            /** Comment */
+            comment?: string | null;
+        };
+        /** FeedbackOut */
+        FeedbackOut: {
+            /**
+             * Rating
+             * @enum {integer}
+             */
+            rating: 1 | -1;
+            /** Comment */
+            comment: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** GroupIn */
         GroupIn: {
             /** Name */
@@ -1607,11 +1801,33 @@ export interface components {
             search_query?: string | null;
             /** Citations */
             citations: components["schemas"]["Citation"][];
+            /** @description Your rating of this answer */
+            feedback?: components["schemas"]["FeedbackOut"] | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ModelOut */
+        ModelOut: {
+            /**
+             * Id
+             * @description What ChatCreate/ChatUpdate `model` takes (null: default)
+             */
+            id: string | null;
+            /** Label */
+            label: string;
+        };
+        /** ModelsOut */
+        ModelsOut: {
+            /** @description What answers a chat without a model of its own */
+            default: components["schemas"]["ModelOut"];
+            /**
+             * Models
+             * @description The models configured in LLM_MODELS
+             */
+            models: components["schemas"]["ModelOut"][];
         };
         /**
          * PageOut
@@ -1887,6 +2103,25 @@ export interface components {
             start: number;
             /** End */
             end: number;
+        };
+        /** SuggestionsOut */
+        SuggestionsOut: {
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /**
+             * Questions
+             * @description Empty until the document is ready
+             */
+            questions: string[];
+            /**
+             * Source
+             * @description headings: made from its headings and opening text; llm: written by the language model; none: the document is not ready yet
+             * @enum {string}
+             */
+            source: "headings" | "llm" | "none";
         };
         /** TokenPair */
         TokenPair: {
@@ -5448,6 +5683,10 @@ export interface operations {
     list_chats_api_v1_chats_get: {
         parameters: {
             query?: {
+                /** @description Search your chats' titles, questions and answers (web search syntax: words, "a phrase", -word, or). Best match first, each with `snippet`. */
+                q?: string | null;
+                /** @description true: only archived chats; false: the others */
+                archived?: boolean;
                 limit?: number;
                 offset?: number;
             };
@@ -5463,7 +5702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChatOut"][];
+                    "application/json": components["schemas"]["ChatListItem"][];
                 };
             };
             /** @description Error */
@@ -6034,6 +6273,352 @@ export interface operations {
             };
             /** @description Error */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    rate_answer_api_v1_chats__chat_id__messages__message_id__feedback_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackOut"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    clear_rating_api_v1_chats__chat_id__messages__message_id__feedback_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    list_models_api_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    suggested_questions_api_v1_documents__document_id__suggested_questions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionsOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
