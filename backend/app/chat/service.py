@@ -217,6 +217,18 @@ async def list_messages(
     return messages
 
 
+def title_of_question(question: str) -> str:
+    """A chat's title from its first question: whole words, with an ellipsis when cut."""
+    text = " ".join(question.split())
+    if len(text) <= TITLE_CHARS:
+        return text
+    cut = text[: TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    if space > TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:!?-") + ELLIPSIS
+
+
 async def recent_history(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ChatMessage]:
@@ -244,9 +256,7 @@ async def add_message(
         **fields,
     )
     # The first question names an untitled chat.
-    title = (
-        (content.strip().replace("\n", " ")[:TITLE_CHARS] or UNTITLED) if role == "user" else None
-    )
+    title = (title_of_question(content) or UNTITLED) if role == "user" else None
     await repository.add_message(session, message, title=title)
     return message
 

@@ -121,6 +121,19 @@ async def test_pin_and_archive(client: httpx.AsyncClient) -> None:
     assert stranger.status_code == 404
 
 
+async def test_a_long_first_question_titles_the_chat_in_whole_words(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await register(client)
+    question = (
+        "What does the quillomere harbour guide say about the ferries to the brantwhistle pier?"
+    )
+    chat_id = await asked(client, alice, question)
+    title = (await client.get(f"{API}/chats/{chat_id}", headers=alice)).json()["title"]
+    assert title == "What does the quillomere harbour guide say about the…"
+    assert question.startswith(title.removesuffix("…"))
+
+
 # --------------------------------------------------------------------------- feedback
 
 

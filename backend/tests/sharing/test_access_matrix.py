@@ -28,7 +28,7 @@ import httpx
 import psycopg
 import pytest
 
-from app.chat.service import TITLE_CHARS
+from app.chat.service import title_of_question
 from app.core.database_url import libpq_url
 from app.core.settings import Settings
 from app.main import create_app
@@ -859,7 +859,7 @@ def _leaks(world: World, seen: Seen) -> list[str]:
     body = seen.response.text
     if seen.echo:
         # The caller's own question, and the chat title made of it, come back to them.
-        for echo in (json.dumps(seen.echo), seen.echo, seen.echo[:TITLE_CHARS]):
+        for echo in (json.dumps(seen.echo), seen.echo, title_of_question(seen.echo)):
             body = body.replace(echo, "")
     lowered = (body + json.dumps(dict(seen.response.headers))).lower()
     return [secret for secret in world.secrets if secret.lower() in lowered]
