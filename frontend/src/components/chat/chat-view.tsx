@@ -14,6 +14,7 @@ import { CHATS_KEY, useChats, useUpdateChat } from "@/hooks/use-chats";
 import { Composer } from "./composer";
 
 import { MessageBubble } from "./message-bubble";
+import { ChatModelPicker } from "./model-picker";
 import { ScopePicker } from "./scope-picker";
 import { SourcePanel } from "./source-panel";
 import { UNTITLED_CHAT } from "./conversation-list";
@@ -120,6 +121,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
             {error ? <ErrorAlert>{errorMessage(error)}</ErrorAlert> : null}
             <Composer onSend={(text) => send(text, scope)} onStop={() => void stop()} busy={busy} />
             <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
+            <ChatModelPicker chat={chat} disabled={busy} />
           </div>
         </div>
       </div>

@@ -4,6 +4,7 @@ import type { Citation } from "@/lib/api";
 import { citedSources, readMessage, type DocChatMessage } from "@/lib/chat/messages";
 import { pageLabel } from "@/lib/format";
 import { AnswerMarkdown } from "./answer-markdown";
+import { FeedbackButtons } from "./feedback-buttons";
 
 type MessageBubbleProps = {
   message: DocChatMessage;
@@ -74,6 +75,7 @@ export function MessageBubble({ message, streaming, onCite }: MessageBubbleProps
             </ul>
           </div>
         ) : null}
+        {!streaming && view.text ? <FeedbackButtons message={message} /> : null}
       </div>
     </li>
   );

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { SharedByBadge } from "@/components/sharing/role-badge";
 import type { SharedDocument } from "@/lib/api/teams-contract";
@@ -88,6 +89,11 @@ export function DocumentRow({ document, onDelete, onRetry, retrying, onRemoveFro
         ) : null}
       </div>
       <div className="flex shrink-0 gap-2">
+        {document.status === "ready" ? (
+          <Link href={`/chat/?document=${encodeURIComponent(document.id)}`} className="btn-secondary" data-testid="ask-about-document">
+            Ask<span className="sr-only"> about {document.filename}</span>
+          </Link>
+        ) : null}
         {document.status === "failed" && owned ? (
           <button type="button" className="btn-secondary" onClick={() => onRetry(document)} disabled={retrying}>
             {retrying ? "Retrying…" : "Retry"}
