@@ -20,7 +20,8 @@ HEADLINE_OPTIONS = (
 def search_chats() -> TextClause:
     """Chats of :user_id whose title or a message matches :q (websearch syntax: words,
     "a phrase", -excluded, or), best match first, each with a highlighted headline of its
-    best-matching text; only archived chats with :archived, only the others without. Uses
+    best-matching text (a message before the title, which usually repeats the first
+    question; the title only when no message matches); only archived chats with :archived, only the others without. Uses
     the GIN indexes on to_tsvector('english', content | title)."""
     return text(
         """
@@ -32,7 +33,7 @@ hits AS (
     WHERE m.user_id = :user_id AND to_tsvector('english', m.content) @@ query.tsq
     UNION ALL
     SELECT c.id, NULL, 'title', c.title,
-           2 * ts_rank(to_tsvector('english', c.title), query.tsq)
+           0.5 * ts_rank(to_tsvector('english', c.title), query.tsq)
     FROM chats c, query
     WHERE c.user_id = :user_id AND to_tsvector('english', c.title) @@ query.tsq
 ),

@@ -91,7 +91,11 @@ describe("ConversationList", () => {
     expect(dialog).toHaveTextContent(
       "The conversation “What is the capital of Peru?” and all its messages will be deleted. Your documents are not affected.",
     );
-    await user.click(within(dialog).getByRole("button", { name: "Delete" }));
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.getByRole("link", { name: "What is the capital of Peru?" })).toHaveFocus();
+    await user.click(screen.getByRole("button", { name: "Actions for What is the capital of Peru?" }));
+    await user.click(screen.getByRole("menuitem", { name: "Delete" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete" }));
     await waitFor(() => expect(api.writes().at(-1)).toMatchObject({ method: "DELETE", path: "/api/v1/chats/c2" }));
 
     await user.click(screen.getByRole("button", { name: "Archived conversations" }));

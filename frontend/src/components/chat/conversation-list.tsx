@@ -180,7 +180,14 @@ export function ConversationList({ activeId, onNewChat, creating, onDeleted, onN
         newChatButton.current?.focus(); // the chat leaves this list
       },
     },
-    { label: "Delete", run: () => setPendingDelete(chat) },
+    {
+      label: "Delete",
+      run: () => {
+        // The menu is gone: the dialog returns the focus to the chat's link (to "New chat" once deleted).
+        document.getElementById(linkId(chat))?.focus();
+        setPendingDelete(chat);
+      },
+    },
   ];
 
   const openMenuFromLink = (event: KeyboardEvent, chat: ChatListItem) => {
