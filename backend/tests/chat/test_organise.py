@@ -3,7 +3,9 @@ questions, and `docchat eval feedback` / `eval regression` built on the ratings.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -132,6 +134,20 @@ async def test_a_long_first_question_titles_the_chat_in_whole_words(
     title = (await client.get(f"{API}/chats/{chat_id}", headers=alice)).json()["title"]
     assert title == "What does the quillomere harbour guide say about the…"
     assert question.startswith(title.removesuffix("…"))
+
+
+async def test_archived_chats_are_in_the_data_export(client: httpx.AsyncClient) -> None:
+    alice = await register(client)
+    archived = await asked(client, alice, "An archived quillomere question")
+    await client.patch(f"{API}/chats/{archived}", headers=alice, json={"archived": True})
+    export = await client.get(f"{API}/auth/me/export", headers=alice)
+    archive = zipfile.ZipFile(io.BytesIO(export.content))
+    exported = [
+        json.loads(archive.read(name))["id"]
+        for name in archive.namelist()
+        if name.startswith("chats/") and name.endswith(".json")
+    ]
+    assert exported == [archived]
 
 
 # --------------------------------------------------------------------------- feedback

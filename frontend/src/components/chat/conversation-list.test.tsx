@@ -4,6 +4,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fakeApi, json, noContent, polyfillDialog, renderWithQueries, type ApiCall } from "@/test/fake-api";
 import { ConversationList } from "./conversation-list";
 
+// Under a loaded machine (CI shares two cores) a round trip through the fake API can take a while.
+const SLOW = { timeout: 5000 };
+
 vi.hoisted(() => {
   process.env.NEXT_PUBLIC_API_URL = "http://api.test";
 });
@@ -73,7 +76,7 @@ describe("ConversationList", () => {
     expect(items[1]).toHaveFocus();
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("menu")).toBeNull();
-    await waitFor(() => expect(screen.getByRole("link", { name: "What is the capital of Peru?" })).toHaveFocus());
+    await waitFor(() => expect(screen.getByRole("link", { name: "What is the capital of Peru?" })).toHaveFocus(), SLOW);
   });
 
   it("pins, archives, and quotes the title in the delete dialog", async () => {
@@ -82,7 +85,7 @@ describe("ConversationList", () => {
     renderList();
     await user.click(await screen.findByRole("button", { name: "Actions for What is the capital of Peru?" }));
     await user.click(screen.getByRole("menuitem", { name: "Pin" }));
-    await waitFor(() => expect(api.writes()).toHaveLength(1));
+    await waitFor(() => expect(api.writes()).toHaveLength(1), SLOW);
     expect(api.writes()[0]).toMatchObject({ method: "PATCH", path: "/api/v1/chats/c2", body: { pinned: true } });
 
     await user.click(screen.getByRole("button", { name: "Actions for What is the capital of Peru?" }));
@@ -96,7 +99,7 @@ describe("ConversationList", () => {
     await user.click(screen.getByRole("button", { name: "Actions for What is the capital of Peru?" }));
     await user.click(screen.getByRole("menuitem", { name: "Delete" }));
     await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete" }));
-    await waitFor(() => expect(api.writes().at(-1)).toMatchObject({ method: "DELETE", path: "/api/v1/chats/c2" }));
+    await waitFor(() => expect(api.writes().at(-1)).toMatchObject({ method: "DELETE", path: "/api/v1/chats/c2" }), SLOW);
 
     await user.click(screen.getByRole("button", { name: "Archived conversations" }));
     expect(await screen.findByRole("link", { name: "Old budget" })).toBeInTheDocument();

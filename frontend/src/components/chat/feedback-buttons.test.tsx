@@ -6,6 +6,9 @@ import { fakeApi, json, noContent, renderWithQueries } from "@/test/fake-api";
 import { FeedbackButtons } from "./feedback-buttons";
 import type { DocChatMessage } from "@/lib/chat/messages";
 
+// Under a loaded machine (CI shares two cores) a round trip through the fake API can take a while.
+const SLOW = { timeout: 5000 };
+
 vi.hoisted(() => {
   process.env.NEXT_PUBLIC_API_URL = "http://api.test";
 });
@@ -33,19 +36,19 @@ describe("FeedbackButtons", () => {
     expect(bad).toHaveAttribute("aria-pressed", "false");
 
     await user.click(bad);
-    await waitFor(() => expect(bad).toHaveAttribute("aria-pressed", "true"));
+    await waitFor(() => expect(bad).toHaveAttribute("aria-pressed", "true"), SLOW);
     expect(api.writes()[0]).toMatchObject({ method: "PUT", path: PATH, body: { rating: -1, comment: null } });
     expect(screen.getByRole("status")).toHaveTextContent("Thanks for your feedback.");
 
     await user.type(screen.getByLabelText("What was wrong with it? (optional)"), "It missed the year.");
     await user.click(screen.getByRole("button", { name: "Send comment" }));
-    await waitFor(() => expect(api.writes()).toHaveLength(2));
+    await waitFor(() => expect(api.writes()).toHaveLength(2), SLOW);
     expect(api.writes()[1]?.body).toEqual({ rating: -1, comment: "It missed the year." });
     expect(screen.queryByLabelText("What was wrong with it? (optional)")).toBeNull();
 
     await user.click(bad);
-    await waitFor(() => expect(api.writes().at(-1)).toMatchObject({ method: "DELETE", path: PATH }));
-    await waitFor(() => expect(bad).toHaveAttribute("aria-pressed", "false"));
+    await waitFor(() => expect(api.writes().at(-1)).toMatchObject({ method: "DELETE", path: PATH }), SLOW);
+    await waitFor(() => expect(bad).toHaveAttribute("aria-pressed", "false"), SLOW);
     expect(screen.getByRole("status")).toHaveTextContent("Rating removed.");
   });
 
