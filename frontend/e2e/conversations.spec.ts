@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { expectAccessible } from "./helpers";
+import path from "node:path";
+import { SCREENSHOT_DIR, expectAccessible } from "./helpers";
 import { AuthPages } from "./pages/auth";
 import { ChatPage } from "./pages/chat";
 import { LibraryPage } from "./pages/library";
@@ -29,6 +30,7 @@ test("suggested questions, feedback, search with highlights, pin, archive and th
   const suggestion = page.getByTestId("suggested-question").filter({ hasText: "What does the document say about Ferries?" });
   await expect(suggestion).toBeVisible({ timeout: 30_000 });
   await expectAccessible(page, "the start panel with suggested questions");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-suggested-questions.png") });
   await suggestion.click();
   await expect(page).toHaveURL(/\/chat\/\?id=/, { timeout: 15_000 });
   await chat.waitForAnswer();
@@ -70,6 +72,7 @@ test("suggested questions, feedback, search with highlights, pin, archive and th
   await expect(snippet).toContainText("<b>");
   await expect(snippet.locator("b")).toHaveCount(0);
   await expectAccessible(page, "the conversation search");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-search.png") });
   await chat.searchBox.fill("ferries dawn"); // both answers say it
   await expect(results.getByTestId("conversation")).toHaveCount(2);
   await chat.searchBox.fill("");

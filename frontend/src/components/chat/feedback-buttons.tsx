@@ -9,6 +9,15 @@ import { chatKey, useRateAnswer } from "@/hooks/use-chats";
 
 type Rating = 1 | -1;
 
+/** A thumb drawn as SVG (emoji fonts are missing on many Linux desktops); down is up turned over. */
+function Thumb({ down }: { down: boolean }) {
+  return (
+    <svg viewBox="0 0 24 24" className={`h-4 w-4 ${down ? "rotate-180" : ""}`} aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <path d="M7 10v12H3V10zM7 10l4-8a3 3 0 0 1 3 3v4h5.5a2 2 0 0 1 2 2.3l-1.4 9A2 2 0 0 1 18.1 22H7" />
+    </svg>
+  );
+}
+
 /** The rating stored with the chat (GET /chats/{id}), for an answer loaded from it. */
 function storedFeedback(detail: ChatDetail | undefined, messageId: string): Feedback | null {
   return detail?.messages.find((message) => message.id === messageId)?.feedback ?? null;
@@ -66,7 +75,7 @@ export function FeedbackControls({ chatId, messageId }: { chatId: string; messag
     setCommenting(false);
   };
 
-  const thumb = (rating: Rating, label: string, glyph: string) => (
+  const thumb = (rating: Rating, label: string) => (
     <button
       type="button"
       className={`rounded-md border px-2 py-0.5 text-sm ${
@@ -76,7 +85,7 @@ export function FeedbackControls({ chatId, messageId }: { chatId: string; messag
       onClick={() => choose(rating)}
       disabled={rate.isPending}
     >
-      <span aria-hidden="true">{glyph}</span>
+      <Thumb down={rating === -1} />
       <span className="sr-only">{label}</span>
     </button>
   );
@@ -85,8 +94,8 @@ export function FeedbackControls({ chatId, messageId }: { chatId: string; messag
     <div className="mt-2 space-y-2" data-testid="feedback">
       <div className="flex items-center gap-2">
         <span className="text-xs text-slate-600">Was this answer helpful?</span>
-        {thumb(1, "Good answer", "👍")}
-        {thumb(-1, "Bad answer", "👎")}
+        {thumb(1, "Good answer")}
+        {thumb(-1, "Bad answer")}
         <span role="status" className="text-xs text-slate-600">
           {rate.isError ? <span className="text-red-700">{errorMessage(rate.error)}</span> : thanks}
         </span>

@@ -23,7 +23,7 @@ export function ModelPicker({ value, onChange, disabled = false }: ModelPickerPr
       </label>
       <select
         id={id}
-        className="input w-auto py-1 text-sm"
+        className="input w-auto max-w-xs py-1 text-sm"
         value={value ?? ""}
         disabled={disabled}
         onChange={(event) => onChange(event.target.value || null)}
