@@ -30,13 +30,21 @@ export OIDC_PROVIDER_NAME="Test IdP"
 node backend/tests/oidc_provider/provider.mjs "$PORT_OIDC" \
   "$PUBLIC_URL/api/v1/auth/oidc/callback" >/dev/null 2>&1 &
 provider=$!
+# A chat model to choose (LLM_MODELS): the local fake OpenAI-wire server the backend tests use.
+# Chats without a model choice keep the default, extractive answers.
+PORT_LLM="${E2E_LLM_PORT:-$((PORT_WEB + 2))}"
+.venv/bin/python backend/tests/fakes/openai_server.py --port "$PORT_LLM" \
+  --reply "The fake model says the ferries leave at dawn [1]." >/dev/null 2>&1 &
+llm=$!
+export LLM_MODELS="[{\"id\": \"e2e-fake\", \"label\": \"Fake model (e2e)\", \"model\": \"gpt-fake\", \"base_url\": \"http://127.0.0.1:$PORT_LLM/v1\"}]"
 .venv/bin/docchat serve --host 127.0.0.1 --port "$PORT_WEB" &
 server=$!
-# SIGTERM (Playwright's graceful shutdown) stops both; the server stops its embedded PostgreSQL.
-trap 'kill -TERM "$server" "$provider" 2>/dev/null || true' TERM INT
+# SIGTERM (Playwright's graceful shutdown) stops them; the server stops its embedded PostgreSQL.
+trap 'kill -TERM "$server" "$provider" "$llm" 2>/dev/null || true' TERM INT
 status=0
 wait "$server" || status=$?
-kill -TERM "$provider" 2>/dev/null || true
+kill -TERM "$provider" "$llm" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 wait "$provider" 2>/dev/null || true
+wait "$llm" 2>/dev/null || true
 exit "$status"

@@ -355,7 +355,10 @@ def migrate_originals(
         raise typer.Exit(1)
 
 
-eval_cli = typer.Typer(help="Retrieval benchmarks.", no_args_is_help=True)
+eval_cli = typer.Typer(
+    help="Retrieval benchmarks, and checks made from people's feedback on answers.",
+    no_args_is_help=True,
+)
 cli.add_typer(eval_cli, name="eval")
 
 
@@ -425,6 +428,108 @@ def eval_beir(
         return
     for line in summary_lines(summary, title=f"BEIR {Path(directory).name} ({split})"):
         typer.echo(line)
+
+
+@eval_cli.command("feedback")
+def eval_feedback(
+    out: Annotated[Path, typer.Option(help="Folder for review.md and cases.jsonl")] = Path(
+        "feedback"
+    ),
+    user: Annotated[
+        str | None, typer.Option("--user", help="Only this account's ratings (email)")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only ratings given since this date (YYYY-MM-DD)")
+    ] = None,
+) -> None:
+    """Export every account's ratings of answers (or one account's, --user): thumbs-down
+    into review.md for a person to read, thumbs-up into cases.jsonl, regression cases that
+    `docchat eval regression` scores. The files hold people's questions and answers: keep
+    them where only operators can read them."""
+    import json
+    from datetime import UTC, datetime
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.core.errors import AppError
+    from app.evaluation.feedback import export_feedback
+
+    try:
+        since_at = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+    except ValueError:
+        typer.echo(f"--since {since!r} is not a date like 2026-11-30.", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    url = _database_url(settings, direct=False)
+
+    async def main() -> dict[str, object]:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            summary = await export_feedback(
+                create_sessionmaker(engine), out, email=user, since=since_at
+            )
+        finally:
+            await engine.dispose()
+        typer.echo(f"{summary.reviewed} answer(s) rated down → {summary.review_path}")
+        typer.echo(f"{summary.cases} regression case(s) → {summary.cases_path}")
+        if summary.liked_without_sources:
+            typer.echo(f"{summary.liked_without_sources} liked answer(s) cited no source: no case")
+        return {"reviewed": summary.reviewed, "cases": summary.cases}
+
+    try:
+        result = asyncio.run(main())
+    except AppError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result))
+
+
+@eval_cli.command("regression")
+def eval_regression(
+    cases: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="cases.jsonl")],
+    param: Annotated[
+        list[str] | None, typer.Option(help="Any RetrievalParams field: name=value (repeatable)")
+    ] = None,
+) -> None:
+    """Check that the questions of liked answers still retrieve the passages those answers
+    cited (each as its asker, in its chat's scope). Exits 1 when a case fails; the last
+    output line is a JSON object (cases, passed, failed, skipped, recall)."""
+    import json
+
+    from app.core.db import create_engine, create_sessionmaker
+    from app.evaluation.beir import params_with_overrides, parse_param_overrides
+    from app.evaluation.feedback import read_cases, score_cases
+    from app.search.config import get_retrieval_params
+
+    try:
+        params = params_with_overrides(get_retrieval_params(), parse_param_overrides(param or []))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    url = _database_url(settings, direct=False)
+
+    async def main() -> dict[str, object]:
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        try:
+            score = await score_cases(
+                create_sessionmaker(engine), settings, read_cases(cases), params=params
+            )
+        finally:
+            await engine.dispose()
+        for result in score.results:
+            if result.skipped:
+                typer.echo(f"skipped  {result.case_id}  {result.question!r}: {result.skipped}")
+            elif not result.passed:
+                typer.echo(
+                    f"FAILED   {result.case_id}  {result.question!r}: "
+                    f"{result.found}/{result.expected} expected passages retrieved"
+                )
+        return score.summary()
+
+    summary = asyncio.run(main())
+    typer.echo(json.dumps(summary))
+    if summary["failed"]:
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -15,6 +15,7 @@ from app.admin.routes import router as admin_router
 from app.ai.factory import get_embedder
 from app.apikeys.routes import router as api_keys_router
 from app.auth.routes import router as auth_router
+from app.chat.routes import models_router
 from app.chat.routes import router as chat_router
 from app.chat.runs import answer_runs
 from app.core import metrics
@@ -40,6 +41,7 @@ from app.mcp.server import MCP_PATH, DocChatMcp
 from app.search.routes import router as search_router
 from app.sharing.routes import collections_router, groups_router
 from app.sharing.service import sync_directory_groups
+from app.suggestions.routes import router as suggestions_router
 from app.worker import run_worker_in_background
 
 logger = logging.getLogger(__name__)
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents_router,
         search_router,
         chat_router,
+        models_router,
+        suggestions_router,
         collections_router,
         collection_documents_router,
         groups_router,

@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, InstanceSettings, Invite, RefreshToken, User
-from app.chat.models import Chat, ChatMessage
+from app.chat.models import Chat, ChatMessage, MessageFeedback
 from app.core.db import Base
 from app.documents.models import Chunk, ChunkTerm, Document, DocumentFile, UserCorpusStats
 from app.library.models import DocumentBulkAction
@@ -13,6 +13,7 @@ from app.sharing.models import (
     Group,
     GroupMember,
 )
+from app.suggestions.models import DocumentSuggestions
 
 metadata = Base.metadata
 
@@ -29,10 +30,12 @@ __all__ = [
     "Document",
     "DocumentBulkAction",
     "DocumentFile",
+    "DocumentSuggestions",
     "Group",
     "GroupMember",
     "InstanceSettings",
     "Invite",
+    "MessageFeedback",
     "RefreshToken",
     "User",
     "UserCorpusStats",

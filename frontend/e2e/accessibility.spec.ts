@@ -81,7 +81,7 @@ test("the chat's menus, pickers and rename field, and the modal source panel on 
   await expectAccessible(page, "the account menu, open");
   await page.keyboard.press("Escape");
 
-  await chat.renameButton("Which lanterns hang on the harbour gates?").click();
+  await chat.chatAction("Which lanterns hang on the harbour gates?", "Rename");
   await expect(chat.conversations.getByLabel("New title")).toBeFocused();
   await expectAccessible(page, "the rename field");
   await page.keyboard.press("Escape");

@@ -231,12 +231,12 @@ test("deleting a document or a conversation asks first; Escape and Cancel keep i
   await chat.newChatButton.click();
   await expect(page).toHaveURL(/\/chat\/\?id=/);
   await expect(chat.conversationLink("New chat")).toBeVisible();
-  await chat.deleteButton("New chat").click();
-  await expect(chat.deleteDialog).toHaveAccessibleDescription(/New chat and all its messages will be deleted/);
+  await chat.chatAction("New chat", "Delete");
+  await expect(chat.deleteDialog).toHaveAccessibleDescription(/The conversation “New chat” and all its messages will be deleted/);
   await chat.deleteDialog.getByRole("button", { name: "Cancel" }).click();
   await expect(chat.deleteDialog).toBeHidden();
-  await expect(chat.deleteButton("New chat")).toBeFocused();
-  await chat.deleteButton("New chat").click();
+  await expect(chat.conversationLink("New chat")).toBeFocused();
+  await chat.chatAction("New chat", "Delete");
   await chat.deleteDialog.getByRole("button", { name: "Delete" }).click();
   await expect(chat.deleteDialog).toBeHidden();
   await expect(chat.conversationLink("New chat")).toHaveCount(0);

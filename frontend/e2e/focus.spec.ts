@@ -69,16 +69,22 @@ test("the focus stays in the question box, and Escape returns it to what opened 
   await expect(settingsLink).toBeHidden();
   await expect(chat.accountButton).toBeFocused();
 
-  // Renaming a conversation.
+  // Renaming a conversation (from its actions menu: the right arrow on its link opens it).
   const title = "Which lanterns hang on the harbour gates?";
-  const rename = chat.renameButton(title);
-  await rename.focus();
+  const link = chat.conversationLink(title);
+  await link.focus();
+  await page.keyboard.press("ArrowRight");
+  const renameItem = page.getByRole("menu", { name: `Actions for ${title}` }).getByRole("menuitem", { name: "Rename" });
+  for (let press = 0; press < 6 && !(await renameItem.evaluate((item) => item === document.activeElement)); press += 1) {
+    await page.keyboard.press("ArrowDown");
+  }
+  await expect(renameItem).toBeFocused();
   await page.keyboard.press("Enter");
   const titleField = chat.conversations.getByLabel("New title");
   await expect(titleField).toBeFocused();
   await page.keyboard.press("Escape");
   await expect(titleField).toBeHidden();
-  await expect(rename).toBeFocused();
+  await expect(link).toBeFocused();
 
   // The scope picker closes on Escape (and only it: an open source panel stays open).
   await marker.click();

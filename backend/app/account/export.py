@@ -138,7 +138,7 @@ async def _chats(
     while True:
         async with sessions() as session:
             page = await chat_service.list_chats(
-                session, user_id=user_id, limit=PAGE_SIZE, offset=offset
+                session, user_id=user_id, archived=None, limit=PAGE_SIZE, offset=offset
             )
         for chat in page:
             async with sessions() as session:

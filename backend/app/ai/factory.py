@@ -51,8 +51,14 @@ def _llm(base_url: str | None, api_key: str, model: str, timeout_s: float) -> LL
     return OpenAIChatLLM(base_url=base_url, api_key=api_key, model=model, timeout_s=timeout_s)
 
 
-def get_llm(settings: Settings) -> LLM | None:
-    """The configured chat model, or None for the extractive answerer (no key needed)."""
+def get_llm(settings: Settings, model_id: str | None = None) -> LLM | None:
+    """The chat model: the LLM_MODELS entry ``model_id`` (a chat's choice), else the
+    configured default, or None for the extractive answerer (no key needed)."""
+    chosen = settings.llm_model_config(model_id)
+    if chosen is not None:
+        return _llm(
+            chosen.base_url, chosen.api_key() or "not-needed", chosen.model, settings.llm_timeout_s
+        )
     if not llm_enabled(settings):
         return None
     return _llm(

@@ -74,6 +74,7 @@ class PreparedAnswer:
     search_query: str
     history: list[tuple[str, str]]
     passages: list[Passage]
+    model: str | None = None  # the chat's LLM_MODELS id (None: the default answerer)
     citations: list[Citation] = field(default_factory=list)
     quotes: tuple[Quote, ...] = ()  # what an extractive answer quoted
 
@@ -143,7 +144,7 @@ async def _retrieve(
     passages the user can read now, within the message's scope or else the chat's."""
     history = [(m.role, m.content) for m in history_rows]
     previous_question = next((m.content for m in reversed(history_rows) if m.role == "user"), None)
-    llm = get_llm(settings)
+    llm = get_llm(settings, chat.model)
     search_query = question
     if previous_question and prompting.refers_back(question):
         if llm is not None:
@@ -177,8 +178,10 @@ async def _answer_row(
     history_rows: Sequence[ChatMessage],
     search_query: str,
     relevant: list[Passage],
+    model: str | None,
 ) -> PreparedAnswer:
-    """Store the answer's row ('streaming', empty) under ``question``."""
+    """Store the answer's row ('streaming', empty) under ``question``, to be written by
+    ``model`` (an LLM_MODELS id; None: the default)."""
     answer = await service.add_message(
         session,
         user_id=question.user_id,
@@ -198,6 +201,7 @@ async def _answer_row(
         search_query=search_query,
         history=[(m.role, m.content) for m in history_rows],
         passages=relevant,
+        model=model,
     )
     prepared.citations = _citations(relevant, search_query)
     return prepared
@@ -251,6 +255,7 @@ async def prepare_answer(
         history_rows=history_rows,
         search_query=search_query,
         relevant=relevant,
+        model=chat.model,
     )
 
 
@@ -290,6 +295,7 @@ async def prepare_regeneration(
         history_rows=history_rows,
         search_query=search_query,
         relevant=relevant,
+        model=chat.model,
     )
 
 
@@ -439,7 +445,7 @@ async def _save_progress(
 async def stream_answer(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, prepared: PreparedAnswer
 ) -> AsyncIterator[bytes]:
-    llm = get_llm(settings)
+    llm = get_llm(settings, prepared.model)
     extractive = llm is None
     valid = {c.n for c in prepared.citations}
     citation_filter = CitationFilter(valid)

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.chat.models import Chat, ChatMessage
+from app.auth.models import User
+from app.chat import queries
+from app.chat.models import Chat, ChatMessage, MessageFeedback
+from app.documents.models import Chunk
 
 UNTITLED = "New chat"
+
+
+@dataclass(frozen=True)
+class ChatHit:
+    chat_id: uuid.UUID
+    message_id: uuid.UUID | None
+    role: str
+    headline: str
+    body: str
 
 
 async def add_chat(
@@ -23,9 +37,14 @@ async def add_chat(
     title: str,
     document_ids: list[uuid.UUID] | None,
     collection_id: uuid.UUID | None,
+    model: str | None = None,
 ) -> Chat:
     chat = Chat(
-        user_id=user_id, title=title, document_ids=document_ids, collection_id=collection_id
+        user_id=user_id,
+        title=title,
+        document_ids=document_ids,
+        collection_id=collection_id,
+        model=model,
     )
     session.add(chat)
     await session.flush()
@@ -34,16 +53,51 @@ async def add_chat(
 
 
 async def chats_of(
-    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
+    session: AsyncSession, *, user_id: uuid.UUID, archived: bool | None, limit: int, offset: int
 ) -> Sequence[Chat]:
+    """Pinned chats first (last pinned on top), then by latest activity; only archived ones
+    (``archived``), only the others (not ``archived``), or all (None)."""
+    statement = select(Chat).where(Chat.user_id == user_id)
+    if archived is not None:
+        statement = statement.where(
+            Chat.archived_at.is_not(None) if archived else Chat.archived_at.is_(None)
+        )
     result = await session.execute(
-        select(Chat)
-        .where(Chat.user_id == user_id)
-        .order_by(Chat.updated_at.desc(), Chat.id)
+        statement.order_by(
+            Chat.pinned_at.is_(None), Chat.pinned_at.desc(), Chat.updated_at.desc(), Chat.id
+        )
         .limit(limit)
         .offset(offset)
     )
     return result.scalars().all()
+
+
+async def search_chats(
+    session: AsyncSession, *, user_id: uuid.UUID, q: str, archived: bool, limit: int, offset: int
+) -> list[ChatHit]:
+    rows = await session.execute(
+        queries.search_chats(),
+        {"user_id": user_id, "q": q, "archived": archived, "limit": limit, "offset": offset},
+    )
+    return [
+        ChatHit(
+            chat_id=row.chat_id,
+            message_id=row.message_id,
+            role=row.role,
+            headline=row.headline,
+            body=row.body,
+        )
+        for row in rows
+    ]
+
+
+async def chats_by_id(
+    session: AsyncSession, *, user_id: uuid.UUID, chat_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Chat]:
+    result = await session.execute(
+        select(Chat).where(Chat.user_id == user_id, Chat.id.in_(chat_ids))
+    )
+    return {chat.id: chat for chat in result.scalars()}
 
 
 async def chat_of(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat | None:
@@ -179,3 +233,63 @@ async def fail_stalled_answers(
         )
         .values(status="failed", partial=True, error=reason, updated_at=func.clock_timestamp())
     )
+
+
+async def chunk_texts(
+    session: AsyncSession, *, chunk_ids: Sequence[int], document_ids: Sequence[uuid.UUID]
+) -> dict[int, tuple[str, list[str]]]:
+    """Text and heading path of the chunks that still exist in these documents."""
+    if not chunk_ids:
+        return {}
+    result = await session.execute(
+        select(Chunk.id, Chunk.text, Chunk.heading_path).where(
+            Chunk.id.in_(chunk_ids), Chunk.document_id.in_(document_ids)
+        )
+    )
+    return {row.id: (row.text, list(row.heading_path)) for row in result}
+
+
+async def upsert_feedback(session: AsyncSession, values: dict[str, Any]) -> MessageFeedback:
+    """One rating per (message, user): a second rating replaces the first, snapshot included."""
+    statement = insert(MessageFeedback).values(**values)
+    changed = {key: statement.excluded[key] for key in values if key not in ("id", "message_id")}
+    upsert = statement.on_conflict_do_update(
+        constraint="uq_message_feedback_message_id_user_id",
+        set_={**changed, "updated_at": func.now()},
+    ).returning(MessageFeedback)
+    result = await session.execute(upsert, execution_options={"populate_existing": True})
+    feedback: MessageFeedback = result.scalar_one()
+    await session.flush()
+    return feedback
+
+
+async def delete_feedback(
+    session: AsyncSession, *, user_id: uuid.UUID, message_id: uuid.UUID
+) -> None:
+    await session.execute(
+        delete(MessageFeedback).where(
+            MessageFeedback.message_id == message_id, MessageFeedback.user_id == user_id
+        )
+    )
+
+
+async def ratings(
+    session: AsyncSession,
+    *,
+    rating: int,
+    user_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+) -> list[tuple[MessageFeedback, str]]:
+    """Ratings of every user (or one), oldest first, with the rater's email: for an operator
+    (`docchat eval feedback`), never for a request."""
+    statement = (
+        select(MessageFeedback, User.email)
+        .join(User, User.id == MessageFeedback.user_id)
+        .where(MessageFeedback.rating == rating)
+        .order_by(MessageFeedback.updated_at, MessageFeedback.id)
+    )
+    if user_id is not None:
+        statement = statement.where(MessageFeedback.user_id == user_id)
+    if since is not None:
+        statement = statement.where(MessageFeedback.updated_at >= since)
+    return [(row[0], row[1]) for row in (await session.execute(statement)).all()]

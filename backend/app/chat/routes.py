@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ai.factory import llm_enabled
 from app.auth.deps import CurrentUser, per_user_limit
 from app.chat import service
 from app.chat.answering import PreparedAnswer, prepare_answer, prepare_regeneration, stream_answer
@@ -17,10 +18,16 @@ from app.chat.schemas import (
     ChatCreate,
     ChatDetail,
     ChatExport,
+    ChatListItem,
     ChatOut,
+    ChatSnippet,
     ChatUpdate,
+    FeedbackIn,
+    FeedbackOut,
     MessageIn,
     MessageOut,
+    ModelOut,
+    ModelsOut,
 )
 from app.chat.stream import STREAM_HEADERS
 from app.core.db import SessionDep, SessionmakerDep
@@ -34,30 +41,70 @@ router = api_router(
     tags=["chats"],
     responses={400: ERROR_RESPONSE, 401: ERROR_RESPONSE, 422: ERROR_RESPONSE, 503: ERROR_RESPONSE},
 )
+models_router = api_router(
+    prefix=f"{API_PREFIX}/models",
+    tags=["chats"],
+    responses={401: ERROR_RESPONSE, 503: ERROR_RESPONSE},
+)
+EXTRACTIVE_LABEL = "Quotes from your documents (no language model)"
 
 
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=ChatOut, responses={404: ERROR_RESPONSE}
 )
-async def create_chat(body: ChatCreate, user: CurrentUser, session: SessionDep) -> ChatOut:
+async def create_chat(
+    body: ChatCreate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> ChatOut:
     chat = await service.create_chat(
         session,
         user_id=user.id,
         title=body.title,
         document_ids=body.document_ids,
         collection_id=body.collection_id,
+        model=body.model,
+        settings=settings,
     )
     return ChatOut.model_validate(chat)
 
 
-@router.get("", response_model=list[ChatOut])
+@router.get("", response_model=list[ChatListItem])
 async def list_chats(
     user: CurrentUser,
     session: SessionDep,
     page: Annotated[Page, Depends(page_params(default_limit=100))],
-) -> list[ChatOut]:
-    chats = await service.list_chats(session, user_id=user.id, limit=page.limit, offset=page.offset)
-    return [ChatOut.model_validate(c) for c in chats]
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Search your chats' titles, questions and answers (web search syntax: "
+            'words, "a phrase", -word, or). Best match first, each with `snippet`.',
+        ),
+    ] = None,
+    archived: Annotated[
+        bool, Query(description="true: only archived chats; false: the others")
+    ] = False,
+) -> list[ChatListItem]:
+    """Your chats: pinned first, then by latest activity; with `q`, those that match."""
+    if q is not None and q.strip():
+        found = await service.search_chats(
+            session,
+            user_id=user.id,
+            q=q.replace("\x00", " "),
+            archived=archived,
+            limit=page.limit,
+            offset=page.offset,
+        )
+        return [
+            ChatListItem(
+                **ChatOut.model_validate(chat).model_dump(),
+                snippet=ChatSnippet.model_validate(snippet, from_attributes=True),
+            )
+            for chat, snippet in found
+        ]
+    chats = await service.list_chats(
+        session, user_id=user.id, archived=archived, limit=page.limit, offset=page.offset
+    )
+    return [ChatListItem.model_validate(c) for c in chats]
 
 
 @router.get("/{chat_id}", response_model=ChatDetail, responses={404: ERROR_RESPONSE})
@@ -76,10 +123,18 @@ def _detail(chat: object, shown: list[service.ShownMessage]) -> ChatDetail:
 
 @router.patch("/{chat_id}", response_model=ChatOut, responses={404: ERROR_RESPONSE})
 async def update_chat(
-    chat_id: uuid.UUID, body: ChatUpdate, user: CurrentUser, session: SessionDep
+    chat_id: uuid.UUID,
+    body: ChatUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> ChatOut:
     chat = await service.update_chat(
-        session, user_id=user.id, chat_id=chat_id, changes=body.model_dump(exclude_unset=True)
+        session,
+        user_id=user.id,
+        chat_id=chat_id,
+        changes=body.model_dump(exclude_unset=True),
+        settings=settings,
     )
     return ChatOut.model_validate(chat)
 
@@ -248,3 +303,50 @@ async def export_chat(
 
 def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@router.put(
+    "/{chat_id}/messages/{message_id}/feedback",
+    response_model=FeedbackOut,
+    responses={404: ERROR_RESPONSE},
+)
+async def rate_answer(
+    chat_id: uuid.UUID,
+    message_id: uuid.UUID,
+    body: FeedbackIn,
+    user: CurrentUser,
+    session: SessionDep,
+) -> FeedbackOut:
+    """Rate an answer (1 good, -1 bad) with an optional comment; rating again replaces it.
+    The rating keeps the question, the answer and its passages as they are now."""
+    feedback = await service.set_feedback(
+        session,
+        user_id=user.id,
+        chat_id=chat_id,
+        message_id=message_id,
+        rating=body.rating,
+        comment=body.comment,
+    )
+    return FeedbackOut.model_validate(feedback)
+
+
+@router.delete(
+    "/{chat_id}/messages/{message_id}/feedback",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: ERROR_RESPONSE},
+)
+async def clear_rating(
+    chat_id: uuid.UUID, message_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
+    await service.clear_feedback(session, user_id=user.id, chat_id=chat_id, message_id=message_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@models_router.get("", response_model=ModelsOut)
+async def list_models(user: CurrentUser, settings: SettingsDep) -> ModelsOut:
+    """The chat models a chat can be answered by (LLM_MODELS), and the default."""
+    default = settings.llm_model if llm_enabled(settings) else EXTRACTIVE_LABEL
+    return ModelsOut(
+        default=ModelOut(id=None, label=default),
+        models=[ModelOut(id=model.id, label=model.label) for model in settings.llm_models],
+    )

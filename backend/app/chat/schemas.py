@@ -13,18 +13,27 @@ from app.search.passages import Passage
 from app.search.schemas import PassageOut
 
 COLLECTION_SCOPE = "Answer from this collection's documents (null: everything you can read)"
+MODEL_CHOICE = (
+    "The chat model that answers: an id from GET /api/v1/models (null: the default answerer)"
+)
 
 
 class ChatCreate(BaseModel):
     title: TextIn | None = Field(default=None, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
     collection_id: uuid.UUID | None = Field(default=None, description=COLLECTION_SCOPE)
+    model: str | None = Field(default=None, max_length=64, description=MODEL_CHOICE)
 
 
 class ChatUpdate(BaseModel):
     title: TextIn | None = Field(default=None, min_length=1, max_length=200)
     document_ids: list[uuid.UUID] | None = Field(default=None, max_length=500)
     collection_id: uuid.UUID | None = Field(default=None, description=COLLECTION_SCOPE)
+    model: str | None = Field(default=None, max_length=64, description=MODEL_CHOICE)
+    pinned: bool | None = Field(default=None, description="Pin the chat to the top of the list")
+    archived: bool | None = Field(
+        default=None, description="Archive the chat: hidden from the list unless archived=true"
+    )
 
 
 class ChatOut(BaseModel):
@@ -34,8 +43,29 @@ class ChatOut(BaseModel):
     title: str
     document_ids: list[uuid.UUID] | None
     collection_id: uuid.UUID | None = Field(description=COLLECTION_SCOPE)
+    model: str | None = Field(default=None, description=MODEL_CHOICE)
+    pinned_at: datetime | None = None
+    archived_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class ChatSnippet(BaseModel):
+    """Where a search matched a chat: a stretch of plain text with the matched words as
+    character ranges (never markup: render the text, mark the ranges)."""
+
+    message_id: uuid.UUID | None = Field(description="The matching message (null: the title)")
+    role: Literal["user", "assistant", "title"]
+    text: str
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) ranges of `text` (in Unicode code points) that matched"
+    )
+
+
+class ChatListItem(ChatOut):
+    snippet: ChatSnippet | None = Field(
+        default=None, description="With `q`: the best match in the chat, highlighted"
+    )
 
 
 class Citation(PassageOut):
@@ -52,6 +82,19 @@ class Citation(PassageOut):
 
 
 MessageStatus = Literal["streaming", "done", "failed"]
+
+
+class FeedbackIn(BaseModel):
+    rating: Literal[1, -1] = Field(description="1: a good answer, -1: a bad one")
+    comment: TextIn | None = Field(default=None, max_length=4000)
+
+
+class FeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rating: Literal[1, -1]
+    comment: str | None
+    updated_at: datetime
 
 
 class MessageOut(BaseModel):
@@ -88,6 +131,7 @@ class MessageOut(BaseModel):
         description="The ids of its turn's versions, oldest first (select one with "
         "POST /chats/{chat_id}/messages/{message_id}/select)",
     )
+    feedback: FeedbackOut | None = Field(default=None, description="Your rating of this answer")
     created_at: datetime
 
     @classmethod
@@ -127,3 +171,13 @@ class MessageIn(BaseModel):
     collection_id: uuid.UUID | None = Field(
         default=None, description="This question only: answer from this collection's documents"
     )
+
+
+class ModelOut(BaseModel):
+    id: str | None = Field(description="What ChatCreate/ChatUpdate `model` takes (null: default)")
+    label: str
+
+
+class ModelsOut(BaseModel):
+    default: ModelOut = Field(description="What answers a chat without a model of its own")
+    models: list[ModelOut] = Field(description="The models configured in LLM_MODELS")

@@ -7,22 +7,27 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from app.chat import repository
-from app.chat.models import Chat, ChatMessage
-from app.chat.repository import UNTITLED
-from app.core.errors import BadRequest, NotFound
+from app.chat.models import Chat, ChatMessage, MessageFeedback
+from app.chat.queries import ANGLE_STAND_INS, MATCH_END, MATCH_START
+from app.chat.repository import UNTITLED, ChatHit
+from app.core.errors import BadRequest, NotFound, Unprocessable
+from app.core.settings import Settings
 from app.sharing import access
 from app.sharing.models import Role
 
 CHAT_NOT_FOUND = "Chat not found."
 MESSAGE_NOT_FOUND = "Message not found."
 NOT_A_QUESTION = "Only a question can be edited and sent again."
+ONLY_ANSWERS_RATED = "Only answers can be rated, not questions."
+UNKNOWN_MODEL = "There is no model {model!r}: choose one that GET /api/v1/models lists."
+ELLIPSIS = "…"
 TITLE_CHARS = 60
 HISTORY_MESSAGES = 6
 # An answer whose writer has not saved (nor sent a heartbeat) for this long is failed: the
@@ -40,6 +45,21 @@ DELETED_SOURCE = {
 }
 
 
+@dataclass(frozen=True)
+class Snippet:
+    message_id: uuid.UUID | None
+    role: str
+    text: str
+    highlights: list[tuple[int, int]]
+
+
+def _require_model(settings: Settings | None, model: str | None) -> None:
+    if model is None:
+        return
+    if settings is None or settings.llm_model_config(model) is None:
+        raise Unprocessable(UNKNOWN_MODEL.format(model=model))
+
+
 async def create_chat(
     session: AsyncSession,
     *,
@@ -47,9 +67,13 @@ async def create_chat(
     title: str | None,
     document_ids: Sequence[uuid.UUID] | None,
     collection_id: uuid.UUID | None = None,
+    model: str | None = None,
+    settings: Settings | None = None,
 ) -> Chat:
     """A chat that answers from ``collection_id`` (404 if the user cannot see it) and/or
-    ``document_ids``, or from everything the user can read."""
+    ``document_ids``, or from everything the user can read; with ``model`` (an LLM_MODELS
+    id of ``settings``, 422 otherwise) answered by that model."""
+    _require_model(settings, model)
     if collection_id is not None:
         await access.require_collection(
             session, reader_id=user_id, collection_id=collection_id, at_least=Role.VIEWER
@@ -60,13 +84,70 @@ async def create_chat(
         title=(title or "").strip() or UNTITLED,
         document_ids=list(document_ids) if document_ids else None,
         collection_id=collection_id,
+        model=model,
     )
 
 
 async def list_chats(
-    session: AsyncSession, *, user_id: uuid.UUID, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    archived: bool | None = False,
+    limit: int,
+    offset: int,
 ) -> Sequence[Chat]:
-    return await repository.chats_of(session, user_id=user_id, limit=limit, offset=offset)
+    """Active chats (only archived ones with ``archived``, all with None), pinned first,
+    then by latest activity."""
+    return await repository.chats_of(
+        session, user_id=user_id, archived=archived, limit=limit, offset=offset
+    )
+
+
+async def search_chats(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    q: str,
+    archived: bool = False,
+    limit: int,
+    offset: int,
+) -> list[tuple[Chat, Snippet]]:
+    """The user's chats whose title, questions or answers match ``q`` (web search syntax),
+    best match first, each with its best match highlighted."""
+    hits = await repository.search_chats(
+        session, user_id=user_id, q=q, archived=archived, limit=limit, offset=offset
+    )
+    chats = await repository.chats_by_id(
+        session, user_id=user_id, chat_ids=[hit.chat_id for hit in hits]
+    )
+    return [(chats[hit.chat_id], _snippet(hit)) for hit in hits if hit.chat_id in chats]
+
+
+def _snippet(hit: ChatHit) -> Snippet:
+    """The headline as plain text with the ranges ts_headline marked, and an ellipsis where
+    it starts or ends inside the text."""
+    parts: list[str] = []
+    highlights: list[tuple[int, int]] = []
+    length = 0
+    start: int | None = None
+    for char in hit.headline:
+        if char == MATCH_START:
+            start = length
+        elif char == MATCH_END:
+            if start is not None and length > start:
+                highlights.append((start, length))
+            start = None
+        else:
+            parts.append(ANGLE_STAND_INS.get(char, char))
+            length += 1
+    text = "".join(parts)
+    body = "".join(c for c in hit.body if c not in (MATCH_START, MATCH_END, *ANGLE_STAND_INS))
+    if text.strip() and not body.startswith(text):
+        text = ELLIPSIS + text
+        highlights = [(begin + 1, end + 1) for begin, end in highlights]
+    if text.strip() and not body.endswith(text.lstrip(ELLIPSIS)):
+        text += ELLIPSIS
+    return Snippet(message_id=hit.message_id, role=hit.role, text=text, highlights=highlights)
 
 
 async def get_chat(session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID) -> Chat:
@@ -82,10 +163,24 @@ async def update_chat(
     user_id: uuid.UUID,
     chat_id: uuid.UUID,
     changes: dict[str, Any],
+    settings: Settings | None = None,
 ) -> Chat:
+    """Apply ``changes`` (ChatUpdate's fields that were sent): title, scope, model, and
+    pinned / archived (each stamps or clears its time)."""
     chat = await get_chat(session, user_id=user_id, chat_id=chat_id)
     if changes.get("title"):
         chat.title = changes["title"].strip()
+    if "model" in changes:
+        _require_model(settings, changes["model"])
+        chat.model = changes["model"]
+    now = datetime.now(UTC)
+    if changes.keys() <= {"pinned", "archived"}:
+        # Pinning and archiving are not activity: the chat keeps its place by last activity.
+        flag_modified(chat, "updated_at")
+    if changes.get("pinned") is not None:
+        chat.pinned_at = (chat.pinned_at or now) if changes["pinned"] else None
+    if changes.get("archived") is not None:
+        chat.archived_at = (chat.archived_at or now) if changes["archived"] else None
     if "document_ids" in changes:
         ids = changes["document_ids"]
         chat.document_ids = list(ids) if ids else None
@@ -190,6 +285,18 @@ async def all_messages(
     return messages
 
 
+def title_of_question(question: str) -> str:
+    """A chat's title from its first question: whole words, with an ellipsis when cut."""
+    text = " ".join(question.split())
+    if len(text) <= TITLE_CHARS:
+        return text
+    cut = text[: TITLE_CHARS - 1]
+    space = cut.rfind(" ")
+    if space > TITLE_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:!?-") + ELLIPSIS
+
+
 async def list_messages(
     session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID
 ) -> list[ShownMessage]:
@@ -283,8 +390,113 @@ async def add_message(
         **fields,
     )
     # The first question names an untitled chat.
-    title = (
-        (content.strip().replace("\n", " ")[:TITLE_CHARS] or UNTITLED) if role == "user" else None
-    )
+    title = (title_of_question(content) or UNTITLED) if role == "user" else None
     await repository.add_message(session, message, title=title)
     return message
+
+
+async def _answer(
+    session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID, message_id: uuid.UUID
+) -> ChatMessage:
+    await get_chat(session, user_id=user_id, chat_id=chat_id)
+    message = await repository.message_of(
+        session, user_id=user_id, chat_id=chat_id, message_id=message_id
+    )
+    if message is None:
+        raise NotFound(MESSAGE_NOT_FOUND)
+    if message.role != "assistant":
+        raise BadRequest(ONLY_ANSWERS_RATED)
+    return message
+
+
+async def _passages_as_they_are(
+    session: AsyncSession, *, user_id: uuid.UUID, citations: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The answer's sources with their full text now: what the rating is about. A source
+    the user can no longer read keeps its number and says so, nothing else."""
+    if not citations:
+        return []
+    document_ids = {uuid.UUID(c["document_id"]) for c in citations}
+    readable = set(
+        await access.document_roles(session, reader_id=user_id, document_ids=list(document_ids))
+    )
+    texts = await repository.chunk_texts(
+        session,
+        chunk_ids=[c["chunk_id"] for c in citations if uuid.UUID(c["document_id"]) in readable],
+        document_ids=list(readable),
+    )
+    passages = []
+    for citation in citations:
+        if uuid.UUID(citation["document_id"]) not in readable:
+            passages.append({"n": citation["n"], "source_deleted": True})
+            continue
+        text, heading_path = texts.get(citation["chunk_id"], (None, []))
+        passages.append(
+            {
+                key: citation.get(key)
+                for key in (
+                    "n",
+                    "chunk_id",
+                    "document_id",
+                    "filename",
+                    "page_start",
+                    "page_end",
+                    "char_start",
+                    "char_end",
+                    "score",
+                    "snippet",
+                )
+            }
+            | {"text": text, "heading_path": heading_path}
+        )
+    return passages
+
+
+async def set_feedback(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    chat_id: uuid.UUID,
+    message_id: uuid.UUID,
+    rating: int,
+    comment: str | None,
+) -> MessageFeedback:
+    """Rate an answer of the user's chat (404 for another's chat or message, 400 for a
+    question), keeping what it was made of: question, search, answer, passages, scope."""
+    answer = await _answer(session, user_id=user_id, chat_id=chat_id, message_id=message_id)
+    chat = await get_chat(session, user_id=user_id, chat_id=chat_id)
+    question = (
+        await repository.message_of(
+            session, user_id=user_id, chat_id=chat_id, message_id=answer.parent_id
+        )
+        if answer.parent_id is not None
+        else None
+    )
+    passages = await _passages_as_they_are(session, user_id=user_id, citations=answer.citations)
+    return await repository.upsert_feedback(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "message_id": answer.id,
+            "chat_id": chat.id,
+            "user_id": user_id,
+            "rating": rating,
+            "comment": (comment or "").strip() or None,
+            "question": question.content if question else "",
+            "search_query": answer.search_query,
+            "answer": answer.content,
+            "model": chat.model,
+            "scope": {
+                "document_ids": [str(d) for d in chat.document_ids or []] or None,
+                "collection_id": str(chat.collection_id) if chat.collection_id else None,
+            },
+            "passages": passages,
+        },
+    )
+
+
+async def clear_feedback(
+    session: AsyncSession, *, user_id: uuid.UUID, chat_id: uuid.UUID, message_id: uuid.UUID
+) -> None:
+    answer = await _answer(session, user_id=user_id, chat_id=chat_id, message_id=message_id)
+    await repository.delete_feedback(session, user_id=user_id, message_id=answer.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from limits import parse_many
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.database_url import sqlalchemy_url
@@ -51,6 +52,22 @@ def is_transaction_pooler(url: str) -> bool:
     except ValueError:
         return False
     return POOLER_HOST_MARKER in f"{parts.hostname or ''}." or port in POOLER_PORTS
+
+
+class LLMModelConfig(BaseModel):
+    """One chat model people can pick per chat (LLM_MODELS). The key itself stays in the
+    environment: ``api_key_env`` names the variable that holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    label: str = Field(min_length=1, max_length=80)
+    model: str = Field(min_length=1, max_length=200)
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
 
 
 def _comma_list(value: object) -> object:
@@ -100,6 +117,8 @@ class Settings(BaseSettings):
     llm_provider: Literal["auto", "openai", "extractive"] = "auto"
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 60.0
+    # Chat models to choose from per chat, a JSON list (docs/chat.md, "Model choice").
+    llm_models: list[LLMModelConfig] = Field(default_factory=list)
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model: str | None = None
     embedding_batch_size: int = 128
@@ -249,6 +268,19 @@ class Settings(BaseSettings):
     def _rate_limit(cls, value: str) -> str:
         parse_many(value)  # ValueError names what is wrong
         return value
+
+    @field_validator("llm_models")
+    @classmethod
+    def _unique_model_ids(cls, value: list[LLMModelConfig]) -> list[LLMModelConfig]:
+        ids = [model.id for model in value]
+        duplicates = sorted({model_id for model_id in ids if ids.count(model_id) > 1})
+        if duplicates:
+            raise ValueError(f"LLM_MODELS lists the id {duplicates[0]!r} more than once")
+        return value
+
+    def llm_model_config(self, model_id: str | None) -> LLMModelConfig | None:
+        """The LLM_MODELS entry with this id (None for the default, or an id no longer listed)."""
+        return next((model for model in self.llm_models if model.id == model_id), None)
 
     @field_validator("oidc_allowed_email_domains")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -255,3 +256,57 @@ def test_serve_stops_its_embedded_postgres_on_sigterm(tmp_path: Path) -> None:
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_eval_feedback_and_regression_commands(
+    cli_runs: dict[str, tuple[int, str, str]], cli_database: str, tmp_path: Path
+) -> None:
+    assert cli_runs["create"][0] == 0
+    out = tmp_path / "feedback"
+    code, stdout, stderr = _finish(
+        _start(["eval", "feedback", "--out", str(out)], cli_database, tmp_path)
+    )
+    assert code == 0, stdout + stderr
+    assert stdout.strip().splitlines()[-1] == '{"reviewed": 0, "cases": 0}'
+    assert (out / "review.md").read_text().startswith("# Answers rated down")
+    assert (out / "cases.jsonl").read_text() == ""
+
+    code, _, stderr = _finish(
+        _start(["eval", "feedback", "--user", "nobody@example.com"], cli_database, tmp_path)
+    )
+    assert code == 1 and "No account with the email nobody@example.com." in stderr
+
+    # A case whose document is gone is skipped, not failed: exit 0.
+    cases = tmp_path / "cases.jsonl"
+    case = {
+        "id": "c1",
+        "user_id": str(uuid.uuid4()),
+        "user_email": "x@example.com",
+        "question": "Where?",
+        "search_query": "Where?",
+        "scope": {},
+        "expected": [
+            {
+                "document_id": str(uuid.uuid4()),
+                "chunk_id": 1,
+                "filename": "a.md",
+                "page_start": 1,
+                "page_end": 1,
+                "char_start": 0,
+                "char_end": 10,
+            }
+        ],
+        "rated_at": "2026-11-30T12:00:00+00:00",
+    }
+    cases.write_text(json.dumps(case) + "\n")
+    code, stdout, stderr = _finish(
+        _start(["eval", "regression", str(cases)], cli_database, tmp_path)
+    )
+    assert code == 0, stdout + stderr
+    assert stdout.strip().splitlines()[-1] == (
+        '{"cases": 1, "passed": 0, "failed": 0, "skipped": 1, "recall": 1.0}'
+    )
+    code, _, stderr = _finish(
+        _start(["eval", "regression", str(cases), "--param", "nonsense=1"], cli_database, tmp_path)
+    )
+    assert code == 2 and "unknown retrieval parameter 'nonsense'" in stderr

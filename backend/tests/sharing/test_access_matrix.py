@@ -29,7 +29,7 @@ import httpx
 import psycopg
 import pytest
 
-from app.chat.service import TITLE_CHARS
+from app.chat.service import title_of_question
 from app.core.database_url import libpq_url
 from app.core.settings import Settings
 from app.main import create_app
@@ -473,6 +473,38 @@ async def list_chats(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", "/chats"), w.owner_chat_id, QUESTION)
 
 
+async def search_chats(w: World, a: Actor) -> Seen:
+    # Words of the owner's answer (from the shared document), not of the question everyone
+    # asked in their own chats: a reader with no access has no answer that holds them.
+    response = await w.call(a, "GET", "/chats", params={"q": "brantwhistle oak drawers"})
+    return Seen(response, w.owner_chat_id, QUESTION)
+
+
+async def pin_owner_chat(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "PATCH", f"/chats/{w.owner_chat_id}", json={"pinned": True})
+    return Seen(response)
+
+
+async def rate_owner_answer(w: World, a: Actor) -> Seen:
+    path = f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/feedback"
+    return Seen(await w.call(a, "PUT", path, json={"rating": 1, "comment": "good"}))
+
+
+async def clear_owner_rating(w: World, a: Actor) -> Seen:
+    path = f"/chats/{w.owner_chat_id}/messages/{w.owner_answer_id}/feedback"
+    await w.as_owner("PUT", path, json={"rating": -1})
+    return Seen(await w.call(a, "DELETE", path))
+
+
+async def list_models(w: World, a: Actor) -> Seen:
+    return Seen(await w.call(a, "GET", "/models"))
+
+
+async def suggested_questions(w: World, a: Actor) -> Seen:
+    response = await w.call(a, "GET", f"/documents/{_document(w)}/suggested-questions")
+    return Seen(response, "Quillomere archive")
+
+
 async def get_owner_chat(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", f"/chats/{w.owner_chat_id}"), w.owner_chat_id)
 
@@ -755,10 +787,26 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             list_chats,
             at_least("owner", 200, below=BLIND, none=BLIND, shows=SHOWS),
         ),
+        Case(
+            "?q= finds the owner's chat",
+            search_chats,
+            at_least("owner", 200, below=BLIND, none=BLIND, shows=SHOWS),
+        ),
+    ],
+    ("PUT", "/chats/{chat_id}/messages/{message_id}/feedback"): [
+        Case("the owner's answer", rate_owner_answer, at_least("owner", 200, below=404)),
+    ],
+    ("DELETE", "/chats/{chat_id}/messages/{message_id}/feedback"): [
+        Case("the owner's answer", clear_owner_rating, at_least("owner", 204, below=404)),
+    ],
+    ("GET", "/models"): [Case("configured models", list_models, everyone(200))],
+    ("GET", "/documents/{document_id}/suggested-questions"): [
+        Case("shared document", suggested_questions, readers()),
     ],
     ("GET", "/chats/{chat_id}"): [Case("the owner's chat", get_owner_chat, OWNER_ONLY_CHAT)],
     ("PATCH", "/chats/{chat_id}"): [
         Case("the owner's chat", rename_owner_chat, at_least("owner", 200, below=404)),
+        Case("pin the owner's chat", pin_owner_chat, at_least("owner", 200, below=404)),
         Case(
             "own chat scoped to the collection",
             scope_own_chat_to_collection,
@@ -984,7 +1032,7 @@ def _leaks(world: World, seen: Seen) -> list[str]:
     body = seen.response.text
     if seen.echo:
         # The caller's own question, and the chat title made of it, come back to them.
-        for echo in (json.dumps(seen.echo), seen.echo, seen.echo[:TITLE_CHARS]):
+        for echo in (json.dumps(seen.echo), seen.echo, title_of_question(seen.echo)):
             body = body.replace(echo, "")
     lowered = (body + json.dumps(dict(seen.response.headers))).lower()
     return [secret for secret in world.secrets if secret.lower() in lowered]

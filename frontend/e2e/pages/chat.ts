@@ -107,11 +107,14 @@ export class ChatPage {
     return this.conversations.getByRole("link", { name: title });
   }
 
-  deleteButton(title: string): Locator {
-    return this.conversations.getByRole("button", { name: `Delete ${title}` });
+  /** Opens a chat's actions menu (shown on hover) and picks one: Pin, Unpin, Rename, Archive, Unarchive, Delete. */
+  async chatAction(title: string, action: string): Promise<void> {
+    await this.conversationLink(title).hover();
+    await this.conversations.getByRole("button", { name: `Actions for ${title}` }).click();
+    await this.page.getByRole("menu", { name: `Actions for ${title}` }).getByRole("menuitem", { name: action }).click();
   }
 
-  renameButton(title: string): Locator {
-    return this.conversations.getByRole("button", { name: `Rename ${title}` });
+  get searchBox(): Locator {
+    return this.conversations.getByRole("searchbox", { name: "Search conversations" });
   }
 }

@@ -1,15 +1,21 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Chat } from "@/lib/api";
-import { chatsApi } from "@/lib/api/endpoints";
+import type { Chat, ChatListItem, FeedbackBody } from "@/lib/api";
+import { chatsApi, documentsApi, type ChatListQuery } from "@/lib/api/endpoints";
 import type { ScopedChatCreateBody, ScopedChatUpdateBody } from "@/lib/api/teams-contract";
 
 export const CHATS_KEY = ["chats"] as const;
 export const chatKey = (id: string) => ["chat", id] as const;
 
-export function useChats() {
-  return useQuery({ queryKey: CHATS_KEY, queryFn: chatsApi.list });
+/** The active chats (the default list other screens read the titles from), or archived / matching ones. */
+export function useChats(query: ChatListQuery = {}) {
+  const filtered = Boolean(query.q) || Boolean(query.archived);
+  return useQuery({
+    queryKey: filtered ? [...CHATS_KEY, query] : CHATS_KEY,
+    queryFn: () => chatsApi.list(query),
+    placeholderData: filtered ? (previous) => previous : undefined,
+  });
 }
 
 /** A conversation with its stored messages; always re-read when a chat is opened. */
@@ -24,7 +30,7 @@ export function useChatDetail(id: string | null) {
   });
 }
 
-function replaceChat(chats: Chat[] | undefined, updated: Chat): Chat[] | undefined {
+function replaceChat(chats: ChatListItem[] | undefined, updated: Chat): ChatListItem[] | undefined {
   return chats?.map((chat) => (chat.id === updated.id ? updated : chat));
 }
 
@@ -33,7 +39,7 @@ export function useCreateChat() {
   return useMutation({
     mutationFn: (body: ScopedChatCreateBody) => chatsApi.create(body),
     onSuccess: (chat) => {
-      queryClient.setQueryData<Chat[]>(CHATS_KEY, (chats) => [chat, ...(chats ?? [])]);
+      queryClient.setQueryData<ChatListItem[]>(CHATS_KEY, (chats) => [chat, ...(chats ?? [])]);
     },
   });
 }
@@ -42,8 +48,10 @@ export function useUpdateChat() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: ({ id, ...body }: ScopedChatUpdateBody & { id: string }) => chatsApi.update(id, body),
-    onSuccess: (chat) => {
-      queryClient.setQueryData<Chat[]>(CHATS_KEY, (chats) => replaceChat(chats, chat));
+    onSuccess: (chat, body) => {
+      queryClient.setQueryData<ChatListItem[]>(CHATS_KEY, (chats) => replaceChat(chats, chat));
+      // Pinning and archiving move the chat between lists and places: read them again.
+      if (body.pinned !== undefined || body.archived !== undefined) void queryClient.invalidateQueries({ queryKey: CHATS_KEY });
     },
   });
 }
@@ -53,8 +61,30 @@ export function useDeleteChat() {
   return useMutation({
     mutationFn: (id: string) => chatsApi.remove(id),
     onSuccess: (_result, id) => {
-      queryClient.setQueryData<Chat[]>(CHATS_KEY, (chats) => chats?.filter((chat) => chat.id !== id));
+      queryClient.setQueriesData<ChatListItem[]>({ queryKey: CHATS_KEY }, (chats) => chats?.filter((chat) => chat.id !== id));
       queryClient.removeQueries({ queryKey: chatKey(id) });
     },
+  });
+}
+
+/** Rate an answer (1 / -1, with an optional comment), or clear the rating (null). */
+export function useRateAnswer(chatId: string, messageId: string) {
+  return useMutation({
+    mutationFn: (body: FeedbackBody | null) =>
+      body === null ? chatsApi.clearRating(chatId, messageId).then(() => null) : chatsApi.rate(chatId, messageId, body),
+  });
+}
+
+export function useModelChoices() {
+  return useQuery({ queryKey: ["models"], queryFn: chatsApi.models, staleTime: 5 * 60_000 });
+}
+
+/** Questions to start with for a ready document (none while it is processing). */
+export function useSuggestedQuestions(documentId: string | null) {
+  return useQuery({
+    queryKey: ["suggested-questions", documentId],
+    queryFn: () => documentsApi.suggestedQuestions(documentId ?? ""),
+    enabled: documentId !== null,
+    staleTime: Infinity,
   });
 }

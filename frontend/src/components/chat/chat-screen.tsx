@@ -17,6 +17,7 @@ export function ChatScreen() {
   const searchParams = useSearchParams();
   const chatId = searchParams.get("id");
   const startCollection = searchParams.get("collection");
+  const startDocument = searchParams.get("document");
   const router = useRouter();
   const createChat = useCreateChat();
   const detail = useChatDetail(chatId);
@@ -27,8 +28,8 @@ export function ChatScreen() {
     router.push(`/chat/?id=${encodeURIComponent(id)}`);
   };
 
-  const startChat = (question?: string, scope: ChatScope = ALL_DOCUMENTS) => {
-    createChat.mutate(scopeFields(scope), {
+  const startChat = (question?: string, scope: ChatScope = ALL_DOCUMENTS, model: string | null = null) => {
+    createChat.mutate({ ...scopeFields(scope), model }, {
       onSuccess: (chat) => {
         if (question) leavePendingQuestion(chat.id, question, scope);
         openChat(chat.id);
@@ -40,9 +41,15 @@ export function ChatScreen() {
   if (chatId === null) {
     content = (
       <StartChatPanel
-        key={startCollection ?? "all"}
-        initialScope={startCollection ? { kind: "collection", collectionId: startCollection } : ALL_DOCUMENTS}
-        onStart={(question, scope) => startChat(question, scope)}
+        key={startCollection ?? startDocument ?? "all"}
+        initialScope={
+          startCollection
+            ? { kind: "collection", collectionId: startCollection }
+            : startDocument
+              ? { kind: "documents", documentIds: [startDocument] }
+              : ALL_DOCUMENTS
+        }
+        onStart={(question, scope, model) => startChat(question, scope, model)}
         starting={createChat.isPending}
         error={createChat.isError ? errorMessage(createChat.error) : null}
       />

@@ -16,6 +16,7 @@ import { Composer } from "./composer";
 import { ExportMenu } from "./export-menu";
 
 import { MessageBubble } from "./message-bubble";
+import { ChatModelPicker } from "./model-picker";
 import { ScopePicker } from "./scope-picker";
 import { SourcePanel } from "./source-panel";
 import { UNTITLED_CHAT } from "./conversation-list";
@@ -210,6 +211,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
             {actionError ? <ErrorAlert>{actionError}</ErrorAlert> : null}
             <Composer ref={composerRef} onSend={(text) => ask(text)} onStop={stopAnswer} busy={busy} />
             <ScopePicker scope={scope} onChange={changeScope} disabled={busy} />
+            <ChatModelPicker chat={chat} disabled={busy} />
           </div>
         </div>
       </div>

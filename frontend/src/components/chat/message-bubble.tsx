@@ -6,6 +6,7 @@ import { answerWithSources, citedSources, readMessage, type DocChatMessage } fro
 import { pageLabel } from "@/lib/format";
 import { AnswerMarkdown } from "./answer-markdown";
 import { VersionNav } from "./version-nav";
+import { FeedbackButtons } from "./feedback-buttons";
 
 type MessageBubbleProps = {
   message: DocChatMessage;
@@ -127,6 +128,7 @@ export function MessageBubble({
                 Regenerate
               </button>
             ) : null}
+            {view.text ? <FeedbackButtons message={message} /> : null}
           </div>
         ) : null}
       </div>

@@ -6,10 +6,13 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { useDocuments } from "@/hooks/use-documents";
 import { Composer } from "./composer";
 import type { ChatScope } from "@/lib/chat/scope";
+import { ModelPicker } from "./model-picker";
 import { ScopePicker } from "./scope-picker";
+import { SuggestedQuestions } from "./suggested-questions";
 
 type StartChatPanelProps = {
-  onStart: (question: string, scope: ChatScope) => void;
+  /** `model`: an LLM_MODELS id, null for the default answerer. */
+  onStart: (question: string, scope: ChatScope, model: string | null) => void;
   /** The scope to start with (the library's "Ask about it" opens the chat on a collection). */
   initialScope: ChatScope;
   starting: boolean;
@@ -20,7 +23,12 @@ type StartChatPanelProps = {
 export function StartChatPanel({ onStart, initialScope, starting, error }: StartChatPanelProps) {
   const documents = useDocuments();
   const [scope, setScope] = useState<ChatScope>(initialScope);
-  const readyCount = (documents.data ?? []).filter((doc) => doc.status === "ready").length;
+  const [model, setModel] = useState<string | null>(null);
+  const ready = (documents.data ?? []).filter((doc) => doc.status === "ready");
+  const readyCount = ready.length;
+  // Suggestions for the chosen documents, or the newest ready ones when the chat searches everything.
+  const suggestFor = scope.kind === "documents" ? scope.documentIds : scope.kind === "all" ? ready.map((doc) => doc.id) : [];
+  const start = (question: string) => onStart(question, scope, model);
 
   return (
     <div className="flex min-h-0 flex-1 flex-col">
@@ -39,12 +47,16 @@ export function StartChatPanel({ onStart, initialScope, starting, error }: Start
             Ask a question and get an answer grounded in your documents, with numbered sources.
           </p>
         )}
+        <SuggestedQuestions documentIds={suggestFor} onAsk={start} disabled={starting} />
       </div>
       <div className="border-t border-slate-200 bg-white px-3 py-3 sm:px-6">
         <div className="mx-auto max-w-3xl space-y-2">
           {error ? <ErrorAlert>{error}</ErrorAlert> : null}
-          <Composer onSend={(text) => onStart(text, scope)} busy={starting} />
-          <ScopePicker scope={scope} onChange={setScope} disabled={starting} />
+          <Composer onSend={start} busy={starting} />
+          <div className="flex flex-wrap items-center gap-3">
+            <ScopePicker scope={scope} onChange={setScope} disabled={starting} />
+            <ModelPicker value={model} onChange={setModel} disabled={starting} />
+          </div>
         </div>
       </div>
     </div>

@@ -1,6 +1,7 @@
 "use client";
 
 import type { CSSProperties, Ref } from "react";
+import Link from "next/link";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { SharedByBadge } from "@/components/sharing/role-badge";
 import type { SharedDocument } from "@/lib/api/teams-contract";
@@ -139,6 +140,11 @@ export function DocumentRow({
         ) : null}
       </div>
       <div className="flex shrink-0 gap-2">
+        {document.status === "ready" ? (
+          <Link href={`/chat/?document=${encodeURIComponent(document.id)}`} className="btn-secondary" data-testid="ask-about-document">
+            Ask<span className="sr-only"> about {document.filename}</span>
+          </Link>
+        ) : null}
         {canRetry(document) && owned ? (
           <button type="button" className="btn-secondary" onClick={() => onRetry(document)} disabled={retrying}>
             {retrying ? "Retrying…" : "Retry"}

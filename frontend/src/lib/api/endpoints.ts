@@ -9,23 +9,31 @@ import type {
   Chat,
   ChatCreateBody,
   ChatDetail,
+  ChatListItem,
   ChatUpdateBody,
   ChunkLocation,
   DocumentPage,
   DocumentRecord,
+  Feedback,
+  FeedbackBody,
+  ModelChoices,
   LoginBody,
   PasswordChangeBody,
   Profile,
   ProfileBody,
   SessionInfo,
   StoredMessage,
+  SuggestedQuestions,
   TokenPair,
   User,
 } from "./types";
 
 const documentPath = (id: string) => ({ path: { document_id: id } });
 const chatPath = (id: string) => ({ path: { chat_id: id } });
-const messagePath = (id: string, messageId: string) => ({ path: { chat_id: id, message_id: messageId } });
+const messagePath = (chatId: string, messageId: string) => ({ path: { chat_id: chatId, message_id: messageId } });
+
+/** What the conversation list shows: the active or the archived chats, all or those matching `q`. */
+export type ChatListQuery = { q?: string; archived?: boolean };
 
 export const authApi = {
   /** `invite_token` comes from an invite link (`/register/?invite=…`), needed when registration is invite-only. */
@@ -91,6 +99,8 @@ export const documentsApi = {
     dataOf<DocumentPage>(
       api.http.GET("/api/v1/documents/{document_id}/pages/{number}", { params: { path: { document_id: id, number } } }),
     ),
+  suggestedQuestions: (id: string) =>
+    dataOf<SuggestedQuestions>(api.http.GET("/api/v1/documents/{document_id}/suggested-questions", { params: documentPath(id) })),
   chunk: (id: string, chunkId: number) =>
     dataOf<ChunkLocation>(
       api.http.GET("/api/v1/documents/{document_id}/chunks/{chunk_id}", {
@@ -100,12 +110,24 @@ export const documentsApi = {
 };
 
 export const chatsApi = {
-  list: () => dataOf<Chat[]>(api.http.GET("/api/v1/chats")),
+  list: ({ q, archived }: ChatListQuery = {}) =>
+    dataOf<ChatListItem[]>(
+      api.http.GET("/api/v1/chats", { params: { query: { ...(q ? { q } : {}), ...(archived ? { archived: true } : {}) } } }),
+    ),
   get: (id: string) => dataOf<ChatDetail>(api.http.GET("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
   create: (body: ChatCreateBody = {}) => dataOf<Chat>(api.http.POST("/api/v1/chats", { body })),
   update: (id: string, body: ChatUpdateBody) =>
     dataOf<Chat>(api.http.PATCH("/api/v1/chats/{chat_id}", { params: chatPath(id), body })),
   remove: (id: string) => dataOf<undefined>(api.http.DELETE("/api/v1/chats/{chat_id}", { params: chatPath(id) })),
+  rate: (chatId: string, messageId: string, body: FeedbackBody) =>
+    dataOf<Feedback>(
+      api.http.PUT("/api/v1/chats/{chat_id}/messages/{message_id}/feedback", { params: messagePath(chatId, messageId), body }),
+    ),
+  clearRating: (chatId: string, messageId: string) =>
+    dataOf<undefined>(
+      api.http.DELETE("/api/v1/chats/{chat_id}/messages/{message_id}/feedback", { params: messagePath(chatId, messageId) }),
+    ),
+  models: () => dataOf<ModelChoices>(api.http.GET("/api/v1/models")),
   messagesUrl: (id: string) => `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages`,
   regenerateUrl: (id: string, messageId: string) =>
     `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages/${encodeURIComponent(messageId)}/regenerate`,

@@ -586,7 +586,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Chats */
+        /**
+         * List Chats
+         * @description Your chats: pinned first, then by latest activity; with `q`, those that match.
+         */
         get: operations["list_chats_api_v1_chats_get"];
         put?: never;
         /** Create Chat */
@@ -730,6 +733,68 @@ export interface paths {
         };
         /** Export Chat */
         get: operations["export_chat_api_v1_chats__chat_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chats/{chat_id}/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Rate Answer
+         * @description Rate an answer (1 good, -1 bad) with an optional comment; rating again replaces it.
+         *     The rating keeps the question, the answer and its passages as they are now.
+         */
+        put: operations["rate_answer_api_v1_chats__chat_id__messages__message_id__feedback_put"];
+        post?: never;
+        /** Clear Rating */
+        delete: operations["clear_rating_api_v1_chats__chat_id__messages__message_id__feedback_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The chat models a chat can be answered by (LLM_MODELS), and the default.
+         */
+        get: operations["list_models_api_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{document_id}/suggested-questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggested Questions
+         * @description Questions to start a chat about a document you can read (none until it is ready).
+         */
+        get: operations["suggested_questions_api_v1_documents__document_id__suggested_questions_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1370,6 +1435,11 @@ export interface components {
              * @description Answer from this collection's documents (null: everything you can read)
              */
             collection_id?: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
         };
         /** ChatDetail */
         ChatDetail: {
@@ -1387,6 +1457,15 @@ export interface components {
              * @description Answer from this collection's documents (null: everything you can read)
              */
             collection_id: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1428,6 +1507,44 @@ export interface components {
              */
             all_messages: components["schemas"]["MessageOut"][];
         };
+        /** ChatListItem */
+        ChatListItem: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Document Ids */
+            document_ids: string[] | null;
+            /**
+             * Collection Id
+             * @description Answer from this collection's documents (null: everything you can read)
+             */
+            collection_id: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** @description With `q`: the best match in the chat, highlighted */
+            snippet?: components["schemas"]["ChatSnippet"] | null;
+        };
         /** ChatOut */
         ChatOut: {
             /**
@@ -1445,6 +1562,15 @@ export interface components {
              */
             collection_id: string | null;
             /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /** Pinned At */
+            pinned_at?: string | null;
+            /** Archived At */
+            archived_at?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1454,6 +1580,33 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /**
+         * ChatSnippet
+         * @description Where a search matched a chat: a stretch of plain text with the matched words as
+         *     character ranges (never markup: render the text, mark the ranges).
+         */
+        ChatSnippet: {
+            /**
+             * Message Id
+             * @description The matching message (null: the title)
+             */
+            message_id: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant" | "title";
+            /** Text */
+            text: string;
+            /**
+             * Highlights
+             * @description [start, end) ranges of `text` (in Unicode code points) that matched
+             */
+            highlights: [
+                number,
+                number
+            ][];
         };
         /** ChatUpdate */
         ChatUpdate: {
@@ -1466,6 +1619,21 @@ export interface components {
              * @description Answer from this collection's documents (null: everything you can read)
              */
             collection_id?: string | null;
+            /**
+             * Model
+             * @description The chat model that answers: an id from GET /api/v1/models (null: the default answerer)
+             */
+            model?: string | null;
+            /**
+             * Pinned
+             * @description Pin the chat to the top of the list
+             */
+            pinned?: boolean | null;
+            /**
+             * Archived
+             * @description Archive the chat: hidden from the list unless archived=true
+             */
+            archived?: boolean | null;
         };
         /**
          * ChunkLocationOut
@@ -1711,6 +1879,32 @@ export interface components {
         EmailConfirmIn: {
             /** Token */
             token: string;
+        };
+        /** FeedbackIn */
+        FeedbackIn: {
+            /**
+             * Rating
+             * @description 1: a good answer, -1: a bad one
+             * @enum {integer}
+             */
+            rating: 1 | -1;
+            /** Comment */
+            comment?: string | null;
+        };
+        /** FeedbackOut */
+        FeedbackOut: {
+            /**
+             * Rating
+             * @enum {integer}
+             */
+            rating: 1 | -1;
+            /** Comment */
+            comment: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** GroupIn */
         GroupIn: {
@@ -1984,11 +2178,33 @@ export interface components {
              * @description The ids of its turn's versions, oldest first (select one with POST /chats/{chat_id}/messages/{message_id}/select)
              */
             version_ids?: string[];
+            /** @description Your rating of this answer */
+            feedback?: components["schemas"]["FeedbackOut"] | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /** ModelOut */
+        ModelOut: {
+            /**
+             * Id
+             * @description What ChatCreate/ChatUpdate `model` takes (null: default)
+             */
+            id: string | null;
+            /** Label */
+            label: string;
+        };
+        /** ModelsOut */
+        ModelsOut: {
+            /** @description What answers a chat without a model of its own */
+            default: components["schemas"]["ModelOut"];
+            /**
+             * Models
+             * @description The models configured in LLM_MODELS
+             */
+            models: components["schemas"]["ModelOut"][];
         };
         /**
          * PageOut
@@ -2284,6 +2500,25 @@ export interface components {
             ready: number;
             /** Failed */
             failed: number;
+        };
+        /** SuggestionsOut */
+        SuggestionsOut: {
+            /**
+             * Document Id
+             * Format: uuid
+             */
+            document_id: string;
+            /**
+             * Questions
+             * @description Empty until the document is ready
+             */
+            questions: string[];
+            /**
+             * Source
+             * @description headings: made from its headings and opening text; llm: written by the language model; none: the document is not ready yet
+             * @enum {string}
+             */
+            source: "headings" | "llm" | "none";
         };
         /** TokenPair */
         TokenPair: {
@@ -6172,6 +6407,10 @@ export interface operations {
     list_chats_api_v1_chats_get: {
         parameters: {
             query?: {
+                /** @description Search your chats' titles, questions and answers (web search syntax: words, "a phrase", -word, or). Best match first, each with `snippet`. */
+                q?: string | null;
+                /** @description true: only archived chats; false: the others */
+                archived?: boolean;
                 limit?: number;
                 offset?: number;
             };
@@ -6187,7 +6426,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChatOut"][];
+                    "application/json": components["schemas"]["ChatListItem"][];
                 };
             };
             /** @description Error */
@@ -7253,6 +7492,352 @@ export interface operations {
                             details?: Record<string, never>[];
                         };
                     };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    rate_answer_api_v1_chats__chat_id__messages__message_id__feedback_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackOut"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    clear_rating_api_v1_chats__chat_id__messages__message_id__feedback_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chat_id: string;
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    list_models_api_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    suggested_questions_api_v1_documents__document_id__suggested_questions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionsOut"];
                 };
             };
             /** @description Error */

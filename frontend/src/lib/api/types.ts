@@ -25,6 +25,16 @@ export type ChunkLocation = Schemas["ChunkLocationOut"];
 export type WordBox = Schemas["WordBoxOut"];
 
 export type Chat = Schemas["ChatOut"];
+/** A chat as GET /chats lists it; with `q`, its best match as plain text and ranges. */
+export type ChatListItem = Schemas["ChatListItem"];
+export type ChatSnippet = Schemas["ChatSnippet"];
+/** Your rating of an answer (PUT /chats/{id}/messages/{id}/feedback). */
+export type Feedback = Schemas["FeedbackOut"];
+export type FeedbackBody = Schemas["FeedbackIn"];
+/** The chat models to choose from (LLM_MODELS) and the default answerer. */
+export type ModelChoices = Schemas["ModelsOut"];
+export type ModelChoice = Schemas["ModelOut"];
+export type SuggestedQuestions = Schemas["SuggestionsOut"];
 export type ChatDetail = Schemas["ChatDetail"];
 export type ChatCreateBody = Schemas["ChatCreate"];
 export type ChatUpdateBody = Schemas["ChatUpdate"];

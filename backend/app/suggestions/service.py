@@ -1,0 +1,209 @@
+"""Questions to start a chat about a ready document: written by the language model when one
+is configured, else made from the document's headings and opening text."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.ai.factory import get_llm
+from app.ai.llm import LLM, ChatMessage, LLMError
+from app.core.settings import Settings
+from app.documents.models import DocumentStatus
+from app.documents.service import get_readable
+from app.suggestions import repository
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTIONS = 4
+OPENING_CHUNKS = 40
+OPENING_CHARS = 2000
+HEADING_CHARS = (3, 80)
+# Sections a question about would not help anyone start.
+SKIPPED_HEADINGS = frozenset(
+    {
+        "abstract",
+        "acknowledgements",
+        "acknowledgments",
+        "appendix",
+        "bibliography",
+        "contents",
+        "index",
+        "notes",
+        "references",
+        "table of contents",
+    }
+)
+STOPWORDS = frozenset(
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "also",
+        "among",
+        "another",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "could",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "every",
+        "from",
+        "further",
+        "have",
+        "having",
+        "here",
+        "into",
+        "itself",
+        "just",
+        "more",
+        "most",
+        "other",
+        "ought",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "whom",
+        "with",
+        "within",
+        "without",
+        "would",
+        "your",
+        "yours",
+        "shall",
+        "upon",
+        "page",
+        "pages",
+    ]
+)
+_NUMBERING = re.compile(r"^\s*(?:(?:chapter|section|part)\s+)?[\dIVXivx]+(?:\.\d+)*[.):]?\s+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]{4,}")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+SUGGEST_PROMPT = """Write {n} short questions a reader could ask about this document, each \
+answerable from its text. One question per line, no numbering, nothing else."""
+
+
+def _clean_heading(heading: str) -> str | None:
+    heading = _NUMBERING.sub("", " ".join(heading.split())).strip(" :.-\u2013\u2014")
+    low, high = HEADING_CHARS
+    if not low <= len(heading) <= high or heading.lower() in SKIPPED_HEADINGS:
+        return None
+    return heading
+
+
+def _keywords(text: str, *, count: int) -> list[str]:
+    words = Counter(word.lower() for word in _WORD.findall(text) if word.lower() not in STOPWORDS)
+    return [word for word, _ in words.most_common(count)]
+
+
+def questions_from_outline(
+    filename: str, chunks: Sequence[tuple[Sequence[str], str]], *, limit: int = MAX_QUESTIONS
+) -> list[str]:
+    """Questions from the section headings in reading order (the top one, usually the title,
+    asks what the document is about), topped up with its opening text's frequent words."""
+    headings: list[str] = []
+    for heading_path, _ in chunks:
+        for heading in heading_path:
+            cleaned = _clean_heading(heading)
+            if cleaned and cleaned.lower() not in {h.lower() for h in headings}:
+                headings.append(cleaned)
+    questions: list[str] = []
+    if headings:
+        questions.append(f"What is “{headings[0]}” about?")
+    questions += [f"What does the document say about {h}?" for h in headings[1:]]
+    if len(questions) < limit:
+        opening = " ".join(text for _, text in chunks)[:OPENING_CHARS]
+        taken = " ".join(headings).lower()
+        for word in _keywords(opening, count=limit * 2):
+            if word not in taken:
+                questions.append(f"What does the document say about {word}?")
+    if not questions and chunks:
+        questions.append(f"What is {PurePath(filename).stem} about?")
+    return questions[:limit]
+
+
+async def _llm_questions(
+    llm: LLM, filename: str, chunks: Sequence[tuple[Sequence[str], str]]
+) -> list[str]:
+    outline = "\n".join(dict.fromkeys(" / ".join(path) for path, _ in chunks if path))
+    opening = " ".join(text for _, text in chunks)[:OPENING_CHARS]
+    messages = [
+        ChatMessage("system", SUGGEST_PROMPT.format(n=MAX_QUESTIONS)),
+        ChatMessage(
+            "user", f"Document: {filename}\n\nSections:\n{outline}\n\nOpening text:\n{opening}"
+        ),
+    ]
+    reply = await llm.complete(messages, max_tokens=200, temperature=0.2)
+    lines = (_LIST_MARK.sub("", line).strip().strip('"') for line in reply.splitlines())
+    return [line for line in lines if line.endswith("?") and len(line) <= 200][:MAX_QUESTIONS]
+
+
+async def suggested_questions(
+    session: AsyncSession, *, settings: Settings, user_id: uuid.UUID, document_id: uuid.UUID
+) -> tuple[list[str], str]:
+    """(questions, source) for a document the user can read (404 otherwise); none until it
+    is ready. Made once per document and kept; when the language model fails, the questions
+    from its headings are returned (and not kept, so the model is asked again next time)."""
+    readable = await get_readable(session, user_id=user_id, document_id=document_id)
+    if readable.document.status != DocumentStatus.READY:
+        return [], "none"
+    kept = await repository.stored(session, document_id=document_id)
+    if kept is not None:
+        return list(kept.questions), kept.source
+    chunks = await repository.opening_chunks(session, document_id=document_id, limit=OPENING_CHUNKS)
+    filename = readable.document.filename
+    llm = get_llm(settings)
+    if llm is not None and chunks:
+        try:
+            questions = await _llm_questions(llm, filename, chunks)
+        except LLMError as exc:
+            logger.warning("suggestions_llm_failed", extra={"error": exc.message})
+            return questions_from_outline(filename, chunks), "headings"
+        if questions:
+            await repository.store(
+                session, document_id=document_id, questions=questions, source="llm"
+            )
+            return questions, "llm"
+    questions = questions_from_outline(filename, chunks)
+    await repository.store(session, document_id=document_id, questions=questions, source="headings")
+    return questions, "headings"

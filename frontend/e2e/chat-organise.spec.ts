@@ -1,0 +1,93 @@
+import { expect, test } from "@playwright/test";
+import path from "node:path";
+import { SCREENSHOT_DIR, expectAccessible } from "./helpers";
+import { AuthPages } from "./pages/auth";
+import { ChatPage } from "./pages/chat";
+import { LibraryPage } from "./pages/library";
+
+const GUIDE = {
+  name: "harbour-guide.md",
+  mimeType: "text/markdown",
+  buffer: Buffer.from(
+    "# Quillomere harbour guide\n\n" +
+      "## Ferries\n\nThe quillomere ferries leave the brantwhistle pier at dawn every Thursday.\n\n" +
+      "## Lighthouse\n\nThe osskerry lighthouse was painted red and white in 1911.\n",
+  ),
+};
+
+test("suggested questions, feedback, search with highlights, pin, archive and the model picker", async ({ page }) => {
+  const auth = new AuthPages(page);
+  const library = new LibraryPage(page);
+  const chat = new ChatPage(page);
+  await auth.signUp("organise");
+  await library.upload(GUIDE);
+  const row = await library.waitForStatus(GUIDE.name, "ready");
+
+  // "Ask" on a ready document opens an empty chat about it, with questions to start from.
+  await row.getByRole("link", { name: `Ask about ${GUIDE.name}` }).click();
+  await expect(page).toHaveURL(/\/chat\/\?document=/);
+  await expect(page.getByTestId("scope-button")).toContainText("1 document");
+  const suggestion = page.getByTestId("suggested-question").filter({ hasText: "What does the document say about Ferries?" });
+  await expect(suggestion).toBeVisible({ timeout: 30_000 });
+  await expectAccessible(page, "the start panel with suggested questions");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-suggested-questions.png") });
+  await suggestion.click();
+  await expect(page).toHaveURL(/\/chat\/\?id=/, { timeout: 15_000 });
+  await chat.waitForAnswer();
+  await expect(chat.lastAnswer()).toContainText("brantwhistle pier at dawn");
+
+  // Thumbs down with a comment; the rating is there after a reload.
+  const answer = chat.lastAnswer();
+  await answer.getByRole("button", { name: "Bad answer" }).click();
+  await expect(answer.getByRole("button", { name: "Bad answer" })).toHaveAttribute("aria-pressed", "true");
+  await answer.getByLabel("What was wrong with it? (optional)").fill("It should say which Thursday.");
+  await answer.getByRole("button", { name: "Send comment" }).click();
+  await expect(answer.getByRole("status")).toHaveText("Thanks for your feedback.");
+  await expectAccessible(page, "an answer with feedback buttons");
+  await page.reload();
+  await expect(chat.lastAnswer().getByRole("button", { name: "Bad answer" })).toHaveAttribute("aria-pressed", "true");
+  await chat.lastAnswer().getByRole("button", { name: "Good answer" }).click();
+  await expect(chat.lastAnswer().getByRole("button", { name: "Good answer" })).toHaveAttribute("aria-pressed", "true");
+  const firstTitle = "What does the document say about Ferries?";
+
+  // A second chat, answered by the model picked for it (the e2e server's fake model).
+  await chat.newChatButton.click();
+  await expect(page).toHaveURL(/\/chat\/\?id=/);
+  const picker = page.getByTestId("model-picker");
+  await expect(picker).toBeVisible();
+  await picker.selectOption({ label: "Fake model (e2e)" });
+  await chat.ask("What colour is the <b>osskerry</b> lighthouse?");
+  await chat.waitForAnswer();
+  await expect(chat.lastAnswer()).toContainText("The fake model says the ferries leave at dawn");
+  await page.reload();
+  await expect(page.getByTestId("model-picker")).toHaveValue("e2e-fake");
+  const secondTitle = "What colour is the <b>osskerry</b> lighthouse?";
+
+  // Search over questions and answers: the match is marked, markup in a question stays text.
+  await chat.searchBox.fill("osskerry");
+  const results = chat.conversations.getByRole("list", { name: "Search results" });
+  await expect(results.getByTestId("conversation")).toHaveCount(1);
+  const snippet = results.getByTestId("chat-snippet");
+  await expect(snippet.locator("mark")).toHaveText(["osskerry"]);
+  await expect(snippet).toContainText("<b>");
+  await expect(snippet.locator("b")).toHaveCount(0);
+  await expectAccessible(page, "the conversation search");
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, "chat-search.png") });
+  await chat.searchBox.fill("ferries dawn"); // both answers say it
+  await expect(results.getByTestId("conversation")).toHaveCount(2);
+  await chat.searchBox.fill("");
+
+  // Pin the older chat to the top; archive the other one, then find it among the archived.
+  const conversations = chat.conversations.getByTestId("conversation");
+  await expect(conversations.first()).toContainText(secondTitle);
+  await chat.chatAction(firstTitle, "Pin");
+  await expect(conversations.first()).toContainText(firstTitle);
+  await expect(conversations.first()).toHaveAttribute("data-pinned", "true");
+  await chat.chatAction(secondTitle, "Archive");
+  await expect(chat.conversationLink(secondTitle)).toHaveCount(0);
+  await chat.conversations.getByRole("button", { name: "Archived conversations" }).click();
+  await expect(chat.conversationLink(secondTitle)).toBeVisible();
+  await chat.chatAction(secondTitle, "Unarchive");
+  await chat.conversations.getByRole("button", { name: "Back to conversations" }).click();
+  await expect(chat.conversationLink(secondTitle)).toBeVisible();
+});
