@@ -123,18 +123,13 @@ def load_texts(count: int) -> list[tuple[str, str]]:
         with SCIFACT.open(encoding="utf-8") as handle:
             for line in handle:
                 row = json.loads(line)
-                texts.append(
-                    (str(row.get("title") or "Untitled"), str(row.get("text") or ""))
-                )
+                texts.append((str(row.get("title") or "Untitled"), str(row.get("text") or "")))
                 if len(texts) >= count:
                     break
     while len(texts) < count:
         n = len(texts)
         texts.append(
-            (
-                f"Synthetic note {n}",
-                f"Vitamin D and bone density, T cells and infection, {n}.",
-            )
+            (f"Synthetic note {n}", f"Vitamin D and bone density, T cells and infection, {n}.")
         )
     return texts
 
@@ -158,43 +153,28 @@ class User:
         self.chat_id: str | None = None
         self.uploads = 0
 
-    async def timed(
-        self, op: str, method: str, url: str, **kwargs: Any
-    ) -> httpx.Response | None:
+    async def timed(self, op: str, method: str, url: str, **kwargs: Any) -> httpx.Response | None:
         started = time.perf_counter()
         try:
-            response = await self.client.request(
-                method, url, headers=self.headers, **kwargs
-            )
+            response = await self.client.request(method, url, headers=self.headers, **kwargs)
         except httpx.HTTPError as exc:
             self.stats.add(op, (time.perf_counter() - started) * 1000, repr(exc))
             return None
         ms = (time.perf_counter() - started) * 1000
         error = (
-            f"{response.status_code} {response.text[:150]}"
-            if response.status_code >= 400
-            else None
+            f"{response.status_code} {response.text[:150]}" if response.status_code >= 400 else None
         )
         self.stats.add(op, ms, error)
         return response
 
     async def register(self) -> None:
-        body = {
-            "email": self.email,
-            "password": PASSWORD,
-            "full_name": f"Load {self.index}",
-        }
-        response = await self.client.post(
-            f"{API}/auth/register", json=body, headers=self.headers
-        )
+        body = {"email": self.email, "password": PASSWORD, "full_name": f"Load {self.index}"}
+        response = await self.client.post(f"{API}/auth/register", json=body, headers=self.headers)
         response.raise_for_status()
 
     async def login(self, op: str = "login") -> None:
         response = await self.timed(
-            op,
-            "POST",
-            f"{API}/auth/login",
-            json={"email": self.email, "password": PASSWORD},
+            op, "POST", f"{API}/auth/login", json={"email": self.email, "password": PASSWORD}
         )
         self._take_tokens(response)
 
@@ -209,19 +189,13 @@ class User:
 
     async def refresh(self) -> None:
         response = await self.timed(
-            "refresh",
-            "POST",
-            f"{API}/auth/refresh",
-            json={"refresh_token": self.refresh_token},
+            "refresh", "POST", f"{API}/auth/refresh", json={"refresh_token": self.refresh_token}
         )
         self._take_tokens(response)
 
     async def logout(self) -> None:
         await self.timed(
-            "logout",
-            "POST",
-            f"{API}/auth/logout",
-            json={"refresh_token": self.refresh_token},
+            "logout", "POST", f"{API}/auth/logout", json={"refresh_token": self.refresh_token}
         )
         self.headers = {"X-Forwarded-For": self.ip}
 
@@ -280,10 +254,7 @@ class User:
             await self.timed(op, "GET", f"{API}/chats")
         elif op == "search":
             await self.timed(
-                op,
-                "POST",
-                f"{API}/search",
-                json={"query": random.choice(QUESTIONS), "k": 10},
+                op, "POST", f"{API}/search", json={"query": random.choice(QUESTIONS), "k": 10}
             )
         elif op == "chat":
             await self.chat()
@@ -292,9 +263,7 @@ class User:
 
 
 class Server:
-    def __init__(
-        self, data_dir: Path, port: int, env: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.port = port
         self.log = data_dir / "server.log"
         env = {
@@ -311,24 +280,10 @@ class Server:
             "TOKENIZERS_PARALLELISM": "false",
             **(env or {}),
         }
-        for name in (
-            "DATABASE_URL",
-            "DATABASE_DIRECT_URL",
-            "OPENAI_API_KEY",
-            "OPENAI_BASE_URL",
-        ):
+        for name in ("DATABASE_URL", "DATABASE_DIRECT_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
             env.pop(name, None)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT / "backend",
             env=env,
             stdout=self.log.open("wb"),
@@ -356,14 +311,9 @@ class Server:
         for proc in psutil.process_iter(["name", "cmdline"]):
             try:
                 cmdline = " ".join(proc.info["cmdline"] or [])
-                if (
-                    "postgres" in (proc.info["name"] or "")
-                    and str(self.log.parent) in cmdline
-                ):
+                if "postgres" in (proc.info["name"] or "") and str(self.log.parent) in cmdline:
                     total += proc.memory_info().rss
-                    total += sum(
-                        c.memory_info().rss for c in proc.children(recursive=True)
-                    )
+                    total += sum(c.memory_info().rss for c in proc.children(recursive=True))
             except psutil.Error:
                 continue
         return round(total / 2**20, 1)
@@ -399,9 +349,7 @@ async def wait_documents_ready(users: list[User], limit_s: float = 600) -> None:
     while pending:
         still = []
         for user in pending:
-            docs = (
-                await user.client.get(f"{API}/documents", headers=user.headers)
-            ).json()
+            docs = (await user.client.get(f"{API}/documents", headers=user.headers)).json()
             if not docs or any(d["status"] in ("queued", "processing") for d in docs):
                 still.append(user)
             elif any(d["status"] == "failed" for d in docs):
@@ -421,9 +369,7 @@ async def ready_count(user: User) -> int:
     ready, offset = 0, 0
     while True:
         response = await user.client.get(
-            f"{API}/documents",
-            headers=user.headers,
-            params={"limit": 500, "offset": offset},
+            f"{API}/documents", headers=user.headers, params={"limit": 500, "offset": offset}
         )
         response.raise_for_status()
         page = response.json()
@@ -445,9 +391,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         await server.wait_ready()
         rss_start = server.rss_mb()
-        limits = httpx.Limits(
-            max_connections=args.users * 2, max_keepalive_connections=args.users
-        )
+        limits = httpx.Limits(max_connections=args.users * 2, max_keepalive_connections=args.users)
         async with httpx.AsyncClient(
             base_url=server.base_url, timeout=120, limits=limits
         ) as client:
@@ -460,18 +404,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 async with gate:
                     await user.register()
                     await user.login("seed_login")
-                    data = seed_document(
-                        user.index, texts[user.index * 3 : user.index * 3 + 3]
-                    )
+                    data = seed_document(user.index, texts[user.index * 3 : user.index * 3 + 3])
                     response = await client.post(
                         f"{API}/documents",
                         headers=user.headers,
-                        files=[
-                            (
-                                "files",
-                                (f"reading-{user.index}.md", data, "text/markdown"),
-                            )
-                        ],
+                        files=[("files", (f"reading-{user.index}.md", data, "text/markdown"))],
                     )
                     response.raise_for_status()
 
@@ -484,24 +421,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.gather(*(u.step(op) for u in users))
             rss_warm = server.rss_mb()
 
-            importer = User(
-                args.users, client, Stats()
-            )  # its requests are not measured
+            importer = User(args.users, client, Stats())  # its requests are not measured
             if args.ingest_docs:
                 await importer.register()
                 await importer.login("seed_login")
-                library = load_texts(args.users * 3 + args.ingest_docs)[
-                    args.users * 3 :
-                ]
+                library = load_texts(args.users * 3 + args.ingest_docs)[args.users * 3 :]
                 for start in range(0, len(library), IMPORT_FILES_PER_REQUEST):
                     files = [
                         (
                             "files",
-                            (
-                                f"import-{start + n}.md",
-                                f"# {title}\n\n{text}\n",
-                                "text/markdown",
-                            ),
+                            (f"import-{start + n}.md", f"# {title}\n\n{text}\n", "text/markdown"),
                         )
                         for n, (title, text) in enumerate(
                             library[start : start + IMPORT_FILES_PER_REQUEST]
@@ -548,9 +477,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.monotonic() - started
             rss_end = server.rss_mb()
             stats.recording = False
-            imported = (
-                await ready_count(importer) - imported_before if args.ingest_docs else 0
-            )
+            imported = await ready_count(importer) - imported_before if args.ingest_docs else 0
 
             # Not part of the mix: every user signing in at the very same instant.
             burst = Stats()
@@ -558,9 +485,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for user in users:
                 user.stats = burst
             await asyncio.gather(*(u.login("login_burst") for u in users))
-        total_requests = sum(
-            len(v) for k, v in stats.latencies.items() if k != "chat_ttfb"
-        )
+        total_requests = sum(len(v) for k, v in stats.latencies.items() if k != "chat_ttfb")
         result = {
             "users": args.users,
             "duration_s": round(elapsed, 1),
@@ -575,18 +500,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "ready_during_run": imported,
                 "docs_per_s": round(imported / elapsed, 2),
             },
-            "login_burst": {
-                **burst.summary()["login_burst"],
-                "samples": burst.error_samples,
-            },
+            "login_burst": {**burst.summary()["login_burst"], "samples": burst.error_samples},
             "rss_mb": {
                 "start": rss_start,
                 "after_warmup": rss_warm,
                 "peak": max(rss_samples or [rss_end]),
                 "end": rss_end,
-                "growth_after_warmup_pct": round(
-                    100 * (rss_end - rss_warm) / rss_warm, 1
-                ),
+                "growth_after_warmup_pct": round(100 * (rss_end - rss_warm) / rss_warm, 1),
             },
             "postgres_rss_mb_end": server.postgres_rss_mb(),
             "error_samples": dict(stats.error_samples),
@@ -598,22 +518,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         server.stop()
-    shutil.rmtree(
-        tmp, ignore_errors=True
-    )  # kept after a failure: it holds the server's log
+    shutil.rmtree(tmp, ignore_errors=True)  # kept after a failure: it holds the server's log
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument(
-        "--duration", type=float, default=60.0, help="seconds, after warm-up"
-    )
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds, after warm-up")
     parser.add_argument("--max-requests", type=int, default=20_000)
-    parser.add_argument(
-        "--think-ms", type=float, default=1000.0, help="mean pause between steps"
-    )
+    parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between steps")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(

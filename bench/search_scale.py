@@ -47,6 +47,14 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
      hnsw.max_scan_tuples, exact scan for small users, a halfvec expression index, a
      covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
 
+5b. Cold (first, before anything else warms the tenants' pages; --no-cold skips it,
+   --only-cold runs it alone): for each of the three tenants, PostgreSQL is restarted (empty
+   shared buffers) and the kernel's page cache dropped (echo 3 > /proc/sys/vm/drop_caches,
+   root only: page_cache_dropped says whether it worked), then the tenant's first pass over its
+   queries, no warm-up: sql_first_pass_cold. Then the same again with
+   app.search.prewarm.prewarm_tenant awaited before the pass (prewarm_s):
+   sql_first_pass_prewarmed.
+
 6. The shared case (issue #16): a reader, the user other than the three above whose size is
    nearest 0.1 %, reads their own documents plus one shared collection of each of the 10 %,
    1 % and 0.1 % tenants (up to --shared-docs random documents of theirs, at most half of
