@@ -83,14 +83,6 @@ class DocumentContent:
     pages: Sequence[Page] = ()
 
 
-async def replace_document_pages(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, pages: Sequence[Page]
-) -> None:
-    """Store the document's page texts, replacing older ones."""
-    content = DocumentContent(user_id, document_id, (), np.zeros((0, 0)), pages)
-    await replace_pages_of_documents(session, documents=[content])
-
-
 async def replace_pages_of_documents(
     session: AsyncSession, *, documents: Sequence[DocumentContent]
 ) -> None:
@@ -122,26 +114,6 @@ async def remove_document_chunks(
     await session.execute(_SUBTRACT_STATS, params)
     await session.execute(text("DELETE FROM chunk_terms WHERE document_id = :document_id"), params)
     await session.execute(text("DELETE FROM chunks WHERE document_id = :document_id"), params)
-
-
-async def write_document_chunks(
-    session: AsyncSession,
-    *,
-    user_id: uuid.UUID,
-    document_id: uuid.UUID,
-    rows: Sequence[ChunkDraft],
-    vectors: np.ndarray,
-    model_id: str,
-    replace: bool = True,
-) -> None:
-    """Write the document's chunks, postings and statistics in the current transaction,
-    replacing any it has (``replace=False`` when the caller knows it has none)."""
-    await write_chunks_of_documents(
-        session,
-        documents=[DocumentContent(user_id, document_id, rows, vectors)],
-        model_id=model_id,
-        replacing={document_id} if replace else set(),
-    )
 
 
 async def write_chunks_of_documents(

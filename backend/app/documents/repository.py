@@ -182,14 +182,6 @@ async def document_for_update(session: AsyncSession, *, document_id: uuid.UUID) 
     return result.scalar_one_or_none()
 
 
-async def chunk_count_for_update(session: AsyncSession, *, document_id: uuid.UUID) -> int | None:
-    """The document's chunk count, locking it; None when it is gone."""
-    result = await session.execute(
-        select(Document.chunk_count).where(Document.id == document_id).with_for_update()
-    )
-    return result.scalar_one_or_none()
-
-
 async def chunk_counts_for_update(
     session: AsyncSession, *, document_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
