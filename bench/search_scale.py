@@ -47,6 +47,14 @@ Steps (all in one run; --data-dir reuses a loaded database and skips 1-4):
      hnsw.max_scan_tuples, exact scan for small users, a halfvec expression index, a
      covering postings index for BM25 (see docs/benchmarks.md, "Search at scale").
 
+5b. Cold (first, before anything else warms the tenants' pages; --no-cold skips it,
+   --only-cold runs it alone): for each of the three tenants, PostgreSQL is restarted (empty
+   shared buffers) and the kernel's page cache dropped (echo 3 > /proc/sys/vm/drop_caches,
+   root only: page_cache_dropped says whether it worked), then the tenant's first pass over its
+   queries, no warm-up: sql_first_pass_cold. Then the same again with
+   app.search.prewarm.prewarm_tenant awaited before the pass (prewarm_s):
+   sql_first_pass_prewarmed.
+
 6. The shared case (issue #16): a reader, the user other than the three above whose size is
    nearest 0.1 %, reads their own documents plus one collection of each of the 10 %, 1 % and
    0.1 % tenants (up to --shared-docs random documents of theirs, at most half of them),
@@ -1117,6 +1125,18 @@ async def measure_shared(
     return out
 
 
+def cold_summary(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        label: {
+            "sql_first_pass_cold_p95_ms": d["sql_first_pass_cold"]["p95_ms"],
+            "sql_first_pass_prewarmed_p95_ms": d["sql_first_pass_prewarmed"]["p95_ms"],
+            "prewarm_s": d["prewarm_s"],
+            "page_cache_dropped": d["page_cache_dropped"],
+        }
+        for label, d in detail.items()
+    }
+
+
 def shared_summary(detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "readable_chunks": detail["readable_chunks"],
@@ -1136,7 +1156,50 @@ def shared_summary(detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
+async def measure_cold(bench: Bench, users: dict, server: Any, data_dir: Path) -> dict[str, Any]:
+    """sql_first_pass from a cold cache: PostgreSQL restarted (empty shared buffers) and the
+    kernel's page cache dropped before each tenant's first pass over its queries, once as is
+    and once after app.search.prewarm.prewarm_tenant (what a tenant's first search starts in
+    the background; here awaited first, as when a sign-in comes seconds before the searches)."""
+    from app.search import retrieval
+    from app.search.prewarm import prewarm_tenant
+    from app.search.retrieval import RetrievalParams
+
+    params = RetrievalParams()
+    out: dict[str, Any] = {}
+    for label, (user, _) in users.items():
+        picks = bench.sample(zlib.crc32(label.encode()))
+        scope = scope_for(user)
+
+        async def hybrid(session, i, scope=scope):
+            return await retrieval.hybrid_search(
+                session,
+                scope=scope,
+                query=bench.queries[i],
+                query_vector=bench.vectors[i],
+                k=10,
+                params=params,
+            )
+
+        result: dict[str, Any] = {}
+        for mode in ("cold", "prewarmed"):
+            await bench.engine.dispose()
+            common.restart_postgres(server, data_dir)
+            result["page_cache_dropped"] = common.drop_page_cache()
+            if mode == "prewarmed":
+                async with bench.sessionmaker() as session:
+                    started = time.perf_counter()
+                    done = await prewarm_tenant(session, user_id=user, model_id=common.MODEL_ID)
+                    result["prewarm_s"] = round(time.perf_counter() - started, 3)
+                    result["prewarmed"] = done.__dict__
+            times, _ = await bench.timed(hybrid, picks, warmup=0)
+            result[f"sql_first_pass_{mode}"] = summary_ms(times)
+        out[label] = result
+        log(label, "cold", result)
+    return out
+
+
+async def measure(args: argparse.Namespace, url: str, data_dir: Path, server: Any) -> None:
     queries_all = common.scifact_queries()
     queries = random.Random(1).sample(queries_all, min(len(queries_all), max(300, args.queries)))
     vectors = common.cached_embeddings("scifact-queries", queries)
@@ -1144,6 +1207,13 @@ async def measure(args: argparse.Namespace, url: str, data_dir: Path) -> None:
     users = pick_users(url, args.chunks)
     RESULTS["users"] = {k: {"user_id": str(u), "chunks": n} for k, (u, n) in users.items()}
     log("users", RESULTS["users"])
+    if args.cold or args.only_cold:
+        # First of all: the phases below would warm the tenants' pages.
+        RESULTS["cold"] = await measure_cold(bench, users, server, data_dir)
+        save(data_dir)
+        if args.only_cold:
+            await bench.engine.dispose()
+            return
     if args.only_api:
         RESULTS["api"] = await measure_api(url, bench, users, args.api_full_queries)
         save(data_dir)
@@ -1336,6 +1406,13 @@ def main() -> None:
         help="only the shared case (a reader's own documents + three tenants' collections)",
     )
     parser.add_argument(
+        "--cold",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first measure each tenant's first pass from a cold cache (restart, drop caches)",
+    )
+    parser.add_argument("--only-cold", action="store_true", help="only the cold first passes")
+    parser.add_argument(
         "--only-api",
         action="store_true",
         help="only the /api/v1/search pass (paired with the bare SQL)",
@@ -1351,6 +1428,8 @@ def main() -> None:
         RESULTS_NAME[0] = "results-api.json"
     if args.only_shared:
         RESULTS_NAME[0] = "results-shared.json"
+    if args.only_cold:
+        RESULTS_NAME[0] = "results-cold.json"
     temporary = args.data_dir is None
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="docchat-scale-"))
     started = time.perf_counter()
@@ -1390,9 +1469,15 @@ def main() -> None:
         ).fetchone()[0]
     save(data_dir)
     log("sizes", RESULTS["sizes"])
-    asyncio.run(measure(args, url, data_dir))
+    asyncio.run(measure(args, url, data_dir, server))
     if args.only_api:
         print(json.dumps({"chunks": args.chunks, "api": RESULTS["api"]}))
+        return
+    if args.only_cold:
+        if temporary:
+            server.cleanup()
+            shutil.rmtree(data_dir, ignore_errors=True)
+        print(json.dumps({"chunks": args.chunks, "cold": cold_summary(RESULTS["cold"])}))
         return
     if args.only_shared:
         summary = {"chunks": args.chunks, "shared": shared_summary(RESULTS["shared"])}
@@ -1446,6 +1531,7 @@ def main() -> None:
         "tenant_indexes": RESULTS["tenant_indexes"],
         "by_user_share": by_share,
         "shared": shared_summary(RESULTS["shared"]),
+        "cold": cold_summary(RESULTS.get("cold", {})),
         "embed_query_p95_ms": api["embed_query"]["p95_ms"],
         "total_s": round(time.perf_counter() - started, 1),
     }

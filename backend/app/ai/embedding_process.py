@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ _PRIORITY: dict[Kind, int] = {"info": 0, "interactive": 1, "bulk": 2}
 # Work other than queries runs in pieces of this many texts, so an answer's sentences wait for
 # one piece of ingestion at most (MiniLM on two cores: ~150 ms for 4 chunks of 200 tokens).
 PIECE_TEXTS: dict[Kind, int] = {"interactive": 8, "bulk": 4}
+# With no answer's sentences for this long, ingestion runs in pieces of the model's batch size:
+# a bulk import of small documents then gets the model's full speed, not that of 4-text passes.
+QUIET_BULK_PIECE_TEXTS = 32
+INTERACTIVE_QUIET_S = 10.0
 # Queries that arrive together share one forward pass, up to this many.
 MAX_MERGED_QUERIES = 64
 STOPPED = "The embedding process stopped unexpectedly; try again."
@@ -62,6 +67,7 @@ class ProcessEmbedder:
         self._conn: Connection | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._pending: dict[int, Future[Any]] = {}
+        self._progress: dict[int, Callable[[int], None]] = {}
         self._ids = itertools.count()
 
     @functools.cached_property
@@ -89,6 +95,13 @@ class ProcessEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed_texts("bulk", texts)
+
+    def embed_documents_reporting(
+        self, texts: Sequence[str], on_progress: Callable[[int], None]
+    ) -> np.ndarray:
+        """``embed_documents`` that calls ``on_progress(texts embedded so far)`` after each
+        piece the child finishes (on the thread that reads the child's replies)."""
+        return self._embed_texts("bulk", texts, on_progress)
 
     def embed_interactive(self, texts: Sequence[str]) -> np.ndarray:
         """A few texts a user is waiting for: ahead of ingestion, behind queries."""
@@ -121,25 +134,34 @@ class ProcessEmbedder:
 
     # ----------------------------------------------------------------------- parent side
 
-    def _embed_texts(self, kind: Kind, texts: Sequence[str]) -> np.ndarray:
+    def _embed_texts(
+        self, kind: Kind, texts: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        vectors: np.ndarray = self._call(kind, list(texts))
+        vectors: np.ndarray = self._call(kind, list(texts), on_progress)
         return vectors
 
-    def _call(self, kind: Kind, texts: list[str]) -> Any:
-        return self._submit(kind, texts).result()
+    def _call(
+        self, kind: Kind, texts: list[str], on_progress: Callable[[int], None] | None = None
+    ) -> Any:
+        return self._submit(kind, texts, on_progress).result()
 
-    def _submit(self, kind: Kind, texts: list[str]) -> Future[Any]:
+    def _submit(
+        self, kind: Kind, texts: list[str], on_progress: Callable[[int], None] | None = None
+    ) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
             conn = self._child()
             request_id = next(self._ids)
             self._pending[request_id] = future
+            if on_progress is not None:
+                self._progress[request_id] = on_progress
             try:
-                conn.send((request_id, kind, texts))
+                conn.send((request_id, kind, texts, on_progress is not None))
             except (OSError, ValueError) as exc:
                 self._pending.pop(request_id, None)
+                self._progress.pop(request_id, None)
                 raise EmbeddingError(STOPPED) from exc
         return future
 
@@ -174,8 +196,15 @@ class ProcessEmbedder:
         try:
             while True:
                 request_id, ok, payload = conn.recv()
+                if ok is None:  # a piece of the request is done: payload texts so far
+                    with self._lock:
+                        report = self._progress.get(request_id)
+                    if report is not None:
+                        report(payload)
+                    continue
                 with self._lock:
                     future = self._pending.pop(request_id, None)
+                    self._progress.pop(request_id, None)
                 if future is None:
                     continue
                 if ok:
@@ -188,6 +217,7 @@ class ProcessEmbedder:
             if self._conn is conn:
                 self._conn = self._process = None
             waiting, self._pending = self._pending, {}
+            self._progress = {}
         if waiting:
             logger.error("embedding process exited (code %s)", process.poll())
         for future in waiting.values():
@@ -211,6 +241,26 @@ def interactive_embed(embedder: Embedder) -> Callable[[Sequence[str]], np.ndarra
     return embedder.embed_documents
 
 
+# Other embedders report progress after each call of this many texts.
+REPORTING_CALL_TEXTS = 64
+
+
+def embed_documents_reporting(
+    embedder: Embedder, texts: Sequence[str], on_progress: Callable[[int], None]
+) -> np.ndarray:
+    """A document's vectors, calling ``on_progress(texts embedded so far)`` as they come: per
+    piece from the child, per call of ``REPORTING_CALL_TEXTS`` texts from other embedders."""
+    if isinstance(embedder, ProcessEmbedder):
+        return embedder.embed_documents_reporting(texts, on_progress)
+    parts = []
+    for start in range(0, len(texts), REPORTING_CALL_TEXTS):
+        parts.append(embedder.embed_documents(texts[start : start + REPORTING_CALL_TEXTS]))
+        on_progress(start + len(parts[-1]))
+    if not parts:
+        return np.zeros((0, embedder.dimensions), dtype=np.float32)
+    return np.concatenate(parts)
+
+
 # --------------------------------------------------------------------------- child side
 
 
@@ -219,6 +269,7 @@ class _Job:
     request_id: int
     kind: Kind
     texts: list[str]
+    reports_progress: bool = False
     arrival: int = 0
     # texts longest first, how many were taken, their vectors so far (in that order)
     order: list[int] = field(default_factory=list)
@@ -250,19 +301,23 @@ def serve(conn: Connection, path: str) -> None:
     arrivals = itertools.count()
     send_lock = threading.Lock()
 
-    def reply(replies: list[tuple[int, bool, Any]]) -> None:
+    def reply(replies: list[tuple[int, bool | None, Any]]) -> None:
         with send_lock:
             for item in replies:
                 conn.send(item)
 
+    last_interactive = [-INTERACTIVE_QUIET_S]
+
     def receive() -> None:
         try:
             while True:
-                request_id, kind, texts = conn.recv()
-                job = _Job(request_id, kind, texts, next(arrivals))
+                request_id, kind, texts, reports_progress = conn.recv()
+                job = _Job(request_id, kind, texts, reports_progress, next(arrivals))
                 if kind == "query":
                     queries.put(job)
                 else:
+                    if kind == "interactive":
+                        last_interactive[0] = time.monotonic()
                     jobs.put((_PRIORITY[kind], job.arrival, job))
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone or closed the pipe
@@ -282,7 +337,10 @@ def serve(conn: Connection, path: str) -> None:
         if job.kind == "info":
             reply([(job.request_id, True, info)])
             continue
-        shares = _fill_piece(job, jobs)
+        room = PIECE_TEXTS[job.kind]
+        if job.kind == "bulk" and time.monotonic() - last_interactive[0] > INTERACTIVE_QUIET_S:
+            room = QUIET_BULK_PIECE_TEXTS
+        shares = _fill_piece(job, jobs, room)
         try:
             threads.use(for_bulk=job.kind == "bulk")
             texts = [job.texts[i] for job, indices in shares for i in indices]
@@ -297,13 +355,15 @@ def serve(conn: Connection, path: str) -> None:
             if job.done >= len(job.texts):
                 reply([(job.request_id, True, job.vectors())])
             else:  # same place among its kind; queries meanwhile run on their own thread
+                if job.reports_progress:
+                    reply([(job.request_id, None, job.done)])
                 jobs.put((_PRIORITY[job.kind], job.arrival, job))
 
 
 def _serve_queries(
     embedder: LocalEmbedder,
     queries: queue.SimpleQueue[_Job],
-    reply: Callable[[list[tuple[int, bool, Any]]], None],
+    reply: Callable[[list[tuple[int, bool | None, Any]]], None],
 ) -> None:
     """Queries have their own thread, so they never wait behind other work; the ones that
     arrive together share one forward pass."""
@@ -330,7 +390,7 @@ def _serve_queries(
 def _fail_everything(
     queries: queue.SimpleQueue[_Job],
     jobs: queue.PriorityQueue[tuple[int, int, _Job]],
-    reply: Callable[[list[tuple[int, bool, Any]]], None],
+    reply: Callable[[list[tuple[int, bool | None, Any]]], None],
     message: str,
 ) -> NoReturn:
     """The model cannot load: answer every request with the reason, forever."""
@@ -369,11 +429,10 @@ class _TorchThreads:
 
 
 def _fill_piece(
-    first: _Job, jobs: queue.PriorityQueue[tuple[int, int, _Job]]
+    first: _Job, jobs: queue.PriorityQueue[tuple[int, int, _Job]], room: int
 ) -> list[tuple[_Job, list[int]]]:
-    """The next piece: texts of ``first``, topped up from other waiting jobs of its kind
-    (small documents ingested side by side share one forward pass)."""
-    room = PIECE_TEXTS[first.kind]
+    """The next piece of ``room`` texts: texts of ``first``, topped up from other waiting jobs
+    of its kind (small documents ingested side by side share one forward pass)."""
     shares = [(first, first.take(room))]
     room -= len(shares[0][1])
     while room > 0:

@@ -9,10 +9,12 @@ takes none) is composed with psycopg.sql.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import psycopg
@@ -39,7 +41,7 @@ WITH lex AS (
            coalesce(array_length(t.positions, 1), 1) AS tf
     FROM chunks c,
          unnest(to_tsvector('english', array_to_string(c.heading_path, ' ') || ' ' || c.text)) AS t
-    WHERE c.document_id = :document_id
+    WHERE c.document_id = ANY(:document_ids)
 ), lengths AS (
     SELECT chunk_id, sum(tf)::int AS len FROM lex GROUP BY chunk_id
 ), postings AS (
@@ -51,9 +53,11 @@ UPDATE chunks SET lexeme_count = lengths.len
 FROM lengths WHERE chunks.id = lengths.chunk_id
 """)
 
+# Users in order: two workers adding to the same users lock their rows in the same order.
 _ADD_STATS = text("""
 INSERT INTO user_corpus_stats (user_id, chunk_count, total_length)
-SELECT :user_id, count(*), coalesce(sum(lexeme_count), 0) FROM chunks WHERE document_id = :document_id
+SELECT user_id, count(*), coalesce(sum(lexeme_count), 0) FROM chunks
+WHERE document_id = ANY(:document_ids) GROUP BY user_id ORDER BY user_id
 ON CONFLICT (user_id) DO UPDATE
 SET chunk_count = user_corpus_stats.chunk_count + excluded.chunk_count,
     total_length = user_corpus_stats.total_length + excluded.total_length
@@ -61,10 +65,10 @@ SET chunk_count = user_corpus_stats.chunk_count + excluded.chunk_count,
 
 # Also the document's own: shared-collection searches add these up instead of its chunks.
 _DOCUMENT_STATS = text("""
-UPDATE documents SET lexeme_total = (
-    SELECT coalesce(sum(lexeme_count), 0) FROM chunks WHERE document_id = :document_id
+UPDATE documents d SET lexeme_total = (
+    SELECT coalesce(sum(c.lexeme_count), 0) FROM chunks c WHERE c.document_id = d.id
 )
-WHERE id = :document_id
+WHERE d.id = ANY(:document_ids)
 """)
 
 _SUBTRACT_STATS = text("""
@@ -76,28 +80,39 @@ WHERE s.user_id = :user_id
 """)
 
 
-async def replace_document_pages(
-    session: AsyncSession, *, user_id: uuid.UUID, document_id: uuid.UUID, pages: Sequence[Page]
+@dataclass(frozen=True)
+class DocumentContent:
+    """What ingestion made of one document: its chunks with their vectors, and its pages."""
+
+    user_id: uuid.UUID
+    document_id: uuid.UUID
+    rows: Sequence[ChunkDraft]
+    vectors: np.ndarray
+    pages: Sequence[Page] = ()
+
+
+async def replace_pages_of_documents(
+    session: AsyncSession, *, documents: Sequence[DocumentContent]
 ) -> None:
-    """Store the document's page texts, replacing older ones."""
-    await session.execute(delete(DocumentPage).where(DocumentPage.document_id == document_id))
-    if pages:
-        await session.execute(
-            insert(DocumentPage),
-            [
-                {
-                    "document_id": document_id,
-                    "user_id": user_id,
-                    "number": page.number,
-                    "text": page.text,
-                    "furniture": [list(span) for span in page.furniture],
-                    "title": page.title,
-                    "row_numbers": list(page.row_numbers) or None,
-                    "words": [list(word) for word in page.words] if page.ocr else None,
-                }
-                for page in pages
-            ],
-        )
+    """Store the documents' page texts, replacing older ones."""
+    ids = [document.document_id for document in documents]
+    await session.execute(delete(DocumentPage).where(DocumentPage.document_id.in_(ids)))
+    rows = [
+        {
+            "document_id": document.document_id,
+            "user_id": document.user_id,
+            "number": page.number,
+            "text": page.text,
+            "furniture": [list(span) for span in page.furniture],
+            "title": page.title,
+            "row_numbers": list(page.row_numbers) or None,
+            "words": [list(word) for word in page.words] if page.ocr else None,
+        }
+        for document in documents
+        for page in document.pages
+    ]
+    if rows:
+        await session.execute(insert(DocumentPage), rows)
 
 
 async def remove_document_chunks(
@@ -113,48 +128,47 @@ async def remove_document_chunks(
     )
 
 
-async def write_document_chunks(
+async def write_chunks_of_documents(
     session: AsyncSession,
     *,
-    user_id: uuid.UUID,
-    document_id: uuid.UUID,
-    rows: Sequence[ChunkDraft],
-    vectors: np.ndarray,
+    documents: Sequence[DocumentContent],
     model_id: str,
-    replace: bool = True,
+    replacing: Collection[uuid.UUID],
 ) -> None:
-    """Write the document's chunks, postings and statistics in the current transaction,
-    replacing any it has (``replace=False`` when the caller knows it has none)."""
-    if replace:
-        await remove_document_chunks(session, user_id=user_id, document_id=document_id)
+    """Write several documents' chunks, postings and statistics in the current transaction
+    (one statement per kind of row for all of them), replacing the chunks of the documents in
+    ``replacing``."""
+    for document in documents:
+        if document.document_id in replacing:
+            await remove_document_chunks(
+                session, user_id=document.user_id, document_id=document.document_id
+            )
+    rows = (
+        {
+            "document_id": document.document_id,
+            "user_id": document.user_id,
+            "ordinal": row.ordinal,
+            "page_start": row.page_start,
+            "page_end": row.page_end,
+            "char_start": row.char_start,
+            "char_end": row.char_end,
+            "heading_path": list(row.heading_path),
+            "text": row.text,
+            "token_count": row.token_count,
+            "spans": [list(span) for span in row.spans] or None,
+            "sheet": row.sheet,
+            "row_start": row.row_start,
+            "row_end": row.row_end,
+            "embedding_model": model_id,
+            "embedding": vector,
+        }
+        for document in documents
+        for row, vector in zip(document.rows, document.vectors, strict=True)
+    )
     # In slices: the parameters of one statement for a 75,000-chunk document took ~750 MB.
-    for start in range(0, len(rows), CHUNK_INSERT_BATCH):
-        end = start + CHUNK_INSERT_BATCH
-        await session.execute(
-            insert(Chunk),
-            [
-                {
-                    "document_id": document_id,
-                    "user_id": user_id,
-                    "ordinal": row.ordinal,
-                    "page_start": row.page_start,
-                    "page_end": row.page_end,
-                    "char_start": row.char_start,
-                    "char_end": row.char_end,
-                    "heading_path": list(row.heading_path),
-                    "text": row.text,
-                    "token_count": row.token_count,
-                    "spans": [list(span) for span in row.spans] or None,
-                    "sheet": row.sheet,
-                    "row_start": row.row_start,
-                    "row_end": row.row_end,
-                    "embedding_model": model_id,
-                    "embedding": vector,
-                }
-                for row, vector in zip(rows[start:end], vectors[start:end], strict=True)
-            ],
-        )
-    params = {"user_id": user_id, "document_id": document_id}
+    while batch := list(itertools.islice(rows, CHUNK_INSERT_BATCH)):
+        await session.execute(insert(Chunk), batch)
+    params = {"document_ids": [document.document_id for document in documents]}
     await session.execute(_INDEX_POSTINGS, params)
     await session.execute(_ADD_STATS, params)
     await session.execute(_DOCUMENT_STATS, params)

@@ -372,12 +372,25 @@ async def document_for_update(session: AsyncSession, *, document_id: uuid.UUID) 
     return result.scalar_one_or_none()
 
 
-async def chunk_count_for_update(session: AsyncSession, *, document_id: uuid.UUID) -> int | None:
-    """The document's chunk count, locking it; None when it is gone."""
+async def chunk_counts_for_update(
+    session: AsyncSession, *, document_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The documents' chunk counts, locking them in id order (two workers never wait on each
+    other in a cycle); a document that is gone is missing."""
     result = await session.execute(
-        select(Document.chunk_count).where(Document.id == document_id).with_for_update()
+        select(Document.id, Document.chunk_count)
+        .where(Document.id.in_(document_ids))
+        .order_by(Document.id)
+        .with_for_update()
     )
-    return result.scalar_one_or_none()
+    return {row.id: row.chunk_count for row in result}
+
+
+async def set_values_of_documents(
+    session: AsyncSession, *, values: Sequence[dict[str, object]]
+) -> None:
+    """Each dict's values on the document whose ``id`` it holds (one executemany)."""
+    await session.execute(update(Document), list(values))
 
 
 # Moving originals between stores (documents/storage.py).

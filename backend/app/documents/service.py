@@ -402,7 +402,7 @@ async def delete_document(
 ) -> Document:
     """File (in Postgres), chunks, vectors, postings and the ingestion job go in the caller's
     single transaction; a job already running writes nothing after it
-    (tasks.publish_document). An
+    (tasks.publish_documents). An
     original in object storage is the caller's to forget once that commits."""
     document = await get_document(
         session, user_id=user_id, document_id=document_id, for_update=True, at_least=Role.OWNER

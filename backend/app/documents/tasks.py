@@ -12,7 +12,7 @@ import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from procrastinate.exceptions import JobAborted
 from procrastinate.job_context import AbortReason
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.ai.embedding_process import embed_documents_reporting
 from app.ai.embeddings import Embedder, EmbeddingError
 from app.ai.factory import get_embedder
 from app.core import metrics
@@ -34,12 +35,13 @@ from app.documents import repository
 from app.documents.chunking import ChunkDraft
 from app.documents.detect import DocumentKind
 from app.documents.indexing import (
+    DocumentContent,
     create_tenant_vector_index,
     ensure_vector_index,
-    replace_document_pages,
+    replace_pages_of_documents,
     tenant_index_queueing_lock,
     tenant_vector_index_wanted,
-    write_document_chunks,
+    write_chunks_of_documents,
 )
 from app.documents.models import Document, DocumentStatus
 from app.documents.parse_process import ParsePool, ParseRequest, get_parse_pool, tokenizer_spec
@@ -73,6 +75,10 @@ class WorkerDeps:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     originals: Originals
+    publisher: DocumentPublisher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.publisher = DocumentPublisher(self.sessionmaker)
 
 
 def worker_deps(context: JobContext) -> WorkerDeps:
@@ -164,12 +170,22 @@ async def embed_all(
 ) -> np.ndarray:
     vectors: list[np.ndarray] = []
     low, high = EMBED_BAND
+
+    def report(done: int) -> None:
+        reporter.set("embed", low + (high - low) * done / len(drafts))
+
     for start in range(0, len(drafts), EMBED_BATCH):
         reporter.raise_if_deleted()
         batch = [embedding_input(d) for d in drafts[start : start + EMBED_BATCH]]
-        vectors.append(await to_thread.run_sync(embedder.embed_documents, batch))
-        done = min(start + EMBED_BATCH, len(drafts))
-        reporter.set("embed", low + (high - low) * done / max(len(drafts), 1))
+        vectors.append(
+            await to_thread.run_sync(
+                embed_documents_reporting,
+                embedder,
+                batch,
+                lambda done, start=start: report(start + done),
+            )
+        )
+        report(start + len(batch))
     if not vectors:
         return np.zeros((0, embedder.dimensions), dtype=np.float32)
     return np.concatenate(vectors)
@@ -218,59 +234,164 @@ async def claim_for_processing(
         return document
 
 
-async def publish_document(
+@dataclass(frozen=True)
+class FinishedDocument:
+    """A document parsed and embedded, ready to become searchable."""
+
+    document: Document
+    drafts: Sequence[ChunkDraft]
+    vectors: np.ndarray
+    pages: Sequence[Page]
+
+
+async def publish_documents(
     sessionmaker: async_sessionmaker[AsyncSession],
+    finished: Sequence[FinishedDocument],
     *,
-    document: Document,
-    drafts: Sequence[ChunkDraft],
-    vectors: np.ndarray,
-    pages: Sequence[Page],
     embedder: Embedder,
-) -> bool:
-    """One transaction makes the document searchable: its chunks, postings, statistics, page
-    texts and `ready` status. False (and nothing written) when it was deleted meanwhile."""
+) -> set[uuid.UUID]:
+    """One transaction makes the documents searchable: their chunks, postings, statistics,
+    page texts and `ready` status. Returns the ids written: a document deleted meanwhile is
+    left out (nothing of it written)."""
     async with sessionmaker() as session:
-        existing_chunks = await repository.chunk_count_for_update(session, document_id=document.id)
-        if existing_chunks is None:
-            return False  # deleted while processing: write nothing
+        existing = await repository.chunk_counts_for_update(
+            session, document_ids=[item.document.id for item in finished]
+        )
+        live = [item for item in finished if item.document.id in existing]
+        if not live:
+            return set()
         await ensure_vector_index(
             session, model_id=embedder.model_id, dimensions=embedder.dimensions
         )
-        await write_document_chunks(
+        contents = [
+            DocumentContent(
+                item.document.user_id, item.document.id, item.drafts, item.vectors, item.pages
+            )
+            for item in live
+        ]
+        await write_chunks_of_documents(
             session,
-            user_id=document.user_id,
-            document_id=document.id,
-            rows=drafts,
-            vectors=vectors,
+            documents=contents,
             model_id=embedder.model_id,
-            replace=existing_chunks > 0,
+            replacing={item.document.id for item in live if existing[item.document.id] > 0},
         )
-        await replace_document_pages(
-            session, user_id=document.user_id, document_id=document.id, pages=pages
-        )
-        await queue_tenant_vector_index(
+        await replace_pages_of_documents(session, documents=contents)
+        for user_id in sorted({item.document.user_id for item in live}):
+            await queue_tenant_vector_index(
+                session,
+                user_id=user_id,
+                model_id=embedder.model_id,
+                dimensions=embedder.dimensions,
+                min_chunks=get_retrieval_params().exact_scan_max_chunks,
+            )
+        processed_at = datetime.now(UTC)
+        await repository.set_values_of_documents(
             session,
-            user_id=document.user_id,
-            model_id=embedder.model_id,
-            dimensions=embedder.dimensions,
-            min_chunks=get_retrieval_params().exact_scan_max_chunks,
-        )
-        await repository.set_document_values(
-            session,
-            document_id=document.id,
-            status=DocumentStatus.READY.value,
-            stage="done",
-            progress=100,
-            error=None,
-            chunk_count=len(drafts),
-            page_count=len(pages),
-            ocr_pages=sum(page.ocr and page.ocr_error is None for page in pages) or None,
-            notice=ocr_notice(pages),
-            embedding_model=embedder.model_id,
-            processed_at=datetime.now(UTC),
+            values=[
+                {
+                    "id": item.document.id,
+                    "status": DocumentStatus.READY.value,
+                    "stage": "done",
+                    "progress": 100,
+                    "error": None,
+                    "chunk_count": len(item.drafts),
+                    "page_count": len(item.pages),
+                    "ocr_pages": sum(page.ocr and page.ocr_error is None for page in item.pages)
+                    or None,
+                    "notice": ocr_notice(item.pages),
+                    "embedding_model": embedder.model_id,
+                    "processed_at": processed_at,
+                }
+                for item in live
+            ],
         )
         await session.commit()
-        return True
+        return {item.document.id for item in live}
+
+
+# Documents written by one transaction at most; a large document goes alone.
+PUBLISH_BATCH_DOCUMENTS = 32
+PUBLISH_BATCH_CHUNKS = 2000
+
+
+class DocumentPublisher:
+    """Group commit for the jobs of one worker: a job hands its finished document over and
+    waits; whichever documents are waiting when the writer is free go into one transaction.
+
+    Each document keeps its own job, status and error: a worker killed before the commit
+    leaves its documents to their jobs' retries, and a transaction that fails is retried one
+    document at a time, so one document's failure is its own."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._waiting: list[tuple[FinishedDocument, Embedder, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def publish(self, finished: FinishedDocument, *, embedder: Embedder) -> bool:
+        """True once the document is searchable, False when it was deleted meanwhile."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((finished, embedder, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await future
+
+    def _next_batch(self) -> list[tuple[FinishedDocument, Embedder, asyncio.Future[bool]]]:
+        batch: list[tuple[FinishedDocument, Embedder, asyncio.Future[bool]]] = []
+        chunks = 0
+        while self._waiting and len(batch) < PUBLISH_BATCH_DOCUMENTS:
+            finished, embedder, future = self._waiting[0]
+            if batch and (
+                chunks + len(finished.drafts) > PUBLISH_BATCH_CHUNKS
+                or embedder.model_id != batch[0][1].model_id
+            ):
+                break
+            self._waiting.pop(0)
+            if not future.done():  # a job cancelled while waiting publishes nothing
+                batch.append((finished, embedder, future))
+                chunks += len(finished.drafts)
+        return batch
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch = self._next_batch()
+            if not batch:
+                continue
+            embedder = batch[0][1]
+            try:
+                written = await publish_documents(
+                    self._sessionmaker, [item for item, _, _ in batch], embedder=embedder
+                )
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][2], exception=exc)
+                    continue
+                # One document's rows may have failed the whole transaction: each on its own.
+                for finished, item_embedder, future in batch:
+                    try:
+                        written = await publish_documents(
+                            self._sessionmaker, [finished], embedder=item_embedder
+                        )
+                    except Exception as exc:
+                        _settle(future, exception=exc)
+                    else:
+                        _settle(future, result=finished.document.id in written)
+                continue
+            for finished, _, future in batch:
+                _settle(future, result=finished.document.id in written)
+
+
+def _settle(
+    future: asyncio.Future[bool],
+    *,
+    result: bool = False,
+    exception: BaseException | None = None,
+) -> None:
+    if future.done():  # its job was cancelled meanwhile
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
 
 
 async def ingest(
@@ -280,6 +401,7 @@ async def ingest(
     document_id: uuid.UUID,
     *,
     originals: Originals,
+    publisher: DocumentPublisher,
     final_attempt: bool,
 ) -> None:
     document = await claim_for_processing(sessionmaker, document_id)
@@ -307,13 +429,8 @@ async def ingest(
             reporter.set("index", EMBED_BAND[1])
             if len(drafts) > EMBED_BATCH:  # a small document's index stage lasts milliseconds
                 await reporter.flush()
-        if await publish_document(
-            sessionmaker,
-            document=document,
-            drafts=drafts,
-            vectors=vectors,
-            pages=pages,
-            embedder=embedder,
+        if await publisher.publish(
+            FinishedDocument(document, drafts, vectors, pages), embedder=embedder
         ):
             metrics.DOCUMENTS_PROCESSED.labels("ready").inc()
             logger.info("document_ready", extra={**log_extra, "chunks": len(drafts)})
@@ -384,6 +501,7 @@ async def ingest_document(context: JobContext, document_id: str) -> None:
             get_parse_pool(deps.settings),
             uuid.UUID(document_id),
             originals=deps.originals,
+            publisher=deps.publisher,
             final_attempt=attempts + 1 >= MAX_ATTEMPTS,
         )
     except asyncio.CancelledError:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.ai.embedding_process import embed_query_async
 from app.ai.factory import get_embedder
 from app.core.settings import Settings
 from app.search.config import get_retrieval_params
 from app.search.passages import Passage
+from app.search.prewarm import prewarmer
 from app.search.retrieval import (
     ReadableDocuments,
     RetrievalParams,
@@ -62,6 +63,11 @@ async def search(
             model_id=embedder.model_id,
             dimensions=embedder.dimensions,
         )
+    if isinstance(session.bind, AsyncEngine):
+        owners = (
+            [user_id] if readable is None else [o for o, ids in readable.items() if ids is None]
+        )
+        prewarmer.tenants_searched(session.bind, user_ids=owners, model_id=embedder.model_id)
     return await hybrid_search(
         session,
         scope=scope,

@@ -16,7 +16,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np
 import pytest
 
-from app.ai.embedding_process import PIECE_TEXTS, ProcessEmbedder, interactive_embed
+from app.ai.embedding_process import (
+    PIECE_TEXTS,
+    QUIET_BULK_PIECE_TEXTS,
+    ProcessEmbedder,
+    interactive_embed,
+)
 from app.ai.embeddings import DEFAULT_LOCAL_MODEL_ID, EmbeddingError, LocalEmbedder
 from app.ai.factory import get_embedder
 from app.core.settings import Settings
@@ -116,3 +121,28 @@ def test_child_exits_when_the_parent_closes_the_pipe() -> None:
     assert process is not None
     embedder.close()
     assert process.poll() is not None
+
+
+def test_bulk_embedding_reports_each_piece(child: ProcessEmbedder, local: LocalEmbedder) -> None:
+    child.embed_interactive(SENTENCES[:1])  # an answer was just being written
+    texts = SENTENCES * 14
+    seen: list[int] = []
+    vectors = child.embed_documents_reporting(texts, seen.append)
+    np.testing.assert_allclose(vectors, local.embed_documents(texts), atol=1e-5)
+    # Every piece but the last is reported, in order, before the vectors come back; pieces
+    # are small while answers are being written (for INTERACTIVE_QUIET_S after the last one).
+    assert seen == sorted(seen)
+    assert all(0 < done < len(texts) for done in seen)
+    assert seen[0] == PIECE_TEXTS["bulk"]
+
+
+def test_ingestion_runs_in_full_batches_when_no_answer_is_waiting() -> None:
+    embedder = ProcessEmbedder()
+    try:
+        texts = SENTENCES * 14
+        seen: list[int] = []
+        embedder.embed_documents_reporting(texts, seen.append)
+        assert seen == [QUIET_BULK_PIECE_TEXTS * n for n in range(1, len(seen) + 1)]
+        assert len(seen) == (len(texts) - 1) // QUIET_BULK_PIECE_TEXTS
+    finally:
+        embedder.close()

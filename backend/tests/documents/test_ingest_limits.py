@@ -300,7 +300,7 @@ async def test_a_large_documents_chunks_are_written_a_slice_at_a_time(database_u
     from app.auth.service import create_user
     from app.core.db import create_engine, create_sessionmaker
     from app.documents.chunking import ChunkDraft
-    from app.documents.indexing import write_document_chunks
+    from app.documents.indexing import DocumentContent, write_chunks_of_documents
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
     sessionmaker = create_sessionmaker(engine)
@@ -328,14 +328,11 @@ async def test_a_large_documents_chunks_are_written_a_slice_at_a_time(database_u
         async with sessionmaker() as session:
             tracemalloc.start()
             try:
-                await write_document_chunks(
+                await write_chunks_of_documents(
                     session,
-                    user_id=user.id,
-                    document_id=document_id,
-                    rows=drafts,
-                    vectors=vectors,
+                    documents=[DocumentContent(user.id, document_id, drafts, vectors)],
                     model_id="test-model",
-                    replace=False,
+                    replacing=(),
                 )
                 _, peak = tracemalloc.get_traced_memory()
             finally:
