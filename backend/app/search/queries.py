@@ -177,13 +177,20 @@ def nearest_scoped_chunks(dims: int, shape: ScopeShape) -> TextClause:
     documents are a branch of their own, joined to chunks through its document index."""
     distance = sql.SQL(_DISTANCE).format(dims=sql.Literal(int(dims)))
     branches: list[sql.Composable] = []
-    rest = ScopeShape(whole_owners=shape.whole_owners, listed_documents=shape.listed_documents)
-    if rest.whole_owners or rest.listed_documents:
+    # :owner_ids also holds the collections' owners: this branch names its owners itself.
+    whole = sql.SQL("c.user_id = ANY(:whole_owner_ids)")
+    listed = sql.SQL("(c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids))")
+    rest = [
+        kind
+        for kind, present in ((whole, shape.whole_owners), (listed, shape.listed_documents))
+        if present
+    ]
+    if rest:
         branches.append(
             sql.SQL(
                 "SELECT c.id, {distance} AS distance FROM chunks c "
-                "WHERE {in_scope} AND c.embedding_model = :model"
-            ).format(distance=distance, in_scope=_chunks_in_scope(rest))
+                "WHERE ({rest}) AND c.embedding_model = :model"
+            ).format(distance=distance, rest=sql.SQL(" OR ").join(rest))
         )
     if shape.collections:
         branches.append(

@@ -351,7 +351,9 @@ async def test_dense_candidates_merge_the_partitions(worker_app: FastAPI, corpus
     walked through the HNSW index (exact_scan_max_chunks 0 walks every whole owner)."""
     embedder = get_embedder(worker_app.state.settings)
     vector = embedder.embed_query(QUERY)
-    base = RetrievalParams(candidates=5)
+    # A whole owner is scanned exactly at any share of this small table (base), or walked
+    # through the HNSW index (walked).
+    base = RetrievalParams(candidates=5, exact_scan_max_share=1.0)
     async with worker_app.state.sessionmaker() as session:
         for name, spec in SCOPES.items():
             truth = await _nearest_by_scan(session, corpus.document_ids(spec), vector)
@@ -361,7 +363,10 @@ async def test_dense_candidates_merge_the_partitions(worker_app: FastAPI, corpus
                     model_id=embedder.model_id,
                     dimensions=embedder.dimensions,
                 )
-                for params in (base, dataclasses.replace(base, exact_scan_max_chunks=0)):
+                # (more candidates than there are chunks: every readable chunk, nothing else)
+                everything = dataclasses.replace(base, candidates=1000)
+                walked = dataclasses.replace(base, exact_scan_max_chunks=0)
+                for params in (base, walked, everything):
                     got = await dense_candidates(
                         session, scope=scope, query_vector=vector, params=params
                     )
