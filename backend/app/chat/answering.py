@@ -171,6 +171,20 @@ async def _retrieve(
     return search_query, relevant
 
 
+def _retrieved_reference(passage: Passage) -> dict[str, Any]:
+    """A retrieved passage as the answer keeps it (its text stays in the document)."""
+    return {
+        "chunk_id": passage.chunk_id,
+        "document_id": str(passage.document_id),
+        "filename": passage.filename,
+        "page_start": passage.page_start,
+        "page_end": passage.page_end,
+        "char_start": passage.char_start,
+        "char_end": passage.char_end,
+        "score": passage.score,
+    }
+
+
 async def _answer_row(
     session: AsyncSession,
     *,
@@ -191,6 +205,7 @@ async def _answer_row(
         parent_id=question.id,
         search_query=search_query,
         status="streaming",
+        retrieved=[_retrieved_reference(passage) for passage in relevant],
     )
     prepared = PreparedAnswer(
         user_id=question.user_id,

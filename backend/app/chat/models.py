@@ -91,6 +91,8 @@ class ChatMessage(Base):
     citations: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, server_default=sql_text("'[]'::jsonb")
     )
+    # An answer's retrieved passages (cited or not), as references: app.chat.answering.
+    retrieved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # 'streaming' while the answer is written (content saved as it grows), 'done', 'failed'.
     status: Mapped[str] = mapped_column(String(16), server_default=sql_text("'done'"))
     created_at: Mapped[datetime] = mapped_column(
@@ -148,6 +150,8 @@ class MessageFeedback(Base):
     passages: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, server_default=sql_text("'[]'::jsonb")
     )
+    # Every passage the answer was given (cited or not), with its text when rated.
+    retrieved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

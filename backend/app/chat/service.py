@@ -412,8 +412,9 @@ async def _answer(
 async def _passages_as_they_are(
     session: AsyncSession, *, user_id: uuid.UUID, citations: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The answer's sources with their full text now: what the rating is about. A source
-    the user can no longer read keeps its number and says so, nothing else."""
+    """The answer's sources (its citations, or the passages it retrieved) with their full
+    text now: what the rating is about. A source the user can no longer read keeps its number
+    and says so, nothing else."""
     if not citations:
         return []
     document_ids = {uuid.UUID(c["document_id"]) for c in citations}
@@ -428,28 +429,29 @@ async def _passages_as_they_are(
     passages = []
     for citation in citations:
         if uuid.UUID(citation["document_id"]) not in readable:
-            passages.append({"n": citation["n"], "source_deleted": True})
+            passages.append({key: citation[key] for key in ("n",) if key in citation})
+            passages[-1]["source_deleted"] = True
             continue
         text, heading_path = texts.get(citation["chunk_id"], (None, []))
         passages.append(
-            {
-                key: citation.get(key)
-                for key in (
-                    "n",
-                    "chunk_id",
-                    "document_id",
-                    "filename",
-                    "page_start",
-                    "page_end",
-                    "char_start",
-                    "char_end",
-                    "score",
-                    "snippet",
-                )
-            }
+            {key: citation[key] for key in _PASSAGE_FIELDS if key in citation}
             | {"text": text, "heading_path": heading_path}
         )
     return passages
+
+
+_PASSAGE_FIELDS = (
+    "n",
+    "chunk_id",
+    "document_id",
+    "filename",
+    "page_start",
+    "page_end",
+    "char_start",
+    "char_end",
+    "score",
+    "snippet",
+)
 
 
 async def set_feedback(
@@ -491,6 +493,13 @@ async def set_feedback(
                 "collection_id": str(chat.collection_id) if chat.collection_id else None,
             },
             "passages": passages,
+            "retrieved": (
+                None
+                if answer.retrieved is None
+                else await _passages_as_they_are(
+                    session, user_id=user_id, citations=answer.retrieved
+                )
+            ),
         },
     )
 

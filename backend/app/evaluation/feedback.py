@@ -2,8 +2,8 @@
 
 ``export_feedback`` writes, from the ratings people gave answers (all users, or one):
 
-* ``review.md``: every thumbs-down answer with its question, comment, answer and the
-  passages it cited, for a person to read;
+* ``review.md``: every thumbs-down answer with its question, comment, answer, the passages
+  it cited and those retrieval gave it that it did not cite, for a person to read;
 * ``cases.jsonl``: every thumbs-up answer as a regression case, question → the passages the
   liked answer cited (the expected passages), with its asker and the chat's scope.
 
@@ -103,6 +103,22 @@ def review_markdown(rated_down: Sequence[tuple[MessageFeedback, str]], *, now: d
             )
             lines.append("")
             lines.append(_quoted(passage.get("text") or passage.get("snippet") or ""))
+            lines.append("")
+        cited = {passage.get("chunk_id") for passage in feedback.passages}
+        uncited = [
+            passage
+            for passage in feedback.retrieved or []
+            if not passage.get("source_deleted") and passage["chunk_id"] not in cited
+        ]
+        if uncited:
+            lines += ["", "**Passages retrieved but not cited** (in rank order)", ""]
+        for passage in uncited:
+            lines.append(
+                f"- {passage['filename']}, {_pages(passage)} (chunk {passage['chunk_id']}, "
+                f"score {passage['score']:.3f})"
+            )
+            lines.append("")
+            lines.append(_quoted(passage.get("text") or ""))
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -143,7 +143,7 @@ async def test_archived_chats_are_in_the_data_export(client: httpx.AsyncClient) 
     export = await client.get(f"{API}/auth/me/export", headers=alice)
     archive = zipfile.ZipFile(io.BytesIO(export.content))
     exported = [
-        json.loads(archive.read(name))["id"]
+        json.loads(archive.read(name))["chat"]["id"]
         for name in archive.namelist()
         if name.startswith("chats/") and name.endswith(".json")
     ]
@@ -236,6 +236,14 @@ async def test_liked_answer_becomes_a_regression_case_that_catches_broken_retrie
     assert stored.question == FERRY_QUESTION
     assert "dawn" in stored.answer
     assert stored.passages and "brantwhistle pier at dawn" in stored.passages[0]["text"]
+    # and every passage the answer was given, cited or not, in rank order with its text
+    assert stored.retrieved is not None
+    retrieved = {passage["chunk_id"]: passage for passage in stored.retrieved}
+    assert {passage["chunk_id"] for passage in stored.passages} <= set(retrieved)
+    assert [p["score"] for p in stored.retrieved] == sorted(
+        (p["score"] for p in stored.retrieved), reverse=True
+    )
+    assert all(p["text"] and p["filename"] == HARBOUR_DOC[0] for p in stored.retrieved)
 
     summary = await export_feedback(sessionmaker, tmp_path / "out")
     assert (summary.reviewed, summary.cases) == (1, 1)
