@@ -79,6 +79,8 @@ class Tenant:
     question: str
     documents: dict[str, str] = field(default_factory=dict)  # filename -> id
     chat_id: str = ""
+    answer_id: str = ""
+    bulk_id: str = ""
     api_key_id: str = ""
     chunk_ids: set[int] = field(default_factory=set)
     collection_id: str = ""
@@ -92,6 +94,8 @@ class Tenant:
             *self.documents,
             *self.documents.values(),
             self.chat_id,
+            self.answer_id,
+            self.bulk_id,
             self.api_key_id,
             self.collection_id,
             self.group_id,
@@ -202,6 +206,19 @@ async def _tenant(
     )
     tenant.member_id = member.json()["id"]
     _, events = await ask(client, tenant, tenant.chat_id, question)
+    tenant.answer_id = of_type(events, "start")["messageId"]
+    # A bulk action that changes nothing (its documents are in the collection already).
+    bulk = await client.post(
+        f"{API}/documents/bulk",
+        headers=headers,
+        json={
+            "action": "add_to_collection",
+            "collection_id": tenant.collection_id,
+            "document_ids": list(tenant.documents.values()),
+        },
+    )
+    assert bulk.status_code in (200, 201, 202), bulk.text
+    tenant.bulk_id = bulk.json()["id"]
     cited = of_type(events, "data-citations")["data"]["citations"]
     assert cited, "the owner's own answer should cite the owner's documents"
     assert {c["document_id"] for c in cited} <= set(tenant.documents.values())
@@ -308,6 +325,43 @@ async def _post_message(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -
     return [response]
 
 
+async def _message(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    """The owner's answer through the owner's chat, and through the intruder's own chat."""
+    url = f"{API}/chats/{owner.chat_id}/messages/{owner.answer_id}"
+    through_own_chat = f"{API}/chats/{intruder.chat_id}/messages/{owner.answer_id}"
+    rating = {"rating": -1, "comment": "hijacked"}
+    return [
+        await c.get(url, headers=intruder.headers),
+        await c.get(through_own_chat, headers=intruder.headers),
+        await c.post(f"{url}/regenerate", headers=intruder.headers),
+        await c.post(f"{through_own_chat}/regenerate", headers=intruder.headers),
+        await c.post(f"{url}/select", headers=intruder.headers),
+        await c.post(f"{url}/stop", headers=intruder.headers),
+        await c.put(f"{url}/feedback", headers=intruder.headers, json=rating),
+        await c.put(f"{through_own_chat}/feedback", headers=intruder.headers, json=rating),
+        await c.delete(f"{url}/feedback", headers=intruder.headers),
+    ]
+
+
+async def _export_chat(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    url = f"{API}/chats/{owner.chat_id}/export"
+    return [
+        await c.get(f"{url}?format=markdown", headers=intruder.headers),
+        await c.get(f"{url}?format=json", headers=intruder.headers),
+    ]
+
+
+async def _suggested_questions(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [
+        await c.get(f"{API}/documents/{doc_id}/suggested-questions", headers=intruder.headers)
+        for doc_id in owner.documents.values()
+    ]
+
+
+async def _bulk_action(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
+    return [await c.get(f"{API}/documents/bulk/{owner.bulk_id}", headers=intruder.headers)]
+
+
 async def _revoke_api_key(c: httpx.AsyncClient, owner: Tenant, intruder: Tenant) -> list[Any]:
     return [await c.delete(f"{API}/api-keys/{owner.api_key_id}", headers=intruder.headers)]
 
@@ -376,6 +430,15 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("PATCH", f"{API}/chats/{{chat_id}}"): _patch_chat,
     ("DELETE", f"{API}/chats/{{chat_id}}"): _delete_chat,
     ("POST", f"{API}/chats/{{chat_id}}/messages"): _post_message,
+    ("GET", f"{API}/chats/{{chat_id}}/messages/{{message_id}}"): _message,
+    ("POST", f"{API}/chats/{{chat_id}}/messages/{{message_id}}/regenerate"): _message,
+    ("POST", f"{API}/chats/{{chat_id}}/messages/{{message_id}}/select"): _message,
+    ("POST", f"{API}/chats/{{chat_id}}/messages/{{message_id}}/stop"): _message,
+    ("PUT", f"{API}/chats/{{chat_id}}/messages/{{message_id}}/feedback"): _message,
+    ("DELETE", f"{API}/chats/{{chat_id}}/messages/{{message_id}}/feedback"): _message,
+    ("GET", f"{API}/chats/{{chat_id}}/export"): _export_chat,
+    ("GET", f"{API}/documents/{{document_id}}/suggested-questions"): _suggested_questions,
+    ("GET", f"{API}/documents/bulk/{{bulk_id}}"): _bulk_action,
     ("DELETE", f"{API}/api-keys/{{key_id}}"): _revoke_api_key,
     ("DELETE", f"{API}/auth/sessions/{{session_id}}"): _revoke_session,
     ("GET", f"{API}/collections/{{collection_id}}"): _collection,
