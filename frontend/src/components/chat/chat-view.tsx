@@ -186,6 +186,7 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
                 <MessageBubble
                   key={message.id}
                   message={message}
+                  chatId={chat.id}
                   streaming={localBusy && index === messages.length - 1 && message.role === "assistant"}
                   busy={busy}
                   onCite={setActiveCitation}

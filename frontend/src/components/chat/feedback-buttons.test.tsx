@@ -12,7 +12,6 @@ const SLOW = { timeout: 5000 };
 vi.hoisted(() => {
   process.env.NEXT_PUBLIC_API_URL = "http://api.test";
 });
-vi.mock("next/navigation", () => ({ useSearchParams: () => new URLSearchParams("id=chat-1") }));
 
 const answer: DocChatMessage = { id: "m-2", role: "assistant", parts: [{ type: "text", text: "At dawn [1]." }] };
 const question: DocChatMessage = { id: "m-1", role: "user", parts: [{ type: "text", text: "When?" }] };
@@ -31,7 +30,7 @@ describe("FeedbackButtons", () => {
   it("rates an answer down with a comment, then clears the rating", async () => {
     const api = serveFeedback();
     const user = userEvent.setup();
-    renderWithQueries(<FeedbackButtons message={answer} />);
+    renderWithQueries(<FeedbackButtons message={answer} chatId="chat-1" />);
     const bad = screen.getByRole("button", { name: "Bad answer" });
     expect(bad).toHaveAttribute("aria-pressed", "false");
 
@@ -66,7 +65,7 @@ describe("FeedbackButtons", () => {
 
   it("is not offered on questions", () => {
     serveFeedback();
-    renderWithQueries(<FeedbackButtons message={question} />);
+    renderWithQueries(<FeedbackButtons message={question} chatId="chat-1" />);
     expect(screen.queryByRole("button", { name: "Good answer" })).toBeNull();
   });
 });
@@ -74,7 +73,7 @@ describe("FeedbackButtons", () => {
 function renderWithQueriesUsing(queryClient: QueryClient) {
   return render(
     <QueryClientProvider client={queryClient}>
-      <FeedbackButtons message={answer} />
+      <FeedbackButtons message={answer} chatId="chat-1" />
     </QueryClientProvider>,
   );
 }

@@ -1,7 +1,6 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
-import { useSearchParams } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
 import { errorMessage, type ChatDetail, type Feedback } from "@/lib/api";
 import type { DocChatMessage } from "@/lib/chat/messages";
@@ -27,9 +26,8 @@ function storedFeedback(detail: ChatDetail | undefined, messageId: string): Feed
  * Thumbs up / down under an answer, with an optional comment. Selecting the chosen thumb again
  * clears the rating. The open chat's id comes from the page address (`/chat/?id=…`).
  */
-export function FeedbackButtons({ message }: { message: DocChatMessage }) {
-  const chatId = useSearchParams().get("id");
-  if (message.role !== "assistant" || !chatId) return null;
+export function FeedbackButtons({ message, chatId }: { message: DocChatMessage; chatId: string }) {
+  if (message.role !== "assistant") return null;
   return <FeedbackControls chatId={chatId} messageId={message.id} />;
 }
 

@@ -10,6 +10,8 @@ import { FeedbackButtons } from "./feedback-buttons";
 
 type MessageBubbleProps = {
   message: DocChatMessage;
+  /** The chat it belongs to: answers then offer a rating. */
+  chatId?: string;
   /** This browser is receiving the answer's stream now. */
   streaming: boolean;
   /** An answer or a question is on its way: versions and actions wait. */
@@ -26,6 +28,7 @@ type MessageBubbleProps = {
 
 export function MessageBubble({
   message,
+  chatId,
   streaming,
   busy = false,
   onCite,
@@ -128,7 +131,7 @@ export function MessageBubble({
                 Regenerate
               </button>
             ) : null}
-            {view.text ? <FeedbackButtons message={message} /> : null}
+            {view.text && chatId ? <FeedbackButtons message={message} chatId={chatId} /> : null}
           </div>
         ) : null}
       </div>
