@@ -43,9 +43,9 @@ class Document(Base):
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
         Index("ix_documents_user_id_created_at", "user_id", "created_at"),
-        # The library list's keyset sorts, each ending in id for ties. Migration 0016 also
+        # The library list's keyset sorts, each ending in id for ties. Migration 0018 also
         # builds (user_id, lower(filename), id), a trigram index on lower('folder/filename') and
-        # (user_id, folder text_pattern_ops).
+        # (user_id, folder text_pattern_ops): migration-only (app/migrations/env.py).
         Index("ix_documents_user_id_created_at_id", "user_id", "created_at", "id"),
         Index("ix_documents_user_id_size_bytes_id", "user_id", "size_bytes", "id"),
         Index("ix_documents_user_id_status_created_at_id", "user_id", "status", "created_at", "id"),

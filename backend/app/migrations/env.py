@@ -20,6 +20,15 @@ config = context.config
 # a column or index that merely shares one of these prefixes, is still compared.
 MIGRATION_ONLY_TABLE_PREFIX = "procrastinate_"
 MIGRATION_ONLY_INDEX_PREFIX = "ix_chunks_embedding_"
+# The library's expression and operator-class indexes (0018): Alembic cannot compare their
+# text with a model's, so they live in the migration alone (app.documents.models says so).
+MIGRATION_ONLY_INDEXES = frozenset(
+    {
+        "ix_documents_user_id_lower_filename_id",
+        "ix_documents_search_trgm",
+        "ix_documents_user_id_folder",
+    }
+)
 
 
 def include_object(
@@ -30,7 +39,7 @@ def include_object(
     if type_ == "table":
         return not name.startswith(MIGRATION_ONLY_TABLE_PREFIX)
     if type_ == "index" and reflected and compare_to is None:
-        return not name.startswith(MIGRATION_ONLY_INDEX_PREFIX)
+        return not (name.startswith(MIGRATION_ONLY_INDEX_PREFIX) or name in MIGRATION_ONLY_INDEXES)
     return True
 
 

@@ -93,3 +93,4 @@ def downgrade() -> None:
             op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
     op.drop_table("document_bulk_actions")
     op.drop_column("documents", "folder")
+    op.execute("DROP EXTENSION IF EXISTS pg_trgm")
