@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.auth.models import User
+from app.core.pagination import MAX_OFFSET
 from app.documents.models import (
     Chunk,
     ChunkTerm,
@@ -225,7 +226,8 @@ async def library_page(
     keyset pagination after ``after`` (the previous page's last keys), or an ``offset`` for
     the callers that page that way. Each readable branch is sorted and limited by its own
     index before the branches merge."""
-    wanted_rows = limit + offset
+    # Postgres's LIMIT is a bigint: an offset near its top still answers an empty page.
+    wanted_rows = min(limit + offset, MAX_OFFSET)
     branches = [
         _keyset_page(
             condition, wanted, sort=sort, descending=descending, after=after, limit=wanted_rows
