@@ -1,6 +1,6 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type InfiniteData } from "@tanstack/react-query";
 import { documentsApi } from "@/lib/api/endpoints";
 import { readableDocumentsApi } from "@/lib/api/teams-client";
 import type { SharedDocument } from "@/lib/api/teams-contract";
@@ -28,6 +28,13 @@ export function useDeleteDocument() {
     mutationFn: (id: string) => documentsApi.remove(id),
     onSuccess: (_result, id) => {
       queryClient.setQueryData<SharedDocument[]>(DOCUMENTS_KEY, (documents) => documents?.filter((doc) => doc.id !== id));
+      // The library's loaded pages too, at once: the row (and the button that asked) is gone
+      // before the confirmation closes, so the focus moves to the list rather than the page.
+      queryClient.setQueriesData<InfiniteData<{ documents: SharedDocument[] }>>(
+        { queryKey: [...DOCUMENTS_KEY, "library"] },
+        (data) =>
+          data && { ...data, pages: data.pages.map((page) => ({ ...page, documents: page.documents.filter((doc) => doc.id !== id) })) },
+      );
       void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
     },
   });
