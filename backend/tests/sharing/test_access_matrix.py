@@ -973,7 +973,11 @@ def _scan_png() -> bytes:
 
 @pytest.fixture(scope="module")
 async def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    settings = make_settings(module_database_url, tmp_path_factory.mktemp("access-matrix"))
+    # The owner uploads and asks for every role's probes, faster than a person would: the
+    # per-user limits (tested in tests/ops) are lifted for this world.
+    settings = make_settings(
+        module_database_url, tmp_path_factory.mktemp("access-matrix")
+    ).model_copy(update={"upload_rate_limit": "10000/minute", "chat_rate_limit": "10000/minute"})
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
