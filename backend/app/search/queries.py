@@ -141,10 +141,16 @@ def _chunks_in_scope(shape: ScopeShape) -> sql.Composable:
     collections, a filter on rows found otherwise (by id)."""
     if shape.collections or not (shape.whole_owners and shape.listed_documents):
         return _in_scope("c", shape)
-    return sql.SQL(
-        "(c.user_id = ANY(:whole_owner_ids) "
-        "OR (c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids)))"
-    )
+    return sql.SQL("({})").format(_whole_or_listed_chunks(shape))
+
+
+def _whole_or_listed_chunks(shape: ScopeShape) -> sql.Composable:
+    """The whole owners' and the listed documents' rows of ``chunks c``, each naming its own
+    owners (``:owner_ids`` also holds the collections' owners)."""
+    whole = sql.SQL("c.user_id = ANY(:whole_owner_ids)")
+    listed = sql.SQL("(c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids))")
+    kinds = ((whole, shape.whole_owners), (listed, shape.listed_documents))
+    return sql.SQL(" OR ").join([kind for kind, present in kinds if present])
 
 
 _DISTANCE = "c.embedding::vector({dims}) <=> CAST(:query AS vector({dims}))"
@@ -177,20 +183,12 @@ def nearest_scoped_chunks(dims: int, shape: ScopeShape) -> TextClause:
     documents are a branch of their own, joined to chunks through its document index."""
     distance = sql.SQL(_DISTANCE).format(dims=sql.Literal(int(dims)))
     branches: list[sql.Composable] = []
-    # :owner_ids also holds the collections' owners: this branch names its owners itself.
-    whole = sql.SQL("c.user_id = ANY(:whole_owner_ids)")
-    listed = sql.SQL("(c.user_id = ANY(:owner_ids) AND c.document_id = ANY(:document_ids))")
-    rest = [
-        kind
-        for kind, present in ((whole, shape.whole_owners), (listed, shape.listed_documents))
-        if present
-    ]
-    if rest:
+    if shape.whole_owners or shape.listed_documents:
         branches.append(
             sql.SQL(
                 "SELECT c.id, {distance} AS distance FROM chunks c "
                 "WHERE ({rest}) AND c.embedding_model = :model"
-            ).format(distance=distance, rest=sql.SQL(" OR ").join(rest))
+            ).format(distance=distance, rest=_whole_or_listed_chunks(shape))
         )
     if shape.collections:
         branches.append(
