@@ -36,8 +36,10 @@ test-oidc-provider: $(OIDC_PROVIDER)/node_modules/.package-lock.json
 
 install: backend-install frontend-install test-oidc-provider
 
+# The server's scratch files (and the runtime and torch caches) go in a directory removed when
+# it stops, Ctrl-C included: `make dev` leaves nothing in /tmp either.
 dev: install frontend-build
-	$(BIN)/docchat serve --host 127.0.0.1 --port 8000
+	$(in_scratch_tmp) trap 'rm -rf "$$scratch"' INT TERM && $(BIN)/docchat serve --host 127.0.0.1 --port 8000
 
 backend-lint: backend-install
 	cd backend && ../$(BIN)/ruff check app tests $(BENCH)
