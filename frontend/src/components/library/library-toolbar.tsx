@@ -62,9 +62,20 @@ type LibraryToolbarProps = {
 /** Search by filename or folder, status (with counts), format, date added, folder and sort. */
 export function LibraryToolbar({ filters, counts, onChange }: LibraryToolbarProps) {
   const [query, setQuery] = useState(filters.q);
+  // The search the field last sent, and the one last seen: when it changes from outside ("Show
+  // every document"), the field follows, or its debounce would send the old text again.
+  const [sentQuery, setSentQuery] = useState(filters.q);
+  const [seenQuery, setSeenQuery] = useState(filters.q);
+  if (filters.q !== seenQuery) {
+    setSeenQuery(filters.q);
+    if (filters.q !== sentQuery) setQuery(filters.q);
+  }
   useEffect(() => {
     if (query === filters.q) return;
-    const timer = setTimeout(() => onChange({ ...filters, q: query }), SEARCH_DEBOUNCE_MS);
+    const timer = setTimeout(() => {
+      setSentQuery(query);
+      onChange({ ...filters, q: query });
+    }, SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
   }, [query, filters, onChange]);
 

@@ -2,6 +2,7 @@ import { fireEvent, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fakeApi, json, polyfillDialog, renderWithQueries, sizeElementsForVirtualLists, type ApiCall } from "@/test/fake-api";
+import { SEARCH_DEBOUNCE_MS } from "./library-toolbar";
 import { LibraryView } from "./library-view";
 
 vi.hoisted(() => {
@@ -54,7 +55,7 @@ function serveLibrary() {
   const api = fakeApi({
     "GET /api/v1/auth/me": () => json(me),
     "GET /api/v1/collections": () => json([]),
-    "GET /api/v1/documents": () => json([document("d1", "annual.pdf"), document("d2", "budget.pdf")]),
+    "GET /api/v1/documents": ({ query }) => json(query.has("q") ? [] : [document("d1", "annual.pdf"), document("d2", "budget.pdf")]),
     "GET /api/v1/documents/counts": () => json({ total: 2000, queued: 0, processing: 0, ready: 2000, failed: 0 }),
     "POST /api/v1/documents/bulk": () => json(bulkDelete({ status: "queued", processed: 0, succeeded: 0 }), 202),
     "GET /api/v1/documents/bulk/b1": () => json(bulkDelete(bulk)),
@@ -136,6 +137,23 @@ describe("the library's date filter", () => {
 
     await user.selectOptions(screen.getByLabelText("Added"), "Any time");
     await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([null, null]));
+  });
+});
+
+describe("the library's filters", () => {
+  it("Show every document clears the search too (the search field does not put it back)", async () => {
+    const user = userEvent.setup();
+    const api = serveLibrary();
+    renderWithQueries(<LibraryView />);
+    await screen.findAllByTestId("document-row");
+    await user.type(screen.getByLabelText("Search"), "zzz");
+    await user.click(await screen.findByRole("button", { name: "Show every document" }));
+    await screen.findAllByTestId("document-row");
+    expect(screen.getByLabelText("Search")).toHaveValue("");
+    // Longer than the search's debounce: nothing brings "zzz" back.
+    await new Promise((resolve) => setTimeout(resolve, SEARCH_DEBOUNCE_MS + 200));
+    expect(lastRead(api.calls, "/api/v1/documents")?.query.get("q")).toBeNull();
+    expect(screen.getAllByTestId("document-row")).toHaveLength(2);
   });
 });
 
