@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { fakeApi, json, polyfillDialog, renderWithQueries, sizeElementsForVirtualLists, type ApiCall } from "@/test/fake-api";
@@ -63,6 +63,13 @@ function serveLibrary() {
   return { ...api, bulk };
 }
 
+/** Everything the page asks for on opening has come (React warns of updates after a test's end). */
+async function opened(): Promise<void> {
+  await screen.findAllByTestId("document-row");
+  await screen.findByTestId("count-all");
+  await screen.findByText("No collections yet.");
+}
+
 const lastRead = (calls: ApiCall[], path: string) => calls.filter((call) => call.method === "GET" && call.path === path).at(-1);
 const dateBounds = (call: ApiCall | undefined) => [call?.query.get("created_from") ?? null, call?.query.get("created_to") ?? null];
 
@@ -83,7 +90,7 @@ describe("the library's date filter", () => {
     const user = userEvent.setup();
     const api = serveLibrary();
     renderWithQueries(<LibraryView />);
-    await screen.findAllByTestId("document-row");
+    await opened();
     await user.click(screen.getByRole("checkbox", { name: "Select annual.pdf" }));
     expect(screen.getByTestId("selected-count")).toHaveTextContent("1 document selected");
 
@@ -93,8 +100,8 @@ describe("the library's date filter", () => {
     fireEvent.change(within(range).getByLabelText("To"), { target: { value: "2025-06-30" } });
 
     const expected = [new Date(2025, 5, 1).toISOString(), new Date(2025, 6, 1).toISOString()];
-    await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual(expected));
-    await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents/counts"))).toEqual(expected));
+    await waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual(expected));
+    await waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents/counts"))).toEqual(expected));
     // Another list: the selection is gone.
     await screen.findAllByTestId("document-row");
     expect(screen.getByRole("checkbox", { name: "Select annual.pdf" })).not.toBeChecked();
@@ -104,7 +111,7 @@ describe("the library's date filter", () => {
     await user.click(screen.getByRole("checkbox", { name: "Select all 2000 matching documents" }));
     await user.click(within(screen.getByTestId("bulk-actions")).getByRole("button", { name: "Delete" }));
     await user.click(within(screen.getByRole("dialog", { name: "Delete the selected documents?" })).getByRole("button", { name: "Delete" }));
-    await vi.waitFor(() => expect(api.writes()).toHaveLength(1));
+    await waitFor(() => expect(api.writes()).toHaveLength(1));
     expect(api.writes()[0]?.body).toMatchObject({
       action: "delete",
       filter: { created_from: expected[0], created_to: expected[1] },
@@ -115,7 +122,8 @@ describe("the library's date filter", () => {
     const user = userEvent.setup();
     serveLibrary();
     renderWithQueries(<LibraryView />);
-    await user.selectOptions(await screen.findByLabelText("Added"), "custom");
+    await opened();
+    await user.selectOptions(screen.getByLabelText("Added"), "custom");
     fireEvent.change(screen.getByLabelText("From"), { target: { value: "2025-07-01" } });
     fireEvent.change(screen.getByLabelText("To"), { target: { value: "2025-06-01" } });
     expect(await screen.findByTestId("added-range-error")).toHaveTextContent("“From” is after “To”");
@@ -127,16 +135,16 @@ describe("the library's date filter", () => {
     const user = userEvent.setup();
     const api = serveLibrary();
     renderWithQueries(<LibraryView />);
-    await screen.findAllByTestId("document-row");
+    await opened();
     expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([null, null]);
 
     await user.selectOptions(screen.getByLabelText("Added"), "Last 7 days");
     const since = new Date(2026, 10, 23, 15, 30).toISOString();
-    await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([since, null]));
-    await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents/counts"))).toEqual([since, null]));
+    await waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([since, null]));
+    await waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents/counts"))).toEqual([since, null]));
 
     await user.selectOptions(screen.getByLabelText("Added"), "Any time");
-    await vi.waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([null, null]));
+    await waitFor(() => expect(dateBounds(lastRead(api.calls, "/api/v1/documents"))).toEqual([null, null]));
   });
 });
 
@@ -145,7 +153,7 @@ describe("the library's filters", () => {
     const user = userEvent.setup();
     const api = serveLibrary();
     renderWithQueries(<LibraryView />);
-    await screen.findAllByTestId("document-row");
+    await opened();
     await user.type(screen.getByLabelText("Search"), "zzz");
     await user.click(await screen.findByRole("button", { name: "Show every document" }));
     await screen.findAllByTestId("document-row");
@@ -162,7 +170,7 @@ describe("a bulk action's progress", () => {
     const user = userEvent.setup();
     const first = serveLibrary();
     const page = renderWithQueries(<LibraryView />);
-    await screen.findAllByTestId("document-row");
+    await opened();
     await user.click(screen.getByRole("checkbox", { name: "Select all 2000 matching documents" }));
     await user.click(within(screen.getByTestId("bulk-actions")).getByRole("button", { name: "Delete" }));
     await user.click(within(screen.getByRole("dialog", { name: "Delete the selected documents?" })).getByRole("button", { name: "Delete" }));
@@ -175,13 +183,13 @@ describe("a bulk action's progress", () => {
     const second = serveLibrary();
     renderWithQueries(<LibraryView />);
     const progress = await screen.findByTestId("bulk-progress");
-    await vi.waitFor(() => expect(progress).toHaveTextContent("Deleting… 1,200 of 2,000"));
+    await waitFor(() => expect(progress).toHaveTextContent("Deleting… 1,200 of 2,000"));
     expect(within(progress).getByRole("progressbar")).toBeInTheDocument();
 
     second.bulk.status = "done";
     second.bulk.processed = 2000;
     second.bulk.succeeded = 2000;
-    await vi.waitFor(() => expect(screen.getByTestId("bulk-progress")).toHaveAttribute("data-status", "done"), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("bulk-progress")).toHaveAttribute("data-status", "done"), { timeout: 5000 });
     expect(screen.getByTestId("bulk-progress")).toHaveTextContent("2,000 documents deleted.");
     // Nothing was started again: the second page only followed the first one's action.
     expect(second.writes()).toEqual([]);
@@ -196,8 +204,9 @@ describe("a bulk action's progress", () => {
     window.sessionStorage.setItem("docchat.bulk-action.u-me", "b-gone");
     const api = serveLibrary();
     renderWithQueries(<LibraryView />);
-    await vi.waitFor(() => expect(api.calls.some((call) => call.path === "/api/v1/documents/bulk/b-gone")).toBe(true));
-    await vi.waitFor(() => expect(window.sessionStorage.getItem("docchat.bulk-action.u-me")).toBeNull());
+    await waitFor(() => expect(api.calls.some((call) => call.path === "/api/v1/documents/bulk/b-gone")).toBe(true));
+    await waitFor(() => expect(window.sessionStorage.getItem("docchat.bulk-action.u-me")).toBeNull());
+    await opened();
     expect(screen.queryByTestId("bulk-progress")).toBeNull();
   });
 });
