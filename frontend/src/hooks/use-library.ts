@@ -6,6 +6,7 @@ import { ApiError } from "@/lib/api";
 import { authApi } from "@/lib/api/endpoints";
 import { isDocumentBusy } from "@/lib/format";
 import { libraryApi, type BulkAction, type BulkActionBody, type LibraryFilters } from "@/lib/library/api";
+import { COLLECTIONS_KEY } from "./use-collections";
 import { DOCUMENT_POLL_MS, DOCUMENTS_KEY } from "./use-documents";
 
 /** Under DOCUMENTS_KEY: whatever refreshes the documents (upload, delete, reindex) refreshes the library too. */
@@ -36,7 +37,7 @@ export function isBulkRunning(action: BulkAction | undefined): boolean {
 
 /*
  * The user's latest bulk action, kept in the tab's sessionStorage (per user) until it is
- * dismissed: a reload, or another list, follows it on where it was.
+ * dismissed: after a reload, or in another list, its progress picks up where it is.
  */
 const bulkStorageKey = (userId: string) => `docchat.bulk-action.${userId}`;
 const bulkListeners = new Set<() => void>();
@@ -59,7 +60,8 @@ function subscribeBulk(listener: () => void): () => void {
 }
 
 /**
- * Starts a bulk action and follows its progress until it is done; then the library is refreshed.
+ * Starts a bulk action and follows its progress until it is done; then the library and the
+ * collections are refreshed.
  * The action is remembered for the tab: after a reload the progress picks up where it is.
  */
 export function useBulkAction() {
@@ -81,7 +83,11 @@ export function useBulkAction() {
     queryFn: async () => {
       try {
         const action = await libraryApi.bulk(id as string);
-        if (!isBulkRunning(action)) void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
+        if (!isBulkRunning(action)) {
+          // The documents, and the collections' counts of them.
+          void queryClient.invalidateQueries({ queryKey: DOCUMENTS_KEY });
+          void queryClient.invalidateQueries({ queryKey: COLLECTIONS_KEY });
+        }
         return action;
       } catch (error) {
         // Gone, or another account's: nothing to follow.

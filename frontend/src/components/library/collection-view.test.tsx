@@ -186,12 +186,17 @@ describe("CollectionView", () => {
     await user.click(await screen.findByRole("checkbox", { name: "Select all 1 matching document" }));
     const bar = screen.getByTestId("bulk-actions");
     await user.click(within(bar).getByRole("button", { name: "Delete" }));
+    const collectionReads = () => api.calls.filter((call) => call.method === "GET" && call.path === "/api/v1/collections").length;
+    const readsBefore = collectionReads();
     await user.click(within(screen.getByRole("dialog", { name: "Delete the selected documents?" })).getByRole("button", { name: "Delete" }));
     await vi.waitFor(() => expect(api.writes()).toHaveLength(1));
     expect(api.writes()[0]).toMatchObject({
       path: "/api/v1/documents/bulk",
       body: { action: "delete", filter: expect.objectContaining({ collection_id: "c1", status: [], kind: [], q: null }) },
     });
+    await vi.waitFor(() => expect(screen.getByTestId("bulk-progress")).toHaveAttribute("data-status", "done"));
+    // The collection's count of documents (in its header and the sidebar) is asked for again.
+    await vi.waitFor(() => expect(collectionReads()).toBeGreaterThan(readsBefore));
   });
 
   it("lets the owner share, rename, transfer and delete it; deleting leaves the collection page", async () => {
