@@ -68,3 +68,21 @@ export function polyfillDialog(): void {
     this.dispatchEvent(new Event("close"));
   };
 }
+
+/**
+ * jsdom lays nothing out (every element is 0 px high): a virtualised list would render no rows.
+ * Gives every element a viewport-sized box; returns the undo, for afterAll.
+ */
+export function sizeElementsForVirtualLists(): () => void {
+  const original = {
+    clientHeight: Object.getOwnPropertyDescriptor(HTMLElement.prototype, "clientHeight"),
+    clientWidth: Object.getOwnPropertyDescriptor(HTMLElement.prototype, "clientWidth"),
+  };
+  Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 800 });
+  Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1000 });
+  return () => {
+    for (const [name, descriptor] of Object.entries(original)) {
+      if (descriptor) Object.defineProperty(HTMLElement.prototype, name, descriptor);
+    }
+  };
+}

@@ -7,16 +7,19 @@ import { Modal } from "@/components/ui/modal";
 import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import { pluralize } from "@/lib/format";
+import { useCollectionDocuments } from "@/hooks/use-collections";
 import { useDocuments } from "@/hooks/use-documents";
 
 type AddDocumentsFormProps = {
-  inCollection: Set<string>;
+  collectionId: string;
   onAdd: (documentIds: string[]) => Promise<unknown>;
   onClose: () => void;
 };
 
-function AddDocumentsForm({ inCollection, onAdd, onClose }: AddDocumentsFormProps) {
+function AddDocumentsForm({ collectionId, onAdd, onClose }: AddDocumentsFormProps) {
   const documents = useDocuments();
+  const collectionDocuments = useCollectionDocuments(collectionId);
+  const inCollection = new Set((collectionDocuments.data ?? []).map((document) => document.id));
   const [filter, setFilter] = useState("");
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
@@ -49,7 +52,7 @@ function AddDocumentsForm({ inCollection, onAdd, onClose }: AddDocumentsFormProp
       {documents.isError ? <ErrorAlert>{errorMessage(documents.error)}</ErrorAlert> : null}
       <fieldset className="max-h-72 overflow-y-auto rounded-md border border-slate-200 p-2">
         <legend className="sr-only">Documents to add</legend>
-        {documents.isPending ? (
+        {documents.isPending || collectionDocuments.isPending ? (
           <p className="p-1 text-sm text-slate-600">Loading documents…</p>
         ) : candidates.length === 0 ? (
           <p className="p-1 text-sm text-slate-700">No other documents to add.</p>

@@ -5,8 +5,8 @@ import { ErrorAlert } from "@/components/ui/alert";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { errorMessage } from "@/lib/api";
+import type { CollectionOut } from "@/lib/api/teams-contract";
 import type { BulkAction, BulkActionBody } from "@/lib/library/api";
-import { useCollections } from "@/hooks/use-collections";
 import { isBulkRunning, useBulkAction } from "@/hooks/use-library";
 
 export type Selection = { all: boolean; ids: Set<string> };
@@ -42,15 +42,17 @@ type BulkActionsBarProps = {
   selectedCount: number;
   selectionBody: () => Pick<BulkActionBody, "filter" | "document_ids">;
   onDone: () => void;
+  /** Delete and reindex are offered. */
+  canChange: boolean;
+  /** The collections the selection can be added to. */
+  targets: CollectionOut[];
 };
 
-/** Delete, reindex or add to a collection what is selected, as a job whose progress shows here. */
-export function BulkActionsBar({ selection, selectedCount, selectionBody, onDone }: BulkActionsBarProps) {
+/** Delete, reindex or add to a collection what is selected, as a job whose progress shows here (after a reload too). */
+export function BulkActionsBar({ selection, selectedCount, selectionBody, onDone, canChange, targets }: BulkActionsBarProps) {
   const { start, action, reset } = useBulkAction();
-  const collections = useCollections();
   const [confirmDelete, setConfirmDelete] = useState<number | null>(null);
   const [collectionId, setCollectionId] = useState("");
-  const editable = (collections.data ?? []).filter((collection) => collection.my_role !== "viewer");
   const running = isBulkRunning(action);
 
   const run = (body: Pick<BulkActionBody, "action" | "collection_id">) =>
@@ -64,13 +66,17 @@ export function BulkActionsBar({ selection, selectedCount, selectionBody, onDone
           <span className="text-sm font-medium text-slate-900" data-testid="selected-count">
             {selection.all ? `All ${selectedCount.toLocaleString()} matching documents selected` : `${documentsCount(selectedCount)} selected`}
           </span>
-          <button type="button" className="btn-secondary" disabled={running} onClick={() => setConfirmDelete(selectedCount)}>
-            Delete
-          </button>
-          <button type="button" className="btn-secondary" disabled={running} onClick={() => void run({ action: "reindex" })}>
-            Reindex
-          </button>
-          {editable.length > 0 ? (
+          {canChange ? (
+            <>
+              <button type="button" className="btn-secondary" disabled={running} onClick={() => setConfirmDelete(selectedCount)}>
+                Delete
+              </button>
+              <button type="button" className="btn-secondary" disabled={running} onClick={() => void run({ action: "reindex" })}>
+                Reindex
+              </button>
+            </>
+          ) : null}
+          {targets.length > 0 ? (
             <span className="flex items-center gap-1">
               <select
                 className="input"
@@ -79,7 +85,7 @@ export function BulkActionsBar({ selection, selectedCount, selectionBody, onDone
                 onChange={(event) => setCollectionId(event.target.value)}
               >
                 <option value="">Add to collection…</option>
-                {editable.map((collection) => (
+                {targets.map((collection) => (
                   <option key={collection.id} value={collection.id}>
                     {collection.name}
                   </option>

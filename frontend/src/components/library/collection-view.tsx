@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useRef, useState, type FormEvent } from "react";
+import { useCallback, useRef, useState, type FormEvent } from "react";
 import { ShareDialog } from "@/components/sharing/share-dialog";
 import { personName, RoleBadge } from "@/components/sharing/role-badge";
 import { ErrorAlert } from "@/components/ui/alert";
@@ -13,16 +13,13 @@ import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import type { CollectionOut } from "@/lib/api/teams-contract";
 import { pluralize } from "@/lib/format";
-import {
-  useCollectionDocumentChanges,
-  useCollectionDocuments,
-  useCollections,
-  useDeleteCollection,
-  useUpdateCollection,
-} from "@/hooks/use-collections";
+import { clearedFilters, DEFAULT_FILTERS, isFiltered, type LibraryFilters } from "@/lib/library/api";
+import { useCollectionDocumentChanges, useCollections, useDeleteCollection, useUpdateCollection } from "@/hooks/use-collections";
+import { useLibraryCounts } from "@/hooks/use-library";
 import { useUploads } from "@/hooks/use-uploads";
 import { AddDocumentsDialog } from "./add-documents-dialog";
-import { DocumentList } from "./document-list";
+import { LibraryList, NoMatch } from "./library-list";
+import { LibraryToolbar } from "./library-toolbar";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadList } from "./upload-list";
 
@@ -113,7 +110,9 @@ function TransferDialog({ collection, open, onClose }: DialogProps) {
 }
 
 function CollectionContent({ collection, onDeleted }: { collection: CollectionOut; onDeleted: () => void }) {
-  const documents = useCollectionDocuments(collection.id);
+  const [filters, setFilters] = useState<LibraryFilters>({ ...DEFAULT_FILTERS, collectionId: collection.id });
+  const counts = useLibraryCounts(filters);
+  const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
   const changes = useCollectionDocumentChanges(collection.id);
   const uploads = useUploads(collection.id);
   const deleteCollection = useDeleteCollection();
@@ -172,14 +171,15 @@ function CollectionContent({ collection, onDeleted }: { collection: CollectionOu
         <p className="text-sm text-slate-700">You can search and chat with these documents; only editors add or remove them.</p>
       )}
 
-      <DocumentList
+      <LibraryToolbar filters={filters} counts={counts.data} onChange={setFilters} />
+      <LibraryList
+        // Other filters, another list: the selection and the scroll position start afresh.
+        key={JSON.stringify(filters)}
+        filters={filters}
+        counts={counts.data}
+        onFolder={showFolder}
         heading="Documents in this collection"
-        documents={documents}
-        empty={
-          <div className="card p-6 text-center text-sm text-slate-700" data-testid="collection-empty">
-            {editable ? "No documents yet: upload some above, or add documents from your library." : "No documents in this collection yet."}
-          </div>
-        }
+        canChange={editable}
         onRemoveFromCollection={editable ? (document) => changes.remove.mutateAsync([document.id]) : undefined}
         actions={
           editable ? (
@@ -187,6 +187,15 @@ function CollectionContent({ collection, onDeleted }: { collection: CollectionOu
               Add documents
             </button>
           ) : null
+        }
+        empty={
+          isFiltered(filters) ? (
+            <NoMatch onClear={() => setFilters(clearedFilters(filters))} />
+          ) : (
+            <div className="card p-6 text-center text-sm text-slate-700" data-testid="collection-empty">
+              {editable ? "No documents yet: upload some above, or add documents from your library." : "No documents in this collection yet."}
+            </div>
+          )
         }
       />
 
@@ -197,7 +206,7 @@ function CollectionContent({ collection, onDeleted }: { collection: CollectionOu
         <AddDocumentsDialog
           open={dialog === "add"}
           onClose={close}
-          inCollection={new Set((documents.data ?? []).map((document) => document.id))}
+          collectionId={collection.id}
           onAdd={(documentIds) => changes.add.mutateAsync(documentIds)}
         />
       ) : null}

@@ -9,6 +9,7 @@ import { errorMessage } from "@/lib/api";
 import type { SharedDocument } from "@/lib/api/teams-contract";
 import { pluralize } from "@/lib/format";
 import { filterBody, type LibraryFilters, type StatusCounts } from "@/lib/library/api";
+import { useCollections } from "@/hooks/use-collections";
 import { useDeleteDocument, useReindexDocument } from "@/hooks/use-documents";
 import { useLibrary } from "@/hooks/use-library";
 import { BulkActionsBar, type Selection } from "./bulk-actions-bar";
@@ -19,11 +20,30 @@ const ESTIMATED_ROW_PX = 76;
 /** Rows rendered beyond the visible ones, for smooth scrolling. */
 const OVERSCAN_ROWS = 8;
 
+/** The list's filters leave nothing: one click shows every document again. */
+export function NoMatch({ onClear }: { onClear: () => void }) {
+  return (
+    <div className="card p-6 text-center text-sm text-slate-700" data-testid="library-no-match">
+      No documents match these filters.{" "}
+      <button type="button" className="underline" onClick={onClear}>
+        Show every document
+      </button>
+    </div>
+  );
+}
+
 type LibraryListProps = {
   filters: LibraryFilters;
   counts: StatusCounts | undefined;
   onFolder: (folder: string) => void;
   empty: ReactNode;
+  heading?: string;
+  /** Extra controls next to the heading ("Add documents"). */
+  actions?: ReactNode;
+  /** Bulk delete and reindex are offered (not on the page of a collection the user only reads). */
+  canChange?: boolean;
+  /** In a collection the user may edit: each row can be taken out of it. */
+  onRemoveFromCollection?: (document: SharedDocument) => Promise<unknown>;
 };
 
 /**
@@ -31,11 +51,27 @@ type LibraryListProps = {
  * documents loads as the list scrolls to its end. Rows can be selected one by one, or every
  * document matching the filters at once for a bulk action.
  */
-export function LibraryList({ filters, counts, onFolder, empty }: LibraryListProps) {
+export function LibraryList({
+  filters,
+  counts,
+  onFolder,
+  empty,
+  heading = "All documents",
+  actions,
+  canChange = true,
+  onRemoveFromCollection,
+}: LibraryListProps) {
   const library = useLibrary(filters);
+  const collections = useCollections();
+  // Collections the selection can be added to (the one shown is not one of them).
+  const targets = (collections.data ?? []).filter(
+    (collection) => collection.my_role !== "viewer" && collection.id !== filters.collectionId,
+  );
+  const selectable = canChange || targets.length > 0;
   const deleteDocument = useDeleteDocument();
   const reindexDocument = useReindexDocument();
   const [pendingDelete, setPendingDelete] = useState<SharedDocument | null>(null);
+  const [pendingRemove, setPendingRemove] = useState<SharedDocument | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [selection, setSelection] = useState<Selection>({ all: false, ids: new Set() });
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -78,28 +114,35 @@ export function LibraryList({ filters, counts, onFolder, empty }: LibraryListPro
       {actionError ? <ErrorAlert>{actionError}</ErrorAlert> : null}
       <div className="flex flex-wrap items-center justify-between gap-2">
         <div className="flex items-center gap-3">
-          <input
-            type="checkbox"
-            className="h-4 w-4"
-            checked={selection.all}
-            disabled={!total}
-            onChange={(event) => setSelection({ all: event.target.checked, ids: new Set() })}
-            aria-label={total ? `Select all ${pluralize(total, "matching document")}` : "Select all"}
-            data-testid="select-all"
-          />
+          {selectable ? (
+            <input
+              type="checkbox"
+              className="h-4 w-4"
+              checked={selection.all}
+              disabled={!total}
+              onChange={(event) => setSelection({ all: event.target.checked, ids: new Set() })}
+              aria-label={total ? `Select all ${pluralize(total, "matching document")}` : "Select all"}
+              data-testid="select-all"
+            />
+          ) : null}
           <h2 id="documents-heading" ref={headingRef} tabIndex={-1} className="text-base font-semibold text-slate-900">
-            All documents
+            {heading}
           </h2>
         </div>
-        <p className="text-xs text-slate-600" aria-live="polite" data-testid="library-total">
-          {total !== null ? `${total.toLocaleString()} ${total === 1 ? "document" : "documents"}` : ""}
-        </p>
+        <div className="flex items-center gap-3">
+          <p className="text-xs text-slate-600" aria-live="polite" data-testid="library-total">
+            {total !== null ? `${total.toLocaleString()} ${total === 1 ? "document" : "documents"}` : ""}
+          </p>
+          {actions}
+        </div>
       </div>
       <BulkActionsBar
         selection={selection}
         selectedCount={selection.all ? (total ?? 0) : selection.ids.size}
         selectionBody={() => (selection.all ? { filter: filterBody(filters) } : { document_ids: [...selection.ids] })}
         onDone={() => setSelection({ all: false, ids: new Set() })}
+        canChange={canChange}
+        targets={targets}
       />
       {library.isPending ? (
         <PageLoading label="Loading documents…" />
@@ -128,8 +171,9 @@ export function LibraryList({ filters, counts, onFolder, empty }: LibraryListPro
                   onDelete={setPendingDelete}
                   onRetry={retry}
                   retrying={reindexDocument.isPending && reindexDocument.variables === document.id}
+                  onRemoveFromCollection={onRemoveFromCollection ? setPendingRemove : undefined}
                   selected={selection.all || selection.ids.has(document.id)}
-                  onSelect={select}
+                  onSelect={selectable ? select : undefined}
                   onFolder={onFolder}
                 />
               );
@@ -154,6 +198,23 @@ export function LibraryList({ filters, counts, onFolder, empty }: LibraryListPro
           </p>
         )}
       </ConfirmDialog>
+      {onRemoveFromCollection ? (
+        <ConfirmDialog
+          subject={pendingRemove}
+          title="Remove from this collection?"
+          confirmLabel="Remove"
+          onConfirm={onRemoveFromCollection}
+          onClose={() => setPendingRemove(null)}
+          fallbackFocus={headingRef}
+        >
+          {(document) => (
+            <p>
+              <strong className="break-all">{document.filename}</strong> leaves this collection; people it is shared with through
+              the collection lose access to it. The document itself stays with its owner.
+            </p>
+          )}
+        </ConfirmDialog>
+      ) : null}
     </section>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import type { DocumentStatus, LibraryFilters, StatusCounts } from "@/lib/library/api";
+import { recentRange, type AddedRange, type DocumentStatus, type LibraryFilters, type RecentPreset, type StatusCounts } from "@/lib/library/api";
 
 const STATUSES: { value: DocumentStatus | null; label: string }[] = [
   { value: null, label: "All" },
@@ -36,6 +36,20 @@ const SORTS: { value: string; label: string }[] = [
   { value: "status:asc", label: "Status" },
 ];
 
+const ADDED: { value: AddedRange["kind"] | RecentPreset; label: string }[] = [
+  { value: "any", label: "Any time" },
+  { value: "7d", label: "Last 7 days" },
+  { value: "30d", label: "Last 30 days" },
+  { value: "12m", label: "Last 12 months" },
+  { value: "custom", label: "Custom…" },
+];
+
+function addedRangeFor(choice: string): AddedRange {
+  if (choice === "any") return { kind: "any" };
+  if (choice === "custom") return { kind: "custom", from: "", to: "" };
+  return recentRange(choice as RecentPreset);
+}
+
 /** How long typing pauses before the search is sent. */
 export const SEARCH_DEBOUNCE_MS = 300;
 
@@ -45,15 +59,28 @@ type LibraryToolbarProps = {
   onChange: (filters: LibraryFilters) => void;
 };
 
-/** Search by filename or folder, status (with counts), format, folder and sort. */
+/** Search by filename or folder, status (with counts), format, date added, folder and sort. */
 export function LibraryToolbar({ filters, counts, onChange }: LibraryToolbarProps) {
   const [query, setQuery] = useState(filters.q);
+  // The search the field last sent, and the one last seen: when it changes from outside ("Show
+  // every document"), the field follows, or its debounce would send the old text again.
+  const [sentQuery, setSentQuery] = useState(filters.q);
+  const [seenQuery, setSeenQuery] = useState(filters.q);
+  if (filters.q !== seenQuery) {
+    setSeenQuery(filters.q);
+    if (filters.q !== sentQuery) setQuery(filters.q);
+  }
   useEffect(() => {
     if (query === filters.q) return;
-    const timer = setTimeout(() => onChange({ ...filters, q: query }), SEARCH_DEBOUNCE_MS);
+    const timer = setTimeout(() => {
+      setSentQuery(query);
+      onChange({ ...filters, q: query });
+    }, SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
   }, [query, filters, onChange]);
 
+  const added = filters.added;
+  const setAdded = (range: AddedRange) => onChange({ ...filters, added: range });
   const countOf = (status: DocumentStatus | null) =>
     counts ? (status ? counts[status] : counts.queued + counts.processing + counts.ready + counts.failed) : null;
 
@@ -85,6 +112,44 @@ export function LibraryToolbar({ filters, counts, onChange }: LibraryToolbarProp
             ))}
           </select>
         </label>
+        <label className="flex flex-col text-xs font-medium text-slate-700">
+          Added
+          <select
+            className="input mt-1"
+            value={added.kind === "recent" ? added.preset : added.kind}
+            onChange={(event) => setAdded(addedRangeFor(event.target.value))}
+          >
+            {ADDED.map((choice) => (
+              <option key={choice.value} value={choice.value}>
+                {choice.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {added.kind === "custom" ? (
+          <div role="group" aria-label="Added between" className="flex items-end gap-2">
+            <label className="flex flex-col text-xs font-medium text-slate-700">
+              From
+              <input
+                type="date"
+                className="input mt-1"
+                value={added.from}
+                max={added.to || undefined}
+                onChange={(event) => setAdded({ ...added, from: event.target.value })}
+              />
+            </label>
+            <label className="flex flex-col text-xs font-medium text-slate-700">
+              To
+              <input
+                type="date"
+                className="input mt-1"
+                value={added.to}
+                min={added.from || undefined}
+                onChange={(event) => setAdded({ ...added, to: event.target.value })}
+              />
+            </label>
+          </div>
+        ) : null}
         <label className="flex flex-col text-xs font-medium text-slate-700">
           Sort
           <select
@@ -133,6 +198,11 @@ export function LibraryToolbar({ filters, counts, onChange }: LibraryToolbarProp
           </button>
         ) : null}
       </div>
+      {added.kind === "custom" && added.from && added.to && added.from > added.to ? (
+        <p className="text-xs text-red-800" data-testid="added-range-error">
+          “From” is after “To”: no document was added between them.
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -5,11 +5,11 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useState } from "react";
 import { useLibrary, useLibraryCounts } from "@/hooks/use-library";
 import { useUploads } from "@/hooks/use-uploads";
-import { DEFAULT_FILTERS, type LibraryFilters } from "@/lib/library/api";
+import { DEFAULT_FILTERS, isFiltered, type LibraryFilters } from "@/lib/library/api";
 import { CollectionSidebar, collectionHref } from "./collection-sidebar";
 import { CollectionView } from "./collection-view";
 import { ImportUrlForm } from "./import-url-form";
-import { LibraryList } from "./library-list";
+import { LibraryList, NoMatch } from "./library-list";
 import { LibraryToolbar } from "./library-toolbar";
 import { UploadDropzone } from "./upload-dropzone";
 import { UploadList } from "./upload-list";
@@ -30,24 +30,12 @@ function EmptyLibrary() {
   );
 }
 
-function NoMatch({ onClear }: { onClear: () => void }) {
-  return (
-    <div className="card p-6 text-center text-sm text-slate-700" data-testid="library-no-match">
-      No documents match these filters.{" "}
-      <button type="button" className="underline" onClick={onClear}>
-        Show every document
-      </button>
-    </div>
-  );
-}
-
 /** Everything the user can read: their own documents and those shared with them, searched, filtered and sorted. */
 function AllDocuments() {
   const [filters, setFilters] = useState<LibraryFilters>(DEFAULT_FILTERS);
   const counts = useLibraryCounts(filters);
   const library = useLibrary(filters);
   const uploads = useUploads();
-  const filtered = filters.q.trim() !== "" || filters.status !== null || filters.kind !== null || filters.folder !== null;
   const statusOf = (id: string) =>
     library.data?.pages.flatMap((page) => page.documents).find((document) => document.id === id)?.status;
   const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
@@ -73,7 +61,7 @@ function AllDocuments() {
         filters={filters}
         counts={counts.data}
         onFolder={showFolder}
-        empty={filtered ? <NoMatch onClear={() => setFilters(DEFAULT_FILTERS)} /> : <EmptyLibrary />}
+        empty={isFiltered(filters) ? <NoMatch onClear={() => setFilters(DEFAULT_FILTERS)} /> : <EmptyLibrary />}
       />
     </>
   );
