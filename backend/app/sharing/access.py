@@ -11,16 +11,20 @@ the very next statement that asks.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
     Subquery,
+    Uuid,
+    bindparam,
     case,
     func,
     literal,
@@ -61,7 +65,7 @@ def _rank_of_share() -> ColumnElement[int]:
     return case((CollectionMember.role == Role.EDITOR.value, _EDITOR), else_=_VIEWER)
 
 
-def collection_ranks(reader_id: uuid.UUID) -> Subquery:
+def collection_ranks(reader_id: uuid.UUID | BindParameter[uuid.UUID]) -> Subquery:
     """(collection_id, rank) of every collection the reader can see, with their best role."""
     groups = select(GroupMember.group_id).where(GroupMember.user_id == reader_id)
     shares = select(CollectionMember.collection_id, _rank_of_share().label("rank"))
@@ -283,6 +287,23 @@ async def read_scope(
     return ReadScope(reader_id=reader_id, owners=tuple(owners))
 
 
+@functools.cache
+def _collection_owner_pairs(*, one_collection: bool) -> Select[uuid.UUID, uuid.UUID]:
+    """(collection_id, owner_id) of the documents of :collection_id, or of every collection
+    :reader_id can see (other owners' documents only). Built once: every search asks, and
+    composing the statement cost more than running it."""
+    pairs = select(CollectionDocument.collection_id, CollectionDocument.owner_id).distinct()
+    if one_collection:
+        return pairs.where(
+            CollectionDocument.collection_id == bindparam("collection_id", type_=Uuid)
+        )
+    reader = bindparam("reader_id", type_=Uuid)
+    collections = collection_ranks(reader)
+    return pairs.join(
+        collections, collections.c.collection_id == CollectionDocument.collection_id
+    ).where(CollectionDocument.owner_id != reader)
+
+
 async def _collections_scope(
     session: AsyncSession, *, reader_id: uuid.UUID, collection_id: uuid.UUID | None
 ) -> ReadScope:
@@ -290,15 +311,18 @@ async def _collections_scope(
     reader's own documents and those of every collection they can see: as the collections
     and the owners whose documents are in them (one row per pair; the documents stay in
     SQL)."""
-    pairs = select(CollectionDocument.collection_id, CollectionDocument.owner_id).distinct()
     if collection_id is not None:
-        pairs = pairs.where(CollectionDocument.collection_id == collection_id)
+        rows = (
+            await session.execute(
+                _collection_owner_pairs(one_collection=True), {"collection_id": collection_id}
+            )
+        ).all()
     else:
-        collections = collection_ranks(reader_id)
-        pairs = pairs.join(
-            collections, collections.c.collection_id == CollectionDocument.collection_id
-        ).where(CollectionDocument.owner_id != reader_id)
-    rows = (await session.execute(pairs)).all()
+        rows = (
+            await session.execute(
+                _collection_owner_pairs(one_collection=False), {"reader_id": reader_id}
+            )
+        ).all()
     whole = () if collection_id is not None else (OwnerDocuments(reader_id, None),)
     return ReadScope(
         reader_id=reader_id,
