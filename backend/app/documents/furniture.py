@@ -84,27 +84,68 @@ def _furniture_keys(pages: list[Page]) -> list[str]:
     if len(with_text) < MIN_PAGES:
         return []
     needed = max(MIN_PAGES, math.ceil(MIN_SHARE * len(with_text)))
-    clusters: list[tuple[str, set[int]]] = []
-    for page in with_text:
+    clusters = _Clusters()
+    for seen, page in enumerate(with_text):
+        # A cluster that cannot reach `needed` pages any more is dropped, and a line that
+        # starts a cluster too late to reach it is not kept: on a long document of prose,
+        # every edge line is a cluster of its own, and comparing each line with all of them
+        # took 8 s for 200 pages (every comparison a SequenceMatcher).
+        pages_left = len(with_text) - seen
+        clusters.drop_below(needed - pages_left)
         for _, _, line in _edge_lines(page):
             key = line_key(line)
             if key != PAGE_NUMBER_KEY and len(key) < MIN_KEY_CHARS:
                 continue
-            cluster = _matching_cluster(clusters, key)
-            if cluster is None:
-                clusters.append((key, {page.number}))
-            else:
-                cluster[1].add(page.number)
-    return [key for key, numbers in clusters if len(numbers) >= needed]
+            clusters.add(key, page.number, may_start=pages_left >= needed)
+    return clusters.keys_on_at_least(needed)
 
 
-def _matching_cluster(
-    clusters: list[tuple[str, set[int]]], key: str
-) -> tuple[str, set[int]] | None:
-    for cluster in clusters:
-        if _similar(cluster[0], key):
-            return cluster
-    return None
+class _Clusters:
+    """Lines grouped with the first earlier line they are similar to (``_similar``)."""
+
+    def __init__(self) -> None:
+        self._pages: list[tuple[str, set[int]]] = []  # in the order they were started
+        self._exact: dict[str, int] = {}
+
+    def add(self, key: str, page_number: int, *, may_start: bool) -> None:
+        index = self._exact.get(key)
+        if index is None:
+            index = self._first_similar(key)
+        if index is not None:
+            self._pages[index][1].add(page_number)
+            self._exact.setdefault(key, index)
+        elif may_start:
+            self._exact[key] = len(self._pages)
+            self._pages.append((key, {page_number}))
+
+    def _first_similar(self, key: str) -> int | None:
+        if key == PAGE_NUMBER_KEY:
+            return None
+        matcher = SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(key)
+        for index, (cluster_key, _) in enumerate(self._pages):
+            if cluster_key == PAGE_NUMBER_KEY:
+                continue
+            matcher.set_seq1(cluster_key)
+            # Cheap upper bounds of ratio() first (lengths, then letters): same answers.
+            if (
+                matcher.real_quick_ratio() >= SIMILAR
+                and matcher.quick_ratio() >= SIMILAR
+                and matcher.ratio() >= SIMILAR
+            ):
+                return index
+        return None
+
+    def drop_below(self, minimum: int) -> None:
+        if minimum <= 1 or not any(len(pages) < minimum for _, pages in self._pages):
+            return
+        self._pages = [cluster for cluster in self._pages if len(cluster[1]) >= minimum]
+        self._exact = {}
+        for index, (cluster_key, _) in enumerate(self._pages):
+            self._exact.setdefault(cluster_key, index)
+
+    def keys_on_at_least(self, needed: int) -> list[str]:
+        return [key for key, pages in self._pages if len(pages) >= needed]
 
 
 def _similar(a: str, b: str) -> bool:

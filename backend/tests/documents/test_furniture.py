@@ -64,6 +64,37 @@ def test_lines_repeated_only_on_a_few_pages_or_in_short_documents_are_content() 
     assert single[0].furniture == ()
 
 
+def test_a_long_document_finds_headers_that_start_late_or_vary_and_keeps_unique_lines() -> None:
+    # 200 pages, each with lines of its own at the edges (as every page of prose has): a
+    # running header with OCR noise on every page, one on exactly the last half of the pages
+    # (the share needed), and one on a page fewer than that.
+    count = 200
+
+    def word(n: int) -> str:  # a word of its own per number (line keys drop digits)
+        return "".join(chr(ord("a") + int(digit)) for digit in str(n))
+
+    noisy = ["ANNUAL REPORT OF THE HARBOUR BOARD", "ANNUAL REP0RT OF THE HARBOUR BOARD"]
+    texts = [
+        "\n".join(
+            (
+                f"{noisy[n % 2]} {n}",
+                f"Room {word(n * 7919)} inspected",
+                BODY[n % 5],
+                f"Second half ledger {n}" if n >= count // 2 else f"Entry {word(n * 31)} filed",
+                f"Late addendum {n}" if n > count // 2 else f"Addendum {word(n * 97)} kept",
+            )
+        )
+        for n in range(count)
+    ]
+    pages = list(
+        strip_furniture(_build_page(n + 1, _pdf_paragraphs(text)) for n, text in enumerate(texts))
+    )
+    for n, page in enumerate(pages):
+        cut = [page.text[start:end] for start, end in page.furniture]
+        expected = [f"{noisy[n % 2]} {n}"] + ([f"Second half ledger {n}"] if n >= 100 else [])
+        assert cut == expected, (n, cut)
+
+
 def test_line_key_ignores_page_numbers() -> None:
     assert line_key("GeoBase® iii") == line_key("GeoBase® 17") == "geobase"
     assert line_key("54 THE SIEGE OF VICKSBURG.") == "the siege of vicksburg"
