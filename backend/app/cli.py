@@ -118,19 +118,16 @@ def serve(
 def run_worker(
     concurrency: Annotated[
         int | None,
-        typer.Option(
-            help="Documents processed at once by this process, small ones not counted "
-            "(default: $WORKER_CONCURRENCY)"
-        ),
+        typer.Option(help="Jobs run at once by this process (default: $WORKER_CONCURRENCY)"),
     ] = None,
 ) -> None:
     """Run job workers (document ingestion) until SIGINT/SIGTERM."""
     from app.core.db import create_engine, create_sessionmaker
-    from app.documents.tasks import SMALL_DOCUMENTS_EXTRA, WorkerDeps
+    from app.documents.tasks import WorkerDeps
     from app.worker import running_worker
 
     settings = _settings()
-    documents_at_once = concurrency or settings.worker_concurrency
+    jobs_at_once = concurrency or settings.worker_concurrency
     app_url = _database_url(settings, direct=False)
     queue_url = _database_url(settings)
     for url in {app_url, queue_url}:
@@ -143,23 +140,18 @@ def run_worker(
         from app.worker_health import serve_worker_health
 
         # a job holds at most one pooled connection at a time
-        engine = create_engine(
-            app_url, pool_size=documents_at_once + SMALL_DOCUMENTS_EXTRA, max_overflow=2
-        )
+        engine = create_engine(app_url, pool_size=jobs_at_once, max_overflow=2)
         sessionmaker = create_sessionmaker(engine)
         await log_embedding_disagreement(
             engine, model_id=get_embedder(settings).model_id, role="worker"
         )
         try:
             async with open_originals(settings, sessionmaker) as originals:
-                deps = WorkerDeps(
-                    settings=settings,
-                    sessionmaker=sessionmaker,
-                    originals=originals,
-                    concurrency=documents_at_once,
-                )
+                deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
                 async with (
-                    running_worker(queue_url, deps, install_signal_handlers=True) as worker,
+                    running_worker(
+                        queue_url, deps, concurrency=jobs_at_once, install_signal_handlers=True
+                    ) as worker,
                     serve_worker_health(settings, engine, worker),
                 ):
                     await worker

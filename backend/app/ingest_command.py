@@ -359,10 +359,8 @@ async def _process(
     if not run_worker:
         await _wait_with_progress(sessionmaker, documents, report, console)
         return
-    deps = WorkerDeps(
-        settings=settings, sessionmaker=sessionmaker, originals=originals, concurrency=1
-    )
-    async with running_worker(queue_url, deps):
+    deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
+    async with running_worker(queue_url, deps, concurrency=1):
         await _wait_with_progress(sessionmaker, documents, report, console)
 
 

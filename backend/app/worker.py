@@ -45,9 +45,11 @@ def create_job_app(database_url: str) -> App:
     return job_app
 
 
-def worker_options(deps: WorkerDeps, *, install_signal_handlers: bool) -> dict[str, Any]:
+def worker_options(
+    deps: WorkerDeps, *, concurrency: int, install_signal_handlers: bool
+) -> dict[str, Any]:
     return {
-        "concurrency": deps.jobs_at_once,
+        "concurrency": concurrency,
         "install_signal_handlers": install_signal_handlers,
         "additional_context": {"deps": deps},
         "update_heartbeat_interval": HEARTBEAT_INTERVAL_S,
@@ -63,13 +65,16 @@ async def running_worker(
     queue_url: str,
     deps: WorkerDeps,
     *,
+    concurrency: int,
     install_signal_handlers: bool = False,
 ) -> AsyncIterator[asyncio.Task[None]]:
     """A worker running in this event loop until the block ends (then cancelled); the block
     gets its task, to await it or to see whether it stopped."""
     job_app = create_job_app(queue_url)
     async with job_app.open_async():
-        options = worker_options(deps, install_signal_handlers=install_signal_handlers)
+        options = worker_options(
+            deps, concurrency=concurrency, install_signal_handlers=install_signal_handlers
+        )
         worker = asyncio.create_task(job_app.run_worker_async(**options))
         try:
             yield worker
@@ -91,14 +96,9 @@ async def run_worker_in_background(
         return
     url = settings.database_direct_url or settings.database_url
     assert url is not None
-    deps = WorkerDeps(
-        settings=settings,
-        sessionmaker=sessionmaker,
-        originals=originals,
-        concurrency=settings.worker_concurrency,
-    )
+    deps = WorkerDeps(settings=settings, sessionmaker=sessionmaker, originals=originals)
     try:
-        async with running_worker(url, deps):
+        async with running_worker(url, deps, concurrency=settings.worker_concurrency):
             yield
     finally:
         get_parse_pool(settings).close()

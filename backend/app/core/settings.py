@@ -125,10 +125,8 @@ class Settings(BaseSettings):
 
     max_upload_mb: int = 50
     run_worker: bool = True
-    # Documents processed at once per worker process (each holds its original, pages and chunks
-    # in memory). Small documents (up to 256 KB) are not counted: up to 12 more of them run
-    # beside, so that a bulk import of small files fills the embedding model's passes. The
-    # model is one shared child process that embeds one piece at a time.
+    # Jobs at once per worker process. The model is one shared child process that embeds one
+    # piece at a time, so more jobs only overlap parsing and database writes with it.
     worker_concurrency: int = 4
     worker_shutdown_grace_s: float = 10.0
     # `docchat worker` serves /health (200 while its job loop runs) and /metrics on this port;

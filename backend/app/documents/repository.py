@@ -374,14 +374,6 @@ async def document_for_update(session: AsyncSession, *, document_id: uuid.UUID) 
     return result.scalar_one_or_none()
 
 
-async def document_size(session: AsyncSession, *, document_id: uuid.UUID) -> int | None:
-    """The original's size in bytes; None when the document is gone."""
-    size: int | None = await session.scalar(
-        select(Document.size_bytes).where(Document.id == document_id)
-    )
-    return size
-
-
 async def chunk_counts_for_update(
     session: AsyncSession, *, document_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, int]:

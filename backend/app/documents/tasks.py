@@ -68,36 +68,17 @@ EMBED_BAND = (20, 95)
 document_jobs = Blueprint()
 
 
-# A document of at most this size (a note, an abstract, a web page) holds little memory while it
-# is processed, so it does not count against the worker's concurrency: a bulk import of small
-# files keeps SMALL_DOCUMENTS_EXTRA more of them in flight, enough to fill the embedding
-# model's passes (with 4 small documents at a time, a pass embedded ~6 texts, not 32).
-SMALL_DOCUMENT_BYTES = 256 * 1024
-SMALL_DOCUMENTS_EXTRA = 12
-
-
 @dataclass
 class WorkerDeps:
-    """What the jobs need, handed to them through procrastinate's additional context.
-
-    ``concurrency`` documents larger than SMALL_DOCUMENT_BYTES are processed at once (each
-    holds its original, pages and chunks in memory); small ones are not counted."""
+    """What the jobs need, handed to them through procrastinate's additional context."""
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     originals: Originals
-    concurrency: int
     publisher: DocumentPublisher = field(init=False)
-    large_document_slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.publisher = DocumentPublisher(self.sessionmaker)
-        self.large_document_slots = asyncio.Semaphore(self.concurrency)
-
-    @property
-    def jobs_at_once(self) -> int:
-        """The job queue's concurrency: every large-document slot, and room for small ones."""
-        return self.concurrency + SMALL_DOCUMENTS_EXTRA
 
 
 def worker_deps(context: JobContext) -> WorkerDeps:
@@ -513,20 +494,16 @@ RETRY_ON: set[type[Exception]] = {
 async def ingest_document(context: JobContext, document_id: str) -> None:
     deps = worker_deps(context)
     attempts = context.job.attempts if context.job else 0
-    async with deps.sessionmaker() as session:
-        size = await repository.document_size(session, document_id=uuid.UUID(document_id))
-    small = size is not None and size <= SMALL_DOCUMENT_BYTES
     try:
-        async with contextlib.nullcontext() if small else deps.large_document_slots:
-            await ingest(
-                deps.sessionmaker,
-                lambda: get_embedder(deps.settings),
-                get_parse_pool(deps.settings),
-                uuid.UUID(document_id),
-                originals=deps.originals,
-                publisher=deps.publisher,
-                final_attempt=attempts + 1 >= MAX_ATTEMPTS,
-            )
+        await ingest(
+            deps.sessionmaker,
+            lambda: get_embedder(deps.settings),
+            get_parse_pool(deps.settings),
+            uuid.UUID(document_id),
+            originals=deps.originals,
+            publisher=deps.publisher,
+            final_attempt=attempts + 1 >= MAX_ATTEMPTS,
+        )
     except asyncio.CancelledError:
         if context.abort_reason() is AbortReason.USER_REQUEST:
             # The document was deleted (service.cancel_ingestion): aborted for good, where a

@@ -188,14 +188,11 @@ async def run_worker_until_settled(
     stays ``processing``). So the worker waits for jobs, this polls the documents' status,
     and the worker is stopped only once everything has settled."""
     deps = WorkerDeps(
-        settings=settings,
-        sessionmaker=sessionmaker,
-        originals=postgres_originals(sessionmaker),
-        concurrency=concurrency,
+        settings=settings, sessionmaker=sessionmaker, originals=postgres_originals(sessionmaker)
     )
     started = time.perf_counter()
     last_report = started
-    async with running_worker(queue_url, deps) as worker:
+    async with running_worker(queue_url, deps, concurrency=concurrency) as worker:
         while True:
             counts = await status_counts(sessionmaker, user_id)
             if not _pending(counts):
