@@ -14,7 +14,7 @@ import dataclasses
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from difflib import SequenceMatcher
 
 from app.documents.parsing import Block, Page
@@ -101,7 +101,7 @@ def _furniture_keys(pages: list[Page]) -> list[str]:
 
 
 class _Clusters:
-    """Lines grouped with the first earlier line they are similar to (``_similar``)."""
+    """Lines grouped with the first earlier line they are similar to (``_similar_to``)."""
 
     def __init__(self) -> None:
         self._pages: list[tuple[str, set[int]]] = []  # in the order they were started
@@ -119,22 +119,11 @@ class _Clusters:
             self._pages.append((key, {page_number}))
 
     def _first_similar(self, key: str) -> int | None:
-        if key == PAGE_NUMBER_KEY:
-            return None
-        matcher = SequenceMatcher(None, autojunk=False)
-        matcher.set_seq2(key)
-        for index, (cluster_key, _) in enumerate(self._pages):
-            if cluster_key == PAGE_NUMBER_KEY:
-                continue
-            matcher.set_seq1(cluster_key)
-            # Cheap upper bounds of ratio() first (lengths, then letters): same answers.
-            if (
-                matcher.real_quick_ratio() >= SIMILAR
-                and matcher.quick_ratio() >= SIMILAR
-                and matcher.ratio() >= SIMILAR
-            ):
-                return index
-        return None
+        similar = _similar_to(key)
+        return next(
+            (index for index, (cluster_key, _) in enumerate(self._pages) if similar(cluster_key)),
+            None,
+        )
 
     def drop_below(self, minimum: int) -> None:
         if minimum <= 1 or not any(len(pages) < minimum for _, pages in self._pages):
@@ -148,19 +137,33 @@ class _Clusters:
         return [key for key, pages in self._pages if len(pages) >= needed]
 
 
-def _similar(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if PAGE_NUMBER_KEY in (a, b):
-        return False
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILAR
+def _similar_to(key: str) -> Callable[[str], bool]:
+    """Whether a line key is a near copy of ``key`` (one matcher for many comparisons: it
+    indexes ``key`` once)."""
+    matcher = SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(key)
+
+    def similar(other: str) -> bool:
+        if other == key:
+            return True
+        if PAGE_NUMBER_KEY in (other, key):
+            return False
+        matcher.set_seq1(other)
+        # Cheap upper bounds of ratio() first (lengths, then letters): same answers.
+        return (
+            matcher.real_quick_ratio() >= SIMILAR
+            and matcher.quick_ratio() >= SIMILAR
+            and matcher.ratio() >= SIMILAR
+        )
+
+    return similar
 
 
 def _without_furniture(page: Page, keys: list[str]) -> Page:
     spans = [
         (start, end)
         for start, end, line in _edge_lines(page)
-        if any(_similar(key, line_key(line)) for key in keys)
+        if any(map(_similar_to(line_key(line)), keys))
     ]
     if not spans:
         return page
