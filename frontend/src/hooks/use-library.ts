@@ -1,11 +1,11 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useSyncExternalStore } from "react";
+import { useCallback, useState, useSyncExternalStore } from "react";
 import { ApiError } from "@/lib/api";
 import { authApi } from "@/lib/api/endpoints";
 import { isDocumentBusy } from "@/lib/format";
-import { libraryApi, type BulkAction, type BulkActionBody, type LibraryFilters } from "@/lib/library/api";
+import { clearedFilters, libraryApi, type BulkAction, type BulkActionBody, type LibraryFilters } from "@/lib/library/api";
 import { COLLECTIONS_KEY } from "./use-collections";
 import { DOCUMENT_POLL_MS, DOCUMENTS_KEY } from "./use-documents";
 
@@ -29,6 +29,18 @@ export function useLibrary(filters: LibraryFilters) {
 
 export function useLibraryCounts(filters: LibraryFilters) {
   return useQuery({ queryKey: countsKey(filters), queryFn: () => libraryApi.counts(filters) });
+}
+
+/**
+ * The filters of a library list (the whole library, or a collection's) with the counts for them:
+ * `showFolder` narrows to a folder, `clear` goes back to everything (in the same collection).
+ */
+export function useLibraryFilters(initial: LibraryFilters) {
+  const [filters, setFilters] = useState<LibraryFilters>(initial);
+  const counts = useLibraryCounts(filters);
+  const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
+  const clear = () => setFilters(clearedFilters(filters));
+  return { filters, setFilters, counts, showFolder, clear };
 }
 
 export function isBulkRunning(action: BulkAction | undefined): boolean {

@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { ShareDialog } from "@/components/sharing/share-dialog";
 import { personName, RoleBadge } from "@/components/sharing/role-badge";
 import { ErrorAlert } from "@/components/ui/alert";
@@ -13,9 +13,9 @@ import { TextField } from "@/components/ui/text-field";
 import { errorMessage } from "@/lib/api";
 import type { CollectionOut } from "@/lib/api/teams-contract";
 import { pluralize } from "@/lib/format";
-import { clearedFilters, DEFAULT_FILTERS, isFiltered, type LibraryFilters } from "@/lib/library/api";
+import { DEFAULT_FILTERS, isFiltered } from "@/lib/library/api";
 import { useCollectionDocumentChanges, useCollections, useDeleteCollection, useUpdateCollection } from "@/hooks/use-collections";
-import { useLibraryCounts } from "@/hooks/use-library";
+import { useLibraryFilters } from "@/hooks/use-library";
 import { useUploads } from "@/hooks/use-uploads";
 import { AddDocumentsDialog } from "./add-documents-dialog";
 import { LibraryList, NoMatch } from "./library-list";
@@ -110,9 +110,7 @@ function TransferDialog({ collection, open, onClose }: DialogProps) {
 }
 
 function CollectionContent({ collection, onDeleted }: { collection: CollectionOut; onDeleted: () => void }) {
-  const [filters, setFilters] = useState<LibraryFilters>({ ...DEFAULT_FILTERS, collectionId: collection.id });
-  const counts = useLibraryCounts(filters);
-  const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
+  const { filters, setFilters, counts, showFolder, clear } = useLibraryFilters({ ...DEFAULT_FILTERS, collectionId: collection.id });
   const changes = useCollectionDocumentChanges(collection.id);
   const uploads = useUploads(collection.id);
   const deleteCollection = useDeleteCollection();
@@ -190,7 +188,7 @@ function CollectionContent({ collection, onDeleted }: { collection: CollectionOu
         }
         empty={
           isFiltered(filters) ? (
-            <NoMatch onClear={() => setFilters(clearedFilters(filters))} />
+            <NoMatch onClear={clear} />
           ) : (
             <div className="card p-6 text-center text-sm text-slate-700" data-testid="collection-empty">
               {editable ? "No documents yet: upload some above, or add documents from your library." : "No documents in this collection yet."}

@@ -2,10 +2,9 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useState } from "react";
-import { useLibrary, useLibraryCounts } from "@/hooks/use-library";
+import { useLibrary, useLibraryFilters } from "@/hooks/use-library";
 import { useUploads } from "@/hooks/use-uploads";
-import { DEFAULT_FILTERS, isFiltered, type LibraryFilters } from "@/lib/library/api";
+import { DEFAULT_FILTERS, isFiltered } from "@/lib/library/api";
 import { CollectionSidebar, collectionHref } from "./collection-sidebar";
 import { CollectionView } from "./collection-view";
 import { ImportUrlForm } from "./import-url-form";
@@ -32,13 +31,11 @@ function EmptyLibrary() {
 
 /** Everything the user can read: their own documents and those shared with them, searched, filtered and sorted. */
 function AllDocuments() {
-  const [filters, setFilters] = useState<LibraryFilters>(DEFAULT_FILTERS);
-  const counts = useLibraryCounts(filters);
+  const { filters, setFilters, counts, showFolder, clear } = useLibraryFilters(DEFAULT_FILTERS);
   const library = useLibrary(filters);
   const uploads = useUploads();
   const statusOf = (id: string) =>
     library.data?.pages.flatMap((page) => page.documents).find((document) => document.id === id)?.status;
-  const showFolder = useCallback((folder: string) => setFilters((current) => ({ ...current, folder })), []);
   return (
     <>
       <div>
@@ -61,7 +58,7 @@ function AllDocuments() {
         filters={filters}
         counts={counts.data}
         onFolder={showFolder}
-        empty={isFiltered(filters) ? <NoMatch onClear={() => setFilters(DEFAULT_FILTERS)} /> : <EmptyLibrary />}
+        empty={isFiltered(filters) ? <NoMatch onClear={clear} /> : <EmptyLibrary />}
       />
     </>
   );
