@@ -5,10 +5,11 @@ passes (a few ms of Python per pass) shared one interpreter lock. Under 50 simul
 server sat at one core while a third of the machine was idle, and searches queued for the lock,
 not for the CPU. In a child the model has its own lock and its own torch threads.
 
-In the child, queries have a thread of their own (queries that arrive together share one
-forward pass), so they never wait behind other work. A second thread embeds the rest by
-priority: the sentences the extractive answerer scores while a user waits, then ingestion,
-in pieces of a few texts, so an answer's sentences never wait behind a whole document.
+In the child, each kind of work has a thread of its own: queries (those that arrive together
+share one forward pass), the sentences the extractive answerer scores while a user waits, and
+ingestion. Ingestion's thread (and the torch threads it starts) runs at the lowest CPU
+priority: on a machine busy with requests it takes only the CPU they leave, so a bulk import
+no longer puts every search and answer in a queue for a core.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -37,19 +37,16 @@ import numpy as np
 from anyio import to_thread
 
 from app.ai.embeddings import Embedder, EmbeddingError, LocalEmbedder, resolve_local_model
+from app.core import priority
 
 logger = logging.getLogger(__name__)
 
 Kind = Literal["info", "query", "interactive", "bulk"]
-# Order of the non-query work (queries have their own thread).
+# Order of the work on the answers' thread.
 _PRIORITY: dict[Kind, int] = {"info": 0, "interactive": 1, "bulk": 2}
-# Work other than queries runs in pieces of this many texts, so an answer's sentences wait for
-# one piece of ingestion at most (MiniLM on two cores: ~150 ms for 4 chunks of 200 tokens).
-PIECE_TEXTS: dict[Kind, int] = {"interactive": 8, "bulk": 4}
-# With no answer's sentences for this long, ingestion runs in pieces of the model's batch size:
-# a bulk import of small documents then gets the model's full speed, not that of 4-text passes.
-QUIET_BULK_PIECE_TEXTS = 32
-INTERACTIVE_QUIET_S = 10.0
+# Work other than queries runs in pieces of this many texts, topped up from other waiting
+# requests of the same kind (small documents share a forward pass) and reported as they finish.
+PIECE_TEXTS: dict[Kind, int] = {"interactive": 8, "bulk": 32}
 # Queries that arrive together share one forward pass, up to this many.
 MAX_MERGED_QUERIES = 64
 STOPPED = "The embedding process stopped unexpectedly; try again."
@@ -293,11 +290,16 @@ class _Job:
         return out
 
 
+_JobQueue = queue.PriorityQueue[tuple[int, int, _Job]]
+
+
 def serve(conn: Connection, path: str) -> None:
-    """The child's main: one thread receives, one embeds queries, one embeds the rest."""
+    """The child's main: one thread receives, one embeds queries, one ingestion, and this one
+    the sentences of answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     queries: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-    jobs: queue.PriorityQueue[tuple[int, int, _Job]] = queue.PriorityQueue()
+    answers: _JobQueue = queue.PriorityQueue()
+    ingestion: _JobQueue = queue.PriorityQueue()
     arrivals = itertools.count()
     send_lock = threading.Lock()
 
@@ -305,8 +307,6 @@ def serve(conn: Connection, path: str) -> None:
         with send_lock:
             for item in replies:
                 conn.send(item)
-
-    last_interactive = [-INTERACTIVE_QUIET_S]
 
     def receive() -> None:
         try:
@@ -316,9 +316,9 @@ def serve(conn: Connection, path: str) -> None:
                 if kind == "query":
                     queries.put(job)
                 else:
-                    if kind == "interactive":
-                        last_interactive[0] = time.monotonic()
-                    jobs.put((_PRIORITY[kind], job.arrival, job))
+                    (ingestion if kind == "bulk" else answers).put(
+                        (_PRIORITY[kind], job.arrival, job)
+                    )
         except (EOFError, OSError):
             os._exit(0)  # the parent is gone or closed the pipe
 
@@ -327,22 +327,45 @@ def serve(conn: Connection, path: str) -> None:
     try:
         info = (embedder.dimensions, embedder.max_tokens)
     except EmbeddingError as exc:
-        _fail_everything(queries, jobs, reply, exc.message)
-    threads = _TorchThreads()
+        _fail_everything(queries, answers, ingestion, reply, exc.message)
+    import torch
+
+    cores = torch.get_num_threads()
     threading.Thread(
         target=_serve_queries, args=(embedder, queries, reply), name="queries", daemon=True
     ).start()
+
+    def ingest() -> None:
+        priority.lower_this_thread(priority.BACKGROUND)
+        _serve_pieces(embedder, ingestion, reply, info, torch_threads=cores)
+
+    threading.Thread(target=ingest, name="ingestion", daemon=True).start()
+    # Sentences for an answer run on one torch thread: on a busy machine a second thread is
+    # often descheduled and the pass waits for it.
+    _serve_pieces(embedder, answers, reply, info, torch_threads=1)
+
+
+def _serve_pieces(
+    embedder: LocalEmbedder,
+    jobs: _JobQueue,
+    reply: Callable[[list[tuple[int, bool | None, Any]]], None],
+    info: tuple[int, int],
+    *,
+    torch_threads: int,
+) -> NoReturn:
+    """Embed ``jobs`` piece by piece, in order of priority and arrival."""
+    import torch
+
     while True:
         job = jobs.get()[2]
         if job.kind == "info":
             reply([(job.request_id, True, info)])
             continue
-        room = PIECE_TEXTS[job.kind]
-        if job.kind == "bulk" and time.monotonic() - last_interactive[0] > INTERACTIVE_QUIET_S:
-            room = QUIET_BULK_PIECE_TEXTS
-        shares = _fill_piece(job, jobs, room)
+        shares = _fill_piece(job, jobs, PIECE_TEXTS[job.kind])
         try:
-            threads.use(for_bulk=job.kind == "bulk")
+            # Per pass: the count is the calling thread's, but a thread's first pass takes
+            # the count another thread set last (torch's lazy start).
+            torch.set_num_threads(torch_threads)
             texts = [job.texts[i] for job, indices in shares for i in indices]
             vectors = embedder.embed_documents(texts)
         except Exception as exc:  # the waiters hear of it; the child lives on
@@ -354,7 +377,7 @@ def serve(conn: Connection, path: str) -> None:
             start += len(indices)
             if job.done >= len(job.texts):
                 reply([(job.request_id, True, job.vectors())])
-            else:  # same place among its kind; queries meanwhile run on their own thread
+            else:  # same place among its kind
                 if job.reports_progress:
                     reply([(job.request_id, None, job.done)])
                 jobs.put((_PRIORITY[job.kind], job.arrival, job))
@@ -366,7 +389,9 @@ def _serve_queries(
     reply: Callable[[list[tuple[int, bool | None, Any]]], None],
 ) -> None:
     """Queries have their own thread, so they never wait behind other work; the ones that
-    arrive together share one forward pass."""
+    arrive together share one forward pass, on one torch thread (a few short texts)."""
+    import torch
+
     while True:
         batch = [queries.get()]
         while len(batch) < MAX_MERGED_QUERIES:
@@ -375,6 +400,7 @@ def _serve_queries(
             except queue.Empty:
                 break
         try:
+            torch.set_num_threads(1)
             vectors = embedder.embed_queries([text for job in batch for text in job.texts])
             bounds = np.cumsum([0] + [len(job.texts) for job in batch])
             reply(
@@ -389,48 +415,27 @@ def _serve_queries(
 
 def _fail_everything(
     queries: queue.SimpleQueue[_Job],
-    jobs: queue.PriorityQueue[tuple[int, int, _Job]],
+    answers: _JobQueue,
+    ingestion: _JobQueue,
     reply: Callable[[list[tuple[int, bool | None, Any]]], None],
     message: str,
 ) -> NoReturn:
     """The model cannot load: answer every request with the reason, forever."""
     while True:
-        try:
-            job = queries.get(timeout=0.05)
-        except queue.Empty:
+        for waiting in (queries, answers, ingestion):
             try:
-                job = jobs.get(timeout=0.05)[2]
+                item = waiting.get(timeout=0.05)
             except queue.Empty:
                 continue
-        reply([(job.request_id, False, message)])
+            job = item if isinstance(item, _Job) else item[2]
+            reply([(job.request_id, False, message)])
 
 
 def _message(exc: Exception) -> str:
     return exc.message if isinstance(exc, EmbeddingError) else str(exc)
 
 
-class _TorchThreads:
-    """Sentences for an answer run on one torch thread: on a busy machine a second thread is
-    often descheduled and the pass waits for it, while ingestion's long passes gain from
-    every core."""
-
-    def __init__(self) -> None:
-        import torch
-
-        self._torch = torch
-        self._bulk = torch.get_num_threads()
-        self._current = self._bulk
-
-    def use(self, *, for_bulk: bool) -> None:
-        wanted = self._bulk if for_bulk else 1
-        if wanted != self._current:
-            self._torch.set_num_threads(wanted)
-            self._current = wanted
-
-
-def _fill_piece(
-    first: _Job, jobs: queue.PriorityQueue[tuple[int, int, _Job]], room: int
-) -> list[tuple[_Job, list[int]]]:
+def _fill_piece(first: _Job, jobs: _JobQueue, room: int) -> list[tuple[_Job, list[int]]]:
     """The next piece of ``room`` texts: texts of ``first``, topped up from other waiting jobs
     of its kind (small documents ingested side by side share one forward pass)."""
     shares = [(first, first.take(room))]

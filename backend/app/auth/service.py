@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import sys
-import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +17,7 @@ from app.auth import registration, repository
 from app.auth.emails import normalize_email, valid_email
 from app.auth.models import ApiKey, Role, User
 from app.auth.oidc import Identity, SignInRejected
-from app.core import security
+from app.core import priority, security
 from app.core.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from app.core.mail import Mail
 from app.core.settings import Settings
@@ -32,18 +28,14 @@ ACCOUNT_DISABLED = "This account is disabled. Ask an administrator to enable it.
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
 
 
-def _yield_to_requests() -> None:
-    """Lower this thread's CPU priority (Linux threads have their own nice value): when the
-    CPUs are busy, searches and chats go first and a sign-in takes a little longer."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
 # One hash at a time per process, in one low-priority thread: Argon2 costs ~140 ms of CPU and
-# 64 MB, and a burst of sign-ins would otherwise take every core.
+# 64 MB, and a burst of sign-ins would otherwise take every core. When the CPUs are busy,
+# searches and chats go first and a sign-in takes a little longer.
 _HASHING = ThreadPoolExecutor(
-    max_workers=1, thread_name_prefix="password-hashing", initializer=_yield_to_requests
+    max_workers=1,
+    thread_name_prefix="password-hashing",
+    initializer=priority.lower_this_thread,
+    initargs=(priority.YIELDING,),
 )
 T = TypeVar("T")
 INVALID_REFRESH = "The session has expired or was revoked; sign in again."

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +17,10 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np
 import pytest
 
-from app.ai.embedding_process import (
-    PIECE_TEXTS,
-    QUIET_BULK_PIECE_TEXTS,
-    ProcessEmbedder,
-    interactive_embed,
-)
+from app.ai.embedding_process import PIECE_TEXTS, ProcessEmbedder, interactive_embed
 from app.ai.embeddings import DEFAULT_LOCAL_MODEL_ID, EmbeddingError, LocalEmbedder
 from app.ai.factory import get_embedder
+from app.core.priority import BACKGROUND
 from app.core.settings import Settings
 
 SENTENCES = [
@@ -61,7 +58,7 @@ def test_child_vectors_match_the_in_process_model(
     child: ProcessEmbedder, local: LocalEmbedder
 ) -> None:
     # More texts than one piece, of different lengths: order must survive the sorting.
-    texts = SENTENCES * 3
+    texts = SENTENCES * 7
     assert len(texts) > PIECE_TEXTS["bulk"]
     bulk = child.embed_documents(texts)
     assert bulk.shape == (len(texts), 384)
@@ -124,25 +121,43 @@ def test_child_exits_when_the_parent_closes_the_pipe() -> None:
 
 
 def test_bulk_embedding_reports_each_piece(child: ProcessEmbedder, local: LocalEmbedder) -> None:
-    child.embed_interactive(SENTENCES[:1])  # an answer was just being written
     texts = SENTENCES * 14
     seen: list[int] = []
     vectors = child.embed_documents_reporting(texts, seen.append)
     np.testing.assert_allclose(vectors, local.embed_documents(texts), atol=1e-5)
-    # Every piece but the last is reported, in order, before the vectors come back; pieces
-    # are small while answers are being written (for INTERACTIVE_QUIET_S after the last one).
-    assert seen == sorted(seen)
-    assert all(0 < done < len(texts) for done in seen)
-    assert seen[0] == PIECE_TEXTS["bulk"]
+    # Every piece but the last is reported, in order, before the vectors come back.
+    piece = PIECE_TEXTS["bulk"]
+    assert seen == [piece * n for n in range(1, len(seen) + 1)]
+    assert len(seen) == (len(texts) - 1) // piece
 
 
-def test_ingestion_runs_in_full_batches_when_no_answer_is_waiting() -> None:
-    embedder = ProcessEmbedder()
-    try:
-        texts = SENTENCES * 14
-        seen: list[int] = []
-        embedder.embed_documents_reporting(texts, seen.append)
-        assert seen == [QUIET_BULK_PIECE_TEXTS * n for n in range(1, len(seen) + 1)]
-        assert len(seen) == (len(texts) - 1) // QUIET_BULK_PIECE_TEXTS
-    finally:
-        embedder.close()
+def _thread_niceness(pid: int) -> dict[int, int]:
+    """The nice value of each of a process's threads, by thread id."""
+    niceness = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii") as stat:
+            niceness[int(tid)] = int(stat.read().rsplit(")", 1)[1].split()[16])
+    return niceness
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice values are Linux's")
+def test_ingestion_runs_at_the_lowest_cpu_priority_and_answers_do_not(
+    child: ProcessEmbedder,
+) -> None:
+    long_document = [f"{SENTENCES[3]} Chapter {i}. " * 6 for i in range(400)]
+    with ThreadPoolExecutor(1) as pool:
+        ingestion = pool.submit(child.embed_documents, long_document)
+        time.sleep(0.5)  # its thread and torch's team for it are running
+        child.embed_interactive(SENTENCES)
+        child.embed_query("what damages the lungs?")
+        process = child._process
+        assert process is not None
+        niceness = _thread_niceness(process.pid)
+        assert not ingestion.done(), "the document was embedded before the threads were read"
+        ingestion.result()
+    # Ingestion's thread and the torch worker it started run at nice 19; the main thread
+    # (answers' sentences), the queries' thread and the pipe's reader stay at 0.
+    assert niceness.pop(process.pid) == 0
+    lowered = [tid for tid, nice in niceness.items() if nice == BACKGROUND]
+    assert len(lowered) >= 2, niceness
+    assert sum(nice == 0 for nice in niceness.values()) >= 2, niceness
