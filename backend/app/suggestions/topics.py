@@ -116,6 +116,7 @@ class _Token:
     boundary_before: bool  # punctuation, a number or a line end between it and the word before
     shouting: bool  # on a line written in capitals
     headline: bool  # on a line in capitals or Title Case: its capitals say nothing of names
+    numbered: bool  # a number follows: "Jahr 1961", "Table 2", "Level 1"
 
     @property
     def capitalised(self) -> bool:
@@ -169,6 +170,7 @@ def _tokens(text: str) -> list[_Token]:
                 boundary_before=not tokens or bool(gap.strip()) or line_ended,
                 shouting=cases[line][0],
                 headline=cases[line][1],
+                numbered=text[match.end() : match.end() + 3].lstrip(" ")[:1].isdigit(),
             )
         )
         previous_end = match.end()
@@ -192,6 +194,7 @@ class _Candidate:
     count: int = 0
     heads: int = 0  # times said at the end of its run (not inside a longer term)
     alone: int = 0  # times said as the whole run
+    numbered: int = 0  # times followed by a number
     noun: bool = False  # said at least once in a noun's place
     phrase: bool = False  # said at least once as all the words between an article and a stop
     named: bool = False  # capitalised inside a sentence, an acronym, or a name with "of"…
@@ -310,6 +313,7 @@ class _Terms:
         if candidate is None:
             candidate = self.candidates[key] = _Candidate(key=key, first=words[0].start)
         candidate.count += 1
+        candidate.numbered += words[-1].numbered
         candidate.early |= words[0].start < self.first_line_end
         candidate.capitalised_head |= words[-1].text[0].isupper()
         inside_sentence = not words[0].sentence_start
@@ -336,6 +340,8 @@ class _Terms:
         word = candidate.key[0]
         if len(word) < 3 or not candidate.alone or ROMAN_NUMERAL.match(word):
             return False
+        if candidate.numbered == candidate.count:
+            return False  # a label ("im Jahr 1961", "Draft 01"), not a topic
         if self.language != ENGLISH:
             return len(word) >= 4 and (candidate.noun or candidate.name)
         if _adverb_or_generic(word) or (len(word) > 5 and word.endswith("ed")):
