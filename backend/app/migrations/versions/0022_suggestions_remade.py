@@ -5,7 +5,8 @@ about leave?") or about its file's name; `app.suggestions.topics` asks about its
 terms instead. Questions are made once per document and kept, so the kept ones of source
 'headings' are deleted here and made again, the new way, the next time someone opens a chat
 about the document. Those a language model wrote ('llm') stay. The previous release, still
-running during the upgrade, makes them again its own way when asked: nothing breaks.
+running during the upgrade, makes them again its own way when asked: nothing breaks. A
+downgrade deletes them the same way.
 
 Revision ID: 0022
 Revises: 0021
@@ -28,4 +29,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Nothing to undo: the questions are made again when asked for."""
+    # The release downgraded to makes them again, its own way.
+    op.execute("SET LOCAL lock_timeout = '5s'")
+    op.execute("DELETE FROM document_suggestions WHERE source = 'headings'")
