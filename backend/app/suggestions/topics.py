@@ -1,8 +1,9 @@
 """The title and key terms of a document's opening text, for questions without a language model.
 
 There is no tagger. The text's language is guessed from its stop words (the ``stop-words``
-package's lists; for English the closed-class words below, because the package's English list
-also holds nouns such as "system", "information" and "computer" that would cut terms apart).
+package's lists; for English the closed-class words of ``words.toml``, because the package's
+English list also holds nouns such as "system", "information" and "computer" that would cut
+terms apart).
 A term is a run of words between stop words, numbers, punctuation and line ends, or the end
 of such a run, that the text itself marks as a term:
 
@@ -14,6 +15,8 @@ of such a run, that the text itself marks as a term:
   (the package's long English list: "results", "things", "better") nor an adverb;
 * to fill up a short text: words said once right after an article up to the next stop word
   ("the round pegs"), and names with "of", "de"… ("Department of Natural Resources").
+
+A word always followed by a number is a label ("im Jahr 1961", "Draft 01"), not a topic.
 
 The title is the first line when it is short and not a sentence ("The Crazy Ones").
 """
@@ -83,7 +86,7 @@ def _adverb_or_generic(word: str) -> bool:
 
 
 def _comparative(word: str) -> bool:
-    """ "longer", "largest": a generic adjective's comparative or superlative."""
+    """A generic adjective's comparative or superlative: "longer", "largest"."""
     generic = _generic_english()
     for ending in ("er", "est"):
         if word.endswith(ending):
@@ -398,7 +401,8 @@ def title_of(text: str) -> str | None:
     words = _WORD.findall(line)
     if not low <= len(line) <= high or not words or len(words) > TITLE_WORDS:
         return None
-    if line[-1] in ".,;:-" or not (line[0].isupper() or line[0].isdigit()):
+    # Starts with a capital, a digit or a letter of a script without case (中文, العربية).
+    if line[-1] in ".,;:-" or line[0].islower() or not line[0].isalnum():
         return None
     if shouting:
         stop = _stop_words(guess_language(_WORD.findall(text)))

@@ -153,6 +153,14 @@ def test_other_languages_use_their_own_stop_words(
     assert len(questions_from_outline(plain(text))) <= MAX_QUESTIONS
 
 
+def test_a_title_in_a_script_without_capitals() -> None:
+    """No stop words known to match, no question made up; the title line still counts."""
+    assert questions_from_outline(
+        plain("港口指南\n\n渡轮每周四黎明从码头出发。灯塔在1911年被漆成红白两色。")
+    ) == ["What is “港口指南” about?"]
+    assert title_of("the lower case line\nand more text here.") is None
+
+
 def test_headings_come_first_and_terms_do_not_repeat_them() -> None:
     chunks: list[tuple[Sequence[str], str]] = [
         (("Quillomere harbour guide",), "Quillomere harbour guide"),
