@@ -3,8 +3,7 @@
 There is no tagger. The text's language is guessed from its stop words (the ``stop-words``
 package's lists; for English the closed-class words of ``words.toml``, because the package's
 English list also holds nouns such as "system", "information" and "computer" that would cut
-terms apart). In English, what a word can be (a plural and its singular, "mice" and "mouse";
-a verb form, "slept"; an adverb; a comparative) is looked up in ``lemminflect``'s lexicon.
+terms apart).
 A term is a run of words between stop words, numbers, punctuation and line ends, or the end
 of such a run, that the text itself marks as a term:
 
@@ -37,7 +36,6 @@ from functools import cache
 from importlib import resources
 
 import stop_words
-from lemminflect import getAllLemmas, getLemma
 
 MAX_TERM_WORDS = 4
 TITLE_CHARS = (3, 80)
@@ -56,7 +54,8 @@ CALENDAR_WORDS = frozenset(_WORDS["english_calendar_words"].split())
 ENGLISH_DETERMINERS = frozenset(_WORDS["english_determiners"].split())
 ENGLISH_ARTICLES = frozenset(_WORDS["english_articles"].split())
 GENERIC_WORDS = frozenset(_WORDS["english_generic_words"].split())
-PLURALS_BEFORE_NOUNS = frozenset(_WORDS["english_plurals_before_nouns"].split())
+NOUNS_ENDING_IN_LY = frozenset(_WORDS["english_nouns_ending_in_ly"].split())
+PLURAL_LOOKING = tuple(_WORDS["english_plural_looking_endings"].split())
 NOUN_ENDINGS = tuple(_WORDS["english_noun_endings"].split())
 NAME_JOINERS = frozenset(_WORDS["name_joiners"].split())
 ROMAN_NUMERAL = re.compile(r"^[ivxlc]+$")
@@ -83,10 +82,7 @@ def _generic_english() -> frozenset[str]:
 
 
 def _adverb(word: str) -> bool:
-    """An adverb in "-ly" by the lexicon ("daily", not "family"), or one it does not know
-    ("transcriptionally")."""
-    lemmas = getAllLemmas(word)
-    return word.endswith("ly") and ("ADV" in lemmas or not lemmas)
+    return word.endswith("ly") and word not in NOUNS_ENDING_IN_LY
 
 
 def _adverb_or_generic(word: str) -> bool:
@@ -94,22 +90,17 @@ def _adverb_or_generic(word: str) -> bool:
 
 
 def _comparative(word: str) -> bool:
-    """An adjective's or adverb's comparative or superlative ("longer", "largest"), not a
-    noun ("number")."""
-    lemmas = getAllLemmas(word)
-    forms = [lemmas[pos] for pos in ("ADJ", "ADV") if pos in lemmas]
-    return "NOUN" not in lemmas and any(word not in lemma for lemma in forms)
-
-
-def _verb_form(word: str) -> bool:
-    """A verb and not a noun by the lexicon ("slept", "surrounding"), or ending like a
-    participle when the lexicon does not know it ("phosphorylated")."""
-    lemmas = getAllLemmas(word)
-    return "NOUN" not in lemmas and ("VERB" in lemmas or word.endswith(("ing", "ed")))
+    """A generic adjective's comparative or superlative: "longer", "largest"."""
+    generic = _generic_english()
+    for ending in ("er", "est"):
+        if word.endswith(ending):
+            stem = word[: -len(ending)]
+            return stem in generic or f"{stem}e" in generic
+    return False
 
 
 def _plural(word: str) -> bool:
-    return _singular(word) != word and word not in PLURALS_BEFORE_NOUNS and word[-2:] != "'s"
+    return _singular(word) != word and not word.endswith(PLURAL_LOOKING)
 
 
 def guess_language(words: Sequence[str]) -> str:
@@ -190,11 +181,13 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _singular(word: str) -> str:
-    """An English noun's lemma from lemminflect's lexicon ("mice", "analyses", "species"),
-    or, for a word the lexicon lacks that ends like a plural, its model's ("adipocytes")."""
-    plural_like = len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
-    lemmas: tuple[str, ...] = getLemma(word, upos="NOUN", lemmatize_oov=plural_like)
-    return lemmas[0] if lemmas else word
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 @dataclass
@@ -373,7 +366,7 @@ class _Terms:
             return True
         # Elsewhere an article can come before a verb's participle ("situado").
         last = candidate.key[-1]
-        if self.language != ENGLISH or _adverb_or_generic(last) or _verb_form(last):
+        if self.language != ENGLISH or _adverb_or_generic(last) or last.endswith(("ing", "ed")):
             return False
         return candidate.phrase and size <= 3
 

@@ -190,15 +190,6 @@ def test_a_running_head_in_capitals_is_a_title_in_title_case() -> None:
     assert title_of("The Crazy Ones") is None
 
 
-def test_plurals_and_verb_forms_come_from_the_lexicon() -> None:
-    """ "mice" is said as "mouse" twice; "slept" is a verb, so a phrase ending in it is not a
-    topic (suffix rules saw neither: no topic, and "harbour keeper slept")."""
-    assert key_terms("The mouse was weighed at dawn. Two mice were fed at noon.", count=4) == [
-        "mouse"
-    ]
-    assert key_terms("At dawn the harbour keeper slept.", count=4) == []
-
-
 def test_chunk_overlap_does_not_make_a_phrase_look_repeated() -> None:
     """Each chunk repeats the last sentences of the one before it: said once is once."""
     first = "The ferry leaves at dawn. Then the harbour master rings the old bell."
