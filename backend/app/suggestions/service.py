@@ -1,14 +1,13 @@
 """Questions to start a chat about a ready document: written by the language model when one
-is configured, else made from the document's headings and opening text."""
+is configured, else made from the document's headings, its title and the key terms of its
+opening text (``app.suggestions.topics``)."""
 
 from __future__ import annotations
 
 import logging
 import re
 import uuid
-from collections import Counter
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +17,15 @@ from app.core.settings import Settings
 from app.documents.models import DocumentStatus
 from app.documents.service import get_readable
 from app.suggestions import repository
+from app.suggestions.topics import key_terms, stitched, title_of
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTIONS = 4
 OPENING_CHUNKS = 40
 OPENING_CHARS = 2000
+# More text than the model is sent: a term must be said twice to count.
+TERMS_CHARS = 4000
 HEADING_CHARS = (3, 80)
 # Sections a question about would not help anyone start.
 SKIPPED_HEADINGS = frozenset(
@@ -40,84 +42,7 @@ SKIPPED_HEADINGS = frozenset(
         "table of contents",
     }
 )
-STOPWORDS = frozenset(
-    [
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "also",
-        "among",
-        "another",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "could",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "every",
-        "from",
-        "further",
-        "have",
-        "having",
-        "here",
-        "into",
-        "itself",
-        "just",
-        "more",
-        "most",
-        "other",
-        "ought",
-        "over",
-        "same",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "very",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "whom",
-        "with",
-        "within",
-        "without",
-        "would",
-        "your",
-        "yours",
-        "shall",
-        "upon",
-        "page",
-        "pages",
-    ]
-)
 _NUMBERING = re.compile(r"^\s*(?:(?:chapter|section|part)\s+)?[\dIVXivx]+(?:\.\d+)*[.):]?\s+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z-]{4,}")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 SUGGEST_PROMPT = """Write {n} short questions a reader could ask about this document, each \
 answerable from its text. One question per line, no numbering, nothing else."""
@@ -131,34 +56,29 @@ def _clean_heading(heading: str) -> str | None:
     return heading
 
 
-def _keywords(text: str, *, count: int) -> list[str]:
-    words = Counter(word.lower() for word in _WORD.findall(text) if word.lower() not in STOPWORDS)
-    return [word for word, _ in words.most_common(count)]
-
-
 def questions_from_outline(
-    filename: str, chunks: Sequence[tuple[Sequence[str], str]], *, limit: int = MAX_QUESTIONS
+    chunks: Sequence[tuple[Sequence[str], str]], *, limit: int = MAX_QUESTIONS
 ) -> list[str]:
     """Questions from the section headings in reading order (the top one, usually the title,
-    asks what the document is about), topped up with its opening text's frequent words."""
+    asks what the document is about; without headings, a first line that reads as a title
+    does), topped up with the key terms of its opening text. None when the text has neither
+    (a sentence or two): a question about its file's name would help nobody."""
     headings: list[str] = []
     for heading_path, _ in chunks:
         for heading in heading_path:
             cleaned = _clean_heading(heading)
             if cleaned and cleaned.lower() not in {h.lower() for h in headings}:
                 headings.append(cleaned)
+    opening = stitched((text for _, text in chunks), limit=TERMS_CHARS)
+    title = headings[0] if headings else _clean_heading(title_of(opening) or "")
     questions: list[str] = []
-    if headings:
-        questions.append(f"What is “{headings[0]}” about?")
+    if title:
+        questions.append(f"What is “{title}” about?")
     questions += [f"What does the document say about {h}?" for h in headings[1:]]
     if len(questions) < limit:
-        opening = " ".join(text for _, text in chunks)[:OPENING_CHARS]
-        taken = " ".join(headings).lower()
-        for word in _keywords(opening, count=limit * 2):
-            if word not in taken:
-                questions.append(f"What does the document say about {word}?")
-    if not questions and chunks:
-        questions.append(f"What is {PurePath(filename).stem} about?")
+        asked = [*headings, *([title] if title else [])]
+        terms = key_terms(opening, count=limit - len(questions), exclude=asked)
+        questions += [f"What does the document say about {term}?" for term in terms]
     return questions[:limit]
 
 
@@ -166,7 +86,7 @@ async def _llm_questions(
     llm: LLM, filename: str, chunks: Sequence[tuple[Sequence[str], str]]
 ) -> list[str]:
     outline = "\n".join(dict.fromkeys(" / ".join(path) for path, _ in chunks if path))
-    opening = " ".join(text for _, text in chunks)[:OPENING_CHARS]
+    opening = stitched((text for _, text in chunks), limit=OPENING_CHARS)
     messages = [
         ChatMessage("system", SUGGEST_PROMPT.format(n=MAX_QUESTIONS)),
         ChatMessage(
@@ -198,12 +118,12 @@ async def suggested_questions(
             questions = await _llm_questions(llm, filename, chunks)
         except LLMError as exc:
             logger.warning("suggestions_llm_failed", extra={"error": exc.message})
-            return questions_from_outline(filename, chunks), "headings"
+            return questions_from_outline(chunks), "headings"
         if questions:
             await repository.store(
                 session, document_id=document_id, questions=questions, source="llm"
             )
             return questions, "llm"
-    questions = questions_from_outline(filename, chunks)
+    questions = questions_from_outline(chunks)
     await repository.store(session, document_id=document_id, questions=questions, source="headings")
     return questions, "headings"

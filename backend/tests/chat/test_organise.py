@@ -22,7 +22,7 @@ from app.main import create_app
 from app.search.config import get_retrieval_params
 from app.search.retrieval import RetrievalParams
 from tests.chat.test_chat import answer_text, ask, new_chat
-from tests.conftest import register, upload_and_settle
+from tests.conftest import pdf, register, upload_and_settle
 from tests.fakes import FakeOpenAI, ok
 
 API = "/api/v1"
@@ -402,13 +402,52 @@ async def test_suggested_questions_from_headings(worker_client: httpx.AsyncClien
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["source"] == "headings"
-    assert body["questions"][:3] == [
+    assert body["questions"] == [
         "What is “Quillomere harbour guide” about?",
         "What does the document say about Ferries?",
         "What does the document say about Lighthouse?",
+        # A noun phrase of its text (the old fallback asked about "leave").
+        "What does the document say about brantwhistle pier?",
     ]
     stranger = await register(worker_client)
     assert (await worker_client.get(path, headers=stranger)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "crazyones.pdf",
+            [
+                "What is “The Crazy Ones” about?",
+                "What does the document say about round pegs?",
+                "What does the document say about square holes?",
+                "What does the document say about status quo?",
+            ],
+        ),
+        (
+            # A title page, a revision history and a table of contents, no headings.
+            "GeoBase_NHNC1_Data_Model_UML_EN.pdf",
+            [
+                "What is “National Hydro Network, Canada, Level 1” about?",
+                "What does the document say about Nova Scotia?",
+                "What does the document say about LRS?",
+                "What does the document say about British Columbia?",
+            ],
+        ),
+    ],
+)
+async def test_suggested_questions_of_a_pdf_without_headings(
+    worker_client: httpx.AsyncClient, name: str, expected: list[str]
+) -> None:
+    """Its first line as the title and the key terms of its opening text; the old fallback
+    asked about "crazy", "things", "change", "people" and "draft", "canada", "model"."""
+    headers = await register(worker_client)
+    document = await upload_and_settle(worker_client, headers, *pdf(name))
+    assert document["status"] == "ready", document
+    path = f"{API}/documents/{document['id']}/suggested-questions"
+    body = (await worker_client.get(path, headers=headers)).json()
+    assert (body["questions"], body["source"]) == (expected, "headings")
 
 
 async def test_suggested_questions_by_the_llm_are_kept(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -19,7 +20,9 @@ import pytest
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
-from tests.conftest import CORPUS, SCRATCH_VARIABLES
+from tests.chat.test_chat import answer_text, ask, new_chat
+from tests.chat.test_organise import FERRY_QUESTION, HARBOUR_DOC
+from tests.conftest import CORPUS, SCRATCH_VARIABLES, register, upload_and_settle
 
 BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
@@ -310,3 +313,74 @@ def test_eval_feedback_and_regression_commands(
         _start(["eval", "regression", str(cases), "--param", "nonsense=1"], cli_database, tmp_path)
     )
     assert code == 2 and "unknown retrieval parameter 'nonsense'" in stderr
+
+
+async def test_eval_regression_fails_when_a_liked_answers_passages_are_lost(
+    worker_client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    """The whole loop as an operator runs it: a person likes an answer, `eval feedback`
+    exports it as a case, `eval regression` passes it (exit 0), then fails it (exit 1, the
+    case named) once retrieval no longer finds the cited passage; a deleted document makes
+    the case skipped, not failed."""
+    headers = await register(worker_client, email="rater@example.com")
+    document = await upload_and_settle(worker_client, headers, *HARBOUR_DOC)
+    assert document["status"] == "ready", document
+    chat_id = await new_chat(worker_client, headers)
+    response, events = await ask(worker_client, headers, chat_id, FERRY_QUESTION)
+    assert response.status_code == 200 and "dawn" in answer_text(events)
+    detail = (await worker_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).json()
+    answer_id = next(m["id"] for m in detail["messages"] if m["role"] == "assistant")
+    liked = await worker_client.put(
+        f"/api/v1/chats/{chat_id}/messages/{answer_id}/feedback",
+        headers=headers,
+        json={"rating": 1},
+    )
+    assert liked.status_code == 200, liked.text
+
+    async def docchat(*args: str) -> tuple[int, str, str]:
+        # In a thread: the app's worker keeps running in this event loop meanwhile.
+        return await asyncio.to_thread(_finish, _start(list(args), database_url, tmp_path))
+
+    out = tmp_path / "feedback"
+    code, stdout, stderr = await docchat("eval", "feedback", "--out", str(out))
+    assert code == 0, stdout + stderr
+    assert stdout.strip().splitlines()[-1] == '{"reviewed": 0, "cases": 1}'
+    cases = out / "cases.jsonl"
+    [case] = [json.loads(line) for line in cases.read_text().splitlines()]
+    assert case["question"] == FERRY_QUESTION
+    assert [e["document_id"] for e in case["expected"]] == [document["id"]]
+
+    code, stdout, stderr = await docchat("eval", "regression", str(cases))
+    assert code == 0, stdout + stderr
+    assert "FAILED" not in stdout
+    assert json.loads(stdout.strip().splitlines()[-1]) == {
+        "cases": 1,
+        "passed": 1,
+        "failed": 0,
+        "skipped": 0,
+        "recall": 1.0,
+    }
+
+    # A retrieval change under which no passage is relevant enough loses the liked one.
+    strict = ["--param", "min_similarity=1.01", "--param", "min_keyword_coverage=1.01"]
+    code, stdout, stderr = await docchat("eval", "regression", str(cases), *strict)
+    assert code == 1, stdout + stderr
+    assert f"FAILED   {case['id']}  {FERRY_QUESTION!r}: 0/1 expected passages retrieved" in (
+        stdout.splitlines()
+    )
+    assert json.loads(stdout.strip().splitlines()[-1]) == {
+        "cases": 1,
+        "passed": 0,
+        "failed": 1,
+        "skipped": 0,
+        "recall": 0.0,
+    }
+
+    # Its document deleted: nothing to retrieve, and nothing wrong with retrieval.
+    deleted = await worker_client.delete(f"/api/v1/documents/{document['id']}", headers=headers)
+    assert deleted.status_code == 204, deleted.text
+    code, stdout, stderr = await docchat("eval", "regression", str(cases))
+    assert code == 0, stdout + stderr
+    skipped = f"skipped  {case['id']}  {FERRY_QUESTION!r}: "
+    assert any(line.startswith(skipped) for line in stdout.splitlines()), stdout
+    assert json.loads(stdout.strip().splitlines()[-1])["skipped"] == 1
