@@ -86,6 +86,8 @@ export function useScopeSuggestions(scope: ChatScope) {
   return useQuery({
     queryKey: ["suggested-questions", fields],
     queryFn: () => chatsApi.suggestedQuestions(fields),
-    staleTime: 60_000,
+    // Read again whenever an empty chat shows: documents become ready in the meantime, and
+    // "no ready documents" from an earlier visit must not stand in for the answer.
+    gcTime: 0,
   });
 }

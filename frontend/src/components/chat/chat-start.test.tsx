@@ -1,3 +1,4 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -58,6 +59,21 @@ describe("ChatStart", () => {
     const link = await screen.findByRole("link", { name: "Upload some in the library" }, SLOW);
     expect(link.getAttribute("href")).toMatch(/^\/library\/?$/);
     expect(screen.getByRole("heading", { level: 1, name: "What would you like to know?" })).toBeVisible();
+  });
+
+  it("asks again each time it shows: a document became ready since the last empty chat", async () => {
+    let ready = false;
+    fakeApi({
+      "GET /api/v1/suggested-questions": () => json(ready ? { questions: HARBOUR, document_ids: ["d1"] } : { questions: [], document_ids: [] }),
+    });
+    const start = <ChatStart scope={ALL_DOCUMENTS} onAsk={vi.fn()} />;
+    const { queryClient, rerender } = renderWithQueries(start);
+    await screen.findByRole("link", { name: "Upload some in the library" }, SLOW);
+    rerender(<QueryClientProvider client={queryClient}>elsewhere</QueryClientProvider>);
+    ready = true;
+    rerender(<QueryClientProvider client={queryClient}>{start}</QueryClientProvider>);
+    await screen.findByRole("region", { name: "Try asking" }, SLOW);
+    expect(screen.queryByRole("link", { name: "Upload some in the library" })).toBeNull();
   });
 
   it("disables the questions while a question is on its way", async () => {
