@@ -30,13 +30,23 @@ export OIDC_PROVIDER_NAME="Test IdP"
 node backend/tests/oidc_provider/provider.mjs "$PORT_OIDC" \
   "$PUBLIC_URL/api/v1/auth/oidc/callback" >/dev/null 2>&1 &
 provider=$!
-# A chat model to choose (LLM_MODELS): the local fake OpenAI-wire server the backend tests use.
-# Chats without a model choice keep the default, extractive answers.
+# Chat models to choose (LLM_MODELS), all served by the local fake OpenAI-wire server the
+# backend tests use: one that answers at once, one that writes slowly (a reload lands while it
+# writes), and one whose first answer to a question breaks off (Retry answers it). Chats without
+# a model choice keep the default, extractive answers.
 PORT_LLM="${E2E_LLM_PORT:-$((PORT_WEB + 2))}"
 .venv/bin/python backend/tests/fakes/openai_server.py --port "$PORT_LLM" \
-  --reply "The fake model says the ferries leave at dawn [1]." >/dev/null 2>&1 &
+  --reply "The fake model says the ferries leave at dawn [1]." \
+  --slow-model gpt-fake-slow=1 --flaky-model gpt-fake-flaky >/dev/null 2>&1 &
 llm=$!
-export LLM_MODELS="[{\"id\": \"e2e-fake\", \"label\": \"Fake model (e2e)\", \"model\": \"gpt-fake\", \"base_url\": \"http://127.0.0.1:$PORT_LLM/v1\"}]"
+fake_model() { # id, label, model
+  printf '{"id": "%s", "label": "%s", "model": "%s", "base_url": "http://127.0.0.1:%s/v1"}' \
+    "$1" "$2" "$3" "$PORT_LLM"
+}
+LLM_MODELS="[$(fake_model e2e-fake "Fake model (e2e)" gpt-fake),"
+LLM_MODELS+="$(fake_model e2e-slow "Slow fake model (e2e)" gpt-fake-slow),"
+LLM_MODELS+="$(fake_model e2e-flaky "Flaky fake model (e2e)" gpt-fake-flaky)]"
+export LLM_MODELS
 .venv/bin/docchat serve --host 127.0.0.1 --port "$PORT_WEB" &
 server=$!
 # SIGTERM (Playwright's graceful shutdown) stops them; the server stops its embedded PostgreSQL.

@@ -42,6 +42,7 @@ from app.search.routes import router as search_router
 from app.sharing.routes import collections_router, groups_router
 from app.sharing.service import sync_directory_groups
 from app.suggestions.routes import router as suggestions_router
+from app.suggestions.routes import scope_router as scope_suggestions_router
 from app.worker import run_worker_in_background
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         chat_router,
         models_router,
         suggestions_router,
+        scope_suggestions_router,
         collections_router,
         collection_documents_router,
         groups_router,

@@ -13,3 +13,14 @@ class SuggestionsOut(BaseModel):
         description="headings: made from its headings and opening text; llm: written by the "
         "language model; none: the document is not ready yet"
     )
+
+
+class ScopeSuggestionsOut(BaseModel):
+    questions: list[str] = Field(
+        description="Up to four questions, taken in turns from the documents' own suggestions"
+    )
+    document_ids: list[uuid.UUID] = Field(
+        description="The ready documents the questions are about: the first two ready ones "
+        "of document_id, else the newest two of the collection, else of everything you can "
+        "read. Empty when nothing in the scope is ready yet"
+    )

@@ -15,6 +15,7 @@ from tests.fakes import (
     http_error,
     ok,
     slow_first_token,
+    standalone_scenarios,
     stream_cut_after,
 )
 
@@ -259,3 +260,33 @@ async def test_connection_is_reused_after_complete_stream(
     for _ in range(3):
         assert "".join(await _collect(llm)) != ""
     assert not any(r.disconnected.is_set() for r in server.requests)
+
+
+async def test_the_browser_tests_slow_and_flaky_models() -> None:
+    """The fake's command-line models (scripts/e2e-server.sh): a slow one streams a chunk
+    per delay; a flaky one breaks off its first answer to a question and answers a retry."""
+    scenarios = standalone_scenarios(
+        chunk_size=10, slow_models={"gpt-slow": 0.2}, flaky_models=["gpt-flaky"]
+    )
+    with FakeOpenAI(reply=ANSWER, default_scenario=scenarios) as fake:
+
+        def client(model: str) -> OpenAIChatLLM:
+            return OpenAIChatLLM(base_url=fake.base_url, api_key=KEY, model=model, max_retries=0)
+
+        slow = client("gpt-slow")
+        started = time.monotonic()
+        assert "".join(await _collect(slow)) == ANSWER
+        assert time.monotonic() - started >= 0.2 * (len(ANSWER) // 10)
+        await slow.aclose()
+
+        flaky = client("gpt-flaky")
+        with pytest.raises(LLMError, match="mid-answer") as broken:
+            await _collect(flaky)
+        assert broken.value.partial
+        assert "".join(await _collect(flaky)) == ANSWER  # the same question, asked again
+        other = [ChatMessage("user", "Another question?")]
+        with pytest.raises(LLMError, match="mid-answer"):
+            async for _ in flaky.stream(other):
+                pass
+        assert await flaky.complete(other) == ANSWER  # only streamed answers break off
+        await flaky.aclose()

@@ -467,3 +467,79 @@ async def test_suggested_questions_by_the_llm_are_kept(
     assert "Ferries" in prompt and "brantwhistle pier" in prompt
     assert (await llm_client.get(path, headers=headers)).json() == first
     assert len(fake_llm.requests_to("chat")) == 1
+
+
+BAKERY_DOC = (
+    "osskerry-bakery.md",
+    b"# Osskerry bakery notes\n\n"
+    b"## Rye bread\n\nThe osskerry bakers bake rye bread before the ferries leave.\n\n"
+    b"## Harbour cakes\n\nHarbour cakes are sold on the pier on Saturdays.\n",
+    "text/markdown",
+)
+SCOPE_PATH = f"{API}/suggested-questions"
+
+
+async def scope_questions(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: str
+) -> dict[str, Any]:
+    response = await client.get(SCOPE_PATH, headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_suggested_questions_for_a_chat_scope(worker_client: httpx.AsyncClient) -> None:
+    """An empty chat's start: the questions of the scope's first (chosen) or newest ready
+    documents, in turns; nothing (and no document) when nothing in the scope is ready."""
+    client = worker_client
+    headers = await register(client)
+    assert await scope_questions(client, headers) == {"questions": [], "document_ids": []}
+    harbour = (await upload_and_settle(client, headers, *HARBOUR_DOC))["id"]
+    bakery = (await upload_and_settle(client, headers, *BAKERY_DOC))["id"]
+
+    everything = await scope_questions(client, headers)
+    assert everything["document_ids"] == [bakery, harbour]  # the newest first
+    assert everything["questions"] == [
+        "What is “Osskerry bakery notes” about?",
+        "What is “Quillomere harbour guide” about?",
+        "What does the document say about Rye bread?",
+        "What does the document say about Ferries?",
+    ]
+    chosen = await scope_questions(client, headers, document_ids=harbour)
+    assert chosen["document_ids"] == [harbour]
+    assert chosen["questions"][:3] == [
+        "What is “Quillomere harbour guide” about?",
+        "What does the document say about Ferries?",
+        "What does the document say about Lighthouse?",
+    ]
+
+    collection = await client.post(f"{API}/collections", headers=headers, json={"name": "Bakery"})
+    assert collection.status_code == 201, collection.text
+    collection_id = collection.json()["id"]
+    empty = await scope_questions(client, headers, collection_id=collection_id)
+    assert empty == {"questions": [], "document_ids": []}
+    added = await client.post(
+        f"{API}/collections/{collection_id}/documents",
+        headers=headers,
+        json={"document_ids": [bakery]},
+    )
+    assert added.status_code == 204, added.text
+    in_collection = await scope_questions(client, headers, collection_id=collection_id)
+    assert in_collection["document_ids"] == [bakery]
+    assert "What does the document say about Harbour cakes?" in in_collection["questions"]
+    assert not any("Ferries" in question for question in in_collection["questions"])
+
+    # Someone else: the documents are left out, the collection is not found.
+    stranger = await register(client)
+    own = (await upload_and_settle(client, stranger, *HARBOUR_DOC))["id"]
+    mixed = await scope_questions(client, stranger, document_ids=f"{harbour},{own},{bakery}")
+    assert mixed["document_ids"] == [own]
+    assert await scope_questions(client, stranger, document_ids=bakery) == {
+        "questions": [],
+        "document_ids": [],
+    }
+    hidden = await client.get(SCOPE_PATH, headers=stranger, params={"collection_id": collection_id})
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "not_found"
+    bad = await client.get(SCOPE_PATH, headers=headers, params={"document_ids": "not-an-id"})
+    assert bad.status_code == 422
+    assert "document ids" in bad.json()["error"]["message"]

@@ -11,6 +11,7 @@ from .openai_server import (
     ok,
     running,
     slow_first_token,
+    standalone_scenarios,
     stream_cut_after,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "ok",
     "running",
     "slow_first_token",
+    "standalone_scenarios",
     "stream_cut_after",
 ]

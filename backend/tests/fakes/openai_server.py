@@ -32,7 +32,8 @@ module/session-scoped), ``RecordedRequest.finished`` (threading.Event), ``.scena
 kind that was applied), ``.received_at`` (monotonic time).
 
 Scenarios are queued per endpoint (``push(..., endpoint="chat" | "embeddings")``) and each
-request takes the next one; with an empty queue the request gets ``ok()``:
+request takes the next one; with an empty queue the request gets ``ok()``, or what
+``FakeOpenAI(default_scenario=fn)`` gives it (``fn(endpoint, request_body) -> Scenario``):
 
     ok(text=None, chunk_size=4, delay_s=0.0)   normal answer; text=None -> the server's
                                                ``reply`` (a str or ``fn(request_body) -> str``);
@@ -48,9 +49,15 @@ request takes the next one; with an empty queue the request gets ``ok()``:
                                                first content only after ``seconds``
     hang()                                     accept the request and never answer
 
-Run standalone (e.g. for a benchmark)::
+Run standalone (e.g. for a benchmark, or beside the browser tests' server)::
 
     python tests/fakes/openai_server.py --port 8011 --delay 0.01 --reply "Hello world"
+    # per model (the request's "model"), for the browser tests' LLM_MODELS entries:
+    python tests/fakes/openai_server.py --slow-model gpt-slow=0.5 --flaky-model gpt-flaky
+
+``--slow-model NAME=SECONDS`` streams that model's answers ``--chunk-size`` characters every
+SECONDS. ``--flaky-model NAME`` cuts that model's streamed answer to a question off after two
+chunks the first time the question is asked, and answers it when it is asked again (a retry).
 """
 
 from __future__ import annotations
@@ -86,6 +93,7 @@ __all__ = [
     "ok",
     "running",
     "slow_first_token",
+    "standalone_scenarios",
     "stream_cut_after",
 ]
 
@@ -206,9 +214,11 @@ class FakeOpenAI:
         embedding_dim: int = 64,
         host: str = "127.0.0.1",
         port: int = 0,
+        default_scenario: Callable[[Endpoint, Any], Scenario] | None = None,
     ) -> None:
         self.api_key = api_key
         self.reply = reply
+        self.default_scenario = default_scenario
         self.embedding_dim = embedding_dim
         self.host = host
         self._port = port
@@ -377,10 +387,12 @@ class FakeOpenAI:
             step = 0.01 if deadline is None else min(0.01, max(0.0, deadline - time.monotonic()))
             await asyncio.sleep(step)
 
-    def _next_scenario(self, endpoint: Endpoint) -> Scenario:
+    def _next_scenario(self, endpoint: Endpoint, body: Any) -> Scenario:
         with self._lock:
             queue = self._queues[endpoint]
-            return queue.popleft() if queue else ok()
+            if queue:
+                return queue.popleft()
+        return ok() if self.default_scenario is None else self.default_scenario(endpoint, body)
 
     async def _json(
         self, send: Send, status: int, payload: Any, headers: Sequence[tuple[bytes, bytes]] = ()
@@ -441,7 +453,7 @@ class FakeOpenAI:
             await self._error(send, 400, "The body must be a JSON object.")
             return
 
-        scenario = self._next_scenario(endpoint)
+        scenario = self._next_scenario(endpoint, req.body)
         req.scenario = scenario.kind
         if scenario.kind == "http_error":
             extra: list[tuple[bytes, bytes]] = []
@@ -624,24 +636,75 @@ def running(**kwargs: Any) -> Iterator[FakeOpenAI]:
         yield server
 
 
+def _model_seconds(value: str) -> tuple[str, float]:
+    name, _, seconds = value.rpartition("=")
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=SECONDS, got {value!r}")
+    return name, float(seconds)
+
+
+def standalone_scenarios(
+    *,
+    chunk_size: int = 4,
+    delay_s: float = 0.0,
+    slow_models: dict[str, float] | None = None,
+    flaky_models: Sequence[str] = (),
+) -> Callable[[Endpoint, Any], Scenario]:
+    """The ``default_scenario`` of the command line: every answer streamed ``chunk_size``
+    characters every ``delay_s`` seconds, or every ``slow_models[model]`` seconds for those
+    models; a ``flaky_models`` model's streamed answer to a question is cut off the first
+    time the question (the last message) is asked, and answered when it is asked again."""
+    slow = dict(slow_models or {})
+    flaky = frozenset(flaky_models)
+    asked: set[str] = set()
+    lock = threading.Lock()
+
+    def scenario(endpoint: Endpoint, body: Any) -> Scenario:
+        model = str(body.get("model", ""))
+        if endpoint == "chat" and body.get("stream") and model in flaky:
+            question = json.dumps(body.get("messages", [])[-1:], sort_keys=True)
+            with lock:
+                first_time = question not in asked
+                asked.add(question)
+            if first_time:
+                return stream_cut_after(2, chunk_size=chunk_size)
+        return ok(chunk_size=chunk_size, delay_s=slow.get(model, delay_s))
+
+    return scenario
+
+
 def main() -> None:  # pragma: no cover - manual / benchmark use
     parser = argparse.ArgumentParser(description="Run the fake OpenAI server in the foreground.")
     parser.add_argument("--port", type=int, default=8011)
     parser.add_argument("--reply", default=DEFAULT_REPLY)
     parser.add_argument("--chunk-size", type=int, default=4)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between chunks")
+    parser.add_argument(
+        "--slow-model",
+        type=_model_seconds,
+        action="append",
+        default=[],
+        metavar="NAME=SECONDS",
+        help="seconds between the chunks of this model's streamed answers (repeatable)",
+    )
+    parser.add_argument(
+        "--flaky-model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="cut this model's first streamed answer to each question off (repeatable)",
+    )
     args = parser.parse_args()
-    server = FakeOpenAI(reply=args.reply, port=args.port)
-    # Every request gets the configured streaming behaviour.
-    original = server._next_scenario
-
-    def scenario(endpoint: Endpoint) -> Scenario:
-        s = original(endpoint)
-        if s.kind == "ok" and s.text is None:
-            return ok(chunk_size=args.chunk_size, delay_s=args.delay)
-        return s
-
-    server._next_scenario = scenario  # type: ignore[method-assign]
+    server = FakeOpenAI(
+        reply=args.reply,
+        port=args.port,
+        default_scenario=standalone_scenarios(
+            chunk_size=args.chunk_size,
+            delay_s=args.delay,
+            slow_models=dict(args.slow_model),
+            flaky_models=args.flaky_model,
+        ),
+    )
     with server:
         print(f"fake OpenAI server on {server.base_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -505,6 +505,17 @@ async def suggested_questions(w: World, a: Actor) -> Seen:
     return Seen(response, "Quillomere archive")
 
 
+async def suggested_for_collection(w: World, a: Actor) -> Seen:
+    params = {"collection_id": w.target.collection_id}
+    return Seen(await w.call(a, "GET", "/suggested-questions", params=params), _document(w))
+
+
+async def suggested_for_documents(w: World, a: Actor) -> Seen:
+    params = {"document_ids": _document(w)}
+    response = await w.call(a, "GET", "/suggested-questions", params=params)
+    return Seen(response, "Quillomere archive")
+
+
 async def get_owner_chat(w: World, a: Actor) -> Seen:
     return Seen(await w.call(a, "GET", f"/chats/{w.owner_chat_id}"), w.owner_chat_id)
 
@@ -802,6 +813,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/models"): [Case("configured models", list_models, everyone(200))],
     ("GET", "/documents/{document_id}/suggested-questions"): [
         Case("shared document", suggested_questions, readers()),
+    ],
+    ("GET", "/suggested-questions"): [
+        Case("?collection_id=", suggested_for_collection, readers()),
+        Case("?document_ids= the shared document", suggested_for_documents, readers(none=BLIND)),
     ],
     ("GET", "/chats/{chat_id}"): [Case("the owner's chat", get_owner_chat, OWNER_ONLY_CHAT)],
     ("PATCH", "/chats/{chat_id}"): [

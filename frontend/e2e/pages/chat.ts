@@ -19,6 +19,8 @@ export class ChatPage {
   readonly closeSourceButton: Locator;
   readonly scopeButton: Locator;
   readonly accountButton: Locator;
+  readonly modelPicker: Locator;
+  readonly suggestions: Locator;
 
   constructor(readonly page: Page) {
     this.question = page.getByLabel("Your question");
@@ -37,6 +39,8 @@ export class ChatPage {
     this.closeSourceButton = this.sourcePanel.root.getByRole("button", { name: "Close source panel" });
     this.scopeButton = page.getByTestId("scope-button");
     this.accountButton = page.getByRole("button", { name: /Account menu/ });
+    this.modelPicker = page.getByTestId("model-picker");
+    this.suggestions = page.getByTestId("suggested-question");
   }
 
   async open(): Promise<void> {
@@ -107,11 +111,32 @@ export class ChatPage {
     return this.conversations.getByRole("link", { name: title });
   }
 
-  /** Opens a chat's actions menu (shown on hover) and picks one: Pin, Unpin, Rename, Archive, Unarchive, Delete. */
-  async chatAction(title: string, action: string): Promise<void> {
+  /** Opens a chat's actions menu (its button shows on hover); returns the menu. */
+  async openChatActions(title: string): Promise<Locator> {
     await this.conversationLink(title).hover();
     await this.conversations.getByRole("button", { name: `Actions for ${title}` }).click();
-    await this.page.getByRole("menu", { name: `Actions for ${title}` }).getByRole("menuitem", { name: action }).click();
+    const menu = this.page.getByRole("menu", { name: `Actions for ${title}` });
+    await expect(menu).toBeVisible();
+    return menu;
+  }
+
+  /** Opens a chat's actions menu and picks one: Pin, Unpin, Rename, Archive, Unarchive, Delete. */
+  async chatAction(title: string, action: string): Promise<void> {
+    await (await this.openChatActions(title)).getByRole("menuitem", { name: action }).click();
+  }
+
+  /** "Still being written…" on an answer the page reads back from the server. */
+  stillWriting(answer: Locator = this.lastAnswer()): Locator {
+    return answer.getByTestId("still-writing");
+  }
+
+  /** Picks the model that answers an open chat; resolves once the chat has saved it. */
+  async chooseModel(label: string): Promise<void> {
+    const saved = this.page.waitForResponse(
+      (response) => response.request().method() === "PATCH" && /\/api\/v1\/chats\/[\w-]+$/.test(new URL(response.url()).pathname),
+    );
+    await this.modelPicker.selectOption({ label });
+    expect((await saved).ok()).toBe(true);
   }
 
   get searchBox(): Locator {

@@ -2,7 +2,8 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Chat, ChatListItem, FeedbackBody } from "@/lib/api";
-import { chatsApi, documentsApi, type ChatListQuery } from "@/lib/api/endpoints";
+import { chatsApi, type ChatListQuery } from "@/lib/api/endpoints";
+import { scopeFields, type ChatScope } from "@/lib/chat/scope";
 import type { ScopedChatCreateBody, ScopedChatUpdateBody } from "@/lib/api/teams-contract";
 
 export const CHATS_KEY = ["chats"] as const;
@@ -79,12 +80,14 @@ export function useModelChoices() {
   return useQuery({ queryKey: ["models"], queryFn: chatsApi.models, staleTime: 5 * 60_000 });
 }
 
-/** Questions to start with for a ready document (none while it is processing). */
-export function useSuggestedQuestions(documentId: string | null) {
+/** Questions to start a chat with this scope, and whether anything in it is ready to ask about. */
+export function useScopeSuggestions(scope: ChatScope) {
+  const fields = scopeFields(scope);
   return useQuery({
-    queryKey: ["suggested-questions", documentId],
-    queryFn: () => documentsApi.suggestedQuestions(documentId ?? ""),
-    enabled: documentId !== null,
-    staleTime: Infinity,
+    queryKey: ["suggested-questions", fields],
+    queryFn: () => chatsApi.suggestedQuestions(fields),
+    // Read again whenever an empty chat shows: documents become ready in the meantime, and
+    // "no ready documents" from an earlier visit must not stand in for the answer.
+    gcTime: 0,
   });
 }

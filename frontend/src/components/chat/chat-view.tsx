@@ -12,9 +12,9 @@ import { scopeFields, scopeOfChat, type ChatScope } from "@/lib/chat/scope";
 import { createChatTransport } from "@/lib/chat/transport";
 import type { ScopedChat } from "@/lib/api/teams-contract";
 import { CHATS_KEY, useChats, useUpdateChat } from "@/hooks/use-chats";
+import { ChatStart } from "./chat-start";
 import { Composer } from "./composer";
 import { ExportMenu } from "./export-menu";
-
 import { MessageBubble } from "./message-bubble";
 import { ChatModelPicker } from "./model-picker";
 import { ScopePicker } from "./scope-picker";
@@ -174,12 +174,9 @@ export function ChatView({ chat }: { chat: ChatDetail & Pick<ScopedChat, "collec
           <h1 className="min-w-0 flex-1 truncate text-sm font-semibold text-slate-900">{title}</h1>
           {messages.length > 0 ? <ExportMenu chatId={chat.id} /> : null}
         </div>
-        <div className="min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6" data-testid="messages">
+        <div className={`min-h-0 flex-1 overflow-y-auto px-3 py-4 sm:px-6 ${messages.length === 0 ? "flex flex-col" : ""}`} data-testid="messages">
           {messages.length === 0 ? (
-            <div className="mx-auto mt-10 max-w-md text-center text-sm text-slate-600">
-              <p className="font-medium text-slate-800">Ask anything about your documents.</p>
-              <p className="mt-1">Answers cite their sources; select a number to see the passage and open the original.</p>
-            </div>
+            <ChatStart scope={scope} onAsk={(question) => ask(question)} disabled={busy} headingLevel={2} />
           ) : (
             <ol className="mx-auto max-w-3xl space-y-4" aria-label="Messages">
               {messages.map((message, index) => (

@@ -23,7 +23,7 @@ import type {
   ProfileBody,
   SessionInfo,
   StoredMessage,
-  SuggestedQuestions,
+  ScopeSuggestions,
   TokenPair,
   User,
 } from "./types";
@@ -99,8 +99,6 @@ export const documentsApi = {
     dataOf<DocumentPage>(
       api.http.GET("/api/v1/documents/{document_id}/pages/{number}", { params: { path: { document_id: id, number } } }),
     ),
-  suggestedQuestions: (id: string) =>
-    dataOf<SuggestedQuestions>(api.http.GET("/api/v1/documents/{document_id}/suggested-questions", { params: documentPath(id) })),
   chunk: (id: string, chunkId: number) =>
     dataOf<ChunkLocation>(
       api.http.GET("/api/v1/documents/{document_id}/chunks/{chunk_id}", {
@@ -128,6 +126,15 @@ export const chatsApi = {
       api.http.DELETE("/api/v1/chats/{chat_id}/messages/{message_id}/feedback", { params: messagePath(chatId, messageId) }),
     ),
   models: () => dataOf<ModelChoices>(api.http.GET("/api/v1/models")),
+  /** Questions to start a chat with this scope (GET /suggested-questions takes the ids comma-separated). */
+  suggestedQuestions: ({ collection_id, document_ids }: { collection_id: string | null; document_ids: string[] | null }) =>
+    dataOf<ScopeSuggestions>(
+      api.http.GET("/api/v1/suggested-questions", {
+        params: {
+          query: { ...(collection_id ? { collection_id } : {}), ...(document_ids?.length ? { document_ids: document_ids.join(",") } : {}) },
+        },
+      }),
+    ),
   messagesUrl: (id: string) => `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages`,
   regenerateUrl: (id: string, messageId: string) =>
     `${api.baseUrl}/api/v1/chats/${encodeURIComponent(id)}/messages/${encodeURIComponent(messageId)}/regenerate`,

@@ -803,6 +803,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/suggested-questions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Scope Suggested Questions
+         * @description Questions to start a chat with its scope: the chosen documents, a collection, or
+         *     (neither) everything you can read, made from its first or newest ready documents.
+         */
+        get: operations["scope_suggested_questions_api_v1_suggested_questions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections": {
         parameters: {
             query?: never;
@@ -2357,6 +2378,19 @@ export interface components {
          * @enum {string}
          */
         Role: "viewer" | "editor" | "owner";
+        /** ScopeSuggestionsOut */
+        ScopeSuggestionsOut: {
+            /**
+             * Questions
+             * @description Up to four questions, taken in turns from the documents' own suggestions
+             */
+            questions: string[];
+            /**
+             * Document Ids
+             * @description The ready documents the questions are about: the first two ready ones of document_id, else the newest two of the collection, else of everything you can read. Empty when nothing in the scope is ready yet
+             */
+            document_ids: string[];
+        };
         /** SearchHitOut */
         SearchHitOut: {
             /** Chunk Id */
@@ -7838,6 +7872,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuggestionsOut"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: {
+                            code: string;
+                            message: string;
+                            request_id: string;
+                            details?: Record<string, never>[];
+                        };
+                    };
+                };
+            };
+        };
+    };
+    scope_suggested_questions_api_v1_suggested_questions_get: {
+        parameters: {
+            query?: {
+                /** @description A collection you can see (404 otherwise): its newest ready documents */
+                collection_id?: string | null;
+                /** @description The chat's chosen documents, comma-separated (those you cannot read are left out): its first ready ones */
+                document_ids?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScopeSuggestionsOut"];
                 };
             };
             /** @description Error */

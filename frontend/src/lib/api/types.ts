@@ -34,7 +34,8 @@ export type FeedbackBody = Schemas["FeedbackIn"];
 /** The chat models to choose from (LLM_MODELS) and the default answerer. */
 export type ModelChoices = Schemas["ModelsOut"];
 export type ModelChoice = Schemas["ModelOut"];
-export type SuggestedQuestions = Schemas["SuggestionsOut"];
+/** Questions to start a chat with a scope, and the ready documents they are about (none: nothing ready). */
+export type ScopeSuggestions = Schemas["ScopeSuggestionsOut"];
 export type ChatDetail = Schemas["ChatDetail"];
 export type ChatCreateBody = Schemas["ChatCreate"];
 export type ChatUpdateBody = Schemas["ChatUpdate"];
