@@ -8,7 +8,7 @@ import json
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -192,26 +192,39 @@ async def test_feedback_is_set_replaced_and_cleared(client: httpx.AsyncClient) -
     assert (await client.put(wrong_chat, headers=alice, json={"rating": 1})).status_code == 404
 
 
-@pytest.fixture
-async def harbour(worker_client: httpx.AsyncClient) -> tuple[dict[str, str], str, str]:
-    """A user with a ready document, a chat that asked about it, and the answer's id."""
-    headers = await register(worker_client, email="rater@example.com")
-    document = await upload_and_settle(worker_client, headers, *HARBOUR_DOC)
+class HarbourAnswer(NamedTuple):
+    """A user with a ready document, a chat that asked about it, and the answer."""
+
+    headers: dict[str, str]
+    document_id: str
+    chat_id: str
+    answer_id: str
+
+
+async def harbour_answer(client: httpx.AsyncClient) -> HarbourAnswer:
+    headers = await register(client, email="rater@example.com")
+    document = await upload_and_settle(client, headers, *HARBOUR_DOC)
     assert document["status"] == "ready", document
-    chat_id = await new_chat(worker_client, headers)
-    response, events = await ask(worker_client, headers, chat_id, FERRY_QUESTION)
+    chat_id = await new_chat(client, headers)
+    response, events = await ask(client, headers, chat_id, FERRY_QUESTION)
     assert response.status_code == 200 and "dawn" in answer_text(events)
-    return headers, chat_id, await _answer_id(worker_client, headers, chat_id)
+    answer_id = await _answer_id(client, headers, chat_id)
+    return HarbourAnswer(headers, document["id"], chat_id, answer_id)
+
+
+@pytest.fixture
+async def harbour(worker_client: httpx.AsyncClient) -> HarbourAnswer:
+    return await harbour_answer(worker_client)
 
 
 async def test_liked_answer_becomes_a_regression_case_that_catches_broken_retrieval(
     worker_app: FastAPI,
     worker_client: httpx.AsyncClient,
-    harbour: tuple[dict[str, str], str, str],
+    harbour: HarbourAnswer,
     settings: Settings,
     tmp_path: Path,
 ) -> None:
-    headers, chat_id, answer_id = harbour
+    headers, _, chat_id, answer_id = harbour
     feedback_path = f"{API}/chats/{chat_id}/messages/{answer_id}/feedback"
     liked = await worker_client.put(feedback_path, headers=headers, json={"rating": 1})
     assert liked.status_code == 200

@@ -20,9 +20,8 @@ import pytest
 from psycopg import sql
 
 from app.core.embedded_pg import ensure_database
-from tests.chat.test_chat import answer_text, ask, new_chat
-from tests.chat.test_organise import FERRY_QUESTION, HARBOUR_DOC
-from tests.conftest import CORPUS, SCRATCH_VARIABLES, register, upload_and_settle
+from tests.chat.test_organise import FERRY_QUESTION, harbour_answer
+from tests.conftest import CORPUS, SCRATCH_VARIABLES
 
 BACKEND = Path(__file__).resolve().parents[2]
 DOCCHAT = Path(sys.executable).parent / "docchat"
@@ -322,14 +321,7 @@ async def test_eval_regression_fails_when_a_liked_answers_passages_are_lost(
     exports it as a case, `eval regression` passes it (exit 0), then fails it (exit 1, the
     case named) once retrieval no longer finds the cited passage; a deleted document makes
     the case skipped, not failed."""
-    headers = await register(worker_client, email="rater@example.com")
-    document = await upload_and_settle(worker_client, headers, *HARBOUR_DOC)
-    assert document["status"] == "ready", document
-    chat_id = await new_chat(worker_client, headers)
-    response, events = await ask(worker_client, headers, chat_id, FERRY_QUESTION)
-    assert response.status_code == 200 and "dawn" in answer_text(events)
-    detail = (await worker_client.get(f"/api/v1/chats/{chat_id}", headers=headers)).json()
-    answer_id = next(m["id"] for m in detail["messages"] if m["role"] == "assistant")
+    headers, document_id, chat_id, answer_id = await harbour_answer(worker_client)
     liked = await worker_client.put(
         f"/api/v1/chats/{chat_id}/messages/{answer_id}/feedback",
         headers=headers,
@@ -348,7 +340,7 @@ async def test_eval_regression_fails_when_a_liked_answers_passages_are_lost(
     cases = out / "cases.jsonl"
     [case] = [json.loads(line) for line in cases.read_text().splitlines()]
     assert case["question"] == FERRY_QUESTION
-    assert [e["document_id"] for e in case["expected"]] == [document["id"]]
+    assert [e["document_id"] for e in case["expected"]] == [document_id]
 
     code, stdout, stderr = await docchat("eval", "regression", str(cases))
     assert code == 0, stdout + stderr
@@ -377,7 +369,7 @@ async def test_eval_regression_fails_when_a_liked_answers_passages_are_lost(
     }
 
     # Its document deleted: nothing to retrieve, and nothing wrong with retrieval.
-    deleted = await worker_client.delete(f"/api/v1/documents/{document['id']}", headers=headers)
+    deleted = await worker_client.delete(f"/api/v1/documents/{document_id}", headers=headers)
     assert deleted.status_code == 204, deleted.text
     code, stdout, stderr = await docchat("eval", "regression", str(cases))
     assert code == 0, stdout + stderr
