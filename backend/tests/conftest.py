@@ -4,6 +4,7 @@ database built by the migrations once per run, and a fresh copy of it for every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -86,6 +87,18 @@ def _drop_database(pg_admin_url: str, name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextlib.contextmanager
+def database_at_revision(pg_admin_url: str, revision: str) -> Iterator[str]:
+    """A fresh database migrated up to ``revision`` only, for a migration's data tests."""
+    name = f"r_{uuid.uuid4().hex[:16]}"
+    url = ensure_database(pg_admin_url, name)
+    migrate.upgrade(url, revision)
+    try:
+        yield url
+    finally:
+        _drop_database(pg_admin_url, name)
 
 
 @pytest.fixture(scope="module")

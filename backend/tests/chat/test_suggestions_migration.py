@@ -8,23 +8,16 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from app.core import migrate
-from app.core.embedded_pg import ensure_database
+from tests.conftest import database_at_revision
 
 
 @pytest.fixture
 def database_at_0021(pg_admin_url: str) -> Iterator[str]:
-    name = f"s_{uuid.uuid4().hex[:16]}"
-    url = ensure_database(pg_admin_url, name)
-    migrate.upgrade(url, "0021")
-    yield url
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with database_at_revision(pg_admin_url, "0021") as url:
+        yield url
 
 
 def test_questions_from_frequent_words_are_made_again(database_at_0021: str) -> None:
