@@ -968,15 +968,19 @@ def pick_shared_case(
             )
         conn.execute("ANALYZE collections, collection_documents, collection_members")
         # BM25 of shared documents reads chunks.lexeme_count (set at indexing in the app,
-        # left 0 by the bulk load): the lengths the postings were written with.
+        # left 0 by the bulk load): the lengths the postings were written with. One
+        # document at a time: an UPDATE writes new row versions at the end of the table in
+        # the order it visits them, and one statement over all documents (a hash join)
+        # scattered each document's chunks over 30 pages, where the app writes them together.
         everything = [d for documents in shared.values() for d in documents]
-        conn.execute(
-            "UPDATE chunks c SET lexeme_count = t.doc_len "
-            "FROM (SELECT DISTINCT chunk_id, doc_len FROM chunk_terms "
-            "      WHERE document_id = ANY(%s)) AS t "
-            "WHERE c.id = t.chunk_id AND c.lexeme_count <> t.doc_len",
-            (everything,),
-        )
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE chunks c SET lexeme_count = t.doc_len "
+                "FROM (SELECT DISTINCT chunk_id, doc_len FROM chunk_terms "
+                "      WHERE document_id = %s) AS t "
+                "WHERE c.id = t.chunk_id AND c.lexeme_count <> t.doc_len",
+                [(document,) for document in everything],
+            )
         # and the documents' own sums, as app.documents.indexing writes them
         conn.execute(
             "UPDATE documents d SET lexeme_total = s.total "

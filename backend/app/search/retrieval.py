@@ -369,25 +369,19 @@ async def lexical_candidates(
     dense candidates by BM25 too. N, average length and document frequencies are those of
     the owner's whole corpus in the single-owner form (also when ``document_ids`` narrow the
     search), of exactly the scope's chunks for ``owners``. Every returned score is the exact
-    BM25; for a query with very many postings in the scope the candidates come from its
-    rarer lexemes (``_pruned_lexemes``), the top ``lexical_pool`` of them then scored on all
-    lexemes."""
+    BM25; in the single-owner form, for a query with very many postings the candidates come
+    from its rarer lexemes (``_pruned_lexemes``), the top ``lexical_pool`` of them then
+    scored on all lexemes."""
     one = _one_owner(scope)
-    shape: queries.ScopeShape | None = None
-    scope_bind: dict[str, object]
-    if one is not None:
-        by_document = bool(one.document_ids)
-        scope_bind = {"user_id": one.user_id}
-        if one.document_ids:
-            scope_bind["document_ids"] = list(one.document_ids)
-        terms_statement = queries.QUERY_TERMS
-    else:
-        partitions = _partitions(scope)
-        if partitions.empty:
-            return []
-        by_document, shape, scope_bind = False, partitions.shape, partitions.bind()
-        terms_statement = queries.scoped_query_terms(shape)
-    rows = (await session.execute(terms_statement, {"query": query, **scope_bind})).all()
+    if one is None:
+        return await _lexical_over_owners(
+            session, scope=scope, query=query, params=params, include_chunk_ids=include_chunk_ids
+        )
+    by_document = bool(one.document_ids)
+    scope_bind: dict[str, object] = {"user_id": one.user_id}
+    if one.document_ids:
+        scope_bind["document_ids"] = list(one.document_ids)
+    rows = (await session.execute(queries.QUERY_TERMS, {"query": query, **scope_bind})).all()
     if not rows:
         return []
     n, avgdl, query_lexemes = float(rows[0].n), float(rows[0].avgdl), len(rows)
@@ -399,7 +393,7 @@ async def lexical_candidates(
     if not terms:
         return []
     pruned = _pruned_lexemes(terms, params)
-    statement = queries.bm25_candidates(pruned=bool(pruned), by_document=by_document, shape=shape)
+    statement = queries.bm25_candidates(pruned=bool(pruned), by_document=by_document)
     bind: dict[str, object] = {
         "lexemes": [term.lexeme for term in terms],
         "idfs": [term.idf for term in terms],
@@ -420,6 +414,42 @@ async def lexical_candidates(
             bm25=float(row.score),
             bm25_max=max_score,
             keyword_coverage=row.matched / query_lexemes,
+            lexical_rank=None if row.rank is None else int(row.rank),
+        )
+        for row in found
+    ]
+
+
+async def _lexical_over_owners(
+    session: AsyncSession,
+    *,
+    scope: SearchScope,
+    query: str,
+    params: RetrievalParams,
+    include_chunk_ids: Sequence[int],
+) -> list[Candidate]:
+    """lexical_candidates over several owners' partitions: one statement (queries.scoped_bm25)
+    reads the scope's postings once for the statistics and the scores, and is exact."""
+    partitions = _partitions(scope)
+    if partitions.empty:
+        return []
+    found = await session.execute(
+        queries.scoped_bm25(partitions.shape),
+        {
+            "query": query,
+            "k1": params.bm25_k1,
+            "b": params.bm25_b,
+            "limit": params.candidates,
+            "include_ids": list(include_chunk_ids),
+            **partitions.bind(),
+        },
+    )
+    return [
+        Candidate(
+            chunk_id=row.id,
+            bm25=float(row.score),
+            bm25_max=float(row.bm25_max),
+            keyword_coverage=row.matched / row.lexemes,
             lexical_rank=None if row.rank is None else int(row.rank),
         )
         for row in found
