@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -166,22 +167,26 @@ class DocumentPage(Base):
 
 
 class ChunkTerm(Base):
-    """BM25 postings: one row per (user, lexeme, chunk), read per query lexeme by index."""
+    """BM25 postings: one row per (user, lexeme, chunk), read per query lexeme by index.
+
+    The primary key carries every column BM25 reads (migration 0023), so both a lexeme's
+    range scan and a probe for one chunk are index-only."""
 
     __tablename__ = "chunk_terms"
     __table_args__ = (
-        Index("ix_chunk_terms_document_id", "document_id"),
-        Index(
-            "ix_chunk_terms_user_id_lexeme_covering",
+        PrimaryKeyConstraint(
             "user_id",
             "lexeme",
-            postgresql_include=["chunk_id", "document_id", "tf", "doc_len"],
+            "chunk_id",
+            name="pk_chunk_terms",
+            postgresql_include=["document_id", "tf", "doc_len"],
         ),
+        Index("ix_chunk_terms_document_id", "document_id"),
     )
 
-    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
-    chunk_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    lexeme: Mapped[str] = mapped_column(Text)
+    chunk_id: Mapped[int] = mapped_column(BigInteger)
     document_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     tf: Mapped[int] = mapped_column(SmallInteger)
     doc_len: Mapped[int] = mapped_column(Integer)

@@ -32,10 +32,23 @@ _OWN_INDEX_BLOCKS = text(
     "WHERE c.relname = :index_name AND i.indisvalid "
     "AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_prewarm')"
 )
+# The tenant's range of the postings' primary key, which BM25 reads index-only (migration
+# 0023): sum(tf) keeps the scan off the table.
 _POSTINGS = text("SELECT count(*), sum(tf) FROM chunk_terms WHERE user_id = :user_id")
 _CHUNK_ROWS = text(
     "SELECT count(*), sum(octet_length(text)), sum(vector_dims(embedding)) "
     "FROM chunks WHERE user_id = :user_id AND embedding_model = :model_id"
+)
+# The found chunks (lexical-only candidates' similarities, the passages) and their documents
+# are then read by primary key: those two indexes are small (~22 MB per million chunks) and
+# shared by every tenant, so they are read whole.
+_PRIMARY_KEYS = text(
+    "SELECT pg_prewarm(c.oid) FROM pg_class c "
+    "WHERE c.relname IN ('pk_chunks', 'pk_documents') "
+    "AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_prewarm')"
+)
+_DOCUMENT_ROWS = text(
+    "SELECT count(*), sum(octet_length(filename)) FROM documents WHERE user_id = :user_id"
 )
 
 
@@ -48,13 +61,16 @@ class Prewarmed:
 
 async def prewarm_tenant(session: AsyncSession, *, user_id: uuid.UUID, model_id: str) -> Prewarmed:
     """Read what a search of ``user_id``'s documents reads: its own HNSW index (if it has one
-    and pg_prewarm is installed), its postings and its chunk rows."""
+    and pg_prewarm is installed), its postings, its chunk and document rows
+    and the primary keys they are found by."""
     await session.execute(_INDEX_ONLY)
     blocks = await session.execute(
         _OWN_INDEX_BLOCKS, {"index_name": tenant_vector_index_name(user_id, model_id)}
     )
     postings = (await session.execute(_POSTINGS, {"user_id": user_id})).one()
     chunks = (await session.execute(_CHUNK_ROWS, {"user_id": user_id, "model_id": model_id})).one()
+    await session.execute(_PRIMARY_KEYS)
+    await session.execute(_DOCUMENT_ROWS, {"user_id": user_id})
     return Prewarmed(
         index_blocks=sum(int(row[0] or 0) for row in blocks),
         postings=int(postings[0]),
