@@ -43,7 +43,6 @@ class Document(Base):
             "status IN ('queued', 'processing', 'ready', 'failed')", name="status_valid"
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
-        Index("ix_documents_user_id_created_at", "user_id", "created_at"),
         # The library list's keyset sorts, each ending in id for ties. Migration 0018 also
         # builds (user_id, lower(filename), id), a trigram index on lower('folder/filename') and
         # (user_id, folder text_pattern_ops): migration-only (app/migrations/env.py).
