@@ -280,6 +280,13 @@ def _documents_stats(documents: sql.Composable) -> sql.Composable:
     ).format(documents=documents)
 
 
+def _tf_part(avgdl: sql.Composable) -> sql.Composable:
+    """A posting's BM25 term frequency factor (times its lexeme's idf, its score)."""
+    return sql.SQL("ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / {}))").format(
+        avgdl
+    )
+
+
 @functools.cache
 def scoped_bm25(shape: ScopeShape) -> TextClause:
     """BM25 over exactly the scope's chunks, in one pass over the scope's postings of the
@@ -324,8 +331,7 @@ def scoped_bm25(shape: ScopeShape) -> TextClause:
         ), query AS (
             SELECT q.lexeme FROM unnest(to_tsvector('english', :query)) AS q
         ), hits AS MATERIALIZED (
-            SELECT ct.lexeme, ct.chunk_id,
-                   ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / s.avgdl)) AS tf_part
+            SELECT ct.lexeme, ct.chunk_id, {tf_part} AS tf_part
             FROM query q CROSS JOIN corpus s
             JOIN chunk_terms ct ON {owners} AND ct.lexeme = q.lexeme{narrowing}
         ), terms AS (
@@ -354,15 +360,14 @@ def scoped_bm25(shape: ScopeShape) -> TextClause:
         ORDER BY r.rank NULLS LAST, r.id
         """,
         parts=sql.SQL(" UNION ALL ").join(parts),
+        tf_part=_tf_part(sql.SQL("s.avgdl")),
         owners=_owners("ct", shape),
         narrowing=_narrowing("ct", shape),
     ).bindparams(bindparam("include_ids", type_=ARRAY(BigInteger)))
     return _scope_bindparams(statement)
 
 
-_TERM_SCORE = sql.SQL(
-    "t.idf * ct.tf * (:k1 + 1) / (ct.tf + :k1 * (1 - :b + :b * ct.doc_len / :avgdl))"
-)
+_TERM_SCORE = sql.SQL("t.idf * {}").format(_tf_part(sql.SQL(":avgdl")))
 
 
 @functools.cache

@@ -22,7 +22,6 @@ Create Date: 2026-12-01
 from collections.abc import Sequence
 
 from alembic import op
-from sqlalchemy import text
 
 revision: str = "0023"
 down_revision: str | None = "0022"
@@ -35,16 +34,9 @@ _COVERING = "ix_chunk_terms_user_id_lexeme_covering"
 
 
 def _build_concurrently(name: str, definition: str) -> None:
-    """CREATE INDEX CONCURRENTLY, first dropping an invalid one an interrupted build left."""
-    invalid = op.get_bind().execute(
-        text(
-            "SELECT 1 FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
-            "WHERE c.relname = :name AND NOT i.indisvalid"
-        ),
-        {"name": name},
-    )
-    if invalid.first() is not None:
-        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    """CREATE INDEX CONCURRENTLY; a failed build leaves an INVALID index behind: cleared
+    first (docs/migrations.md)."""
+    op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
     op.execute(f"CREATE {definition.format(name=name)}")
 
 
@@ -62,7 +54,7 @@ def upgrade() -> None:
         op.execute("SET lock_timeout = '5s'")
         _build_concurrently(
             _NEW_KEY,
-            "UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_terms "
+            "UNIQUE INDEX CONCURRENTLY {name} ON chunk_terms "
             "(user_id, lexeme, chunk_id) INCLUDE (document_id, tf, doc_len)",
         )
         _swap_primary_key(_NEW_KEY)
@@ -75,12 +67,11 @@ def downgrade() -> None:
         op.execute("SET lock_timeout = '5s'")
         _build_concurrently(
             _COVERING,
-            "INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_terms (user_id, lexeme) "
+            "INDEX CONCURRENTLY {name} ON chunk_terms (user_id, lexeme) "
             "INCLUDE (chunk_id, document_id, tf, doc_len)",
         )
         _build_concurrently(
             _OLD_KEY,
-            "UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {name} ON chunk_terms "
-            "(user_id, lexeme, chunk_id)",
+            "UNIQUE INDEX CONCURRENTLY {name} ON chunk_terms (user_id, lexeme, chunk_id)",
         )
         _swap_primary_key(_OLD_KEY)
