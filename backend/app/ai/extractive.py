@@ -21,6 +21,7 @@ are merged. The chosen sentences are grouped by passage, in the passage's own or
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -144,7 +145,7 @@ def _key_names(sentence: str, keys: frozenset[str]) -> bool:
 
 # --------------------------------------------------------------------------- not quotable
 
-_TOC_LINE = re.compile(r"\.{4,}|(?:\. ){4,}|…{2,}|\btable of contents\b", re.I)
+_TOC_TITLE = re.compile(r"\btable of contents\b", re.I)
 _CAPTION = re.compile(
     r"^(?:figure|fig\.?|table|tab\.|chart|diagram|plate|illustration|image|photo|map|exhibit)"
     r"\s*(?:\d+|[ivxlc]+\b)",
@@ -153,13 +154,24 @@ _CAPTION = re.compile(
 _NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+\S")
 
 
-def _is_quotable(sentence: str) -> bool:
-    """Not a table-of-contents line, a caption, a heading or a fragment."""
-    if _TOC_LINE.search(sentence) or _CAPTION.match(sentence):
+def _is_toc_line(sentence: str) -> bool:
+    """Dot leaders ("....", ". . . . ", "……") or the words "table of contents"."""
+    return (
+        "...." in sentence
+        or ". . . . " in sentence
+        or "\u2026\u2026" in sentence
+        or bool(_TOC_TITLE.search(sentence))
+    )
+
+
+def _is_quotable(sentence: str, *, key_value: bool) -> bool:
+    """Not a table-of-contents line, a caption, a heading or a fragment (``key_value``:
+    the sentence is a "Key: value" line)."""
+    if _is_toc_line(sentence) or _CAPTION.match(sentence):
         return False
     words = sentence.split()
     ends_sentence = sentence[-1] in ".!?\"')\u201d\u2019"
-    if KEY_VALUE.match(sentence):
+    if key_value:
         return len(words) >= 2
     if (
         not ends_sentence
@@ -173,40 +185,78 @@ def _is_quotable(sentence: str) -> bool:
 # --------------------------------------------------------------------------- scoring
 
 
-@dataclass(slots=True)
-class _Candidate:
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """A quotable sentence of a passage (``text[start:end]`` of it, readable form
+    ``sentence``), analysed once whatever the question: see ``_sentences``."""
+
     sentence: str
-    n: int
-    rank: int
     position: int
     start: int
     end: int
     terms: frozenset[str]
     key_terms: frozenset[str]
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentences(text: str) -> tuple[_Sentence, ...]:
+    """The quotable sentences of a passage. Cached: a passage found by one search is often
+    found again, and an answer cites each passage for several of its sentences."""
+    found: list[_Sentence] = []
+    for position, (start, end) in enumerate(sentence_spans(text)):
+        sentence = sentence_text(text[start:end])
+        sentence_terms = frozenset(terms(sentence))
+        key = KEY_VALUE.match(sentence)
+        if not sentence_terms or not _is_quotable(sentence, key_value=key is not None):
+            continue
+        key_terms = frozenset(terms(key.group(1))) if key else frozenset()
+        found.append(_Sentence(sentence, position, start, end, sentence_terms, key_terms))
+    return tuple(found)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    quoted: _Sentence
+    n: int
+    rank: int
     lexical: float = 0.0
     cosine: float = 0.0
     bonus: float = 0.0
     score: float = 0.0
     vector: np.ndarray | None = None
 
+    @property
+    def sentence(self) -> str:
+        return self.quoted.sentence
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return self.quoted.terms
+
+    @property
+    def key_terms(self) -> frozenset[str]:
+        return self.quoted.key_terms
+
+    @property
+    def position(self) -> int:
+        return self.quoted.position
+
+    @property
+    def start(self) -> int:
+        return self.quoted.start
+
+    @property
+    def end(self) -> int:
+        return self.quoted.end
+
 
 def _candidates(passages: Sequence[NumberedText]) -> list[_Candidate]:
     ranked = sorted(passages, key=lambda p: p.score, reverse=True)
-    candidates: list[_Candidate] = []
-    for rank, passage in enumerate(ranked):
-        for position, (start, end) in enumerate(sentence_spans(passage.text)):
-            sentence = sentence_text(passage.text[start:end])
-            sentence_terms = frozenset(terms(sentence))
-            if not sentence_terms or not _is_quotable(sentence):
-                continue
-            key = KEY_VALUE.match(sentence)
-            key_terms = frozenset(terms(key.group(1))) if key else frozenset()
-            candidates.append(
-                _Candidate(
-                    sentence, passage.n, rank, position, start, end, sentence_terms, key_terms
-                )
-            )
-    return candidates
+    return [
+        _Candidate(quoted, passage.n, rank)
+        for rank, passage in enumerate(ranked)
+        for quoted in _sentences(passage.text)
+    ]
 
 
 def _lexical_scores(question_terms: Counter[str], candidates: list[_Candidate]) -> None:

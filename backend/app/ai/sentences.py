@@ -44,7 +44,7 @@ _ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
 # Candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+")
 _NEXT_START_RE = re.compile(r"[\"'\u201c\u2018(\[]*[A-Z0-9]")
-_LAST_TOKEN_RE = re.compile(r"(\S+)$")
+_DOTTED_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 # How far back from a full stop the token it ends is looked for.
 _LONGEST_TOKEN = 64
 
@@ -134,10 +134,9 @@ def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _is_abbreviation(before: str) -> bool:
     """Whether the text ending in a '.' ends with an abbreviation or an initial."""
-    m = _LAST_TOKEN_RE.search(before)
-    if not m:
+    if not before or before[-1].isspace():
         return False
-    token = m.group(1).lstrip("([\"'\u201c\u2018").rstrip(".").lower()
+    token = before.rsplit(None, 1)[-1].lstrip("([\"'\u201c\u2018").rstrip(".").lower()
     if not token:
         return False
     if token in _ABBREVIATIONS:
@@ -145,7 +144,7 @@ def _is_abbreviation(before: str) -> bool:
     # Single letters ("J. Smith", "p. 4") and dotted acronyms ("U.S.", "a.m.").
     if len(token) == 1 and token.isalpha():
         return True
-    return bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", token))
+    return bool(_DOTTED_ACRONYM.fullmatch(token))
 
 
 # --------------------------------------------------------------------------- terms
