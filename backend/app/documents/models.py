@@ -191,6 +191,20 @@ class ChunkTerm(Base):
     doc_len: Mapped[int] = mapped_column(Integer)
 
 
+class UserLexemeStats(Base):
+    """Per-user document frequency of each lexeme: how many of the user's chunks have a
+    posting for it (the df of BM25 over the user's whole corpus). Written by triggers on
+    chunk_terms (migration 0025), in the transaction that writes or deletes the postings."""
+
+    __tablename__ = "user_lexeme_stats"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    df: Mapped[int] = mapped_column(BigInteger)
+
+
 class UserCorpusStats(Base):
     """Per-user BM25 corpus statistics, maintained in the indexing and deleting transactions."""
 

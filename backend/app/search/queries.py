@@ -253,17 +253,17 @@ def scoped_chunk_distances(dims: int, shape: ScopeShape) -> TextClause:
 
 # --- BM25 over the postings --------------------------------------------------------------
 
+# The df of each query lexeme over the user's whole corpus: user_lexeme_stats, kept by
+# triggers on chunk_terms (migration 0025), one primary-key probe per lexeme.
 QUERY_TERMS = text("""
-SELECT q.lexeme, d.df, s.n, s.avgdl
+SELECT q.lexeme, coalesce(d.df, 0) AS df, s.n, s.avgdl
 FROM unnest(to_tsvector('english', :query)) AS q
 CROSS JOIN (
     SELECT chunk_count::float8 AS n,
            greatest(total_length::float8 / nullif(chunk_count, 0), 1.0) AS avgdl
     FROM user_corpus_stats WHERE user_id = :user_id
 ) AS s
-CROSS JOIN LATERAL (
-    SELECT count(*) AS df FROM chunk_terms ct WHERE ct.user_id = :user_id AND ct.lexeme = q.lexeme
-) AS d
+LEFT JOIN user_lexeme_stats d ON d.user_id = :user_id AND d.lexeme = q.lexeme
 """)
 
 

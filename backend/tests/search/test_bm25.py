@@ -148,3 +148,71 @@ async def test_lexical_candidates_match_reference_bm25(
         assert candidate.bm25 == pytest.approx(ref.scores[candidate.chunk_id], rel=1e-9)
         assert candidate.keyword_coverage == pytest.approx(ref.coverage[candidate.chunk_id])
         assert candidate.bm25_max == pytest.approx(ref.max_score, rel=1e-9)
+
+
+async def _stored_and_counted_df(
+    session: AsyncSession, user_ids: list[uuid.UUID]
+) -> tuple[dict[tuple[uuid.UUID, str], int], dict[tuple[uuid.UUID, str], int]]:
+    stored = await session.execute(
+        text("SELECT user_id, lexeme, df FROM user_lexeme_stats WHERE user_id = ANY(:ids)"),
+        {"ids": user_ids},
+    )
+    counted = await session.execute(
+        text(
+            "SELECT user_id, lexeme, count(*) FROM chunk_terms WHERE user_id = ANY(:ids) "
+            "GROUP BY user_id, lexeme"
+        ),
+        {"ids": user_ids},
+    )
+    return (
+        {(row[0], row[1]): row[2] for row in stored},
+        {(row[0], row[1]): row[2] for row in counted},
+    )
+
+
+async def test_document_frequencies_follow_every_write_of_postings(
+    worker_app: FastAPI, worker_client: httpx.AsyncClient
+) -> None:
+    """The stored df of each lexeme (user_lexeme_stats, kept by triggers on chunk_terms) is
+    the count of the user's postings after uploads, a reindex and deletions, and the BM25
+    that reads it is still the reference."""
+    headers = await register(worker_client)
+    other = await register(worker_client)
+    user_id = uuid.UUID((await worker_client.get("/api/v1/auth/me", headers=headers)).json()["id"])
+    other_id = uuid.UUID((await worker_client.get("/api/v1/auth/me", headers=other)).json()["id"])
+    uploads = [
+        (headers, "water.md", _markdown(SECTIONS[0:2] + SECTIONS[4:5] + SECTIONS[6:7])),
+        (headers, "baking.md", _markdown(SECTIONS[2:4] + SECTIONS[5:6] + SECTIONS[7:8])),
+        (headers, "mixed.md", _markdown([SECTIONS[0], SECTIONS[5], SECTIONS[3]])),
+        (other, "other.md", _markdown(SECTIONS)),
+    ]
+    ids = {}
+    for owner, name, data in uploads:
+        document = (await upload(worker_client, owner, (name, data, "text/markdown"))).json()[0]
+        assert (await wait_until_settled(worker_client, owner, document["id"]))["status"] == "ready"
+        ids[name] = document["id"]
+
+    async def check() -> None:
+        async with worker_app.state.sessionmaker() as session:
+            stored, counted = await _stored_and_counted_df(session, [user_id, other_id])
+            assert stored == counted
+            assert any(key[0] == user_id for key in counted)
+            assert any(key[0] == other_id for key in counted)
+            query = "river floods in spring and the yeast in bread dough"
+            params = RetrievalParams(candidates=50)
+            ref = await _reference(session, user_id, query, params)
+            got = await lexical_candidates(
+                session, scope=SearchScope(user_id=user_id), query=query, params=params
+            )
+        assert {c.chunk_id: c.bm25 for c in got} == pytest.approx(ref.scores, rel=1e-9)
+
+    await check()
+    reindexed = await worker_client.post(
+        f"/api/v1/documents/{ids['mixed.md']}/reindex", headers=headers
+    )
+    assert reindexed.status_code == 202, reindexed.text
+    assert (await wait_until_settled(worker_client, headers, ids["mixed.md"]))["status"] == "ready"
+    await check()
+    deleted = await worker_client.delete(f"/api/v1/documents/{ids['water.md']}", headers=headers)
+    assert deleted.status_code == 204, deleted.text
+    await check()
