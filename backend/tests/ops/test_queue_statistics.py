@@ -107,7 +107,7 @@ async def test_a_bulk_upload_refreshes_the_queue_statistics(database_url: str) -
     assert "procrastinate_jobs_priority_idx" in plan, plan
     assert "Sort" not in plan, plan
 
-    # A few more jobs than the queue had are worth nothing: no new analysis.
+    # Fifty more jobs on top of 1,200 are not worth a new analysis.
     queue_jobs(database_url, QUEUE_STATISTICS_MIN_CHANGES // 10)
     await changes_counted(database_url, at_least=QUEUE_STATISTICS_MIN_CHANGES // 10)
     await refresh(database_url)
