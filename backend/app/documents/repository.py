@@ -367,9 +367,22 @@ async def set_document_values(
     await session.execute(update(Document).where(Document.id == document_id).values(**values))
 
 
-async def document_for_update(session: AsyncSession, *, document_id: uuid.UUID) -> Document | None:
+async def start_processing(
+    session: AsyncSession, *, document_id: uuid.UUID, stage: str, progress: int
+) -> Document | None:
+    """Mark the document processing and count the attempt, in one statement; None when it
+    is gone."""
     result = await session.execute(
-        select(Document).where(Document.id == document_id).with_for_update()
+        update(Document)
+        .where(Document.id == document_id)
+        .values(
+            status=DocumentStatus.PROCESSING.value,
+            stage=stage,
+            progress=progress,
+            error=None,
+            attempts=Document.attempts + 1,
+        )
+        .returning(Document)
     )
     return result.scalar_one_or_none()
 

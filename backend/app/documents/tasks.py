@@ -219,19 +219,14 @@ async def claim_for_processing(
 ) -> Document | None:
     """Mark the document processing and count the attempt; None when it was deleted."""
     async with sessionmaker() as session:
-        document = await repository.document_for_update(session, document_id=document_id)
-        if document is None:
-            return None  # deleted while queued
-        document.status = DocumentStatus.PROCESSING.value
-        document.stage = "parse"
-        document.progress = PARSE_BAND[0]
-        document.error = None
-        document.attempts += 1
         # Not worth a WAL flush: lost in a crash, the document is still queued and its job
         # still runs.
         await repository.without_wal_flush(session)
+        document = await repository.start_processing(
+            session, document_id=document_id, stage="parse", progress=PARSE_BAND[0]
+        )
         await session.commit()
-        return document
+        return document  # None: deleted while queued
 
 
 @dataclass(frozen=True)
