@@ -120,18 +120,15 @@ def maintenance_jobs() -> Blueprint:
     would be deferred through one that may be closed. Jobs deferred with ``defer_job`` never
     go through an App, which is why the domains' tasks can be declared once."""
     blueprint = Blueprint()
-    task = blueprint.task(
-        name=RETRY_STALLED_JOBS,
-        queueing_lock="retry_stalled_jobs",
-        pass_context=True,
-        priority=MAINTENANCE_PRIORITY,
-    )(retry_stalled_jobs)
-    blueprint.periodic(cron="* * * * * */2")(task)
-    statistics = blueprint.task(
-        name=REFRESH_QUEUE_STATISTICS,
-        queueing_lock="refresh_queue_statistics",
-        pass_context=True,
-        priority=MAINTENANCE_PRIORITY,
-    )(refresh_queue_statistics)
-    blueprint.periodic(cron="* * * * * */5")(statistics)
+    for name, job, every_s in (
+        (RETRY_STALLED_JOBS, retry_stalled_jobs, 2),
+        (REFRESH_QUEUE_STATISTICS, refresh_queue_statistics, 5),
+    ):
+        task = blueprint.task(
+            name=name,
+            queueing_lock=job.__name__,
+            pass_context=True,
+            priority=MAINTENANCE_PRIORITY,
+        )(job)
+        blueprint.periodic(cron=f"* * * * * */{every_s}")(task)
     return blueprint
